@@ -1,0 +1,96 @@
+#include "index/mmap_file.h"
+
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tests/index/test_support.h"
+
+namespace sluice {
+namespace {
+
+using test::read_bytes;
+using test::size_of;
+using test::temp_dir;
+
+TEST_CASE("open creates a file preallocated to its capacity") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  CHECK(file->capacity() == 4096);
+  CHECK(file->file_size_at_open() == 0);
+  CHECK(file->data() != nullptr);
+  CHECK(size_of(dir / "a") == 4096);
+}
+
+TEST_CASE("writes through the mapping are in the file after sync") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  std::memcpy(file->data() + 100, "sluice", 6);
+  REQUIRE(file->sync());
+  const auto bytes = read_bytes(dir / "a");
+  REQUIRE(bytes.size() == 4096);
+  CHECK(std::memcmp(bytes.data() + 100, "sluice", 6) == 0);
+}
+
+TEST_CASE("reopening reports the old size and never shrinks a larger file") {
+  temp_dir dir;
+  REQUIRE(mmap_file::open(dir / "a", 8192));
+  auto again = mmap_file::open(dir / "a", 4096);
+  REQUIRE(again);
+  CHECK(again->file_size_at_open() == 8192);
+  CHECK(again->capacity() == 8192);
+  CHECK(size_of(dir / "a") == 8192);
+}
+
+TEST_CASE("resize shrinks and grows the file and keeps the bytes below the cut") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  std::memcpy(file->data(), "abcdef", 6);
+  REQUIRE(file->resize(3));
+  CHECK(file->capacity() == 3);
+  CHECK(size_of(dir / "a") == 3);
+  REQUIRE(file->resize(4096));
+  CHECK(file->capacity() == 4096);
+  CHECK(std::memcmp(file->data(), "abc\0\0\0", 6) == 0);
+}
+
+TEST_CASE("a file resized to zero has no mapping and still syncs and closes") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  REQUIRE(file->resize(0));
+  CHECK(file->data() == nullptr);
+  CHECK(file->capacity() == 0);
+  CHECK(file->sync());
+  CHECK(file->close());
+  CHECK(size_of(dir / "a") == 0);
+}
+
+TEST_CASE("an open error carries errno and the path") {
+  temp_dir dir;
+  const auto path = dir / "missing" / "a";
+  auto file = mmap_file::open(path, 4096);
+  REQUIRE_FALSE(file);
+  CHECK(file.error().code.value() == ENOENT);
+  CHECK(file.error().detail.find(path.string()) != std::string::npos);
+}
+
+TEST_CASE("a moved file keeps the mapping and close is idempotent") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  mmap_file moved = std::move(*file);
+  CHECK(moved.is_open());
+  CHECK(moved.capacity() == 4096);
+  CHECK_FALSE(file->is_open());
+  CHECK(moved.close());
+  CHECK(moved.close());
+  CHECK_FALSE(moved.is_open());
+}
+
+}  // namespace
+}  // namespace sluice
