@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev liburing-dev libzstd-dev libfmt-dev libspdlog-dev libcli11-dev
   doctest-dev flatbuffers-compiler libflatbuffers-dev
-  python3-kafka
+  python3-kafka python3-zstandard
 )
 missing=()
 for p in "${packages[@]}"; do
