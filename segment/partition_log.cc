@@ -1,0 +1,290 @@
+// Opening, reading, checkpoints, retention, truncation and close of a partition log. The
+// append path is in partition_log_append.cc, recovery in partition_log_recovery.cc.
+
+#include "segment/partition_log.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "protocol/record.h"
+#include "protocol/record_batch.h"
+#include "segment/errc.h"
+#include "segment/io/backend.h"
+
+namespace sluice {
+
+partition_log::partition_log(std::filesystem::path dir, log_config config, io::backend& io,
+                             boost::asio::io_context& ctx, const clock& clk)
+    : dir_(std::move(dir)),
+      config_(config),
+      io_(io),
+      ctx_(ctx),
+      clock_(clk),
+      seg_opts_{config.index_interval_bytes, config.index_max_bytes},
+      flush_timer_(ctx),
+      alive_(std::make_shared<bool>(true)) {}
+
+partition_log::~partition_log() = default;
+
+result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path dir,
+                                                           log_config config, io::backend& io,
+                                                           boost::asio::io_context& ctx,
+                                                           const clock& clk) {
+  if (auto r = config.validate(); !r) return r.error();
+  std::unique_ptr<partition_log> log(new partition_log(std::move(dir), config, io, ctx, clk));
+  if (auto r = log->recover(); !r) return r.error();
+  log->schedule_flush_timer();
+  return log;
+}
+
+const segment* partition_log::segment_for(offset o) const {
+  auto it = segments_.upper_bound(o);
+  if (it == segments_.begin()) return nullptr;
+  return std::prev(it)->second.get();
+}
+
+partition_log::position partition_log::end_position() const {
+  const segment& seg = *segments_.rbegin()->second;
+  return {next_offset_, seg.base_offset(), seg.size()};
+}
+
+std::uint64_t partition_log::size_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& [base, seg] : segments_) total += seg->size().value;
+  return total;
+}
+
+std::vector<offset> partition_log::segment_bases() const {
+  std::vector<offset> out;
+  for (const auto& [base, seg] : segments_) out.push_back(base);
+  return out;
+}
+
+result<log_slice> partition_log::read(offset from, std::size_t max_bytes) const {
+  if (from < log_start_ || from > visible_.next) {
+    return make_error(log_errc::offset_out_of_range,
+                      fmt::format("offset {} is outside the readable range [{}, {}]", from,
+                                  log_start_, visible_.next));
+  }
+  if (from == visible_.next) return log_slice{nullptr, file_pos{0}, 0, from};
+  for (auto it = segments_.upper_bound(from); it != segments_.begin();) {
+    --it;  // the segment holding `from`, then (if it ends early) none earlier
+    const segment& seg = *it->second;
+    file_pos end = seg.base_offset() == visible_.segment_base ? visible_.pos : seg.size();
+    auto pos = seg.find_batch(from, end);
+    if (!pos) return pos.error();
+    if (*pos == end) break;
+    auto stop = seg.whole_batches_end(*pos, max_bytes, end);
+    if (!stop) return stop.error();
+    auto first = seg.header_at(*pos, end);
+    if (!first) return first.error();
+    return log_slice{seg.file(), *pos, stop->value - pos->value, (*first)->base_offset};
+  }
+  // `from` lies past the end of its segment: read from the next one.
+  auto next = segments_.upper_bound(from);
+  if (next == segments_.end() || next->first >= visible_.next) {
+    return log_slice{nullptr, file_pos{0}, 0, from};
+  }
+  return read(next->first, max_bytes);
+}
+
+namespace {
+
+// The exact offset of the first record at or after ts in a batch whose max timestamp >= ts.
+result<offset> first_record_at_or_after(const log_file& file, file_pos pos, std::size_t size,
+                                        std::int64_t ts) {
+  byte_buffer bytes(size);
+  ssize_t n = ::pread(file.fd(), bytes.data(), size, static_cast<off_t>(pos.value));
+  if (n != static_cast<ssize_t>(size)) {
+    return make_errno_error(n < 0 ? errno : EIO, fmt::format("read {} at {}",
+                                                             file.path().string(), pos));
+  }
+  auto view = record_batch_view::parse(bytes);
+  if (!view) return view.error();
+  if (view->header().log_append_time()) return view->header().base_offset;
+  auto records = decode_records(*view);
+  if (!records) return view->header().base_offset;  // a codec we store but do not decode
+  for (const auto& r : records->records()) {
+    if (r.timestamp >= ts) return r.offset;
+  }
+  return view->header().base_offset;
+}
+
+}  // namespace
+
+result<std::optional<offset>> partition_log::offset_for_timestamp(std::int64_t ts) const {
+  for (const auto& [base, seg] : segments_) {
+    if (base >= visible_.next) break;
+    if (seg->max_timestamp() < ts) continue;
+    file_pos end = base == visible_.segment_base ? visible_.pos : seg->size();
+    auto pos = seg->find_timestamp(ts, end);
+    if (!pos) return pos.error();
+    if (*pos == end) continue;
+    auto h = seg->header_at(*pos, end);
+    if (!h) return h.error();
+    auto o = first_record_at_or_after(*seg->file(), *pos, (*h)->size_bytes(), ts);
+    if (!o) return o.error();
+    return std::optional<offset>{std::max(*o, log_start_)};
+  }
+  return std::optional<offset>{};
+}
+
+partition_checkpoint partition_log::make_checkpoint(bool clean) const {
+  partition_checkpoint cp;
+  cp.clean = clean;
+  cp.log_start_offset = log_start_;
+  cp.recovery_point = durable_.next;
+  cp.recovery_segment = durable_.segment_base;
+  cp.recovery_position = durable_.pos;
+  cp.leader_epochs = epochs_;
+  return cp;
+}
+
+result<void> partition_log::checkpoint() {
+  if (offline_) return error{make_error_code(log_errc::log_offline), offline_->detail};
+  // Index entries below the recovery point must be on disk before the checkpoint trusts them.
+  if (auto r = active().flush_indexes(); !r) return r;
+  partition_checkpoint cp = make_checkpoint(false);
+  if (auto r = write_checkpoint(dir_, cp); !r) return r;
+  checkpointed_ = cp;
+  last_checkpoint_ms_ = clock_.now_ms();
+  return {};
+}
+
+result<void> partition_log::begin_leader_epoch(leader_epoch epoch) {
+  if (epoch < current_epoch_) {
+    return make_error(log_errc::bad_config, fmt::format("leader epoch {} is older than {}",
+                                                        epoch, current_epoch_));
+  }
+  if (!epochs_.empty() && epochs_.back().epoch == epoch) return {};
+  epochs_.push_back({epoch, next_offset_});
+  current_epoch_ = epoch;
+  return checkpoint();
+}
+
+result<std::size_t> partition_log::enforce_retention() {
+  const std::int64_t now = clock_.now_ms();
+  std::uint64_t total = size_bytes();
+  std::size_t count = 0;
+  offset new_start = log_start_;
+  for (auto it = segments_.begin(); std::next(it) != segments_.end(); ++it) {
+    const segment& seg = *it->second;
+    offset next_base = std::next(it)->first;
+    if (next_base > visible_.next) break;  // not wholly acknowledged yet
+    bool by_time =
+        config_.retention_ms.count() >= 0 && now - seg.max_timestamp() > config_.retention_ms.count();
+    bool by_size = config_.retention_bytes >= 0 &&
+                   total - seg.size().value >= static_cast<std::uint64_t>(config_.retention_bytes);
+    if (!by_time && !by_size) break;
+    total -= seg.size().value;
+    new_start = next_base;
+    ++count;
+  }
+  if (count == 0) return count;
+  if (auto r = delete_segments_below(new_start); !r) return r.error();
+  return count;
+}
+
+result<void> partition_log::delete_segments_below(offset new_start) {
+  // The new log start is durable before any file goes: a crash in between leaves segments that
+  // the next open deletes, never a log start pointing at deleted data.
+  log_start_ = std::max(log_start_, new_start);
+  partition_checkpoint cp = make_checkpoint(false);
+  if (auto r = write_checkpoint(dir_, cp); !r) return r;
+  checkpointed_ = cp;
+  while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
+    auto it = segments_.begin();
+    spdlog::info("{}: deleting segment {} (log start offset now {})", dir_.string(),
+                 it->second->log_path().filename().string(), log_start_);
+    if (auto r = it->second->remove(); !r) return r;
+    segments_.erase(it);
+    ++recovery_.segments_deleted;
+  }
+  return {};
+}
+
+result<void> partition_log::truncate_to(offset end) {
+  if (!pending_.empty() || sync_in_flight_) {
+    return make_error(log_errc::busy, "truncate_to needs a log with no appends in flight");
+  }
+  if (end < log_start_ || end > next_offset_) {
+    return make_error(log_errc::offset_out_of_range,
+                      fmt::format("cannot truncate to {}: outside [{}, {}]", end, log_start_,
+                                  next_offset_));
+  }
+  if (end == next_offset_) return {};
+  // Record the intent first: if we crash half-way, the next open finishes the cut.
+  partition_checkpoint intent = make_checkpoint(false);
+  intent.truncate_to = end;
+  if (intent.recovery_point > end) {
+    intent.recovery_point = log_start_;
+    intent.recovery_segment = segments_.begin()->first;
+    intent.recovery_position = file_pos{0};
+  }
+  if (auto r = write_checkpoint(dir_, intent); !r) return r;
+  if (auto r = cut_to(end); !r) {
+    fence(r.error());
+    return r;
+  }
+  return checkpoint();
+}
+
+result<void> partition_log::cut_to(offset end) {
+  bool removed = false;
+  while (segments_.size() > 1 && segments_.rbegin()->first >= end) {
+    if (auto r = active().remove(); !r) return r;
+    segments_.erase(std::prev(segments_.end()));
+    removed = true;
+  }
+  segment& seg = active();
+  if (removed) {
+    if (auto r = seg.reopen_indexes(); !r) return r;
+  }
+  auto pos = seg.find_batch(end, seg.size());
+  if (!pos) return pos.error();
+  auto h = seg.header_at(*pos, seg.size());
+  if (!h) return h.error();
+  offset new_next = *h ? (*h)->base_offset : seg.next_offset();
+  if (auto r = seg.truncate(*pos, new_next, io_); !r) return r;
+  if (auto r = io_.datasync(seg.fd(), "fdatasync " + seg.log_path().string()); !r) return r;
+  next_offset_ = seg.next_offset();
+  visible_ = durable_ = end_position();
+  std::erase_if(epochs_, [&](const epoch_entry& e) { return e.start_offset >= next_offset_; });
+  return {};
+}
+
+void partition_log::close(std::function<void(result<void>)> handler) {
+  closing_ = true;
+  close_handler_ = std::move(handler);
+  flush_timer_.cancel();
+  maybe_finish_close();
+}
+
+void partition_log::maybe_finish_close() {
+  if (!closing_ || !close_handler_ || !pending_.empty() || sync_in_flight_) return;
+  auto finish = [this](result<void> r) {
+    boost::asio::post(ctx_, [h = std::move(close_handler_), r = std::move(r)] { h(r); });
+    close_handler_ = nullptr;
+  };
+  if (offline_) return finish(error{make_error_code(log_errc::log_offline), offline_->detail});
+  for (const auto& f : dirty_files_) {
+    if (auto r = io_.datasync(f->fd(), "fdatasync " + f->path().string()); !r) {
+      fence(r.error());
+      return finish(r);
+    }
+  }
+  dirty_files_.clear();
+  durable_ = visible_;
+  if (auto r = active().seal(); !r) return finish(r);
+  partition_checkpoint cp = make_checkpoint(true);
+  auto r = write_checkpoint(dir_, cp);
+  if (r) checkpointed_ = cp;
+  finish(r);
+}
+
+}  // namespace sluice

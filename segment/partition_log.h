@@ -1,0 +1,214 @@
+#pragma once
+// A partition's log: an ordered set of segments, of which the last is active (appended to).
+//
+// Threading: a partition_log belongs to one shard. Every method must be called on the thread
+// running the io_context it was opened with; completion handlers run there too. No locking.
+//
+// What the offsets mean:
+//   log_start_offset  first offset still readable (retention moves it up)
+//   log_end_offset    next offset to assign; appends in flight are below it
+//   visible_end       every offset below it is acknowledged: durable under flush=always, in the
+//                     page cache under flush=interval. Reads never go past it.
+//   durable_end       every offset below it has been fdatasync'd
+//   recovery point    durable_end as of the last checkpoint; recovery re-scans from there
+//
+// Appends complete in offset order. An append that fails (bad batch, ENOSPC, EIO) leaves no
+// readable trace; see segment/README.md for the disk-error policy.
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "protocol/bytes.h"
+#include "protocol/result.h"
+#include "protocol/strong_types.h"
+#include "segment/checkpoint.h"
+#include "segment/clock.h"
+#include "segment/log_config.h"
+#include "segment/log_slice.h"
+#include "segment/segment.h"
+
+namespace sluice {
+
+namespace io {
+class backend;
+}
+
+struct append_info {
+  offset base_offset;
+  offset last_offset;
+};
+
+// What recovery did when the log was opened.
+struct recovery_report {
+  bool clean = false;                 // opened after a clean close; nothing scanned
+  std::uint64_t bytes_scanned = 0;    // bytes re-validated past the recovery point
+  std::uint64_t batches_scanned = 0;
+  std::uint64_t bytes_truncated = 0;  // torn or corrupt tail cut away
+  std::size_t segments_deleted = 0;   // segments after a cut, or below the log start offset
+  std::optional<offset> cut_at;       // offset where the log was cut, if it was
+  std::string cut_reason;             // why the first bad batch was refused
+};
+
+class partition_log {
+ public:
+  using append_handler = std::function<void(result<append_info>)>;
+
+  // Opens the log in `dir` (created if missing), running recovery. Synchronous; call on the
+  // owning thread. `io` and `clk` must outlive the log.
+  static result<std::unique_ptr<partition_log>> open(std::filesystem::path dir, log_config config,
+                                                     io::backend& io,
+                                                     boost::asio::io_context& ctx,
+                                                     const clock& clk = real_clock());
+  ~partition_log();
+  partition_log(const partition_log&) = delete;
+  partition_log& operator=(const partition_log&) = delete;
+
+  // Appends one RecordBatch v2 as a producer sent it. The batch is validated (length, magic,
+  // CRC, records) and refused whole if anything is wrong; then offsets are assigned, the base
+  // offset and leader epoch stamped, and the handler runs when the batch is acknowledged under
+  // the flush policy. Never completes inline.
+  void append(byte_buffer batch, append_handler handler);
+
+  // Asio-style: co_await log.async_append(std::move(b), asio::use_awaitable) etc.
+  template <class CompletionToken>
+  auto async_append(byte_buffer batch, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(result<append_info>)>(
+        [this](auto handler, byte_buffer b) {
+          append(std::move(b), [h = std::make_shared<decltype(handler)>(std::move(handler))](
+                                   result<append_info> r) mutable { (*h)(std::move(r)); });
+        },
+        token, std::move(batch));
+  }
+
+  // Whole batches starting with the one holding `from`, up to max_bytes (at least one batch),
+  // within one segment, never past visible_end. Empty at visible_end; offset_out_of_range below
+  // the log start or above visible_end.
+  [[nodiscard]] result<log_slice> read(offset from, std::size_t max_bytes) const;
+  // The first offset whose batch has a record with timestamp >= ts (the record's exact offset),
+  // nullopt when no visible record is that late.
+  [[nodiscard]] result<std::optional<offset>> offset_for_timestamp(std::int64_t ts) const;
+
+  [[nodiscard]] offset log_start_offset() const { return log_start_; }
+  [[nodiscard]] offset log_end_offset() const { return next_offset_; }
+  [[nodiscard]] offset visible_end() const { return visible_.next; }
+  [[nodiscard]] offset durable_end() const { return durable_.next; }
+  [[nodiscard]] offset recovery_point() const { return checkpointed_.recovery_point; }
+  [[nodiscard]] bool offline() const { return offline_.has_value(); }
+  [[nodiscard]] std::size_t segment_count() const { return segments_.size(); }
+  [[nodiscard]] std::uint64_t size_bytes() const;
+  [[nodiscard]] const recovery_report& last_recovery() const { return recovery_; }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+  [[nodiscard]] const log_config& config() const { return config_; }
+  [[nodiscard]] std::vector<offset> segment_bases() const;
+
+  // Leader epochs: batches appended from now on carry `epoch`; a new epoch is recorded with
+  // its start offset (the current log end) in the checkpoint. REQUIRES: epoch >= current.
+  [[nodiscard]] result<void> begin_leader_epoch(leader_epoch epoch);
+  [[nodiscard]] const std::vector<epoch_entry>& leader_epochs() const { return epochs_; }
+
+  // Deletes whole closed segments past retention.ms / retention.bytes and advances the log
+  // start offset. Returns the number of segments deleted.
+  [[nodiscard]] result<std::size_t> enforce_retention();
+  // Cuts the log so it ends at the start of the batch holding `end` (for followers that
+  // diverged). REQUIRES: no appends in flight (else busy); end in [log start, log end].
+  [[nodiscard]] result<void> truncate_to(offset end);
+  // Writes the checkpoint now (the recovery point becomes durable_end).
+  [[nodiscard]] result<void> checkpoint();
+  // Stops accepting appends, waits for those in flight, fdatasyncs, seals the indexes and writes
+  // a clean checkpoint. The handler runs when done; the log may then be destroyed.
+  void close(std::function<void(result<void>)> handler);
+
+ private:
+  struct position {  // a point in the log: an offset and where its batch starts
+    offset next{0};
+    offset segment_base{0};
+    file_pos pos{0};
+  };
+  struct pending_append;
+
+  partition_log(std::filesystem::path dir, log_config config, io::backend& io,
+                boost::asio::io_context& ctx, const clock& clk);
+
+  // open/recovery (partition_log_recovery.cc)
+  result<void> recover();
+  result<void> load_segments(const std::optional<partition_checkpoint>& cp);
+  result<void> restore_trusted_segments(const std::optional<partition_checkpoint>& cp);
+  result<void> scan_segment(segment& seg, file_pos from, bool& cut);
+  result<void> delete_segments_after(offset base);
+  result<void> cut_to(offset end);
+  result<void> finish_open();
+
+  struct sync_join {  // one fdatasync per dirty file; done when all have answered
+    explicit sync_join(std::size_t n) : remaining(n) {}
+    std::size_t remaining;
+    std::optional<error> first_error;
+  };
+
+  // append path (partition_log_append.cc)
+  result<void> check_appendable(std::size_t batch_size) const;
+  result<void> maybe_roll(std::size_t batch_size);
+  result<void> roll();
+  void start_write(const std::shared_ptr<pending_append>& p);
+  void on_write_done(pending_append& p, result<std::size_t> r);
+  void note_dirty(const std::shared_ptr<log_file>& f);
+  std::size_t written_prefix() const;
+  bool writes_in_flight() const;
+  void advance();
+  // Fdatasyncs every dirty file; then the first `group` pending appends are acknowledged.
+  void start_sync(std::size_t group);
+  void on_sync_done(std::size_t group, position target, const std::optional<error>& err);
+  void acknowledge_front(std::size_t count);
+  void roll_back_failed_writes();
+  void fail_pending(const error& e);
+  void fence(const error& e);
+  void schedule_flush_timer();
+  void on_flush_timer();
+  void maybe_finish_close();
+
+  // helpers
+  segment& active() { return *segments_.rbegin()->second; }
+  const segment* segment_for(offset o) const;
+  position end_position() const;
+  partition_checkpoint make_checkpoint(bool clean) const;
+  result<void> delete_segments_below(offset new_start);
+
+  std::filesystem::path dir_;
+  log_config config_;
+  io::backend& io_;
+  boost::asio::io_context& ctx_;
+  const clock& clock_;
+  segment_options seg_opts_;
+
+  std::map<offset, std::unique_ptr<segment>> segments_;  // by base offset
+  offset log_start_{0};
+  offset next_offset_{0};
+  position visible_;
+  position durable_;
+  partition_checkpoint checkpointed_;
+  std::int64_t last_checkpoint_ms_ = 0;
+  std::vector<epoch_entry> epochs_;
+  leader_epoch current_epoch_{0};
+  recovery_report recovery_;
+
+  std::deque<std::shared_ptr<pending_append>> pending_;  // in offset order
+  std::vector<std::shared_ptr<log_file>> dirty_files_;  // written since the last sync began
+  bool sync_in_flight_ = false;
+  std::optional<error> rollback_error_;  // a write failed; cutting back once writes drain
+  std::optional<error> offline_;         // fenced after an fsync error
+  bool closing_ = false;
+  std::function<void(result<void>)> close_handler_;
+  boost::asio::steady_timer flush_timer_;
+  std::shared_ptr<bool> alive_;  // handlers of the backend check it after destruction
+};
+
+}  // namespace sluice

@@ -1,0 +1,270 @@
+// Opening a partition log: after a clean close nothing is scanned; after a crash the batches
+// past the checkpointed recovery point are re-validated (length, magic, CRC32C, offsets in
+// sequence), the log is cut at the first torn or corrupt one, and the indexes of what was
+// re-scanned are rebuilt.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "protocol/batch_header.h"
+#include "protocol/record_batch.h"
+#include "protocol/record_batch_format.h"
+#include "segment/errc.h"
+#include "segment/io/backend.h"
+#include "segment/partition_log.h"
+
+namespace sluice {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t scan_chunk_bytes = 1 << 20;
+
+// Removes leftovers of interrupted work: temp files and indexes whose .log is gone.
+void remove_stale_files(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto& path = entry.path();
+    const std::string ext = path.extension().string();
+    bool orphan_index = (ext == ".index" || ext == ".timeindex") &&
+                        !fs::exists(fs::path(path).replace_extension(".log"), ec);
+    if (ext == ".tmp" || ext == ".deleted" || orphan_index) {
+      spdlog::info("{}: removing leftover {}", dir.string(), path.filename().string());
+      fs::remove(path, ec);
+    }
+  }
+}
+
+result<std::vector<offset>> list_segment_bases(const fs::path& dir) {
+  std::vector<offset> bases;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    auto base = segment::parse_file_name(entry.path().filename().string(), ".log");
+    if (base) bases.push_back(*base);
+  }
+  if (ec) return make_errno_error(ec.value(), "list " + dir.string());
+  std::sort(bases.begin(), bases.end());
+  return bases;
+}
+
+result<std::uint64_t> size_of(const segment& seg) {
+  struct stat st {};
+  if (::fstat(seg.fd(), &st) != 0) return make_errno_error(errno, "stat " + seg.log_path().string());
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Reads [pos, pos + want) into buf (resized); fewer bytes at the end of the file.
+result<std::size_t> read_window(const segment& seg, std::uint64_t pos, std::size_t want,
+                                byte_buffer& buf) {
+  buf.resize(want);
+  std::size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::pread(seg.fd(), buf.data() + got, want - got, static_cast<off_t>(pos + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_errno_error(errno, fmt::format("read {} at {}",
+                                                          seg.log_path().string(), pos + got));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return got;
+}
+
+}  // namespace
+
+result<void> partition_log::recover() {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) return make_errno_error(ec.value(), "create directory " + dir_.string());
+  auto cp = read_checkpoint(dir_);
+  if (!cp) {
+    spdlog::warn("{}; scanning the whole log", cp.error().message());
+    cp = std::optional<partition_checkpoint>{};
+  }
+  remove_stale_files(dir_);
+  if (auto r = load_segments(*cp); !r) return r;
+  if (*cp && (*cp)->clean) {
+    recovery_.clean = true;
+    for (auto& [base, seg] : segments_) {
+      if (auto r = seg->restore_tail(seg->size(), io_); !r) {
+        spdlog::warn("{}; re-scanning that segment", r.error().message());
+        bool cut = false;
+        if (auto s = scan_segment(*seg, file_pos{0}, cut); !s) return s;
+        if (cut) {
+          if (auto d = delete_segments_after(base); !d) return d;
+          break;  // later segments are gone; stop iterating
+        }
+      }
+    }
+  } else if (auto r = restore_trusted_segments(*cp); !r) {
+    return r;
+  }
+  if (*cp && (*cp)->truncate_to.value >= 0) {
+    if (auto r = cut_to(std::max((*cp)->truncate_to, log_start_)); !r) return r;
+  }
+  return finish_open();
+}
+
+result<void> partition_log::load_segments(const std::optional<partition_checkpoint>& cp) {
+  auto bases = list_segment_bases(dir_);
+  if (!bases) return bases.error();
+  for (offset base : *bases) {
+    auto seg = segment::open(dir_, base, seg_opts_);
+    if (!seg) return seg.error();
+    segments_.emplace(base, std::move(*seg));
+  }
+  log_start_ = cp ? cp->log_start_offset : offset{0};
+  if (cp) epochs_ = cp->leader_epochs;
+  if (segments_.empty()) {
+    auto seg = segment::create(dir_, log_start_, seg_opts_, clock_.now_ms());
+    if (!seg) return seg.error();
+    if (auto r = sync_directory(dir_); !r) return r;
+    segments_.emplace(log_start_, std::move(*seg));
+  }
+  // Segments wholly below the log start were being deleted by retention when we stopped.
+  while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
+    if (auto r = segments_.begin()->second->remove(); !r) return r;
+    segments_.erase(segments_.begin());
+    ++recovery_.segments_deleted;
+  }
+  log_start_ = std::max(log_start_, segments_.begin()->first);
+  for (auto& [base, seg] : segments_) {
+    (void)base;
+    seg->set_created_ms(clock_.now_ms());
+  }
+  return {};
+}
+
+result<void> partition_log::restore_trusted_segments(const std::optional<partition_checkpoint>& cp) {
+  // Where the re-scan starts: the checkpointed position in its segment, if that still exists.
+  auto start = segments_.begin();
+  file_pos from{0};
+  if (cp && cp->recovery_point >= log_start_) {
+    auto it = segments_.find(cp->recovery_segment);
+    if (it != segments_.end()) {
+      start = it;
+      from = cp->recovery_position;
+    }
+  }
+  for (auto it = segments_.begin(); it != start; ++it) {
+    segment& seg = *it->second;
+    bool trusted = seg.offsets().sanity_check() && seg.times().sanity_check() &&
+                   seg.restore_tail(seg.size(), io_);
+    if (!trusted) {
+      spdlog::warn("{}: index of {} is inconsistent; rebuilding it", dir_.string(),
+                   seg.log_path().filename().string());
+      bool cut = false;
+      if (auto r = scan_segment(seg, file_pos{0}, cut); !r) return r;
+      if (cut) return delete_segments_after(it->first);
+    }
+  }
+  for (auto it = start; it != segments_.end(); ++it) {
+    bool cut = false;
+    if (auto r = scan_segment(*it->second, it == start ? from : file_pos{0}, cut); !r) return r;
+    if (cut) return delete_segments_after(it->first);
+  }
+  return {};
+}
+
+result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut) {
+  auto file_size = size_of(seg);
+  if (!file_size) return file_size.error();
+  if (from.value > *file_size || !seg.restore_tail(from, io_)) {
+    from = file_pos{0};  // the trusted part is not what the checkpoint said: re-scan it all
+    if (auto r = seg.restore_tail(from, io_); !r) return r;
+  }
+  byte_buffer window;
+  std::uint64_t window_start = 0;
+  std::size_t window_size = 0;
+  std::uint64_t pos = from.value;
+  std::string bad;  // why scanning stopped before the end of the file
+  while (pos < *file_size) {
+    std::uint64_t in_window = pos - window_start;
+    if (pos < window_start || in_window + batch_header_size > window_size) {
+      auto n = read_window(seg, pos, scan_chunk_bytes, window);
+      if (!n) return n.error();
+      window_start = pos, window_size = *n, in_window = 0;
+    }
+    std::uint64_t left = *file_size - pos;
+    if (left < batch_header_size) {
+      bad = fmt::format("a torn batch header: {} bytes at the end", left);
+      break;
+    }
+    auto h = parse_batch_header(byte_span(window).subspan(in_window, batch_header_size));
+    if (!h) {
+      bad = h.error().message();
+      break;
+    }
+    if (h->size_bytes() > left) {
+      bad = fmt::format("a torn batch: {} bytes claimed, {} present", h->size_bytes(), left);
+      break;
+    }
+    if (in_window + h->size_bytes() > window_size) {
+      auto n = read_window(seg, pos, std::max(scan_chunk_bytes, h->size_bytes()), window);
+      if (!n) return n.error();
+      window_start = pos, window_size = *n, in_window = 0;
+    }
+    auto view = record_batch_view::parse(byte_span(window).subspan(in_window, h->size_bytes()));
+    if (!view) {
+      bad = view.error().message();
+      break;
+    }
+    if (!view->crc_matches()) {
+      bad = fmt::format("CRC mismatch: stored {:#010x}, computed {:#010x}", h->crc,
+                        view->computed_crc());
+      break;
+    }
+    if (h->base_offset != seg.next_offset()) {
+      bad = fmt::format("batch offset {} where {} was expected", h->base_offset,
+                        seg.next_offset());
+      break;
+    }
+    seg.append_batch(*h);
+    pos += h->size_bytes();
+    recovery_.bytes_scanned += h->size_bytes();
+    ++recovery_.batches_scanned;
+  }
+  if (pos >= *file_size) return {};
+  cut = true;
+  recovery_.bytes_truncated += *file_size - pos;
+  recovery_.cut_at = seg.next_offset();
+  recovery_.cut_reason = fmt::format("{} at position {}: {}", seg.log_path().filename().string(),
+                                     pos, bad);
+  spdlog::warn("{}: cutting the log at offset {}: {}", dir_.string(), seg.next_offset(),
+               recovery_.cut_reason);
+  return seg.truncate(file_pos{pos}, seg.next_offset(), io_);
+}
+
+result<void> partition_log::delete_segments_after(offset base) {
+  while (segments_.rbegin()->first > base) {
+    if (auto r = active().remove(); !r) return r;
+    segments_.erase(std::prev(segments_.end()));
+    ++recovery_.segments_deleted;
+  }
+  return active().reopen_indexes();
+}
+
+result<void> partition_log::finish_open() {
+  next_offset_ = active().next_offset();
+  // What was re-scanned may still be only in the page cache: make it durable before it
+  // becomes the new recovery point.
+  for (auto it = segments_.lower_bound(checkpointed_.recovery_segment); it != segments_.end();
+       ++it) {
+    if (auto r = io_.datasync(it->second->fd(), "fdatasync " + it->second->log_path().string());
+        !r) {
+      return r;
+    }
+  }
+  visible_ = durable_ = end_position();
+  std::erase_if(epochs_, [&](const epoch_entry& e) { return e.start_offset >= next_offset_; });
+  current_epoch_ = epochs_.empty() ? leader_epoch{0} : epochs_.back().epoch;
+  return checkpoint();
+}
+
+}  // namespace sluice

@@ -1,0 +1,271 @@
+#include "segment/segment.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "protocol/record_batch_format.h"
+#include "segment/errc.h"
+#include "segment/io/backend.h"
+
+namespace sluice {
+namespace fs = std::filesystem;
+
+log_file::~log_file() { ::close(fd_); }
+
+namespace {
+
+struct segment_paths {
+  fs::path log, index, timeindex;
+};
+
+segment_paths paths_for(const fs::path& dir, offset base) {
+  std::string stem = segment::file_stem(base);
+  return {dir / (stem + ".log"), dir / (stem + ".index"), dir / (stem + ".timeindex")};
+}
+
+result<std::shared_ptr<log_file>> open_log_file(const fs::path& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) return make_errno_error(errno, "open " + path.string());
+  return std::make_shared<log_file>(fd, path);
+}
+
+result<std::uint64_t> file_size(int fd, const fs::path& path) {
+  off_t end = ::lseek(fd, 0, SEEK_END);
+  if (end < 0) return make_errno_error(errno, "size of " + path.string());
+  return static_cast<std::uint64_t>(end);
+}
+
+}  // namespace
+
+std::string segment::file_stem(offset base) { return fmt::format("{:020d}", base.value); }
+
+std::optional<offset> segment::parse_file_name(const std::string& name, std::string_view ext) {
+  if (name.size() != 20 + ext.size() || !name.ends_with(ext)) return std::nullopt;
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, v);
+  if (ec != std::errc{} || end != name.data() + 20) return std::nullopt;
+  return offset{v};
+}
+
+segment::segment(offset base, std::shared_ptr<log_file> file, offset_index offsets,
+                 time_index times, const segment_options& opts)
+    : base_(base),
+      file_(std::move(file)),
+      offsets_(std::move(offsets)),
+      times_(std::move(times)),
+      opts_(opts),
+      next_offset_(base),
+      offset_of_max_timestamp_(base) {}
+
+result<std::unique_ptr<segment>> segment::create(const fs::path& dir, offset base,
+                                                 const segment_options& opts,
+                                                 std::int64_t now_ms) {
+  auto paths = paths_for(dir, base);
+  // Stale indexes of a segment that was cut away would otherwise be trusted.
+  std::error_code ec;
+  fs::remove(paths.index, ec);
+  fs::remove(paths.timeindex, ec);
+  auto file = open_log_file(paths.log, O_CREAT | O_EXCL);
+  if (!file) return file.error();
+  auto offsets = offset_index::open(paths.index, base, opts.index_max_bytes);
+  if (!offsets) return offsets.error();
+  auto times = time_index::open(paths.timeindex, base, opts.index_max_bytes);
+  if (!times) return times.error();
+  std::unique_ptr<segment> seg(
+      new segment(base, std::move(*file), std::move(*offsets), std::move(*times), opts));
+  seg->created_ms_ = now_ms;
+  return seg;
+}
+
+result<std::unique_ptr<segment>> segment::open(const fs::path& dir, offset base,
+                                               const segment_options& opts) {
+  auto paths = paths_for(dir, base);
+  auto file = open_log_file(paths.log, 0);
+  if (!file) return file.error();
+  auto offsets = offset_index::open(paths.index, base, opts.index_max_bytes);
+  if (!offsets) return offsets.error();
+  auto times = time_index::open(paths.timeindex, base, opts.index_max_bytes);
+  if (!times) return times.error();
+  auto size = file_size((*file)->fd(), paths.log);
+  if (!size) return size.error();
+  std::unique_ptr<segment> seg(
+      new segment(base, std::move(*file), std::move(*offsets), std::move(*times), opts));
+  seg->size_ = file_pos{*size};
+  return seg;
+}
+
+file_pos segment::append_batch(const batch_header& h) {
+  file_pos pos = size_;
+  if (bytes_since_index_entry_ > opts_.index_interval_bytes && !index_full()) {
+    offsets_.append(h.last_offset(), pos);
+    times_.append(std::max(max_timestamp_, h.max_timestamp),
+                  h.max_timestamp > max_timestamp_ ? h.last_offset() : offset_of_max_timestamp_);
+    bytes_since_index_entry_ = 0;
+  }
+  if (h.max_timestamp > max_timestamp_) {
+    max_timestamp_ = h.max_timestamp;
+    offset_of_max_timestamp_ = h.last_offset();
+  }
+  bytes_since_index_entry_ += h.size_bytes();
+  size_ = size_ + h.size_bytes();
+  next_offset_ = h.next_offset();
+  return pos;
+}
+
+result<std::optional<batch_header>> segment::header_at(file_pos pos, file_pos end) const {
+  if (pos >= end) return std::optional<batch_header>{};
+  std::array<std::byte, batch_header_size> buf{};
+  ssize_t n = ::pread(fd(), buf.data(), buf.size(), static_cast<off_t>(pos.value));
+  if (n < 0) return make_errno_error(errno, fmt::format("read {} at {}", log_path().string(), pos));
+  if (static_cast<std::size_t>(n) < buf.size()) {
+    return make_error(log_errc::corrupt_log,
+                      fmt::format("{}: batch header at {} cut short by the end of the file",
+                                  log_path().string(), pos));
+  }
+  auto h = parse_batch_header(buf);
+  if (!h) {
+    return make_error(log_errc::corrupt_log, fmt::format("{} at {}: {}", log_path().string(), pos,
+                                                         h.error().message()));
+  }
+  if (pos.value + h->size_bytes() > end.value) {
+    return make_error(log_errc::corrupt_log,
+                      fmt::format("{}: batch at {} runs past the end {}", log_path().string(),
+                                  pos, end));
+  }
+  return std::optional<batch_header>{*h};
+}
+
+result<file_pos> segment::find_batch(offset target, file_pos end) const {
+  auto entry = offsets_.lookup(target);
+  file_pos pos = entry ? entry->position : file_pos{0};
+  for (;;) {
+    auto h = header_at(pos, end);
+    if (!h) return h.error();
+    if (!*h || (*h)->last_offset() >= target) return pos;
+    pos = pos + (*h)->size_bytes();
+  }
+}
+
+result<file_pos> segment::whole_batches_end(file_pos start, std::size_t max_bytes,
+                                            file_pos end) const {
+  auto first = header_at(start, end);
+  if (!first) return first.error();
+  if (!*first) return start;
+  file_pos pos = start + (*first)->size_bytes();
+  const std::uint64_t limit = std::min(end.value, start.value + max_bytes);
+  // Jump over whole batches with the index: entries mark batch starts in position order.
+  std::size_t lo = 0, hi = offsets_.entry_count();
+  while (lo < hi) {
+    std::size_t mid = lo + (hi - lo) / 2;
+    if (offsets_.entry_at(mid)->position.value <= limit) lo = mid + 1; else hi = mid;
+  }
+  if (lo > 0) pos = std::max(pos, offsets_.entry_at(lo - 1)->position);
+  for (;;) {
+    auto h = header_at(pos, end);
+    if (!h) return h.error();
+    if (!*h || pos.value + (*h)->size_bytes() > limit) return pos;
+    pos = pos + (*h)->size_bytes();
+  }
+}
+
+result<file_pos> segment::find_timestamp(std::int64_t ts, file_pos end) const {
+  // Every batch up to the one holding the entry's offset has max timestamp <= entry < ts.
+  auto entry = times_.lookup(ts - 1);
+  auto pos = find_batch(entry ? entry->offset : base_, end);
+  if (!pos) return pos;
+  for (file_pos p = *pos;;) {
+    auto h = header_at(p, end);
+    if (!h) return h.error();
+    if (!*h || (*h)->max_timestamp >= ts) return p;
+    p = p + (*h)->size_bytes();
+  }
+}
+
+void segment::reset_tail_from_indexes() {
+  auto last = offsets_.last_entry();
+  size_ = last ? last->position : file_pos{0};
+  next_offset_ = base_;
+  bytes_since_index_entry_ = 0;
+  auto last_time = times_.last_entry();
+  max_timestamp_ = last_time ? last_time->timestamp : -1;
+  offset_of_max_timestamp_ = last_time ? last_time->offset : base_;
+}
+
+result<void> segment::restore_tail(file_pos trusted_end, io::backend& /*io*/) {
+  // Drop index entries that point at or past the trusted end; they may describe lost bytes.
+  for (auto last = offsets_.last_entry(); last && last->position >= trusted_end;
+       last = offsets_.last_entry()) {
+    offsets_.truncate_to(last->offset);
+  }
+  if (auto last = offsets_.last_entry()) times_.truncate_to(last->offset + 1);
+  else times_.clear();
+  reset_tail_from_indexes();
+  // Re-read headers from the last entry's batch (inclusive) to rebuild the tail bookkeeping.
+  file_pos pos = size_;
+  bool first = true;
+  while (pos < trusted_end) {
+    auto h = header_at(pos, trusted_end);
+    if (!h) return h.error();
+    if (first && offsets_.last_entry()) {
+      // This batch already has its entry; account without indexing it again.
+      first = false;
+      bytes_since_index_entry_ = 0;
+    }
+    const batch_header& hdr = **h;
+    if (hdr.max_timestamp > max_timestamp_) {
+      max_timestamp_ = hdr.max_timestamp;
+      offset_of_max_timestamp_ = hdr.last_offset();
+    }
+    bytes_since_index_entry_ += hdr.size_bytes();
+    next_offset_ = hdr.next_offset();
+    pos = pos + hdr.size_bytes();
+  }
+  size_ = trusted_end;
+  return {};
+}
+
+result<void> segment::truncate(file_pos pos, offset new_next, io::backend& io) {
+  if (auto r = io.truncate(fd(), pos.value, "truncate " + log_path().string()); !r) return r;
+  offsets_.truncate_to(new_next);
+  times_.truncate_to(new_next);
+  return restore_tail(pos, io);
+}
+
+result<void> segment::seal() {
+  times_.append(max_timestamp_, offset_of_max_timestamp_);
+  if (auto r = offsets_.flush(); !r) return r;
+  if (auto r = times_.flush(); !r) return r;
+  if (auto r = offsets_.trim(); !r) return r;
+  return times_.trim();
+}
+
+result<void> segment::flush_indexes() {
+  if (auto r = offsets_.flush(); !r) return r;
+  return times_.flush();
+}
+
+result<void> segment::reopen_indexes() {
+  if (offsets_.is_full()) {
+    if (auto r = offsets_.regrow(); !r) return r;
+  }
+  if (times_.is_full()) return times_.regrow();
+  return {};
+}
+
+result<void> segment::remove() {
+  auto paths = paths_for(file_->path().parent_path(), base_);
+  for (const auto& p : {paths.log, paths.index, paths.timeindex}) {
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+      return make_errno_error(errno, "delete " + p.string());
+    }
+  }
+  return {};
+}
+
+}  // namespace sluice

@@ -1,0 +1,138 @@
+#pragma once
+// One segment of a partition log: `<base>.log` (record batches back to back, exactly as on the
+// wire), its sparse `<base>.index` and `<base>.timeindex`, all named by the 20-digit base offset.
+//
+// A segment is owned by one partition_log and touched only by that log's shard thread; it holds
+// no lock. It keeps the bookkeeping of its tail (size, next offset, largest timestamp, bytes
+// since the last index entry); the bytes themselves are written by the partition log through
+// the I/O backend. The .log file descriptor is shared (log_file) so a reader's slice stays
+// readable after retention has deleted the segment.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "index/offset_index.h"
+#include "index/time_index.h"
+#include "protocol/batch_header.h"
+#include "protocol/result.h"
+#include "protocol/strong_types.h"
+
+namespace sluice {
+
+namespace io {
+class backend;
+}
+
+// An open .log file descriptor, closed when the last owner lets go.
+class log_file {
+ public:
+  log_file(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+  ~log_file();
+  log_file(const log_file&) = delete;
+  log_file& operator=(const log_file&) = delete;
+
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  int fd_;
+  std::filesystem::path path_;
+};
+
+struct segment_options {
+  std::uint32_t index_interval_bytes = 4096;
+  std::uint32_t index_max_bytes = 10U << 20;
+};
+
+// A batch header read from a segment, with where it starts.
+struct located_batch {
+  file_pos position;
+  batch_header header;
+};
+
+class segment {
+ public:
+  // Creates the three files of a new, empty segment (fails if the .log already exists).
+  static result<std::unique_ptr<segment>> create(const std::filesystem::path& dir, offset base,
+                                                 const segment_options& opts,
+                                                 std::int64_t now_ms);
+  // Opens an existing segment. Its tail state is not known until restore_tail() or recovery.
+  static result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, offset base,
+                                               const segment_options& opts);
+
+  static std::string file_stem(offset base);  // 20 zero-padded digits
+  // The base offset named by a segment file name ("00000000000000000042.log" -> 42).
+  static std::optional<offset> parse_file_name(const std::string& name, std::string_view ext);
+
+  [[nodiscard]] offset base_offset() const { return base_; }
+  [[nodiscard]] file_pos size() const { return size_; }
+  [[nodiscard]] bool empty() const { return size_.value == 0; }
+  [[nodiscard]] offset next_offset() const { return next_offset_; }
+  [[nodiscard]] std::int64_t max_timestamp() const { return max_timestamp_; }
+  // When the segment started, for segment.ms. A reopened segment counts from its reopening.
+  [[nodiscard]] std::int64_t created_ms() const { return created_ms_; }
+  void set_created_ms(std::int64_t ms) { created_ms_ = ms; }
+  [[nodiscard]] int fd() const { return file_->fd(); }
+  [[nodiscard]] const std::shared_ptr<log_file>& file() const { return file_; }
+  [[nodiscard]] const std::filesystem::path& log_path() const { return file_->path(); }
+  [[nodiscard]] bool index_full() const { return offsets_.is_full() || times_.is_full(); }
+  [[nodiscard]] const offset_index& offsets() const { return offsets_; }
+  [[nodiscard]] const time_index& times() const { return times_; }
+
+  // Accounts for a batch placed at size() (its base offset already assigned) and indexes it
+  // every index_interval_bytes, as Kafka does. Returns the batch's position.
+  file_pos append_batch(const batch_header& h);
+
+  // Header of the batch starting at `pos`; nullopt when pos >= end.
+  [[nodiscard]] result<std::optional<batch_header>> header_at(file_pos pos, file_pos end) const;
+  // Position of the first batch whose last offset >= target, scanning forward from the index
+  // entry at or below target; `end` when no batch before `end` qualifies.
+  [[nodiscard]] result<file_pos> find_batch(offset target, file_pos end) const;
+  // End of the whole batches from `start` that fit in max_bytes (at least one batch), not past
+  // `end`.
+  [[nodiscard]] result<file_pos> whole_batches_end(file_pos start, std::size_t max_bytes,
+                                                   file_pos end) const;
+  // Position of the first batch whose max timestamp >= ts, or `end`.
+  [[nodiscard]] result<file_pos> find_timestamp(std::int64_t ts, file_pos end) const;
+
+  // Re-derives the tail state of a segment whose bytes up to `trusted_end` are known good and
+  // whose indexes are trusted below `trusted_next` (entries at or above are dropped): reads the
+  // batch headers from the last surviving index entry to trusted_end. The log file is cut at
+  // trusted_end if longer.
+  [[nodiscard]] result<void> restore_tail(file_pos trusted_end, io::backend& io);
+  // Cuts the segment so it ends at `pos`, where the batch holding `new_next` starts (or the
+  // end); indexes lose every entry >= new_next.
+  [[nodiscard]] result<void> truncate(file_pos pos, offset new_next, io::backend& io);
+
+  // On roll: final time-index entry, indexes trimmed and msync'd. The .log must already be
+  // fdatasync'd by the caller.
+  [[nodiscard]] result<void> seal();
+  [[nodiscard]] result<void> flush_indexes();
+  // Makes a sealed segment appendable again (its indexes regrow to full size), for when the
+  // segment after it was cut away.
+  [[nodiscard]] result<void> reopen_indexes();
+  // Unlinks the three files; readers holding file() keep reading.
+  [[nodiscard]] result<void> remove();
+
+ private:
+  segment(offset base, std::shared_ptr<log_file> file, offset_index offsets, time_index times,
+          const segment_options& opts);
+  void reset_tail_from_indexes();
+
+  offset base_;
+  std::shared_ptr<log_file> file_;
+  offset_index offsets_;
+  time_index times_;
+  segment_options opts_;
+  file_pos size_{0};
+  offset next_offset_;
+  std::int64_t max_timestamp_ = -1;
+  offset offset_of_max_timestamp_;
+  std::uint64_t bytes_since_index_entry_ = 0;
+  std::int64_t created_ms_ = 0;
+};
+
+}  // namespace sluice

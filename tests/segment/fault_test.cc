@@ -1,0 +1,118 @@
+// Disk faults through the fault-injecting backend: a failed write leaves no readable trace and
+// the log keeps going; a failed fdatasync fences the log until it is reopened.
+
+#include <doctest/doctest.h>
+
+#include <cerrno>
+
+#include "log_fixture.h"
+#include "segment/errc.h"
+
+namespace sluice::test {
+
+TEST_CASE("ENOSPC mid-append fails that append, leaves nothing partial, and appends resume") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(2, 100, 1)).has_value());
+  auto good = f.read_all(offset{0});
+  auto size_before = f.log->size_bytes();
+
+  f.io->fail_next_write(ENOSPC, 37);  // a torn write: 37 bytes land, then the disk is full
+  auto r = f.append(make_batch(2, 100, 2));
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code.value() == ENOSPC);
+  CHECK(r.error().message().find("No space left") != std::string::npos);
+  CHECK(f.log->log_end_offset() == offset{2});
+  CHECK(f.log->size_bytes() == size_before);
+  CHECK(f.read_all(offset{0}) == good);
+
+  auto again = f.append(make_batch(2, 100, 3));
+  REQUIRE(again.has_value());
+  CHECK(again->base_offset == offset{2});
+}
+
+TEST_CASE("while the disk stays full every append fails and reads keep working") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(2, 100, 1)).has_value());
+  f.io->fail_all_writes(ENOSPC);
+  for (int i = 0; i < 3; ++i) {
+    auto r = f.append(make_batch(2, 100, 10 + i));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code.value() == ENOSPC);
+    CHECK(f.log->read(offset{0}, 1000).has_value());
+  }
+  f.io->clear_faults();
+  auto r = f.append(make_batch(2, 100, 20));
+  REQUIRE(r.has_value());
+  CHECK(r->base_offset == offset{2});
+}
+
+TEST_CASE("appends in flight behind a failed write fail too, in order") {
+  log_fixture f;
+  f.open();
+  f.io->fail_next_write(EIO, 0);
+  std::vector<result<append_info>> results;
+  for (int i = 0; i < 5; ++i) {
+    f.log->append(make_batch(1, 100, i), [&](result<append_info> r) { results.push_back(r); });
+  }
+  f.ctx.restart();
+  while (results.size() < 5 && f.ctx.run_one() > 0) {
+  }
+  REQUIRE(results.size() == 5);
+  for (const auto& r : results) CHECK_FALSE(r.has_value());
+  CHECK(f.log->log_end_offset() == offset{0});
+  CHECK(f.log->size_bytes() == 0);
+  REQUIRE(f.append(make_batch(1, 100, 9)).has_value());
+}
+
+TEST_CASE("a failed fdatasync takes the log offline; durable data stays readable") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(2, 100, 1)).has_value());
+  f.io->fail_next_sync(EIO);
+  auto r = f.append(make_batch(2, 100, 2));
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code.value() == EIO);
+  CHECK(f.log->offline());
+  CHECK(f.log->visible_end() == offset{2});
+  CHECK(f.log->read(offset{0}, 1000).has_value());
+  auto refused = f.append(make_batch(2, 100, 3));
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == make_error_code(log_errc::log_offline));
+  // Recovery (reopen) brings it back.
+  f.crash();
+  f.io->clear_faults();
+  f.open();
+  CHECK_FALSE(f.log->offline());
+  REQUIRE(f.append(make_batch(1, 10, 4)).has_value());
+}
+
+TEST_CASE("flush=interval acknowledges after the write and fdatasyncs on the timer") {
+  log_fixture f;
+  log_config cfg;
+  cfg.flush = *flush_policy::parse("interval:20");
+  f.open(cfg);
+  auto syncs = f.io->syncs();
+  REQUIRE(f.append(make_batch(2, 100, 1)).has_value());
+  CHECK(f.io->syncs() == syncs);
+  CHECK(f.log->visible_end() == offset{2});
+  CHECK(f.log->durable_end() == offset{0});
+  f.ctx.restart();
+  f.ctx.run_for(std::chrono::milliseconds(100));
+  CHECK(f.io->syncs() > syncs);
+  CHECK(f.log->durable_end() == offset{2});
+}
+
+TEST_CASE("flush policies parse and bad ones say what is wrong") {
+  CHECK(flush_policy::parse("always")->kind == flush_policy::mode::always);
+  auto iv = flush_policy::parse("interval:250");
+  REQUIRE(iv.has_value());
+  CHECK(iv->interval == std::chrono::milliseconds(250));
+  auto bad = flush_policy::parse("sometimes");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().detail.find("interval:<ms>") != std::string::npos);
+  CHECK_FALSE(flush_policy::parse("interval:0").has_value());
+}
+
+}  // namespace sluice::test

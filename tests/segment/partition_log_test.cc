@@ -1,0 +1,270 @@
+// Behaviour of the partition log: offsets, durability, reads, roll, retention, faults.
+
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "log_fixture.h"
+#include "protocol/batch_header.h"
+#include "protocol/errc.h"
+#include "protocol/record_batch.h"
+#include "segment/errc.h"
+
+namespace sluice::test {
+namespace {
+
+// The batch as the log stores it: base offset and leader epoch stamped.
+byte_buffer stamped(byte_buffer batch, offset base, leader_epoch epoch = leader_epoch{0}) {
+  set_base_offset(batch, base);
+  set_partition_leader_epoch(batch, epoch);
+  return batch;
+}
+
+}  // namespace
+
+TEST_CASE("appends get consecutive offsets and read back byte-identical") {
+  log_fixture f;
+  f.open();
+  byte_buffer expected;
+  offset next{0};
+  for (int i = 0; i < 20; ++i) {
+    auto batch = make_batch(5, 100, i);
+    auto r = f.append(batch);
+    REQUIRE(r.has_value());
+    CHECK(r->base_offset == next);
+    CHECK(r->last_offset == next + 4);
+    auto s = stamped(batch, next);
+    expected.insert(expected.end(), s.begin(), s.end());
+    next = next + 5;
+  }
+  CHECK(f.log->log_end_offset() == offset{100});
+  CHECK(f.read_all(offset{0}) == expected);
+}
+
+TEST_CASE("under flush=always an append is acknowledged only once fdatasync'd") {
+  log_fixture f;
+  f.open();
+  auto before = f.io->syncs();
+  REQUIRE(f.append(make_batch(1, 10, 1)).has_value());
+  CHECK(f.io->syncs() > before);
+  CHECK(f.log->durable_end() == f.log->visible_end());
+}
+
+TEST_CASE("appends that arrive together share one fdatasync (group commit)") {
+  log_fixture f;
+  f.open();
+  auto before = f.io->syncs();
+  int done = 0;
+  for (int i = 0; i < 50; ++i) {
+    f.log->append(make_batch(2, 1000, i), [&](result<append_info> r) {
+      CHECK(r.has_value());
+      ++done;
+    });
+  }
+  f.ctx.restart();
+  while (done < 50 && f.ctx.run_one() > 0) {
+  }
+  CHECK(done == 50);
+  CHECK(f.io->syncs() - before < 50);
+  CHECK(f.log->durable_end() == offset{100});
+}
+
+TEST_CASE("a batch with a bad CRC, magic or length is refused and nothing is appended") {
+  log_fixture f;
+  f.open();
+  auto bad_crc = make_batch(3, 50, 1);
+  bad_crc.back() ^= std::byte{0x01};
+  auto r = f.append(bad_crc);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == make_error_code(protocol_errc::bad_crc));
+
+  auto bad_magic = make_batch(3, 50, 1);
+  bad_magic[16] = std::byte{1};
+  r = f.append(bad_magic);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == make_error_code(protocol_errc::bad_magic));
+
+  auto extra = make_batch(3, 50, 1);
+  extra.push_back(std::byte{0});
+  r = f.append(extra);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == make_error_code(protocol_errc::bad_length));
+
+  CHECK(f.log->log_end_offset() == offset{0});
+  CHECK(f.log->size_bytes() == 0);
+}
+
+TEST_CASE("a batch over max.message.bytes is refused") {
+  log_fixture f;
+  log_config cfg;
+  cfg.max_message_bytes = 1000;
+  f.open(cfg);
+  auto r = f.append(make_batch(3, 500, 1));
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == make_error_code(log_errc::batch_too_large));
+}
+
+TEST_CASE("read starts with the whole batch that holds the offset") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(10, 20, i)).has_value());
+  auto slice = f.log->read(offset{37}, 1 << 20);
+  REQUIRE(slice.has_value());
+  CHECK(slice->first_offset == offset{30});
+  auto bytes = slice->read_bytes();
+  REQUIRE(bytes.has_value());
+  auto h = parse_batch_header(*bytes);
+  REQUIRE(h.has_value());
+  CHECK(h->base_offset == offset{30});
+}
+
+TEST_CASE("read returns whole batches only, and at least one even if larger than max_bytes") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(4, 300, i)).has_value());
+  auto one = f.log->read(offset{0}, 10);
+  REQUIRE(one.has_value());
+  auto h = parse_batch_header(*one->read_bytes());
+  REQUIRE(h.has_value());
+  CHECK(one->size == h->size_bytes());
+
+  auto some = f.log->read(offset{0}, 3 * h->size_bytes() + 7);
+  REQUIRE(some.has_value());
+  CHECK(some->size == 3 * h->size_bytes());
+}
+
+TEST_CASE("read outside [log start, visible end] is out of range; at the end it is empty") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(5, 10, 1)).has_value());
+  auto at_end = f.log->read(offset{5}, 100);
+  REQUIRE(at_end.has_value());
+  CHECK(at_end->empty());
+  auto past = f.log->read(offset{6}, 100);
+  REQUIRE_FALSE(past.has_value());
+  CHECK(past.error().code == make_error_code(log_errc::offset_out_of_range));
+  CHECK(f.log->read(offset{-1}, 100).has_value() == false);
+}
+
+TEST_CASE("offset_for_timestamp finds the first record at or after the timestamp") {
+  log_fixture f;
+  log_config cfg;
+  cfg.index_interval_bytes = 100;  // many index entries
+  f.open(cfg);
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(f.append(make_batch(10, 30, i, 1000 + i * 10)).has_value());
+  }
+  // batch i holds offsets 10i..10i+9 with timestamps 1000+10i .. 1000+10i+9
+  auto o = f.log->offset_for_timestamp(1000 + 237);
+  REQUIRE(o.has_value());
+  REQUIRE(o->has_value());
+  CHECK(**o == offset{237});
+  auto first = f.log->offset_for_timestamp(0);
+  REQUIRE(first.has_value());
+  CHECK(**first == offset{0});
+  auto none = f.log->offset_for_timestamp(1'000'000);
+  REQUIRE(none.has_value());
+  CHECK_FALSE(none->has_value());
+}
+
+TEST_CASE("segments roll when segment.bytes would be exceeded") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  f.open(cfg);
+  byte_buffer expected;
+  for (int i = 0; i < 40; ++i) {
+    auto b = make_batch(2, 400, i);
+    auto r = f.append(b);
+    REQUIRE(r.has_value());
+    auto s = stamped(b, r->base_offset);
+    expected.insert(expected.end(), s.begin(), s.end());
+  }
+  CHECK(f.log->segment_count() > 5);
+  CHECK(f.read_all(offset{0}) == expected);
+  for (auto base : f.log->segment_bases()) {
+    auto name = segment::file_stem(base);
+    CHECK(std::filesystem::exists(f.log_dir() / (name + ".log")));
+    CHECK(std::filesystem::exists(f.log_dir() / (name + ".index")));
+    CHECK(std::filesystem::exists(f.log_dir() / (name + ".timeindex")));
+    CHECK(std::filesystem::file_size(f.log_dir() / (name + ".log")) <= 4096);
+  }
+}
+
+TEST_CASE("segments roll when segment.ms has passed") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_ms = std::chrono::minutes(10);
+  f.open(cfg);
+  REQUIRE(f.append(make_batch(1, 10, 1)).has_value());
+  f.clk.advance(std::chrono::minutes(9));
+  REQUIRE(f.append(make_batch(1, 10, 2)).has_value());
+  CHECK(f.log->segment_count() == 1);
+  f.clk.advance(std::chrono::minutes(2));
+  REQUIRE(f.append(make_batch(1, 10, 3)).has_value());
+  CHECK(f.log->segment_count() == 2);
+  CHECK(f.log->segment_bases().back() == offset{2});
+}
+
+TEST_CASE("retention.bytes deletes whole closed segments and advances the log start") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_bytes = 10000;
+  f.open(cfg);
+  for (int i = 0; i < 40; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  auto before = f.log->segment_count();
+  auto deleted = f.log->enforce_retention();
+  REQUIRE(deleted.has_value());
+  CHECK(*deleted > 0);
+  CHECK(f.log->segment_count() == before - *deleted);
+  CHECK(f.log->size_bytes() >= 10000);
+  CHECK(f.log->size_bytes() - 4096 < 10000);
+  CHECK(f.log->log_start_offset() == f.log->segment_bases().front());
+  auto old = f.log->read(offset{0}, 100);
+  CHECK_FALSE(old.has_value());
+  // The new log start survives a restart.
+  auto start = f.log->log_start_offset();
+  f.close();
+  f.open(cfg);
+  CHECK(f.log->log_start_offset() == start);
+}
+
+TEST_CASE("retention.ms deletes segments whose newest record is older than the limit") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_ms = std::chrono::hours(1);
+  f.open(cfg);
+  const std::int64_t t0 = f.clk.now_ms();
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i, t0)).has_value());
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(f.append(make_batch(2, 400, i, t0 + 3'600'000)).has_value());
+  }
+  CHECK(*f.log->enforce_retention() == 0);
+  f.clk.advance(std::chrono::minutes(90));
+  auto deleted = f.log->enforce_retention();
+  REQUIRE(deleted.has_value());
+  CHECK(*deleted > 0);
+  // What remains starts no later than the first batch with the newer timestamps.
+  CHECK(f.log->log_start_offset() <= offset{40});
+  CHECK(f.log->log_start_offset() > offset{0});
+}
+
+TEST_CASE("a reader keeps its slice after retention deletes the segment") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_bytes = 0;
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  auto slice = f.log->read(offset{0}, 1 << 20);
+  REQUIRE(slice.has_value());
+  REQUIRE(f.log->enforce_retention().has_value());
+  auto bytes = slice->read_bytes();
+  REQUIRE(bytes.has_value());
+  CHECK(bytes->size() == slice->size);
+}
+
+}  // namespace sluice::test

@@ -1,0 +1,214 @@
+// Opening a log after a clean close and after crashes: what is trusted, what is re-scanned,
+// and where a torn or corrupt tail is cut.
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "log_fixture.h"
+#include "protocol/batch_header.h"
+#include "segment/checkpoint.h"
+
+namespace sluice::test {
+namespace {
+
+std::filesystem::path first_log(const log_fixture& f) {
+  return f.log_dir() / (segment::file_stem(offset{0}) + ".log");
+}
+
+void flip_byte(const std::filesystem::path& file, std::uint64_t pos) {
+  std::fstream s(file, std::ios::in | std::ios::out | std::ios::binary);
+  s.seekg(static_cast<std::streamoff>(pos));
+  char c = 0;
+  s.read(&c, 1);
+  c = static_cast<char>(c ^ 0x20);
+  s.seekp(static_cast<std::streamoff>(pos));
+  s.write(&c, 1);
+}
+
+}  // namespace
+
+TEST_CASE("after a clean close the log reopens without scanning anything") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(3, 200, i)).has_value());
+  auto before = f.read_all(offset{0});
+  f.close();
+  f.open();
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.log->last_recovery().bytes_scanned == 0);
+  CHECK(f.log->log_end_offset() == offset{90});
+  CHECK(f.read_all(offset{0}) == before);
+  // and appends continue where they left off
+  auto r = f.append(make_batch(1, 10, 99));
+  REQUIRE(r.has_value());
+  CHECK(r->base_offset == offset{90});
+}
+
+TEST_CASE("after a crash only the bytes past the recovery point are re-scanned") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(3, 200, i)).has_value());
+  REQUIRE(f.log->checkpoint().has_value());
+  std::uint64_t tail = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto b = make_batch(3, 200, 100 + i);
+    tail += b.size();
+    REQUIRE(f.append(b).has_value());
+  }
+  auto before = f.read_all(offset{0});
+  f.crash();
+  f.open();
+  CHECK_FALSE(f.log->last_recovery().clean);
+  CHECK(f.log->last_recovery().bytes_scanned == tail);
+  CHECK(f.log->last_recovery().bytes_truncated == 0);
+  CHECK(f.log->log_end_offset() == offset{105});
+  CHECK(f.read_all(offset{0}) == before);
+}
+
+TEST_CASE("a torn tail at any byte of the last batch recovers to the last whole batch") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 8; ++i) REQUIRE(f.append(make_batch(2, 50, i)).has_value());
+  auto whole = f.read_all(offset{0});
+  auto last = make_batch(3, 40, 77);
+  REQUIRE(f.append(last).has_value());
+  f.close();
+  const auto log_path = first_log(f);
+  const std::uint64_t full = std::filesystem::file_size(log_path);
+  byte_buffer original(full);
+  {
+    std::ifstream in(log_path, std::ios::binary);
+    in.read(reinterpret_cast<char*>(original.data()), static_cast<std::streamsize>(full));
+  }
+  const std::uint64_t last_start = full - last.size();
+  for (std::uint64_t cut = last_start; cut < full; ++cut) {
+    CAPTURE(cut);
+    // A crash that left `cut` bytes: no clean marker, and the tail shortened.
+    {
+      std::ofstream out(log_path, std::ios::binary | std::ios::trunc);
+      out.write(reinterpret_cast<const char*>(original.data()), static_cast<std::streamsize>(cut));
+    }
+    auto cp = read_checkpoint(f.log_dir());
+    REQUIRE(cp.has_value());
+    partition_checkpoint crashed = **cp;
+    crashed.clean = false;
+    crashed.recovery_point = offset{0};
+    crashed.recovery_position = file_pos{0};
+    REQUIRE(write_checkpoint(f.log_dir(), crashed).has_value());
+
+    f.open();
+    CHECK(f.log->log_end_offset() == offset{16});
+    CHECK(f.log->last_recovery().bytes_truncated == cut - last_start);
+    CHECK(std::filesystem::file_size(log_path) == last_start);
+    CHECK(f.read_all(offset{0}) == whole);
+    f.close();
+  }
+}
+
+TEST_CASE("a corrupt batch in the tail cuts the log there and drops later segments") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 2048;
+  f.open(cfg);
+  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  REQUIRE(f.log->segment_count() > 3);
+  f.crash();
+  // Corrupt the second batch of the first segment (after the recovery point: the open wrote
+  // a checkpoint at offset 0 before any append).
+  auto log_path = first_log(f);
+  auto first_size = make_batch(2, 200, 0).size();
+  flip_byte(log_path, first_size + 100);
+  f.open(cfg);
+  CHECK(f.log->log_end_offset() == offset{2});
+  CHECK(f.log->segment_count() == 1);
+  REQUIRE(f.log->last_recovery().cut_at.has_value());
+  CHECK(*f.log->last_recovery().cut_at == offset{2});
+  CHECK(f.log->last_recovery().cut_reason.find("CRC") != std::string::npos);
+}
+
+TEST_CASE("stale checkpoint temp files and orphan indexes are removed on open") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(1, 10, 1)).has_value());
+  f.close();
+  std::ofstream(f.log_dir() / "checkpoint.tmp") << "half";
+  std::ofstream(f.log_dir() / "00000000000000000500.index") << "x";
+  f.open();
+  CHECK_FALSE(std::filesystem::exists(f.log_dir() / "checkpoint.tmp"));
+  CHECK_FALSE(std::filesystem::exists(f.log_dir() / "00000000000000000500.index"));
+  CHECK(f.log->log_end_offset() == offset{1});
+}
+
+TEST_CASE("the checkpoint round-trips and refuses a malformed file") {
+  temp_dir d;
+  partition_checkpoint cp;
+  cp.log_start_offset = offset{10};
+  cp.recovery_point = offset{55};
+  cp.recovery_segment = offset{40};
+  cp.recovery_position = file_pos{1234};
+  cp.leader_epochs = {{leader_epoch{1}, offset{10}}, {leader_epoch{3}, offset{50}}};
+  REQUIRE(write_checkpoint(d.path(), cp).has_value());
+  auto back = read_checkpoint(d.path());
+  REQUIRE(back.has_value());
+  REQUIRE(back->has_value());
+  CHECK(**back == cp);
+  std::ofstream(d.path() / "checkpoint") << "sluice-checkpoint 1\nclean 7\n";
+  auto bad = read_checkpoint(d.path());
+  CHECK_FALSE(bad.has_value());
+}
+
+TEST_CASE("truncate_to cuts at a batch boundary and holds across a reopen") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(5, 30, i)).has_value());
+  REQUIRE(f.log->truncate_to(offset{23}).has_value());
+  CHECK(f.log->log_end_offset() == offset{20});
+  auto r = f.append(make_batch(1, 10, 42));
+  REQUIRE(r.has_value());
+  CHECK(r->base_offset == offset{20});
+  f.crash();
+  f.open();
+  CHECK(f.log->log_end_offset() == offset{21});
+}
+
+TEST_CASE("an interrupted truncation is finished by the next open") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 2048;
+  f.open(cfg);
+  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  f.close();
+  auto cp = read_checkpoint(f.log_dir());
+  REQUIRE(cp.has_value());
+  partition_checkpoint intent = **cp;
+  intent.clean = false;
+  intent.truncate_to = offset{10};
+  REQUIRE(write_checkpoint(f.log_dir(), intent).has_value());
+  f.open(cfg);
+  CHECK(f.log->log_end_offset() == offset{10});
+}
+
+TEST_CASE("leader epochs are stamped into batches, checkpointed, and cut with the log") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.log->begin_leader_epoch(leader_epoch{3}).has_value());
+  REQUIRE(f.append(make_batch(2, 10, 1)).has_value());
+  REQUIRE(f.log->begin_leader_epoch(leader_epoch{5}).has_value());
+  REQUIRE(f.append(make_batch(2, 10, 2)).has_value());
+  auto bytes = f.read_all(offset{2});
+  auto h = parse_batch_header(bytes);
+  REQUIRE(h.has_value());
+  CHECK(h->partition_leader_epoch == leader_epoch{5});
+  f.close();
+  f.open();
+  REQUIRE(f.log->leader_epochs().size() == 2);
+  CHECK(f.log->leader_epochs()[1] == epoch_entry{leader_epoch{5}, offset{2}});
+  REQUIRE(f.log->truncate_to(offset{2}).has_value());
+  CHECK(f.log->leader_epochs().size() == 1);
+}
+
+}  // namespace sluice::test
