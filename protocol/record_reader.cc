@@ -13,18 +13,21 @@ namespace sluice::detail {
 namespace {
 
 // Bounds-checked reads from one record's body (the Length bytes after its Length varint).
+// Reads return false, leaving out unchanged, when the body ends first or a varint is malformed.
+// (bool + out parameter rather than std::optional: GCC spills optionals through the stack here,
+// and the store-forwarding stalls doubled the cost of validate().)
 class field_cursor {
  public:
   explicit field_cursor(byte_span body) : body_(body) {}
 
-  std::optional<std::int32_t> varint() { return take(decode_varint(rest())); }
-  std::optional<std::int64_t> varlong() { return take(decode_varlong(rest())); }
+  bool varint(std::int32_t& out) { return take(decode_varint(rest()), out); }
+  bool varlong(std::int64_t& out) { return take(decode_varlong(rest()), out); }
 
-  std::optional<byte_span> bytes(std::size_t n) {
-    if (n > body_.size() - pos_) return std::nullopt;
-    const byte_span b = body_.subspan(pos_, n);
+  bool bytes(std::size_t n, byte_span& out) {
+    if (n > body_.size() - pos_) return false;
+    out = body_.subspan(pos_, n);
     pos_ += n;
-    return b;
+    return true;
   }
 
   [[nodiscard]] std::size_t consumed() const { return pos_; }
@@ -34,10 +37,11 @@ class field_cursor {
   byte_span rest() const { return body_.subspan(pos_); }
 
   template <class T>
-  std::optional<T> take(std::optional<decoded_varint<T>> v) {
-    if (!v) return std::nullopt;
+  bool take(const std::optional<decoded_varint<T>>& v, T& out) {
+    if (!v) return false;
     pos_ += v->size;
-    return v->value;
+    out = v->value;
+    return true;
   }
 
   byte_span body_;
@@ -90,72 +94,98 @@ result<byte_span> uncompressed_records(const record_batch_view& batch, byte_buff
   return byte_span(owned);
 }
 
+namespace {
+
+// Parses one record's body. The hot path deals in bools; a sluice::error is built only when a
+// record is bad (building results per field cost more than the parsing itself).
 class record_parser {
  public:
-  record_parser(field_cursor& c, std::int32_t index, std::vector<header_view>* headers)
-      : c_(c), index_(index), headers_(headers) {}
+  record_parser(byte_span body, std::int32_t index, std::vector<header_view>* headers)
+      : c_(body), index_(index), headers_(headers) {}
 
-  result<record_fields> parse() {
-    record_fields f;
-    if (!c_.bytes(1)) return bad("attributes byte missing");
-    const auto ts = c_.varlong();
-    if (!ts) return bad("timestamp delta varlong malformed or cut off");
-    const auto delta = c_.varint();
-    if (!delta) return bad("offset delta varint malformed or cut off");
-    if (*delta != index_) {
-      return make_error(
-          protocol_errc::bad_offset_delta,
-          fmt::format("record {} has offset delta {}, expected {}", index_, *delta, index_));
+  // Fills f from the whole body; false (see error()) when the body is not exactly one record.
+  bool parse(record_fields& f) {
+    byte_span attributes;
+    if (!c_.bytes(1, attributes)) return bad("attributes byte missing");
+    if (!c_.varlong(f.timestamp_delta)) return bad("timestamp delta varlong malformed or cut off");
+    if (!c_.varint(f.offset_delta)) return bad("offset delta varint malformed or cut off");
+    if (f.offset_delta != index_) {
+      return fail(protocol_errc::bad_offset_delta,
+                  fmt::format("record {} has offset delta {}, expected {}", index_, f.offset_delta,
+                              index_));
     }
-    f.timestamp_delta = *ts;
-    f.offset_delta = *delta;
-    auto key = nullable_bytes("key");
-    if (!key) return key.error();
-    auto value = nullable_bytes("value");
-    if (!value) return value.error();
-    f.key = key.value();
-    f.value = value.value();
-    if (auto r = parse_headers(); !r) return r.error();
-    return f;
+    if (!nullable_bytes("key", -1, f.key) || !nullable_bytes("value", -1, f.value)) return false;
+    if (!parse_headers()) return false;
+    if (c_.left() == 0) return true;
+    return bad(fmt::format("length {} but its fields take {} bytes", c_.consumed() + c_.left(),
+                           c_.consumed()));
   }
+
+  [[nodiscard]] const error& failure() const { return error_; }
 
  private:
-  error bad(const std::string& what) const {
-    return make_error(protocol_errc::bad_record, fmt::format("record {}: {}", index_, what));
+  bool fail(protocol_errc code, std::string detail) {
+    error_ = make_error(code, std::move(detail));
+    return false;
   }
 
-  result<std::optional<byte_span>> nullable_bytes(const std::string& what) {
-    const auto n = c_.varint();
-    if (!n) return bad(what + " length varint malformed or cut off");
-    if (*n == -1) return std::optional<byte_span>{};
-    if (*n < -1) return bad(fmt::format("{} length {} is negative", what, *n));
-    const auto b = c_.bytes(static_cast<std::size_t>(*n));
-    if (!b)
-      return bad(
-          fmt::format("{} length {} runs past the record ({} bytes left)", what, *n, c_.left()));
-    return std::optional<byte_span>{*b};
+  bool bad(const std::string& what) {
+    return fail(protocol_errc::bad_record, fmt::format("record {}: {}", index_, what));
   }
 
-  result<void> parse_headers() {
-    const auto count = c_.varint();
-    if (!count) return bad("headers count varint malformed or cut off");
-    if (*count < 0) return bad(fmt::format("headers count {} is negative", *count));
-    for (std::int32_t i = 0; i < *count; ++i) {
-      const std::string name = fmt::format("header {} key", i);
-      auto key = nullable_bytes(name);
-      if (!key) return key.error();
-      if (!key.value()) return bad(name + " is null (header keys are not nullable)");
-      auto value = nullable_bytes(fmt::format("header {} value", i));
-      if (!value) return value.error();
-      if (headers_ != nullptr) headers_->push_back({as_string_view(*key.value()), value.value()});
+  // Reads a nullable length-prefixed field; part and header (-1: not a header) name it in errors.
+  bool nullable_bytes(const char* part, std::int32_t header, std::optional<byte_span>& out) {
+    std::int32_t n = 0;
+    if (!c_.varint(n)) return bad(field(part, header) + " length varint malformed or cut off");
+    if (n == -1) {
+      out.reset();
+      return true;
     }
-    return {};
+    if (n < -1) return bad(fmt::format("{} length {} is negative", field(part, header), n));
+    byte_span b;
+    if (!c_.bytes(static_cast<std::size_t>(n), b)) {
+      return bad(fmt::format("{} length {} runs past the record ({} bytes left)",
+                             field(part, header), n, c_.left()));
+    }
+    out.emplace(b);
+    return true;
   }
 
-  field_cursor& c_;
+  static std::string field(const char* part, std::int32_t header) {
+    return header < 0 ? std::string(part) : fmt::format("header {} {}", header, part);
+  }
+
+  bool parse_headers() {
+    std::int32_t count = 0;
+    if (!c_.varint(count)) return bad("headers count varint malformed or cut off");
+    if (count < 0) return bad(fmt::format("headers count {} is negative", count));
+    for (std::int32_t i = 0; i < count; ++i) {
+      std::optional<byte_span> key;
+      std::optional<byte_span> value;
+      if (!nullable_bytes("key", i, key)) return false;
+      if (!key) return bad(fmt::format("header {} key is null (header keys are not nullable)", i));
+      if (!nullable_bytes("value", i, value)) return false;
+      if (headers_ != nullptr) headers_->push_back({as_string_view(*key), value});
+    }
+    return true;
+  }
+
+  field_cursor c_;
   std::int32_t index_;
   std::vector<header_view>* headers_;
+  error error_;
 };
+
+void fill(record_view& out, const batch_header& header, const record_fields& fields) {
+  out.offset = offset{wrapping_add(header.base_offset.value, fields.offset_delta)};
+  out.timestamp = header.log_append_time()
+                      ? header.max_timestamp
+                      : wrapping_add(header.base_timestamp, fields.timestamp_delta);
+  out.key = fields.key;
+  out.value = fields.value;
+}
+
+}  // namespace
 
 result<void> record_reader::next(record_view* out) {
   const byte_span rest = stream_.subspan(position_);
@@ -170,24 +200,12 @@ result<void> record_reader::next(record_view* out) {
                     rest.size()));
   }
   const auto body_size = static_cast<std::size_t>(length->value);
-  field_cursor c(rest.subspan(length->size, body_size));
   if (out != nullptr) out->headers.clear();
-  auto parsed = record_parser(c, index_, out ? &out->headers : nullptr).parse();
-  if (!parsed) return parsed.error();
-  const record_fields& fields = parsed.value();
-  if (c.left() != 0) {
-    return make_error(protocol_errc::bad_record,
-                      fmt::format("record {}: length {} but its fields take {} bytes", index_,
-                                  body_size, c.consumed()));
-  }
-  if (out != nullptr) {
-    out->offset = offset{wrapping_add(header_.base_offset.value, fields.offset_delta)};
-    out->timestamp = header_.log_append_time()
-                         ? header_.max_timestamp
-                         : wrapping_add(header_.base_timestamp, fields.timestamp_delta);
-    out->key = fields.key;
-    out->value = fields.value;
-  }
+  record_parser parser(rest.subspan(length->size, body_size), index_,
+                       out != nullptr ? &out->headers : nullptr);
+  record_fields fields;
+  if (!parser.parse(fields)) return parser.failure();
+  if (out != nullptr) fill(*out, header_, fields);
   position_ += length->size + body_size;
   ++index_;
   return {};
