@@ -190,14 +190,17 @@ void fill(record_view& out, const batch_header& header, const record_fields& fie
 result<void> record_reader::next(record_view* out) {
   const byte_span rest = stream_.subspan(position_);
   const auto length = decode_varint(rest);
-  if (!length || length->value < 0 ||
-      static_cast<std::size_t>(length->value) > rest.size() - length->size) {
-    return make_error(
-        protocol_errc::bad_record,
-        fmt::format("record {} at byte {} of the record stream: length {} does not "
-                    "fit the {} bytes left",
-                    index_, position_, length ? fmt::to_string(length->value) : "varint malformed",
-                    rest.size()));
+  if (!length) {
+    return make_error(protocol_errc::bad_record,
+                      fmt::format("record {} at byte {} of the record stream: length varint "
+                                  "malformed or cut off ({} bytes left)",
+                                  index_, position_, rest.size()));
+  }
+  if (length->value < 0 || static_cast<std::size_t>(length->value) > rest.size() - length->size) {
+    return make_error(protocol_errc::bad_record,
+                      fmt::format("record {} at byte {} of the record stream: length {} does not "
+                                  "fit the {} bytes left",
+                                  index_, position_, length->value, rest.size() - length->size));
   }
   const auto body_size = static_cast<std::size_t>(length->value);
   if (out != nullptr) out->headers.clear();
