@@ -42,15 +42,15 @@ result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path
   return log;
 }
 
-const segment* partition_log::segment_for(offset o) const {
-  auto it = segments_.upper_bound(o);
-  if (it == segments_.begin()) return nullptr;
-  return std::prev(it)->second.get();
-}
-
 partition_log::position partition_log::end_position() const {
   const segment& seg = *segments_.rbegin()->second;
   return {next_offset_, seg.base_offset(), seg.size()};
+}
+
+file_pos partition_log::visible_end_in(const segment& seg) const {
+  if (seg.base_offset() < visible_.segment_base) return seg.size();  // wholly acknowledged
+  if (seg.base_offset() == visible_.segment_base) return visible_.pos;
+  return file_pos{0};  // only appends in flight
 }
 
 std::uint64_t partition_log::size_bytes() const {
@@ -75,7 +75,7 @@ result<log_slice> partition_log::read(offset from, std::size_t max_bytes) const 
   for (auto it = segments_.upper_bound(from); it != segments_.begin();) {
     --it;  // the segment holding `from`, then (if it ends early) none earlier
     const segment& seg = *it->second;
-    file_pos end = seg.base_offset() == visible_.segment_base ? visible_.pos : seg.size();
+    file_pos end = visible_end_in(seg);
     auto pos = seg.find_batch(from, end);
     if (!pos) return pos.error();
     if (*pos == end) break;
@@ -121,7 +121,7 @@ result<std::optional<offset>> partition_log::offset_for_timestamp(std::int64_t t
   for (const auto& [base, seg] : segments_) {
     if (base >= visible_.next) break;
     if (seg->max_timestamp() < ts) continue;
-    file_pos end = base == visible_.segment_base ? visible_.pos : seg->size();
+    file_pos end = visible_end_in(*seg);
     auto pos = seg->find_timestamp(ts, end);
     if (!pos) return pos.error();
     if (*pos == end) continue;

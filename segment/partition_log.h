@@ -177,7 +177,8 @@ class partition_log {
 
   // helpers
   segment& active() { return *segments_.rbegin()->second; }
-  const segment* segment_for(offset o) const;
+  // Where the acknowledged bytes of `seg` end: reads never go past it.
+  file_pos visible_end_in(const segment& seg) const;
   position end_position() const;
   partition_checkpoint make_checkpoint(bool clean) const;
   result<void> delete_segments_below(offset new_start);
@@ -199,6 +200,7 @@ class partition_log {
   std::vector<epoch_entry> epochs_;
   leader_epoch current_epoch_{0};
   recovery_report recovery_;
+  std::optional<offset> rescanned_from_;  // first segment recovery re-scanned (to fdatasync)
 
   std::deque<std::shared_ptr<pending_append>> pending_;  // in offset order
   std::vector<std::shared_ptr<log_file>> dirty_files_;  // written since the last sync began

@@ -175,6 +175,7 @@ result<void> partition_log::restore_trusted_segments(const std::optional<partiti
 result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut) {
   auto file_size = size_of(seg);
   if (!file_size) return file_size.error();
+  if (!rescanned_from_ || seg.base_offset() < *rescanned_from_) rescanned_from_ = seg.base_offset();
   if (from.value > *file_size || !seg.restore_tail(from, io_)) {
     from = file_pos{0};  // the trusted part is not what the checkpoint said: re-scan it all
     if (auto r = seg.restore_tail(from, io_); !r) return r;
@@ -254,8 +255,8 @@ result<void> partition_log::finish_open() {
   next_offset_ = active().next_offset();
   // What was re-scanned may still be only in the page cache: make it durable before it
   // becomes the new recovery point.
-  for (auto it = segments_.lower_bound(checkpointed_.recovery_segment); it != segments_.end();
-       ++it) {
+  auto first = rescanned_from_ ? segments_.lower_bound(*rescanned_from_) : segments_.end();
+  for (auto it = first; it != segments_.end(); ++it) {
     if (auto r = io_.datasync(it->second->fd(), "fdatasync " + it->second->log_path().string());
         !r) {
       return r;
