@@ -1,0 +1,65 @@
+#pragma once
+// The I/O seam of the storage engine. Everything that writes or syncs a segment file goes
+// through a backend, so the engine runs on io_uring when the kernel allows it, on a
+// pwrite/fdatasync thread otherwise, and on a fault-injecting wrapper in tests.
+//
+// Threading: a backend belongs to one asio::io_context (one shard). Async operations may only
+// be started from that context's thread, and their handlers run on it, never inline inside the
+// call that started them.
+//
+// Buffers: the caller keeps the bytes passed to async_write_at alive and unchanged until the
+// handler has run (the partition log owns them in its in-flight queue).
+//
+// Handlers must not throw. Destroying a backend waits for the operations the kernel (or the
+// worker thread) is executing, so no buffer is touched after the destructor returns; operations
+// not yet started are dropped, and no handler runs once destruction has begun.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+
+#include "protocol/result.h"
+
+namespace sluice::io {
+
+// Completion of a write: the number of bytes written, which is always the full length on
+// success (backends finish short writes themselves); on error, the bytes may be partly written.
+using write_handler = std::function<void(result<std::size_t>)>;
+using sync_handler = std::function<void(result<void>)>;
+
+class backend {
+ public:
+  virtual ~backend() = default;
+
+  // "io_uring", "pwrite", or a wrapper's name; said once in the log at start-up.
+  [[nodiscard]] virtual std::string_view name() const = 0;
+
+  // Writes all of `data` at `pos` of `fd`. Errors keep errno (e.g. ENOSPC, EIO) and name `what`.
+  virtual void async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+                              std::string_view what, write_handler handler) = 0;
+  // fdatasync(fd). Only writes whose handler ran before this call are covered.
+  virtual void async_datasync(int fd, std::string_view what, sync_handler handler) = 0;
+
+  // Synchronous helpers for the slow paths (open, recovery, roll, truncation).
+  virtual result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
+                                      std::string_view what) = 0;
+  virtual result<void> truncate(int fd, std::uint64_t size, std::string_view what) = 0;
+  virtual result<void> datasync(int fd, std::string_view what) = 0;
+};
+
+enum class backend_kind { automatic, io_uring, pwrite };
+
+// Overrides backend_kind::automatic (only): SLUICE_IO_BACKEND=pwrite|io_uring|automatic, so tests
+// and CI can run on the fallback. Any other value throws std::runtime_error from make_backend.
+inline constexpr const char* backend_env_var = "SLUICE_IO_BACKEND";
+
+// automatic: probe io_uring by creating a real ring; if that fails, log one line saying why and
+// use the pwrite backend. io_uring: fail (exception) if it cannot be set up.
+std::unique_ptr<backend> make_backend(boost::asio::io_context& ctx,
+                                      backend_kind kind = backend_kind::automatic);
+
+}  // namespace sluice::io

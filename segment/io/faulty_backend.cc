@@ -1,0 +1,125 @@
+#include "segment/io/faulty_backend.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace sluice::io {
+
+namespace {
+
+error injected_write_error(int err, std::string_view what, std::uint64_t pos, std::size_t done,
+                           std::size_t total) {
+  return make_errno_error(err, fmt::format("write {} at position {} ({} of {} bytes written, "
+                                           "injected fault)",
+                                           what, pos + done, done, total));
+}
+
+error injected_sync_error(int err, std::string_view what) {
+  return make_errno_error(err, fmt::format("fdatasync {} (injected fault)", what));
+}
+
+}  // namespace
+
+faulty_backend::faulty_backend(boost::asio::io_context& ctx, std::unique_ptr<backend> inner)
+    : ctx_(ctx), inner_(std::move(inner)), name_(fmt::format("faulty({})", inner_->name())) {}
+
+void faulty_backend::async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+                                    std::string_view what, write_handler handler) {
+  ++writes_;
+  if (auto fault = take_write_fault()) {
+    write_prefix_then_fail(fd, pos, data, what, *fault, std::move(handler));
+    return;
+  }
+  inner_->async_write_at(fd, pos, data, what, std::move(handler));
+}
+
+void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos,
+                                            std::span<const std::byte> data, std::string_view what,
+                                            write_fault fault, write_handler handler) {
+  const std::size_t prefix = std::min(fault.prefix, data.size());
+  auto failure = injected_write_error(fault.err, what, pos, prefix, data.size());
+  if (prefix == 0) {
+    post_while_alive(ctx_, alive_.watch(),
+                     [handler = std::move(handler), failure = std::move(failure)]() mutable {
+                       handler(std::move(failure));
+                     });
+    return;
+  }
+  inner_->async_write_at(
+      fd, pos, data.first(prefix), what,
+      [handler = std::move(handler), failure = std::move(failure)](result<std::size_t> r) mutable {
+        if (!r) return handler(std::move(r));  // a real error comes first
+        handler(std::move(failure));
+      });
+}
+
+void faulty_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {
+  ++syncs_;
+  if (auto err = take_sync_fault()) {
+    post_while_alive(ctx_, alive_.watch(),
+                     [handler = std::move(handler), failure = injected_sync_error(*err, what)]() {
+                       handler(failure);
+                     });
+    return;
+  }
+  inner_->async_datasync(fd, what, std::move(handler));
+}
+
+result<std::size_t> faulty_backend::read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
+                                            std::string_view what) {
+  return inner_->read_at(fd, pos, out, what);
+}
+
+result<void> faulty_backend::truncate(int fd, std::uint64_t size, std::string_view what) {
+  if (auto err = std::exchange(next_truncate_, std::nullopt)) {
+    return make_errno_error(*err,
+                            fmt::format("truncate {} to {} bytes (injected fault)", what, size));
+  }
+  return inner_->truncate(fd, size, what);
+}
+
+result<void> faulty_backend::datasync(int fd, std::string_view what) {
+  ++syncs_;
+  if (auto err = take_sync_fault()) return injected_sync_error(*err, what);
+  return inner_->datasync(fd, what);
+}
+
+void faulty_backend::fail_next_write(int err, std::size_t bytes_written_first) {
+  next_write_ = write_fault{err, bytes_written_first};
+}
+
+void faulty_backend::fail_all_writes(int err) {
+  all_writes_ = err;
+}
+void faulty_backend::fail_next_sync(int err) {
+  next_sync_ = err;
+}
+void faulty_backend::fail_all_syncs(int err) {
+  all_syncs_ = err;
+}
+void faulty_backend::fail_next_truncate(int err) {
+  next_truncate_ = err;
+}
+
+void faulty_backend::clear_faults() {
+  next_write_.reset();
+  all_writes_.reset();
+  next_sync_.reset();
+  all_syncs_.reset();
+  next_truncate_.reset();
+}
+
+std::optional<faulty_backend::write_fault> faulty_backend::take_write_fault() {
+  if (auto fault = std::exchange(next_write_, std::nullopt)) return fault;
+  if (all_writes_) return write_fault{*all_writes_, 0};
+  return std::nullopt;
+}
+
+std::optional<int> faulty_backend::take_sync_fault() {
+  if (auto err = std::exchange(next_sync_, std::nullopt)) return err;
+  return all_syncs_;
+}
+
+}  // namespace sluice::io

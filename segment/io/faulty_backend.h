@@ -1,0 +1,87 @@
+#pragma once
+// A fault-injecting decorator for tests: it forwards to an inner backend and, when told, makes
+// writes, syncs or truncations fail with a chosen errno — the disk-error policy of the
+// partition log is tested branch by branch through it.
+//
+// One-shot faults (fail_next_*) apply to the next matching call and are then used up; they take
+// precedence over standing faults (fail_all_*), which apply until clear_faults().
+// Injected failures are reported like real ones: through the handler, on the io_context thread,
+// never inline; the error carries the errno, `what` and the position.
+//
+// Threading: shard-owned like the inner backend; no mutex. The io_context must outlive it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "segment/io/alive_token.h"
+#include "segment/io/backend.h"
+
+namespace sluice::io {
+
+class faulty_backend final : public backend {
+ public:
+  faulty_backend(boost::asio::io_context& ctx, std::unique_ptr<backend> inner);
+
+  // "faulty(<inner name>)"
+  [[nodiscard]] std::string_view name() const override { return name_; }
+
+  void async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+                      std::string_view what, write_handler handler) override;
+  // Covers the same writes as the inner backend's async_datasync.
+  void async_datasync(int fd, std::string_view what, sync_handler handler) override;
+
+  result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
+                              std::string_view what) override;
+  result<void> truncate(int fd, std::uint64_t size, std::string_view what) override;
+  result<void> datasync(int fd, std::string_view what) override;
+
+  // The next async_write_at really writes only the first `bytes_written_first` bytes of its data
+  // (through the inner backend), then reports `err`: a torn or short write followed by e.g.
+  // ENOSPC or EIO. With 0, nothing is written.
+  void fail_next_write(int err, std::size_t bytes_written_first = 0);
+  // Every async_write_at fails with `err` and writes nothing (a full disk), until clear_faults().
+  void fail_all_writes(int err);
+  // The next datasync (async_datasync or datasync) fails with `err` without syncing anything.
+  void fail_next_sync(int err);
+  // Every datasync fails with `err` without syncing, until clear_faults().
+  void fail_all_syncs(int err);
+  // The next truncate fails with `err` and leaves the file as it was.
+  void fail_next_truncate(int err);
+  // Removes every fault, one-shot and standing.
+  void clear_faults();
+
+  // Calls so far, failed ones included: async_write_at; async_datasync plus datasync.
+  [[nodiscard]] std::uint64_t writes() const { return writes_; }
+  [[nodiscard]] std::uint64_t syncs() const { return syncs_; }
+
+  [[nodiscard]] backend& inner() { return *inner_; }
+
+ private:
+  struct write_fault {
+    int err;
+    std::size_t prefix;  // bytes written before the failure
+  };
+
+  std::optional<write_fault> take_write_fault();
+  std::optional<int> take_sync_fault();
+  void write_prefix_then_fail(int fd, std::uint64_t pos, std::span<const std::byte> data,
+                              std::string_view what, write_fault fault, write_handler handler);
+
+  boost::asio::io_context& ctx_;
+  std::unique_ptr<backend> inner_;
+  std::string name_;
+  std::optional<write_fault> next_write_;
+  std::optional<int> all_writes_;
+  std::optional<int> next_sync_;
+  std::optional<int> all_syncs_;
+  std::optional<int> next_truncate_;
+  std::uint64_t writes_ = 0;
+  std::uint64_t syncs_ = 0;
+  alive_token alive_;
+};
+
+}  // namespace sluice::io

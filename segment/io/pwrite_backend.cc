@@ -1,0 +1,91 @@
+#include "segment/io/pwrite_backend.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "segment/io/sync_file_ops.h"
+
+namespace sluice::io {
+
+pwrite_backend::pwrite_backend(boost::asio::io_context& ctx)
+    : ctx_(ctx), worker_([this] { run_worker(); }) {}
+
+pwrite_backend::~pwrite_backend() {
+  std::deque<std::unique_ptr<pending_op>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    dropped.swap(jobs_);
+  }
+  wake_.notify_one();
+  worker_.join();
+}
+
+void pwrite_backend::async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+                                    std::string_view what, write_handler handler) {
+  enqueue(pending_op::write(fd, pos, data, what, std::move(handler)));
+}
+
+void pwrite_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {
+  enqueue(pending_op::sync(fd, what, std::move(handler)));
+}
+
+result<std::size_t> pwrite_backend::read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
+                                            std::string_view what) {
+  return sync_ops::read_at(fd, pos, out, what);
+}
+
+result<void> pwrite_backend::truncate(int fd, std::uint64_t size, std::string_view what) {
+  return sync_ops::truncate(fd, size, what);
+}
+
+result<void> pwrite_backend::datasync(int fd, std::string_view what) {
+  return sync_ops::datasync(fd, what);
+}
+
+void pwrite_backend::enqueue(std::unique_ptr<pending_op> op) {
+  if (outstanding_++ == 0) busy_.emplace(ctx_.get_executor());
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(op));
+  }
+  wake_.notify_one();
+}
+
+void pwrite_backend::run_worker() {
+  const auto owner = alive_.watch();
+  for (;;) {
+    std::unique_ptr<pending_op> op;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;
+      op = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    execute(*op);
+    post_while_alive(ctx_, owner, [this, op = std::move(op)] { complete(*op); });
+  }
+}
+
+void pwrite_backend::complete(pending_op& op) {
+  if (--outstanding_ == 0) busy_.reset();
+  op.run_handler();
+}
+
+void pwrite_backend::execute(pending_op& op) {
+  for (;;) {
+    long res = 0;
+    if (op.kind == op_kind::write) {
+      res = ::pwrite(op.fd, op.rest.data(), op.next_chunk(), static_cast<off_t>(op.pos));
+    } else {
+      res = ::fdatasync(op.fd);
+    }
+    if (res < 0) res = -errno;
+    if (op.record(res) == op_step::done) return;
+  }
+}
+
+}  // namespace sluice::io

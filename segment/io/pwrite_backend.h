@@ -1,0 +1,71 @@
+#pragma once
+// The fallback backend when io_uring cannot be set up (seccomp, old kernel, disabled by sysctl):
+// blocking pwrite/fdatasync executed by one worker thread, results posted back to the
+// io_context. One thread executes the operations in the order they were started.
+//
+// Threading: shard-owned. Construct, call and destroy it on the io_context's thread; only the
+// worker thread touches the job queue besides it (under mutex_). Handlers run on the io_context
+// thread, never inline. The io_context must outlive the backend. Like asio's own I/O objects,
+// the backend counts as work for the io_context while operations are outstanding, so run() does
+// not return before their handlers have run.
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "segment/io/alive_token.h"
+#include "segment/io/backend.h"
+#include "segment/io/pending_op.h"
+
+namespace sluice::io {
+
+class pwrite_backend final : public backend {
+ public:
+  // Starts the worker thread.
+  explicit pwrite_backend(boost::asio::io_context& ctx);
+
+  pwrite_backend(const pwrite_backend&) = delete;
+  pwrite_backend& operator=(const pwrite_backend&) = delete;
+
+  // Waits for the operation the worker is executing, so no buffer passed to async_write_at is
+  // read after this returns. Operations still queued are never started. No handler runs after
+  // destruction begins: pending handlers are destroyed uncalled.
+  ~pwrite_backend() override;
+
+  [[nodiscard]] std::string_view name() const override { return "pwrite"; }
+
+  void async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+                      std::string_view what, write_handler handler) override;
+  void async_datasync(int fd, std::string_view what, sync_handler handler) override;
+
+  result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
+                              std::string_view what) override;
+  result<void> truncate(int fd, std::uint64_t size, std::string_view what) override;
+  result<void> datasync(int fd, std::string_view what) override;
+
+ private:
+  using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+
+  void enqueue(std::unique_ptr<pending_op> op);
+  void complete(pending_op& op);        // on the io_context thread
+  void run_worker();                    // the worker thread's loop
+  static void execute(pending_op& op);  // blocking syscalls, on the worker thread
+
+  boost::asio::io_context& ctx_;
+  alive_token alive_;
+  std::size_t outstanding_ = 0;     // started, handler not yet run; io_context thread only
+  std::optional<work_guard> busy_;  // held while outstanding_ > 0
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<pending_op>> jobs_;  // guarded by mutex_
+  bool stopping_ = false;                         // guarded by mutex_
+  std::thread worker_;  // declared last: starts once everything above exists
+};
+
+}  // namespace sluice::io
