@@ -203,7 +203,6 @@ result<void> partition_log::delete_segments_below(offset new_start) {
                  it->second->log_path().filename().string(), log_start_);
     if (auto r = it->second->remove(); !r) return r;
     segments_.erase(it);
-    ++recovery_.segments_deleted;
   }
   return {};
 }

@@ -145,6 +145,7 @@ class partition_log {
   result<void> restore_trusted_segments(const std::optional<partition_checkpoint>& cp);
   result<void> scan_segment(segment& seg, file_pos from, bool& cut);
   result<void> delete_segments_after(offset base);
+  result<void> cut_at_offset_gap();
   result<void> cut_to(offset end);
   result<void> finish_open();
 

@@ -105,6 +105,7 @@ result<void> partition_log::recover() {
   } else if (auto r = restore_trusted_segments(*cp); !r) {
     return r;
   }
+  if (auto r = cut_at_offset_gap(); !r) return r;
   if (*cp && (*cp)->truncate_to.value >= 0) {
     if (auto r = cut_to(std::max((*cp)->truncate_to, log_start_)); !r) return r;
   }
@@ -240,6 +241,24 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
   spdlog::warn("{}: cutting the log at offset {}: {}", dir_.string(), seg.next_offset(),
                recovery_.cut_reason);
   return seg.truncate(file_pos{pos}, seg.next_offset(), io_);
+}
+
+result<void> partition_log::cut_at_offset_gap() {
+  // A crash during a roll can leave the new segment on disk while writes to the end of the
+  // old one never landed. Nothing at or past such a gap was acknowledged (acknowledgements
+  // are in offset order), so the log ends where its offsets stop being contiguous.
+  for (auto it = std::next(segments_.begin()); it != segments_.end(); ++it) {
+    const segment& prev = *std::prev(it)->second;
+    if (it->first == prev.next_offset()) continue;
+    recovery_.cut_at = prev.next_offset();
+    recovery_.cut_reason = fmt::format("segment {} starts at offset {} but the log before it ends at {}",
+                                       it->second->log_path().filename().string(), it->first,
+                                       prev.next_offset());
+    spdlog::warn("{}: cutting the log at offset {}: {}", dir_.string(), prev.next_offset(),
+                 recovery_.cut_reason);
+    return delete_segments_after(std::prev(it)->first);
+  }
+  return {};
 }
 
 result<void> partition_log::delete_segments_after(offset base) {

@@ -130,6 +130,29 @@ TEST_CASE("a corrupt batch in the tail cuts the log there and drops later segmen
   CHECK(f.log->last_recovery().cut_reason.find("CRC") != std::string::npos);
 }
 
+TEST_CASE("a gap in the offsets between segments (a crash during a roll) ends the log there") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 2048;
+  f.open(cfg);
+  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  auto bases = f.log->segment_bases();
+  REQUIRE(bases.size() > 3);
+  f.crash();
+  // The first segment's last batch never reached the disk, but the next segment did.
+  auto batch_size = make_batch(2, 200, 0).size();
+  auto log_path = first_log(f);
+  std::filesystem::resize_file(log_path, std::filesystem::file_size(log_path) - batch_size);
+  f.open(cfg);
+  CHECK(f.log->segment_count() == 1);
+  CHECK(f.log->log_end_offset() == bases[1] + -2);
+  REQUIRE(f.log->last_recovery().cut_at.has_value());
+  CHECK(f.log->last_recovery().cut_reason.find("starts at offset") != std::string::npos);
+  auto r = f.append(make_batch(1, 10, 5));
+  REQUIRE(r.has_value());
+  CHECK(r->base_offset == bases[1] + -2);
+}
+
 TEST_CASE("stale checkpoint temp files and orphan indexes are removed on open") {
   log_fixture f;
   f.open();
