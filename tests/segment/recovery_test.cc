@@ -153,6 +153,30 @@ TEST_CASE("a gap in the offsets between segments (a crash during a roll) ends th
   CHECK(r->base_offset == bases[1] + -2);
 }
 
+TEST_CASE("a cleanly closed segment that does not match its index is re-scanned and re-indexed") {
+  log_fixture f;
+  log_config cfg;
+  cfg.index_interval_bytes = 100;
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 100, i)).has_value());
+  f.close();
+  auto log_path = first_log(f);
+  std::filesystem::resize_file(log_path, std::filesystem::file_size(log_path) - 10);
+  f.open(cfg);
+  CHECK(f.log->log_end_offset() == offset{38});
+  auto bases = f.log->segment_bases();
+  REQUIRE(bases.size() == 1);
+  auto slice = f.log->read(offset{30}, 1);
+  REQUIRE(slice.has_value());
+  CHECK(slice->first_offset == offset{30});
+  // The index was rebuilt (a trimmed index holds exactly its entries).
+  f.close();
+  CHECK(std::filesystem::file_size(f.log_dir() / "00000000000000000000.index") >= 8 * 10);
+  f.open(cfg);
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.log->log_end_offset() == offset{38});
+}
+
 TEST_CASE("stale checkpoint temp files and orphan indexes are removed on open") {
   log_fixture f;
   f.open();
