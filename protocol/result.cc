@@ -12,8 +12,7 @@ std::string error::message() const {
 }
 
 error make_errno_error(int err, std::string detail) {
-  return error{boost::system::error_code(err, boost::system::system_category()),
-               std::move(detail)};
+  return error{boost::system::error_code(err, boost::system::system_category()), std::move(detail)};
 }
 
 void throw_exception_from_error(const error& e, const boost::source_location& loc) {

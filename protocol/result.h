@@ -7,16 +7,15 @@
 //  - Exceptions are only for start-up failures and misuse; SLUICE_ASSERT aborts only on broken
 //    invariants, never on disk or input errors.
 
+#include <boost/assert/source_location.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+#include <boost/system/system_error.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <system_error>
 #include <utility>
-
-#include <boost/assert/source_location.hpp>
-#include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
-#include <boost/system/system_error.hpp>
 
 namespace sluice {
 

@@ -3,11 +3,11 @@
 // to a segment's base, a byte position in a file and a leader epoch cannot be passed for one
 // another by accident.
 
+#include <fmt/format.h>
+
 #include <compare>
 #include <cstdint>
 #include <functional>
-
-#include <fmt/format.h>
 
 namespace sluice {
 
@@ -35,9 +35,15 @@ using file_pos = strong_number<file_pos_tag, std::uint64_t>;
 // Leader epoch stamped into each batch (PartitionLeaderEpoch).
 using leader_epoch = strong_number<leader_epoch_tag, std::int32_t>;
 
-constexpr offset operator+(offset o, std::int64_t n) { return offset{o.value + n}; }
-constexpr std::int64_t operator-(offset a, offset b) { return a.value - b.value; }
-constexpr file_pos operator+(file_pos p, std::uint64_t n) { return file_pos{p.value + n}; }
+constexpr offset operator+(offset o, std::int64_t n) {
+  return offset{o.value + n};
+}
+constexpr std::int64_t operator-(offset a, offset b) {
+  return a.value - b.value;
+}
+constexpr file_pos operator+(file_pos p, std::uint64_t n) {
+  return file_pos{p.value + n};
+}
 
 }  // namespace sluice
 

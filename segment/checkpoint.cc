@@ -1,14 +1,13 @@
 #include "segment/checkpoint.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "segment/errc.h"
 
@@ -42,12 +41,12 @@ result<partition_checkpoint> parse(std::istream& in, const std::filesystem::path
   partition_checkpoint cp;
   int clean = 0;
   std::size_t epochs = 0;
-  bool ok = expect_key(in, "clean") && in >> clean && expect_key(in, "log_start_offset") &&
-            in >> cp.log_start_offset.value && expect_key(in, "recovery_point") &&
-            in >> cp.recovery_point.value >> cp.recovery_segment.value >>
-                cp.recovery_position.value &&
-            expect_key(in, "truncate_to") && in >> cp.truncate_to.value &&
-            expect_key(in, "leader_epochs") && in >> epochs;
+  bool ok =
+      expect_key(in, "clean") && in >> clean && expect_key(in, "log_start_offset") &&
+      in >> cp.log_start_offset.value && expect_key(in, "recovery_point") &&
+      in >> cp.recovery_point.value >> cp.recovery_segment.value >> cp.recovery_position.value &&
+      expect_key(in, "truncate_to") && in >> cp.truncate_to.value &&
+      expect_key(in, "leader_epochs") && in >> epochs;
   if (!ok || (clean != 0 && clean != 1)) return corrupt(file, "malformed header fields");
   cp.clean = clean == 1;
   for (std::size_t i = 0; i < epochs; ++i) {

@@ -34,9 +34,9 @@ struct partition_checkpoint {
   bool clean = false;
   offset log_start_offset{0};
   offset recovery_point{0};
-  offset recovery_segment{0};   // base offset of the segment holding recovery_point
+  offset recovery_segment{0};  // base offset of the segment holding recovery_point
   file_pos recovery_position{0};
-  offset truncate_to{-1};       // -1: none pending
+  offset truncate_to{-1};  // -1: none pending
   std::vector<epoch_entry> leader_epochs;
   bool operator==(const partition_checkpoint&) const = default;
 };

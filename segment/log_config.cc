@@ -1,8 +1,8 @@
 #include "segment/log_config.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 #include "segment/errc.h"
 
@@ -19,9 +19,9 @@ result<flush_policy> flush_policy::parse(std::string_view text) {
       return flush_policy{mode::interval, std::chrono::milliseconds(ms)};
     }
   }
-  return make_error(log_errc::bad_config,
-                    fmt::format("flush must be 'always' or 'interval:<ms>' with ms >= 1, got '{}'",
-                                text));
+  return make_error(
+      log_errc::bad_config,
+      fmt::format("flush must be 'always' or 'interval:<ms>' with ms >= 1, got '{}'", text));
 }
 
 std::string flush_policy::to_string() const {

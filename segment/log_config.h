@@ -26,14 +26,14 @@ struct flush_policy {
 };
 
 struct log_config {
-  std::uint64_t segment_bytes = 1ULL << 30;                    // segment.bytes
-  std::chrono::milliseconds segment_ms{7LL * 24 * 3600 * 1000};  // segment.ms
-  std::int64_t retention_bytes = -1;                             // retention.bytes, -1 = none
+  std::uint64_t segment_bytes = 1ULL << 30;                        // segment.bytes
+  std::chrono::milliseconds segment_ms{7LL * 24 * 3600 * 1000};    // segment.ms
+  std::int64_t retention_bytes = -1;                               // retention.bytes, -1 = none
   std::chrono::milliseconds retention_ms{7LL * 24 * 3600 * 1000};  // retention.ms, -1 = forever
-  flush_policy flush;                                            // flush
-  std::uint32_t max_message_bytes = 1'048'588;                   // max.message.bytes
-  std::uint32_t index_interval_bytes = 4096;                     // index.interval.bytes
-  std::uint32_t index_max_bytes = 10U << 20;                     // segment.index.bytes
+  flush_policy flush;                                              // flush
+  std::uint32_t max_message_bytes = 1'048'588;                     // max.message.bytes
+  std::uint32_t index_interval_bytes = 4096;                       // index.interval.bytes
+  std::uint32_t index_max_bytes = 10U << 20;                       // segment.index.bytes
   // How often the recovery point is checkpointed; a crash re-scans at most what was written
   // since (plus the active segment's unsynced tail).
   std::chrono::milliseconds checkpoint_interval{10'000};

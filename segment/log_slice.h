@@ -18,7 +18,7 @@ struct log_slice {
   std::shared_ptr<log_file> file;  // null for an empty slice
   file_pos position{0};
   std::size_t size = 0;
-  offset first_offset{0};          // base offset of the first batch in the slice
+  offset first_offset{0};  // base offset of the first batch in the slice
 
   [[nodiscard]] bool empty() const { return size == 0; }
   // Reads the slice's bytes (pread).

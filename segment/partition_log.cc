@@ -3,13 +3,12 @@
 
 #include "segment/partition_log.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
 
 #include "protocol/record.h"
 #include "protocol/record_batch.h"
@@ -101,8 +100,8 @@ result<offset> first_record_at_or_after(const log_file& file, file_pos pos, std:
   byte_buffer bytes(size);
   ssize_t n = ::pread(file.fd(), bytes.data(), size, static_cast<off_t>(pos.value));
   if (n != static_cast<ssize_t>(size)) {
-    return make_errno_error(n < 0 ? errno : EIO, fmt::format("read {} at {}",
-                                                             file.path().string(), pos));
+    return make_errno_error(n < 0 ? errno : EIO,
+                            fmt::format("read {} at {}", file.path().string(), pos));
   }
   auto view = record_batch_view::parse(bytes);
   if (!view) return view.error();
@@ -158,8 +157,8 @@ result<void> partition_log::checkpoint() {
 
 result<void> partition_log::begin_leader_epoch(leader_epoch epoch) {
   if (epoch < current_epoch_) {
-    return make_error(log_errc::bad_config, fmt::format("leader epoch {} is older than {}",
-                                                        epoch, current_epoch_));
+    return make_error(log_errc::bad_config,
+                      fmt::format("leader epoch {} is older than {}", epoch, current_epoch_));
   }
   if (!epochs_.empty() && epochs_.back().epoch == epoch) return {};
   epochs_.push_back({epoch, next_offset_});
@@ -176,8 +175,8 @@ result<std::size_t> partition_log::enforce_retention() {
     const segment& seg = *it->second;
     offset next_base = std::next(it)->first;
     if (next_base > visible_.next) break;  // not wholly acknowledged yet
-    bool by_time =
-        config_.retention_ms.count() >= 0 && now - seg.max_timestamp() > config_.retention_ms.count();
+    bool by_time = config_.retention_ms.count() >= 0 &&
+                   now - seg.max_timestamp() > config_.retention_ms.count();
     bool by_size = config_.retention_bytes >= 0 &&
                    total - seg.size().value >= static_cast<std::uint64_t>(config_.retention_bytes);
     if (!by_time && !by_size) break;
@@ -212,9 +211,9 @@ result<void> partition_log::truncate_to(offset end) {
     return make_error(log_errc::busy, "truncate_to needs a log with no appends in flight");
   }
   if (end < log_start_ || end > next_offset_) {
-    return make_error(log_errc::offset_out_of_range,
-                      fmt::format("cannot truncate to {}: outside [{}, {}]", end, log_start_,
-                                  next_offset_));
+    return make_error(
+        log_errc::offset_out_of_range,
+        fmt::format("cannot truncate to {}: outside [{}, {}]", end, log_start_, next_offset_));
   }
   if (end == next_offset_) return {};
   // Record the intent first: if we crash half-way, the next open finishes the cut.

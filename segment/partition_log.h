@@ -15,6 +15,9 @@
 // Appends complete in offset order. An append that fails (bad batch, ENOSPC, EIO) leaves no
 // readable trace; see segment/README.md for the disk-error policy.
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -23,10 +26,6 @@
 #include <memory>
 #include <optional>
 #include <vector>
-
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "protocol/bytes.h"
 #include "protocol/result.h"
@@ -50,8 +49,8 @@ struct append_info {
 
 // What recovery did when the log was opened.
 struct recovery_report {
-  bool clean = false;                 // opened after a clean close; nothing scanned
-  std::uint64_t bytes_scanned = 0;    // bytes re-validated past the recovery point
+  bool clean = false;               // opened after a clean close; nothing scanned
+  std::uint64_t bytes_scanned = 0;  // bytes re-validated past the recovery point
   std::uint64_t batches_scanned = 0;
   std::uint64_t bytes_truncated = 0;  // torn or corrupt tail cut away
   std::size_t segments_deleted = 0;   // segments after a cut, or below the log start offset
@@ -66,8 +65,7 @@ class partition_log {
   // Opens the log in `dir` (created if missing), running recovery. Synchronous; call on the
   // owning thread. `io` and `clk` must outlive the log.
   static result<std::unique_ptr<partition_log>> open(std::filesystem::path dir, log_config config,
-                                                     io::backend& io,
-                                                     boost::asio::io_context& ctx,
+                                                     io::backend& io, boost::asio::io_context& ctx,
                                                      const clock& clk = real_clock());
   ~partition_log();
   partition_log(const partition_log&) = delete;
@@ -204,7 +202,7 @@ class partition_log {
   std::optional<offset> rescanned_from_;  // first segment recovery re-scanned (to fdatasync)
 
   std::deque<std::shared_ptr<pending_append>> pending_;  // in offset order
-  std::vector<std::shared_ptr<log_file>> dirty_files_;  // written since the last sync began
+  std::vector<std::shared_ptr<log_file>> dirty_files_;   // written since the last sync began
   bool sync_in_flight_ = false;
   std::optional<error> rollback_error_;  // a write failed; cutting back once writes drain
   std::optional<error> offline_;         // fenced after an fsync error

@@ -1,9 +1,10 @@
 // The append path: validate, assign offsets, write through the backend, group-commit fsync,
 // acknowledge in offset order; and what happens when a write or an fsync fails.
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
 
 #include "protocol/errc.h"
 #include "protocol/record_batch.h"
@@ -181,8 +182,7 @@ void partition_log::start_sync(std::size_t group) {
   position target = visible_;
   if (group > 0) {
     const pending_append& last = *pending_[group - 1];
-    target = {last.info.last_offset + 1, last.segment_base,
-              last.pos + last.bytes.size()};
+    target = {last.info.last_offset + 1, last.segment_base, last.pos + last.bytes.size()};
   }
   auto state = std::make_shared<sync_join>(files.size());
   auto on_file_synced = [this, alive = std::weak_ptr<bool>(alive_), state, group,
@@ -213,8 +213,8 @@ void partition_log::on_sync_done(std::size_t group, position target,
   if (target.next > durable_.next) durable_ = target;
   acknowledge_front(group);
   if (!closing_ && clock_.now_ms() - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
-    if (auto r = checkpoint(); !r) spdlog::warn("{}: checkpoint failed: {}", dir_.string(),
-                                                 r.error().message());
+    if (auto r = checkpoint(); !r)
+      spdlog::warn("{}: checkpoint failed: {}", dir_.string(), r.error().message());
   }
   advance();
 }
@@ -250,8 +250,8 @@ void partition_log::roll_back_failed_writes() {
 
 void partition_log::fail_pending(const error& e) {
   for (auto& p : pending_) {
-    result<append_info> r = error{e.code, fmt::format("append at offset {} failed: {}",
-                                                      p->info.base_offset, e.detail)};
+    result<append_info> r =
+        error{e.code, fmt::format("append at offset {} failed: {}", p->info.base_offset, e.detail)};
     complete(ctx_, p->handler, std::move(r));
     p->st = pending_append::state::failed;
   }

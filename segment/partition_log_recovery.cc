@@ -4,14 +4,13 @@
 // re-scanned are rebuilt.
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "protocol/batch_header.h"
 #include "protocol/record_batch.h"
@@ -56,7 +55,8 @@ result<std::vector<offset>> list_segment_bases(const fs::path& dir) {
 
 result<std::uint64_t> size_of(const segment& seg) {
   struct stat st {};
-  if (::fstat(seg.fd(), &st) != 0) return make_errno_error(errno, "stat " + seg.log_path().string());
+  if (::fstat(seg.fd(), &st) != 0)
+    return make_errno_error(errno, "stat " + seg.log_path().string());
   return static_cast<std::uint64_t>(st.st_size);
 }
 
@@ -68,8 +68,9 @@ result<std::size_t> read_window(const segment& seg, std::uint64_t pos, std::size
   while (got < want) {
     ssize_t n = ::pread(seg.fd(), buf.data() + got, want - got, static_cast<off_t>(pos + got));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_errno_error(errno, fmt::format("read {} at {}",
-                                                          seg.log_path().string(), pos + got));
+    if (n < 0)
+      return make_errno_error(errno,
+                              fmt::format("read {} at {}", seg.log_path().string(), pos + got));
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
@@ -142,7 +143,8 @@ result<void> partition_log::load_segments(const std::optional<partition_checkpoi
   return {};
 }
 
-result<void> partition_log::restore_trusted_segments(const std::optional<partition_checkpoint>& cp) {
+result<void> partition_log::restore_trusted_segments(
+    const std::optional<partition_checkpoint>& cp) {
   // Where the re-scan starts: the checkpointed position in its segment, if that still exists.
   auto start = segments_.begin();
   file_pos from{0};
@@ -223,8 +225,7 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
       break;
     }
     if (h->base_offset != seg.next_offset()) {
-      bad = fmt::format("batch offset {} where {} was expected", h->base_offset,
-                        seg.next_offset());
+      bad = fmt::format("batch offset {} where {} was expected", h->base_offset, seg.next_offset());
       break;
     }
     seg.append_batch(*h);
@@ -236,8 +237,8 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
   cut = true;
   recovery_.bytes_truncated += *file_size - pos;
   recovery_.cut_at = seg.next_offset();
-  recovery_.cut_reason = fmt::format("{} at position {}: {}", seg.log_path().filename().string(),
-                                     pos, bad);
+  recovery_.cut_reason =
+      fmt::format("{} at position {}: {}", seg.log_path().filename().string(), pos, bad);
   spdlog::warn("{}: cutting the log at offset {}: {}", dir_.string(), seg.next_offset(),
                recovery_.cut_reason);
   return seg.truncate(file_pos{pos}, seg.next_offset(), io_);
@@ -251,9 +252,9 @@ result<void> partition_log::cut_at_offset_gap() {
     const segment& prev = *std::prev(it)->second;
     if (it->first == prev.next_offset()) continue;
     recovery_.cut_at = prev.next_offset();
-    recovery_.cut_reason = fmt::format("segment {} starts at offset {} but the log before it ends at {}",
-                                       it->second->log_path().filename().string(), it->first,
-                                       prev.next_offset());
+    recovery_.cut_reason =
+        fmt::format("segment {} starts at offset {} but the log before it ends at {}",
+                    it->second->log_path().filename().string(), it->first, prev.next_offset());
     spdlog::warn("{}: cutting the log at offset {}: {}", dir_.string(), prev.next_offset(),
                  recovery_.cut_reason);
     return delete_segments_after(std::prev(it)->first);

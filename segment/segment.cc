@@ -1,13 +1,12 @@
 #include "segment/segment.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "protocol/record_batch_format.h"
 #include "segment/errc.h"
@@ -16,7 +15,9 @@
 namespace sluice {
 namespace fs = std::filesystem;
 
-log_file::~log_file() { ::close(fd_); }
+log_file::~log_file() {
+  ::close(fd_);
+}
 
 namespace {
 
@@ -43,7 +44,9 @@ result<std::uint64_t> file_size(int fd, const fs::path& path) {
 
 }  // namespace
 
-std::string segment::file_stem(offset base) { return fmt::format("{:020d}", base.value); }
+std::string segment::file_stem(offset base) {
+  return fmt::format("{:020d}", base.value);
+}
 
 std::optional<offset> segment::parse_file_name(const std::string& name, std::string_view ext) {
   if (name.size() != 20 + ext.size() || !name.ends_with(ext)) return std::nullopt;
@@ -64,8 +67,7 @@ segment::segment(offset base, std::shared_ptr<log_file> file, offset_index offse
       offset_of_max_timestamp_(base) {}
 
 result<std::unique_ptr<segment>> segment::create(const fs::path& dir, offset base,
-                                                 const segment_options& opts,
-                                                 std::int64_t now_ms) {
+                                                 const segment_options& opts, std::int64_t now_ms) {
   auto paths = paths_for(dir, base);
   // Stale indexes of a segment that was cut away would otherwise be trusted.
   std::error_code ec;
@@ -130,13 +132,12 @@ result<std::optional<batch_header>> segment::header_at(file_pos pos, file_pos en
   }
   auto h = parse_batch_header(buf);
   if (!h) {
-    return make_error(log_errc::corrupt_log, fmt::format("{} at {}: {}", log_path().string(), pos,
-                                                         h.error().message()));
+    return make_error(log_errc::corrupt_log,
+                      fmt::format("{} at {}: {}", log_path().string(), pos, h.error().message()));
   }
   if (pos.value + h->size_bytes() > end.value) {
-    return make_error(log_errc::corrupt_log,
-                      fmt::format("{}: batch at {} runs past the end {}", log_path().string(),
-                                  pos, end));
+    return make_error(log_errc::corrupt_log, fmt::format("{}: batch at {} runs past the end {}",
+                                                         log_path().string(), pos, end));
   }
   return std::optional<batch_header>{*h};
 }
@@ -163,7 +164,10 @@ result<file_pos> segment::whole_batches_end(file_pos start, std::size_t max_byte
   std::size_t lo = 0, hi = offsets_.entry_count();
   while (lo < hi) {
     std::size_t mid = lo + (hi - lo) / 2;
-    if (offsets_.entry_at(mid)->position.value <= limit) lo = mid + 1; else hi = mid;
+    if (offsets_.entry_at(mid)->position.value <= limit)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo > 0) pos = std::max(pos, offsets_.entry_at(lo - 1)->position);
   for (;;) {
@@ -203,8 +207,10 @@ result<void> segment::restore_tail(file_pos trusted_end, io::backend& /*io*/) {
        last = offsets_.last_entry()) {
     offsets_.truncate_to(last->offset);
   }
-  if (auto last = offsets_.last_entry()) times_.truncate_to(last->offset + 1);
-  else times_.clear();
+  if (auto last = offsets_.last_entry())
+    times_.truncate_to(last->offset + 1);
+  else
+    times_.clear();
   reset_tail_from_indexes();
   // Re-read headers from the last entry's batch (inclusive) to rebuild the tail bookkeeping.
   file_pos pos = size_;

@@ -57,8 +57,7 @@ class segment {
  public:
   // Creates the three files of a new, empty segment (fails if the .log already exists).
   static result<std::unique_ptr<segment>> create(const std::filesystem::path& dir, offset base,
-                                                 const segment_options& opts,
-                                                 std::int64_t now_ms);
+                                                 const segment_options& opts, std::int64_t now_ms);
   // Opens an existing segment. Its tail state is not known until restore_tail() or recovery.
   static result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, offset base,
                                                const segment_options& opts);

@@ -17,8 +17,7 @@ byte_buffer make_batch(int records, std::size_t value_size, std::uint64_t seed,
   return builder.build();
 }
 
-log_fixture::log_fixture()
-    : io(std::make_unique<io::faulty_backend>(ctx, io::make_backend(ctx))) {}
+log_fixture::log_fixture() : io(std::make_unique<io::faulty_backend>(ctx, io::make_backend(ctx))) {}
 
 log_fixture::~log_fixture() {
   if (log) close();

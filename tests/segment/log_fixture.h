@@ -5,14 +5,13 @@
 
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "protocol/record_batch_builder.h"
 #include "segment/io/backend.h"

@@ -2,7 +2,6 @@
 // and where a torn or corrupt tail is cut.
 
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
 #include <unistd.h>
 
