@@ -1,0 +1,35 @@
+#pragma once
+// What the command line of sluice-bench asks for, parsed and range-checked in bench_main.cc.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+
+#include "segment/io/backend.h"
+#include "segment/log_config.h"
+
+namespace sluice::bench {
+
+struct common_options {
+  std::filesystem::path dir;  // parent of the scratch directory
+  bool json = false;          // end with one JSON line
+  io::backend_kind backend = io::backend_kind::automatic;
+};
+
+struct append_options {
+  common_options common;
+  std::size_t record_size = 1024;
+  std::size_t batch_bytes = 65536;
+  int appenders = 8;
+  flush_policy flush;
+  double seconds = 10;
+  bool baseline = true;  // false: the log alone (for profiling); no ratio
+};
+
+struct recover_options {
+  common_options common;
+  std::uint64_t log_mib = 1024;
+  std::uint64_t tail_mib = 16;
+};
+
+}  // namespace sluice::bench

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the benchmarks behind perf/RESULTS.md: the issue's target configurations, each append
+# configuration three times (the disk is noisy), with a pause between runs so that one run's
+# writeback and file deletion do not bleed into the next.
+#   perf/run_benchmarks.sh [path/to/sluice-bench] > results.txt     (PAUSE=seconds, default 30)
+set -euo pipefail
+bench=${1:-build-bench/bin/sluice-bench}
+pause=${PAUSE:-30}
+
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "nproc: $(nproc); kernel: $(uname -r)"
+df -h .
+findmnt -no FSTYPE,OPTIONS -T . || true
+
+run() {
+  echo
+  echo "\$ $*"
+  echo "(load average before the run: $(cut -d' ' -f1-3 /proc/loadavg))"
+  "$@" 2>/dev/null
+  sleep "$pause"
+}
+
+for flush in always interval:100; do
+  for _ in 1 2 3; do
+    run "$bench" append --record-size 1024 --batch-bytes 65536 --appenders 8 --flush "$flush" \
+      --seconds 10 --json
+  done
+done
+for sizes in "1024 16" "256 16" "1024 64"; do
+  read -r log tail <<<"$sizes"
+  run "$bench" recover --log-mib "$log" --tail-mib "$tail" --json
+done
