@@ -207,7 +207,7 @@ result<void> partition_log::delete_segments_below(offset new_start) {
 }
 
 result<void> partition_log::truncate_to(offset end) {
-  if (!pending_.empty() || sync_in_flight_) {
+  if (!pending_.empty() || !syncs_.empty()) {
     return make_error(log_errc::busy, "truncate_to needs a log with no appends in flight");
   }
   if (end < log_start_ || end > next_offset_) {
@@ -264,7 +264,7 @@ void partition_log::close(std::function<void(result<void>)> handler) {
 }
 
 void partition_log::maybe_finish_close() {
-  if (!closing_ || !close_handler_ || !pending_.empty() || sync_in_flight_) return;
+  if (!closing_ || !close_handler_ || !pending_.empty() || !syncs_.empty()) return;
   auto finish = [this](result<void> r) {
     boost::asio::post(ctx_, [h = std::move(close_handler_), r = std::move(r)] { h(r); });
     close_handler_ = nullptr;

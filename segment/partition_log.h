@@ -60,6 +60,10 @@ struct recovery_report {
 
 class partition_log {
  public:
+  // Group commits allowed in flight at once (acknowledged strictly in order). 1 by default:
+  // on ext4 here two or three concurrent fdatasyncs measured slower than one (perf/RESULTS.md).
+  static inline std::size_t max_syncs_in_flight = 1;
+
   using append_handler = std::function<void(result<append_info>)>;
 
   // Opens the log in `dir` (created if missing), running recovery. Synchronous; call on the
@@ -163,9 +167,11 @@ class partition_log {
   std::size_t written_prefix() const;
   bool writes_in_flight() const;
   void advance();
-  // Fdatasyncs every dirty file; then the first `group` pending appends are acknowledged.
+  // Fdatasyncs every dirty file; when done (and every earlier sync is), the next `group`
+  // pending appends are acknowledged.
   void start_sync(std::size_t group);
-  void on_sync_done(std::size_t group, position target, const std::optional<error>& err);
+  void on_sync_done(std::uint64_t id, const std::optional<error>& err);
+  std::size_t appends_in_syncs() const;
   void acknowledge_front(std::size_t count);
   void roll_back_failed_writes();
   void fail_pending(const error& e);
@@ -203,7 +209,14 @@ class partition_log {
 
   std::deque<std::shared_ptr<pending_append>> pending_;  // in offset order
   std::vector<std::shared_ptr<log_file>> dirty_files_;   // written since the last sync began
-  bool sync_in_flight_ = false;
+  struct sync_group {                                    // one group commit in flight
+    std::uint64_t id;
+    std::size_t appends;  // pending appends it acknowledges, after those of earlier groups
+    position target;      // durable end once it completes
+    bool done;
+  };
+  std::deque<sync_group> syncs_;  // oldest first
+  std::uint64_t next_sync_id_ = 0;
   std::optional<error> rollback_error_;  // a write failed; cutting back once writes drain
   std::optional<error> offline_;         // fenced after an fsync error
   bool closing_ = false;

@@ -164,37 +164,45 @@ void partition_log::advance() {
   std::size_t ready = written_prefix();
   if (config_.flush.kind == flush_policy::mode::interval) {
     acknowledge_front(ready);
-  } else if (ready > 0 && !sync_in_flight_) {
-    start_sync(ready);
+  } else {
+    std::size_t covered = appends_in_syncs();
+    if (ready > covered && syncs_.size() < max_syncs_in_flight) start_sync(ready - covered);
   }
-  if (rollback_error_ && !sync_in_flight_ && !writes_in_flight() && !pending_.empty() &&
+  if (rollback_error_ && syncs_.empty() && !writes_in_flight() && !pending_.empty() &&
       pending_.front()->st == pending_append::state::failed) {
     roll_back_failed_writes();
   }
   maybe_finish_close();
 }
 
+std::size_t partition_log::appends_in_syncs() const {
+  std::size_t n = 0;
+  for (const auto& s : syncs_) n += s.appends;
+  return n;
+}
+
 void partition_log::start_sync(std::size_t group) {
-  // Every file written by a completed write is synced; `group` appends at the front are covered.
-  sync_in_flight_ = true;
-  auto files = std::move(dirty_files_);
-  dirty_files_.clear();
-  position target = visible_;
+  // Syncs every file written since the last sync began. The `group` pending appends after
+  // those already covered by syncs in flight had completed their writes, so this covers them.
+  std::size_t first = appends_in_syncs();
+  position target = syncs_.empty() ? visible_ : syncs_.back().target;
   if (group > 0) {
-    const pending_append& last = *pending_[group - 1];
+    const pending_append& last = *pending_[first + group - 1];
     target = {last.info.last_offset + 1, last.segment_base, last.pos + last.bytes.size()};
   }
-  auto state = std::make_shared<sync_join>(files.size());
-  auto on_file_synced = [this, alive = std::weak_ptr<bool>(alive_), state, group,
-                         target](result<void> r) {
+  const std::uint64_t id = next_sync_id_++;
+  syncs_.push_back({id, group, target, false});
+  auto files = std::move(dirty_files_);
+  dirty_files_.clear();
+  auto state = std::make_shared<sync_join>(std::max<std::size_t>(files.size(), 1));
+  auto on_file_synced = [this, alive = std::weak_ptr<bool>(alive_), state, id](result<void> r) {
     if (alive.expired()) return;
     if (!r && !state->first_error) state->first_error = r.error();
     if (--state->remaining > 0) return;
-    on_sync_done(group, target, state->first_error);
+    on_sync_done(id, state->first_error);
   };
   if (files.empty()) {
     boost::asio::post(ctx_, [on_file_synced] { on_file_synced(result<void>{}); });
-    state->remaining = 1;
     return;
   }
   for (const auto& f : files) {
@@ -203,15 +211,22 @@ void partition_log::start_sync(std::size_t group) {
   }
 }
 
-void partition_log::on_sync_done(std::size_t group, position target,
-                                 const std::optional<error>& err) {
-  sync_in_flight_ = false;
+void partition_log::on_sync_done(std::uint64_t id, const std::optional<error>& err) {
+  auto it =
+      std::find_if(syncs_.begin(), syncs_.end(), [id](const sync_group& s) { return s.id == id; });
+  if (it == syncs_.end()) return;  // dropped by fence()
   if (err) {
     fence(*err);
     return;
   }
-  if (target.next > durable_.next) durable_ = target;
-  acknowledge_front(group);
+  it->done = true;
+  // Groups complete in order: a later fdatasync may not cover an earlier group's other files.
+  while (!syncs_.empty() && syncs_.front().done) {
+    sync_group g = syncs_.front();
+    syncs_.pop_front();
+    if (g.target.next > durable_.next) durable_ = g.target;
+    acknowledge_front(g.appends);
+  }
   if (!closing_ && clock_.now_ms() - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
     if (auto r = checkpoint(); !r)
       spdlog::warn("{}: checkpoint failed: {}", dir_.string(), r.error().message());
@@ -265,6 +280,7 @@ void partition_log::fence(const error& e) {
                                        dir_.string(), e.message())};
   spdlog::error("{}", offline_->detail);
   visible_ = durable_;
+  syncs_.clear();
   fail_pending(*offline_);
   maybe_finish_close();
 }
@@ -279,7 +295,7 @@ void partition_log::schedule_flush_timer() {
 }
 
 void partition_log::on_flush_timer() {
-  if (!offline_ && !sync_in_flight_ && !dirty_files_.empty()) start_sync(0);
+  if (!offline_ && syncs_.empty() && !dirty_files_.empty()) start_sync(0);
   if (!closing_) schedule_flush_timer();
 }
 

@@ -268,3 +268,29 @@ TEST_CASE("a reader keeps its slice after retention deletes the segment") {
 }
 
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("with several group commits in flight, acknowledgements stay in offset order") {
+  auto saved = partition_log::max_syncs_in_flight;
+  partition_log::max_syncs_in_flight = 3;
+  log_fixture f;
+  f.open();
+  std::vector<offset> acked;
+  for (int i = 0; i < 200; ++i) {
+    f.log->append(make_batch(1, 2000, i), [&](result<append_info> r) {
+      REQUIRE(r.has_value());
+      acked.push_back(r->base_offset);
+      CHECK(f.log->durable_end() > r->last_offset);
+    });
+  }
+  f.ctx.restart();
+  while (acked.size() < 200 && f.ctx.run_one() > 0) {
+  }
+  REQUIRE(acked.size() == 200);
+  for (std::size_t i = 0; i < acked.size(); ++i)
+    CHECK(acked[i] == offset{static_cast<std::int64_t>(i)});
+  partition_log::max_syncs_in_flight = saved;
+}
+
+}  // namespace sluice::test
