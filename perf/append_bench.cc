@@ -14,6 +14,7 @@
 #include "perf/batch_factory.h"
 #include "perf/bench_shard.h"
 #include "perf/json_line.h"
+#include "perf/page_cache.h"
 #include "perf/scratch_dir.h"
 
 namespace sluice::bench {
@@ -254,6 +255,7 @@ result<void> run_all(const append_options& opts) {
   fmt::print(stderr, "partition log ({} s)...\n", opts.seconds);
   auto run = run_log(opts, scratch.path() / "bench-0", batches);
   if (!run) return run.error();
+  if (auto r = drop_cached_pages_under(scratch.path() / "bench-0"); !r) return r;
   if (opts.baseline) {
     auto after = baseline_after(opts, scratch, run->stats.bytes);
     if (!after) return after.error();

@@ -8,6 +8,7 @@
 #include <functional>
 #include <random>
 
+#include "perf/page_cache.h"
 #include "protocol/bytes.h"
 
 namespace sluice::bench {
@@ -68,6 +69,7 @@ result<baseline_result> run(const std::filesystem::path& path, std::size_t chunk
   }
   if (::fdatasync(f.fd()) != 0) return make_errno_error(errno, "fdatasync " + path.string());
   out.elapsed = steady::now() - start;
+  if (auto r = drop_cached_pages(path); !r) return r.error();  // see page_cache.h
   return out;
 }
 

@@ -6,7 +6,8 @@
 // The file is left in place: deleting gigabytes on a filesystem mounted with `discard` (as the
 // benchmark machine's ext4 is) issues TRIMs that stall every journal commit, hence every
 // fdatasync, for seconds afterwards, which would slow down whatever is measured next. The
-// caller deletes it when all measuring is done (scratch_dir does).
+// caller deletes it when all measuring is done (scratch_dir does). Its pages are dropped from
+// the page cache once it is durable (see page_cache.h).
 //
 // Runs synchronously on the calling thread.
 
