@@ -93,6 +93,9 @@ CLI::App* add_recover(CLI::App& app, cli_state& s) {
   cmd->add_option("--tail-mib", o.tail_mib, "MiB appended after the checkpoint, before the crash")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20))
       ->capture_default_str();
+  cmd->add_flag("--cold", o.cold,
+                "drop the log's pages from the page cache (posix_fadvise, no root needed) before "
+                "each timed open, so recovery reads the disk");
   add_common(*cmd, s, o.common);
   return cmd;
 }

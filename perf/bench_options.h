@@ -30,6 +30,7 @@ struct recover_options {
   common_options common;
   std::uint64_t log_mib = 1024;
   std::uint64_t tail_mib = 16;
+  bool cold = false;  // drop the log's clean pages from the page cache before each timed open
 };
 
 }  // namespace sluice::bench

@@ -9,6 +9,7 @@
 #include "perf/batch_factory.h"
 #include "perf/bench_shard.h"
 #include "perf/json_line.h"
+#include "perf/page_cache.h"
 #include "perf/scratch_dir.h"
 
 namespace sluice::bench {
@@ -73,19 +74,26 @@ result<std::uint64_t> build_log(bench_shard& shard, const std::filesystem::path&
   return written;
 }
 
+// With --cold, the log's clean pages leave the page cache so the open reads the disk.
+result<void> maybe_drop_cache(const recover_options& opts, const std::filesystem::path& dir) {
+  return opts.cold ? drop_cached_pages_under(dir) : result<void>{};
+}
+
 // Clean open, then a tail past the checkpoint, a crash, and the open after it.
-result<void> measure_opens(bench_shard& shard, const std::filesystem::path& dir,
-                           const std::vector<prebuilt_batch>& batches, std::uint64_t tail_bytes,
-                           recover_figures& out) {
+result<void> measure_opens(const recover_options& opts, bench_shard& shard,
+                           const std::filesystem::path& dir,
+                           const std::vector<prebuilt_batch>& batches, recover_figures& out) {
+  if (auto r = maybe_drop_cache(opts, dir); !r) return r;
   fmt::print(stderr, "clean open...\n");
   auto log = shard.open(dir, fill_config(), &out.clean_open);
   if (!log) return log.error();
   out.clean = (*log)->last_recovery();
-  fmt::print(stderr, "appending the {} MiB tail...\n", tail_bytes / mib);
-  auto tail = fill(shard, **log, batches, tail_bytes);
+  fmt::print(stderr, "appending the {} MiB tail...\n", opts.tail_mib);
+  auto tail = fill(shard, **log, batches, opts.tail_mib * mib);
   if (!tail) return tail.error();
   out.tail_bytes = *tail;
   shard.crash(std::move(*log));
+  if (auto r = maybe_drop_cache(opts, dir); !r) return r;
   fmt::print(stderr, "open after the crash...\n");
   auto reopened = shard.open(dir, fill_config(), &out.crash_open);
   if (!reopened) return reopened.error();
@@ -138,6 +146,7 @@ std::string json_summary(const recover_options& opts, const recover_figures& f) 
       .add("tail_bytes", f.tail_bytes)
       .add("log_bytes", f.log_bytes)
       .add("segments", f.segments)
+      .add("page_cache", opts.cold ? "cold" : "warm")
       .add("backend", f.backend);
   return j.str();
 }
@@ -154,7 +163,7 @@ result<void> run_all(const recover_options& opts) {
   auto built = build_log(shard, dir, batches, opts.log_mib * mib, f.segments);
   if (!built) return built.error();
   f.log_bytes = *built;
-  if (auto r = measure_opens(shard, dir, batches, opts.tail_mib * mib, f); !r) return r;
+  if (auto r = measure_opens(opts, shard, dir, batches, f); !r) return r;
   print_table(opts, f);
   if (opts.common.json) fmt::print("{}\n", json_summary(opts, f));
   return {};
