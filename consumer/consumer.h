@@ -1,0 +1,111 @@
+#pragma once
+// The Sluice consumer: reads records from assigned partitions, from any retained offset or
+// timestamp, live or from history.
+//
+//   auto c = sluice::consumer::create({.brokers = "127.0.0.1:9190"}).value();
+//   c->assign({{"events", 0}, {"events", 1}}).value();
+//   c->seek_to_beginning({{"events", 0}}).value();
+//   for (;;) {
+//     auto records = c->poll(std::chrono::milliseconds(500)).value();
+//     for (const auto& r : records) use(r.offset, r.key, r.value);
+//   }
+//
+// How it works: an io thread keeps fetches in flight for every assigned partition with a
+// position (a fetch is sent again as soon as the previous answer arrives, while the caller
+// processes what it got: pipelined), up to max_buffered_bytes of fetched, not yet polled data.
+// Batches are checked (CRC), decompressed (zstd) and records below the position skipped.
+//
+// Positions: a newly assigned partition starts per auto_offset_reset (latest by default) unless
+// seek*() says otherwise. A position that falls out of range (retention deleted it) is reset
+// per auto_offset_reset; with `none`, poll() fails with offset_out_of_range naming the
+// partition.
+//
+// Threading: a consumer is used by one thread at a time (like Kafka's); the io thread is
+// internal.
+
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/result.h"
+
+namespace sluice {
+
+struct topic_partition {
+  std::string topic;
+  std::int32_t partition = 0;
+  auto operator<=>(const topic_partition&) const = default;
+};
+
+struct consumer_config {
+  std::string brokers;  // as producer_config::brokers
+  std::string client_id = "sluice-consumer";
+  enum class offset_reset { earliest, latest, none };
+  offset_reset auto_offset_reset = offset_reset::latest;
+  std::int32_t fetch_min_bytes = 1;                   // fetch.min.bytes
+  std::chrono::milliseconds fetch_max_wait{500};      // fetch.max.wait.ms
+  std::int32_t fetch_max_bytes = 50 << 20;            // fetch.max.bytes, per request
+  std::int32_t max_partition_fetch_bytes = 1 << 20;   // max.partition.fetch.bytes
+  std::size_t max_poll_records = 500;                 // max.poll.records
+  std::size_t max_buffered_bytes = 64ULL << 20;       // prefetched, not yet polled
+  std::chrono::milliseconds request_timeout{30'000};  // request.timeout.ms
+  bool check_crcs = true;                             // check.crcs
+
+  [[nodiscard]] result<void> validate() const;
+};
+
+struct consumer_record {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t timestamp = 0;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+};
+
+class consumer {
+ public:
+  [[nodiscard]] static result<std::unique_ptr<consumer>> create(consumer_config config);
+  ~consumer();
+  consumer(const consumer&) = delete;
+  consumer& operator=(const consumer&) = delete;
+
+  // Replaces the assignment. Fails with unknown_topic / unknown_partition (checked against the
+  // broker's metadata) and changes nothing then.
+  [[nodiscard]] result<void> assign(std::vector<topic_partition> partitions);
+  [[nodiscard]] std::vector<topic_partition> assignment() const;
+  // Every partition of a topic, from the broker's metadata.
+  [[nodiscard]] result<std::vector<topic_partition>> partitions_for(const std::string& topic);
+
+  // Positions. Each REQUIRES an assigned partition (else client_errc::invalid_argument).
+  [[nodiscard]] result<void> seek(const topic_partition& tp, std::int64_t offset);
+  [[nodiscard]] result<void> seek_to_beginning(const std::vector<topic_partition>& tps);
+  [[nodiscard]] result<void> seek_to_end(const std::vector<topic_partition>& tps);
+  // To the first record with timestamp >= ts; to the end where no record is that late.
+  [[nodiscard]] result<void> seek_to_timestamp(const std::vector<topic_partition>& tps,
+                                               std::int64_t timestamp_ms);
+
+  // Up to max_poll_records records, in offset order per partition; waits up to `timeout` when
+  // none is buffered. An empty vector after the timeout is not an error.
+  [[nodiscard]] result<std::vector<consumer_record>> poll(std::chrono::milliseconds timeout);
+
+  // The offset of the next record poll() will return for tp.
+  [[nodiscard]] result<std::int64_t> position(const topic_partition& tp) const;
+  // high watermark (from the latest fetch) - position; nullopt before the first fetch answered.
+  [[nodiscard]] std::optional<std::int64_t> lag(const topic_partition& tp) const;
+
+  void close();
+
+ private:
+  struct impl;
+  explicit consumer(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sluice

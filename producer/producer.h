@@ -1,0 +1,137 @@
+#pragma once
+// The Sluice producer: sends records to topics and tells the caller, for each record, the
+// partition and offset it was stored at (or why it was not).
+//
+//   auto p = sluice::producer::create({.brokers = "127.0.0.1:9190"}).value();
+//   p->send({.topic = "events", .key = "user-1", .value = "clicked"},
+//           [](sluice::result<sluice::record_metadata> r) { ... });   // on the io thread
+//   auto md = p->send({.topic = "events", .value = "x"}).get();      // or a future
+//   p->flush();                                                      // all acked or failed
+//
+// How it works: records are grouped per partition into RecordBatch v2 batches (up to
+// batch_size bytes, or what arrived within linger), compressed with zstd, and sent on the io
+// thread with up to max_in_flight requests pipelined. With idempotence (the default) the
+// producer gets a producer id from the broker and numbers every batch per partition, so a batch
+// retried after a timeout or a dropped connection is stored once: the broker recognises the
+// retry and answers with the original offset.
+//
+// Ordering: records sent to one partition are stored in send() order, retries included.
+// Memory: at most buffer_memory bytes of records wait to be acknowledged; send() blocks up to
+// max_block for space, then fails with client_errc::buffer_full.
+// Errors: every record's callback runs exactly once, with its metadata or the error; nothing is
+// swallowed. Retriable broker errors (not_enough_space, timeouts, lost connections) are retried
+// until delivery_timeout; others fail the batch's records at once.
+//
+// Threading: every public method may be called from any thread. Callbacks run on the producer's
+// io thread and must not block; they may call send().
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "protocol/compression.h"
+#include "protocol/result.h"
+
+namespace sluice {
+
+struct producer_config {
+  // "host:port[,host:port]"; empty: the SLUICE_BROKERS environment variable, else
+  // 127.0.0.1:9190.
+  std::string brokers;
+  std::string client_id = "sluice-producer";
+  // 0: no acknowledgement (offsets unknown, -1); 1: after the broker made the batch durable
+  // under the topic's flush policy; -1 (all): as 1 on one broker, all in-sync replicas later.
+  int acks = 1;
+  std::chrono::milliseconds linger{5};          // linger.ms: wait this long to fill a batch
+  std::size_t batch_size = 64 * 1024;           // batch.size: bytes per partition batch
+  std::size_t buffer_memory = 64ULL << 20;      // buffer.memory: record bytes awaiting acks
+  std::chrono::milliseconds max_block{60'000};  // max.block.ms: send() wait for space/metadata
+  compression codec = compression::zstd;        // compression.type: none or zstd
+  int zstd_level = 3;
+  bool idempotence = true;                              // enable.idempotence
+  int max_in_flight = 5;                                // max.in.flight.requests.per.connection
+  std::chrono::milliseconds request_timeout{30'000};    // request.timeout.ms
+  std::chrono::milliseconds delivery_timeout{120'000};  // delivery.timeout.ms: send to outcome
+  std::chrono::milliseconds retry_backoff{100};         // retry.backoff.ms
+  std::size_t max_request_size = 1U << 20;  // max.request.size: larger records are refused
+
+  // Checks ranges and combinations; the error (client_errc::invalid_argument) names the setting.
+  [[nodiscard]] result<void> validate() const;
+};
+
+struct record_header_kv {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+struct producer_record {
+  std::string topic;
+  std::optional<std::string> key;    // null key: partitions are chosen round-robin per batch
+  std::optional<std::string> value;  // null value: a tombstone
+  std::vector<record_header_kv> headers;
+  std::optional<std::int32_t> partition;  // set: this partition; else murmur2(key) as Kafka does
+  std::optional<std::int64_t> timestamp;  // ms since the epoch; default: when send() is called
+};
+
+struct record_metadata {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;  // -1 with acks=0
+  std::int64_t timestamp = -1;
+};
+
+// Kafka's default partitioner for keyed records: murmur2 of the key bytes, made positive,
+// modulo the partition count. The same key lands on the same partition as with Kafka clients.
+[[nodiscard]] std::int32_t partition_for_key(std::string_view key, std::int32_t partitions);
+// Kafka's murmur2 (seed 0x9747b28c), as in org.apache.kafka.common.utils.Utils.murmur2.
+[[nodiscard]] std::int32_t murmur2(std::string_view data);
+
+class producer {
+ public:
+  using callback = std::function<void(result<record_metadata>)>;
+
+  // Validates the config and starts the io thread; connects lazily on the first send.
+  [[nodiscard]] static result<std::unique_ptr<producer>> create(producer_config config);
+  // close() with the default timeout.
+  ~producer();
+  producer(const producer&) = delete;
+  producer& operator=(const producer&) = delete;
+
+  // Queues a record. Returns an error at once (and never calls cb) only for a record that can
+  // never be sent (empty topic, larger than max_request_size) or when the producer is closed;
+  // blocks up to max_block for buffer space or the topic's metadata, then fails with
+  // buffer_full / timed_out. Otherwise cb runs exactly once on the io thread.
+  [[nodiscard]] result<void> send(producer_record record, callback cb);
+  // The same, as a future.
+  [[nodiscard]] std::future<result<record_metadata>> send(producer_record record);
+
+  // Sends whatever is lingering now and waits until every record sent before this call has its
+  // outcome. Fails with timed_out if that takes longer than `timeout`.
+  [[nodiscard]] result<void> flush(std::chrono::milliseconds timeout = std::chrono::hours(24));
+
+  // Flushes (up to timeout), then fails what is still pending with client_closed and stops the
+  // io thread. Idempotent.
+  void close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  struct stats {
+    std::uint64_t records_sent = 0;  // acknowledged
+    std::uint64_t records_failed = 0;
+    std::uint64_t batches_sent = 0;
+    std::uint64_t retries = 0;
+    std::uint64_t bytes_buffered = 0;  // now
+  };
+  [[nodiscard]] stats statistics() const;
+
+ private:
+  struct impl;
+  explicit producer(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sluice

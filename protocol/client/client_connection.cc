@@ -1,0 +1,296 @@
+#include "protocol/client/client_connection.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "protocol/client/client_errc.h"
+#include "protocol/frame.h"
+#include "protocol/wire_errc.h"
+
+namespace sluice {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_frames_per_write = 64;
+constexpr auto sweep_period = std::chrono::milliseconds(50);
+
+error network_error(const boost::system::error_code& ec, const broker_address& addr,
+                    std::string_view what) {
+  return error{ec, fmt::format("{} {}: {}", what, addr.to_string(), ec.message())};
+}
+
+}  // namespace
+
+client_connection::client_connection(const asio::any_io_executor& ex, broker_address addr,
+                                     options opts)
+    : ex_(ex), addr_(std::move(addr)), opts_(std::move(opts)), socket_(ex), sweep_timer_(ex) {}
+
+client_connection::~client_connection() = default;
+
+void client_connection::async_connect(const asio::any_io_executor& ex, broker_address addr,
+                                      options opts, connect_handler handler) {
+  std::shared_ptr<client_connection> c(new client_connection(ex, std::move(addr), std::move(opts)));
+  asio::co_spawn(ex, c->connect(std::move(handler)), asio::detached);
+}
+
+asio::awaitable<void> client_connection::connect(connect_handler handler) {
+  auto self = shared_from_this();
+  // The deadline's handler may run after this coroutine has finished: it holds only shared
+  // state.
+  auto resolver = std::make_shared<tcp::resolver>(ex_);
+  auto expired = std::make_shared<bool>(false);
+  asio::steady_timer deadline(ex_, opts_.connect_timeout);
+  deadline.async_wait([self, resolver, expired](boost::system::error_code ec) {
+    if (ec) return;
+    *expired = true;
+    resolver->cancel();
+    boost::system::error_code ignored;
+    self->socket_.close(ignored);
+  });
+  auto [rec, endpoints] =
+      co_await resolver->async_resolve(addr_.host, std::to_string(addr_.port), use_tuple);
+  boost::system::error_code ec = rec;
+  if (!ec && !*expired) {
+    auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, use_tuple);
+    ec = cec;
+  }
+  deadline.cancel();
+  if (*expired) {
+    handler(make_error(client_errc::timed_out,
+                       fmt::format("connecting to {} took longer than {} ms", addr_.to_string(),
+                                   opts_.connect_timeout.count())));
+    co_return;
+  }
+  if (ec) {
+    handler(network_error(ec, addr_, "connecting to"));
+    co_return;
+  }
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  open_ = true;
+  asio::co_spawn(ex_, read_loop(), asio::detached);
+  asio::co_spawn(ex_, sweep_timeouts(), asio::detached);
+  start_handshake(std::move(handler));
+}
+
+void client_connection::start_handshake(connect_handler handler) {
+  request_builder req;
+  auto& fbb = req.fbb();
+  req.set_body(wire::CreateApiVersionsRequest(
+      fbb, fbb.CreateString("sluice-cpp"),
+      fbb.CreateString(software_version.data(), software_version.size())));
+  const auto id = next_request_id_++;
+  req.finish(id, client_version(wire::RequestBody::ApiVersionsRequest), opts_.client_id);
+  in_flight_.emplace(
+      id, pending{wire::RequestBody::ApiVersionsRequest, clock::now() + opts_.connect_timeout,
+                  [this, self = shared_from_this(),
+                   handler = std::move(handler)](result<response_frame> r) {
+                    if (!r) {
+                      close();
+                      handler(r.error());
+                      return;
+                    }
+                    const auto* body = r->body<wire::ApiVersionsResponse>();
+                    if (body->apis() != nullptr) {
+                      for (const auto* a : *body->apis()) {
+                        broker_versions_.push_back({static_cast<wire::RequestBody>(a->api()),
+                                                    a->min_version(), a->max_version()});
+                      }
+                    }
+                    if (body->broker_software_version() != nullptr) {
+                      broker_version_ = body->broker_software_version()->str();
+                    }
+                    handler(shared_from_this());
+                  }});
+  enqueue(std::move(req), nullptr);
+}
+
+result<void> client_connection::check_version(wire::RequestBody type) const {
+  const auto wanted = client_version(type);
+  for (const auto& r : broker_versions_) {
+    if (r.api == type && r.min_version <= wanted && wanted <= r.max_version) return {};
+  }
+  return make_error(client_errc::unsupported_version,
+                    fmt::format("broker {} (version {}) does not support {} version {}",
+                                addr_.to_string(), broker_version_, api_name(type), wanted));
+}
+
+void client_connection::send(request_builder req, response_handler handler,
+                             std::chrono::milliseconds extra_timeout) {
+  auto fail = [&](error e) {
+    asio::post(ex_, [h = std::move(handler), e = std::move(e)]() mutable { h(std::move(e)); });
+  };
+  if (!open_) return fail(make_error(client_errc::connection_lost, "connection is closed"));
+  if (auto v = check_version(req.type()); !v) return fail(v.error());
+  const auto id = next_request_id_++;
+  req.finish(id, client_version(req.type()), opts_.client_id);
+  in_flight_.emplace(id, pending{req.type(), clock::now() + opts_.request_timeout + extra_timeout,
+                                 std::move(handler)});
+  enqueue(std::move(req), nullptr);
+}
+
+void client_connection::send_oneway(request_builder req, written_handler handler) {
+  auto fail = [&](error e) {
+    asio::post(ex_, [h = std::move(handler), e = std::move(e)]() mutable { h(std::move(e)); });
+  };
+  if (!open_) return fail(make_error(client_errc::connection_lost, "connection is closed"));
+  if (auto v = check_version(req.type()); !v) return fail(v.error());
+  req.finish(next_request_id_++, client_version(req.type()), opts_.client_id);
+  enqueue(std::move(req), std::move(handler));
+}
+
+void client_connection::enqueue(request_builder req, written_handler on_written) {
+  write_queue_.push_back(queued_frame{std::move(req), std::move(on_written)});
+  if (!writing_) write_some_frames();
+}
+
+void client_connection::write_some_frames() {
+  if (write_queue_.empty() || !open_) return;
+  writing_ = true;
+  const auto n = std::min(write_queue_.size(), max_frames_per_write);
+  auto buffers = std::make_shared<std::vector<asio::const_buffer>>();
+  for (std::size_t i = 0; i < n; ++i) write_queue_[i].frame.append_buffers(*buffers);
+  asio::async_write(
+      socket_, *buffers,
+      [this, self = shared_from_this(), buffers, n](boost::system::error_code ec, std::size_t) {
+        writing_ = false;
+        for (std::size_t i = 0; i < n && !write_queue_.empty(); ++i) {
+          auto done = std::move(write_queue_.front().on_written);
+          write_queue_.pop_front();
+          if (!done) continue;
+          if (ec) {
+            done(network_error(ec, addr_, "writing to"));
+          } else {
+            done({});
+          }
+        }
+        if (ec) {
+          fail_everything(network_error(ec, addr_, "writing to"));
+          return;
+        }
+        write_some_frames();
+      });
+}
+
+asio::awaitable<void> client_connection::read_loop() {
+  auto self = shared_from_this();
+  std::array<std::byte, frame_format::prefix_size> prefix{};
+  while (open_) {
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
+    if (ec) {
+      fail_everything(network_error(ec, addr_, "reading from"));
+      co_return;
+    }
+    auto p = parse_frame_prefix(prefix, opts_.max_response_bytes);
+    if (!p) {
+      fail_everything(p.error());
+      co_return;
+    }
+    byte_buffer body(p->body_size());
+    auto [bec, bn] = co_await asio::async_read(socket_, asio::buffer(body), use_tuple);
+    if (bec) {
+      fail_everything(network_error(bec, addr_, "reading from"));
+      co_return;
+    }
+    auto frame = response_frame::parse(std::move(body), p->message_length);
+    if (!frame) {
+      fail_everything(frame.error());
+      co_return;
+    }
+    dispatch(std::move(*frame));
+  }
+}
+
+void client_connection::dispatch(response_frame frame) {
+  const auto& r = frame.response();
+  auto it = in_flight_.find(r.request_id());
+  if (it == in_flight_.end()) {
+    if (r.request_id() >= next_request_id_ || r.request_id() == 0) {
+      // Not a late answer to a timed-out request: the broker refused the connection's bytes
+      // (request_id 0) or is confused. Either way the stream cannot be trusted.
+      auto e = wire::to_result(r.error(), r.error_message());
+      fail_everything(!e ? e.error()
+                         : make_error(client_errc::protocol_violation,
+                                      fmt::format("response to unknown request id {} from {}",
+                                                  r.request_id(), addr_.to_string())));
+    }
+    return;  // the request timed out earlier
+  }
+  auto p = std::move(it->second);
+  in_flight_.erase(it);
+  if (auto e = wire::to_result(r.error(), r.error_message()); !e) {
+    p.handler(e.error());
+    return;
+  }
+  if (static_cast<std::uint8_t>(r.body_type()) != static_cast<std::uint8_t>(p.type)) {
+    p.handler(make_error(client_errc::protocol_violation,
+                         fmt::format("{} request answered with response type {}", api_name(p.type),
+                                     static_cast<int>(r.body_type()))));
+    return;
+  }
+  p.handler(std::move(frame));
+}
+
+asio::awaitable<void> client_connection::sweep_timeouts() {
+  auto self = shared_from_this();
+  while (open_) {
+    sweep_timer_.expires_after(sweep_period);
+    auto [ec] = co_await sweep_timer_.async_wait(use_tuple);
+    if (ec || !open_) co_return;
+    const auto now = clock::now();
+    std::vector<response_handler> expired;
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.deadline <= now) {
+        expired.push_back(std::move(it->second.handler));
+        it = in_flight_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& h : expired) {
+      h(make_error(
+          client_errc::timed_out,
+          fmt::format("no response from {} within the request timeout", addr_.to_string())));
+    }
+  }
+}
+
+void client_connection::close() {
+  if (!open_) return;
+  fail_everything(make_error(client_errc::client_closed, "connection closed by the client"));
+}
+
+void client_connection::fail_everything(const error& e) {
+  open_ = false;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  sweep_timer_.cancel();
+  // A network error reaches callers as connection_lost with the reason; other errors as they are.
+  error reported = e;
+  if (e.code.category() != client_category() && e.code.category() != wire::wire_category()) {
+    reported = make_error(client_errc::connection_lost, e.detail);
+  }
+  auto waiting = std::move(in_flight_);
+  in_flight_.clear();
+  auto queued = std::move(write_queue_);
+  write_queue_.clear();
+  for (auto& q : queued) {
+    if (q.on_written) q.on_written(reported);
+  }
+  for (auto& [id, p] : waiting) p.handler(reported);
+}
+
+}  // namespace sluice

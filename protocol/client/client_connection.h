@@ -1,0 +1,113 @@
+#pragma once
+// A client's connection to one broker on the native protocol: requests are pipelined (many in
+// flight, matched to responses by request id), written in call order with gather writes, and
+// time out individually.
+//
+// Threading: a connection lives on one executor run by one thread (a client's io thread). Every
+// method must be called there; handlers run there, never inline inside the call.
+//
+// Lifetime: shared_ptr; reads and timers hold a reference, so the connection lives until it is
+// closed (by close() or by a network error) and its loops have ended. On close, every pending
+// request fails: client_closed after close(), connection_lost after a network error.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/api_versions.h"
+#include "protocol/client/broker_address.h"
+#include "protocol/frame_format.h"
+#include "protocol/request_builder.h"
+#include "protocol/response_frame.h"
+#include "protocol/result.h"
+
+namespace sluice {
+
+class client_connection : public std::enable_shared_from_this<client_connection> {
+ public:
+  struct options {
+    std::string client_id = "sluice";
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds request_timeout{30'000};
+    std::uint32_t max_response_bytes = frame_format::default_max_response_bytes;
+  };
+  using connect_handler = std::function<void(result<std::shared_ptr<client_connection>>)>;
+  using response_handler = std::function<void(result<response_frame>)>;
+  using written_handler = std::function<void(result<void>)>;
+
+  // Resolves and connects to `addr`, then exchanges ApiVersions. The handler gets an open
+  // connection, or the error (Asio's for the network, timed_out, unsupported_version).
+  static void async_connect(const boost::asio::any_io_executor& ex, broker_address addr,
+                            options opts, connect_handler handler);
+
+  client_connection(const client_connection&) = delete;
+  client_connection& operator=(const client_connection&) = delete;
+  ~client_connection();
+
+  // Sends a request and delivers its response. Fails with: unsupported_version (the broker's
+  // range lacks this client's version; nothing sent), the broker's request-level error (e.g.
+  // corrupt_message), protocol_violation (a body of another type), timed_out after
+  // request_timeout + extra_timeout (a long poll passes its max wait here), connection_lost,
+  // client_closed.
+  void send(request_builder req, response_handler handler,
+            std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0});
+  // Sends a request that has no response (Produce with acks=0); the handler runs once the
+  // frame is written to the socket, or with the error.
+  void send_oneway(request_builder req, written_handler handler);
+
+  // Closes the socket; pending requests fail with client_closed. Idempotent.
+  void close();
+
+  [[nodiscard]] bool is_open() const { return open_; }
+  [[nodiscard]] const broker_address& address() const { return addr_; }
+  [[nodiscard]] const std::string& broker_software_version() const { return broker_version_; }
+  [[nodiscard]] std::size_t requests_in_flight() const { return in_flight_.size(); }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  struct pending {
+    wire::RequestBody type;
+    clock::time_point deadline;
+    response_handler handler;
+  };
+  struct queued_frame {
+    request_builder frame;
+    written_handler on_written;  // oneway frames only
+  };
+
+  client_connection(const boost::asio::any_io_executor& ex, broker_address addr, options opts);
+
+  boost::asio::awaitable<void> connect(connect_handler handler);
+  void start_handshake(connect_handler handler);
+  void enqueue(request_builder req, written_handler on_written);
+  void write_some_frames();
+  boost::asio::awaitable<void> read_loop();
+  void dispatch(response_frame frame);
+  boost::asio::awaitable<void> sweep_timeouts();
+  result<void> check_version(wire::RequestBody type) const;
+  void fail_everything(const error& e);
+
+  boost::asio::any_io_executor ex_;
+  broker_address addr_;
+  options opts_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer sweep_timer_;
+  bool open_ = false;
+  bool writing_ = false;
+  std::uint64_t next_request_id_ = 1;
+  std::unordered_map<std::uint64_t, pending> in_flight_;
+  std::deque<queued_frame> write_queue_;
+  std::vector<api_version_range> broker_versions_;
+  std::string broker_version_;
+};
+
+}  // namespace sluice
