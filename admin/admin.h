@@ -25,6 +25,10 @@ struct admin_config {
   std::string brokers;  // as producer_config::brokers
   std::string client_id = "sluice-admin";
   std::chrono::milliseconds request_timeout{30'000};
+
+  // client_errc::invalid_argument naming the setting (a non-positive timeout, a bad broker
+  // address); no_brokers when the list is empty.
+  [[nodiscard]] result<void> validate() const;
 };
 
 struct topic_spec {
