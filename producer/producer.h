@@ -32,10 +32,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "protocol/compression.h"
+#include "protocol/record_batch_format.h"
 #include "protocol/result.h"
 
 namespace sluice {

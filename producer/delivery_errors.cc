@@ -1,0 +1,33 @@
+#include "producer/delivery_errors.h"
+
+#include "protocol/client/client_errc.h"
+#include "protocol/errc.h"
+#include "protocol/wire_errc.h"
+
+namespace sluice::producer_internal {
+
+bool is_retriable(const error& e) {
+  const auto& category = e.code.category();
+  if (category == wire::wire_category()) {
+    return wire::is_retriable(static_cast<wire::ErrorCode>(e.code.value()));
+  }
+  if (category == client_category()) {
+    switch (static_cast<client_errc>(e.code.value())) {
+      case client_errc::connection_lost:
+      case client_errc::timed_out:
+      case client_errc::no_brokers:
+        return true;
+      default:
+        return false;
+    }
+  }
+  // A batch this producer built that does not pass its own checks is a bug, not weather.
+  if (category == protocol_category()) return false;
+  return true;  // errno, Asio and resolver errors: the network
+}
+
+bool is_wire_error(const error& e, wire::ErrorCode code) {
+  return e.code == wire::make_error_code(code);
+}
+
+}  // namespace sluice::producer_internal

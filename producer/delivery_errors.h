@@ -1,0 +1,17 @@
+#pragma once
+// Which failures the producer retries. Retriable: whatever can go away by itself — the network
+// (refused, reset, lost connections; errno/Asio/resolver codes), client timeouts, no broker
+// reachable, and the broker errors wire::is_retriable() names (not_enough_space,
+// request_timed_out, broker_shutting_down, not_leader). Everything else fails the batch with the
+// error as it came, the broker's message included.
+
+#include "protocol/result.h"
+#include "protocol/sluice_generated.h"
+
+namespace sluice::producer_internal {
+
+[[nodiscard]] bool is_retriable(const error& e);
+// Whether e is the broker's error `code`.
+[[nodiscard]] bool is_wire_error(const error& e, wire::ErrorCode code);
+
+}  // namespace sluice::producer_internal

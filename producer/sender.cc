@@ -1,0 +1,404 @@
+#include "producer/sender.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "producer/delivery_errors.h"
+#include "producer/produce_request.h"
+#include "protocol/client/client_errc.h"
+#include "protocol/wire_errc.h"
+
+namespace sluice::producer_internal {
+
+namespace asio = boost::asio;
+
+sender::sender(asio::any_io_executor ex, std::shared_ptr<broker_pool> pool,
+               record_accumulator& accumulator, topic_metadata& metadata,
+               const producer_config& config, producer_counters& counters)
+    : ex_(std::move(ex)),
+      pool_(std::move(pool)),
+      accumulator_(accumulator),
+      metadata_(metadata),
+      config_(config),
+      counters_(counters),
+      may_send_([this](const std::string& t, std::int32_t p) { return may_send(t, p); }),
+      timer_(ex_) {}
+
+void sender::wake() {
+  if (wake_posted_.exchange(true)) return;
+  asio::post(ex_, [this] {
+    wake_posted_.store(false);
+    run();
+  });
+}
+
+void sender::run() {
+  if (closed_) return;
+  const auto now = clock::now();
+  expire(now);
+  if (fatal_) {
+    for (auto& b : accumulator_.expire(clock::time_point::max())) finish(b, *fatal_);
+    return;
+  }
+  const bool can_send = !config_.idempotence || sequences_.has_producer();
+  if (can_send) {
+    reset_partitions(now);
+    send_batches(now);
+  } else {
+    request_producer_id();
+  }
+  arm_timer(now, can_send);
+}
+
+// ---- delivery timeout -------------------------------------------------------------------------
+
+void sender::expire(clock::time_point now) {
+  const auto cutoff = now - config_.delivery_timeout;
+  for (auto& b : accumulator_.expire(cutoff)) finish(b, expired_error(*b));
+  if (awaiting_total_ == 0) return;
+  batch_list expired;
+  for (auto& [topic, states] : partitions_) {
+    for (auto& s : states) {
+      if (s.awaiting == 0) continue;
+      for (const auto& b : s.queue) {
+        if (b->current_state() == producer_batch::state::awaiting_retry && b->created() <= cutoff) {
+          expired.push_back(b);
+        }
+      }
+    }
+  }
+  for (auto& b : expired) finish(b, expired_error(*b));
+}
+
+error sender::expired_error(const producer_batch& b) const {
+  const auto& last = b.last_error ? b.last_error : last_error_;
+  return make_error(
+      client_errc::timed_out,
+      fmt::format("{} records for {}-{} not acknowledged within delivery_timeout ({} ms) after "
+                  "{} attempts{}{}",
+                  b.record_count(), b.tp().topic, b.tp().partition,
+                  config_.delivery_timeout.count(), b.attempts,
+                  b.attempts > 0 ? "; they may or may not have been stored" : "",
+                  last ? "; last error: " + last->message() : ""));
+}
+
+// ---- partition resets (idempotence) -----------------------------------------------------------
+
+void sender::reset_partitions(clock::time_point now) {
+  if (resets_pending_ == 0) return;
+  bool need_new_producer_id = false;
+  for (auto& [topic, states] : partitions_) {
+    for (std::size_t p = 0; p < states.size(); ++p) {
+      auto& s = states[p];
+      if (!s.reset_needed || s.in_flight > 0) continue;
+      const topic_partition tp{topic, static_cast<std::int32_t>(p)};
+      if (sequences_.uses_current_producer(tp)) {
+        need_new_producer_id = true;
+        continue;
+      }
+      sequences_.reset(tp);
+      for (const auto& b : s.queue) {
+        SLUICE_ASSERT(b->current_state() == producer_batch::state::awaiting_retry);
+        b->restamp(sequences_.assign(tp, b->record_count()));
+        b->retry_at = now;
+      }
+      s.reset_needed = false;
+      --resets_pending_;
+    }
+  }
+  if (need_new_producer_id) request_producer_id();
+}
+
+void sender::request_producer_id() {
+  if (producer_id_requested_ || clock::now() < producer_id_retry_at_) return;
+  producer_id_requested_ = true;
+  request_builder req;
+  req.set_body(wire::CreateInitProducerIdRequest(req.fbb()));
+  pool_->send(std::move(req), [this](result<response_frame> r) { on_producer_id(std::move(r)); });
+}
+
+void sender::on_producer_id(result<response_frame> r) {
+  producer_id_requested_ = false;
+  if (closed_) return;
+  bool retry = !r && is_retriable(r.error());
+  if (r) {
+    const auto* body = r->body<wire::InitProducerIdResponse>();
+    if (body == nullptr || body->producer_id() < 0) {
+      r = make_error(client_errc::protocol_violation,
+                     "InitProducerId answered without a producer id");
+    } else if (sequences_.is_current(body->producer_id(), body->producer_epoch())) {
+      // A partition reset needs an id (or epoch) the broker has no sequences for. Only the
+      // partitions being reset wait (and expire); the others carry on with the current id.
+      r = make_error(client_errc::protocol_violation,
+                     fmt::format("InitProducerId answered with producer id {} epoch {} again",
+                                 body->producer_id(), body->producer_epoch()));
+      retry = true;
+    } else {
+      sequences_.set_producer(body->producer_id(), body->producer_epoch());
+      run();
+      return;
+    }
+  }
+  last_error_ = r.error();
+  if (retry) {
+    producer_id_retry_at_ = clock::now() + config_.retry_backoff;
+  } else {
+    fatal_ = error{r.error().code, "InitProducerId failed: " + r.error().detail};
+  }
+  run();
+}
+
+// ---- sending ----------------------------------------------------------------------------------
+
+void sender::send_batches(clock::time_point now) {
+  const auto max_bytes = config_.max_request_size;
+  while (requests_in_flight_ < config_.max_in_flight) {
+    auto batches = due_retries(now);
+    std::size_t bytes = 0;
+    for (const auto& b : batches) bytes += b->bytes()->size();
+    if (bytes < max_bytes) {
+      auto fresh = drain_new(now, max_bytes - bytes);
+      batches.insert(batches.end(), fresh.begin(), fresh.end());
+    }
+    if (batches.empty()) return;
+    send_request(std::move(batches));
+  }
+}
+
+sender::batch_list sender::due_retries(clock::time_point now) {
+  batch_list out;
+  if (awaiting_total_ == 0) return out;
+  std::size_t bytes = 0;
+  for (auto& [topic, states] : partitions_) {
+    for (auto& s : states) {
+      if (s.awaiting == 0 || s.reset_needed || s.queue.empty()) continue;
+      const auto& head = s.queue.front();
+      if (head->current_state() != producer_batch::state::awaiting_retry || head->retry_at > now) {
+        continue;
+      }
+      if (!out.empty() && bytes + head->bytes()->size() > config_.max_request_size) return out;
+      bytes += head->bytes()->size();
+      out.push_back(head);
+    }
+  }
+  return out;
+}
+
+sender::batch_list sender::drain_new(clock::time_point now, std::size_t max_bytes) {
+  auto batches = accumulator_.drain(now, may_send_, max_bytes);
+  for (const auto& b : batches) {
+    std::optional<producer_stamp> stamp;
+    if (config_.idempotence) stamp = sequences_.assign(b->tp(), b->record_count());
+    b->seal(stamp);
+    auto& s = state_of(b->tp());
+    s.queue.push_back(b);
+  }
+  return batches;
+}
+
+void sender::send_request(batch_list batches) {
+  for (const auto& b : batches) {
+    enter_state(state_of(b->tp()), *b, producer_batch::state::in_flight);
+    if (++b->attempts > 1) counters_.retries.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto req = build_produce_request(batches, static_cast<std::int8_t>(config_.acks),
+                                   config_.request_timeout);
+  ++requests_in_flight_;
+  auto shared = std::make_shared<const batch_list>(std::move(batches));
+  if (config_.acks != 0) {
+    pool_->send(std::move(req),
+                [this, shared](result<response_frame> r) { on_answer(*shared, std::move(r)); });
+    return;
+  }
+  auto frame = std::make_shared<request_builder>(std::move(req));
+  pool_->async_connection([this, shared, frame](result<broker_pool::connection_ptr> c) {
+    if (!c) {
+      on_written(*shared, c.error());
+      return;
+    }
+    (*c)->send_oneway(std::move(*frame),
+                      [this, shared](result<void> w) { on_written(*shared, w); });
+  });
+}
+
+// ---- answers ----------------------------------------------------------------------------------
+
+void sender::on_answer(const batch_list& batches, result<response_frame> r) {
+  --requests_in_flight_;
+  if (!r) {
+    for (const auto& b : batches) on_failure(b, r.error());
+  } else {
+    auto outcomes = match_produce_response(*r, batches);
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      if (batches[i]->done()) continue;
+      if (outcomes[i]) {
+        finish(batches[i], outcomes[i]->base_offset);
+      } else {
+        on_failure(batches[i], outcomes[i].error());
+      }
+    }
+  }
+  run();
+}
+
+// acks=0: a batch is done once its request is written to the socket.
+void sender::on_written(const batch_list& batches, const result<void>& r) {
+  --requests_in_flight_;
+  for (const auto& b : batches) {
+    if (b->done()) continue;
+    if (r) {
+      finish(b, std::int64_t{-1});
+    } else {
+      on_failure(b, r.error());
+    }
+  }
+  run();
+}
+
+void sender::on_failure(const batch_ptr& b, const error& e) {
+  if (b->done()) return;
+  auto& s = state_of(b->tp());
+  b->last_error = e;
+  last_error_ = e;
+  const auto now = clock::now();
+  if (closed_) return finish(b, e);
+  if (config_.idempotence && is_wire_error(e, wire::ErrorCode::out_of_order_sequence)) {
+    // Not stored. On the head: the broker has nothing of this partition from here on.
+    if (!s.reset_needed && s.queue.front() == b) {
+      s.reset_needed = true;
+      ++resets_pending_;
+    }
+    return retry_later(s, b, now);
+  }
+  if (is_retriable(e)) {
+    if (now - b->created() >= config_.delivery_timeout) return finish(b, expired_error(*b));
+    return retry_later(s, b, now + config_.retry_backoff);
+  }
+  if (is_wire_error(e, wire::ErrorCode::unknown_topic) ||
+      is_wire_error(e, wire::ErrorCode::unknown_partition)) {
+    metadata_.invalidate(b->tp().topic);
+  }
+  // Refused for good, so not stored: its sequences may be reused if nothing came after.
+  if (b->stamp()) sequences_.rewind(b->tp(), *b->stamp(), b->record_count());
+  finish(b, e);
+}
+
+void sender::retry_later(partition_state& s, const batch_ptr& b, clock::time_point at) {
+  b->retry_at = at;
+  enter_state(s, *b, producer_batch::state::awaiting_retry);
+}
+
+void sender::finish(const batch_ptr& b, const result<std::int64_t>& outcome) {
+  if (b->done()) return;
+  if (b->current_state() != producer_batch::state::open) {
+    auto& s = state_of(b->tp());
+    leave_state(s, *b);
+    auto it = std::find(s.queue.begin(), s.queue.end(), b);
+    if (it != s.queue.end()) s.queue.erase(it);
+  }
+  accumulator_.release_memory(b->memory_bytes());
+  const auto n = static_cast<std::uint64_t>(b->record_count());
+  if (outcome) {
+    counters_.records_sent.fetch_add(n, std::memory_order_relaxed);
+    counters_.batches_sent.fetch_add(1, std::memory_order_relaxed);
+    b->complete(*outcome);
+  } else {
+    counters_.records_failed.fetch_add(n, std::memory_order_relaxed);
+    b->fail(outcome.error());
+  }
+  accumulator_.batch_done(b->id());
+}
+
+// ---- bookkeeping ------------------------------------------------------------------------------
+
+bool sender::may_send(const std::string& topic, std::int32_t partition) const {
+  auto it = partitions_.find(topic);
+  if (it == partitions_.end() || static_cast<std::size_t>(partition) >= it->second.size()) {
+    return true;
+  }
+  const auto& s = it->second[static_cast<std::size_t>(partition)];
+  return s.awaiting == 0 && !s.reset_needed && s.in_flight < config_.max_in_flight;
+}
+
+sender::partition_state& sender::state_of(const topic_partition& tp) {
+  auto& states = partitions_[tp.topic];
+  const auto p = static_cast<std::size_t>(tp.partition);
+  if (states.size() <= p) states.resize(p + 1);
+  return states[p];
+}
+
+void sender::leave_state(partition_state& s, producer_batch& b) {
+  switch (b.current_state()) {
+    case producer_batch::state::in_flight:
+      --s.in_flight;
+      break;
+    case producer_batch::state::awaiting_retry:
+      --s.awaiting;
+      --awaiting_total_;
+      break;
+    default:
+      break;
+  }
+}
+
+void sender::enter_state(partition_state& s, producer_batch& b, producer_batch::state to) {
+  leave_state(s, b);
+  b.set_state(to);
+  if (to == producer_batch::state::in_flight) ++s.in_flight;
+  if (to == producer_batch::state::awaiting_retry) {
+    ++s.awaiting;
+    ++awaiting_total_;
+  }
+}
+
+void sender::arm_timer(clock::time_point now, bool may_send_now) {
+  std::optional<clock::time_point> next;
+  const auto consider = [&](clock::time_point t) {
+    if (!next || t < *next) next = t;
+  };
+  if (may_send_now && requests_in_flight_ < config_.max_in_flight) {
+    if (auto r = accumulator_.next_ready(now, may_send_)) consider(*r);
+  }
+  // A producer id request backing off (one due now was sent by this run).
+  if (!producer_id_requested_ && producer_id_retry_at_ > now &&
+      (!may_send_now || resets_pending_ > 0)) {
+    consider(producer_id_retry_at_);
+  }
+  if (auto oldest = accumulator_.oldest_created()) consider(*oldest + config_.delivery_timeout);
+  for (const auto& [topic, states] : partitions_) {
+    for (const auto& s : states) {
+      if (s.awaiting == 0) continue;
+      for (const auto& b : s.queue) {
+        if (b->current_state() != producer_batch::state::awaiting_retry) continue;
+        consider(b->created() + config_.delivery_timeout);
+        if (b == s.queue.front() && !s.reset_needed) consider(b->retry_at);
+      }
+    }
+  }
+  if (!next) return;
+  // Never spin: whatever is due now was handled by this run, unless the sender is full.
+  const auto at = std::max(*next, now + std::chrono::milliseconds(1));
+  if (timer_at_ && *timer_at_ <= at && *timer_at_ > now) return;  // an earlier wake is set
+  timer_at_ = at;
+  timer_.expires_at(at);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    timer_at_.reset();
+    run();
+  });
+}
+
+void sender::abort(const error& e) {
+  closed_ = true;
+  timer_.cancel();
+  for (auto& b : accumulator_.close()) finish(b, e);
+  batch_list all;
+  for (auto& [topic, states] : partitions_) {
+    for (auto& s : states) all.insert(all.end(), s.queue.begin(), s.queue.end());
+  }
+  for (auto& b : all) finish(b, e);
+}
+
+}  // namespace sluice::producer_internal

@@ -1,0 +1,126 @@
+#pragma once
+// The sender: the io-thread half of the producer. It takes batches from the accumulator, seals
+// them (compression, producer id and sequence), sends them in Produce requests (up to
+// max_in_flight at once), and turns every answer into an outcome or a retry.
+//
+// Per partition, the sender keeps the batches it has sealed and not yet finished, in sequence
+// order (the queue). The rules that keep a partition's records stored once and in order:
+//  - A batch is always resent with the bytes it was first sent with, so the broker recognises
+//    a retry of a batch it already stored (duplicate=true, with the original offset).
+//  - After a retriable failure (connection lost, timed out, not_enough_space, ...) the
+//    partition is recovering: only its oldest unfinished batch (the head) may be resent, after
+//    the backoff, and no new batch is taken until no batch of the partition waits for a retry.
+//    A later batch that failed too is resent only once every batch before it has its outcome.
+//  - out_of_order_sequence on the head means the broker holds none of the partition's batches
+//    from the head on (an earlier batch was refused or given up): once nothing of the partition
+//    is in flight, the partition is reset — it moves to a new producer id (InitProducerId),
+//    its queued batches are stamped again from sequence 0 and resent in order. On a later
+//    batch, out_of_order_sequence only means an earlier one is missing: it waits its turn.
+//  - A batch the broker refuses for good (message_too_large, corrupt_batch, unknown_topic, ...)
+//    fails with the broker's error and message; its sequences are taken back when no later
+//    batch has been numbered yet.
+//  - delivery_timeout: a batch not done that long after its creation fails with timed_out,
+//    naming the last error; a batch in flight then fails when that attempt ends. Its fate may
+//    be unknown (a timed-out attempt may have been stored); the next batch's answer settles
+//    the sequence (stored: accepted; not stored: out_of_order_sequence, then a reset).
+//
+// Threading: everything on the io thread except wake(). Callbacks of records run here.
+// Lifetime: owned by the producer, which stops the io thread before destroying it.
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "producer/idempotence.h"
+#include "producer/producer_batch.h"
+#include "producer/record_accumulator.h"
+#include "producer/topic_metadata.h"
+#include "protocol/client/broker_pool.h"
+
+namespace sluice::producer_internal {
+
+struct producer_counters {
+  std::atomic<std::uint64_t> records_sent{0};
+  std::atomic<std::uint64_t> records_failed{0};
+  std::atomic<std::uint64_t> batches_sent{0};
+  std::atomic<std::uint64_t> retries{0};
+};
+
+class sender {
+ public:
+  sender(boost::asio::any_io_executor ex, std::shared_ptr<broker_pool> pool,
+         record_accumulator& accumulator, topic_metadata& metadata, const producer_config& config,
+         producer_counters& counters);
+  sender(const sender&) = delete;
+  sender& operator=(const sender&) = delete;
+
+  // Any thread: runs the sender soon on the io thread (several wakes before it runs, one run).
+  void wake();
+  // Io thread: fails every batch (waiting, in flight, awaiting a retry) with e, exactly once,
+  // and stops; later wakes do nothing. The caller closes the broker pool afterwards.
+  void abort(const error& e);
+
+ private:
+  struct partition_state {
+    std::deque<batch_ptr> queue;  // sealed, not finished, in sequence order
+    int in_flight = 0;
+    int awaiting = 0;  // batches of the queue in state awaiting_retry
+    bool reset_needed = false;
+  };
+  using batch_list = std::vector<batch_ptr>;
+
+  void run();
+  void expire(clock::time_point now);
+  void reset_partitions(clock::time_point now);
+  void send_batches(clock::time_point now);
+  batch_list due_retries(clock::time_point now);
+  batch_list drain_new(clock::time_point now, std::size_t max_bytes);
+  void send_request(batch_list batches);
+  void request_producer_id();
+  void on_producer_id(result<response_frame> r);
+  void on_answer(const batch_list& batches, result<response_frame> r);
+  void on_written(const batch_list& batches, const result<void>& r);
+  void on_failure(const batch_ptr& b, const error& e);
+  void retry_later(partition_state& s, const batch_ptr& b, clock::time_point at);
+  void finish(const batch_ptr& b, const result<std::int64_t>& outcome);
+  void arm_timer(clock::time_point now, bool may_send_now);
+
+  [[nodiscard]] bool may_send(const std::string& topic, std::int32_t partition) const;
+  partition_state& state_of(const topic_partition& tp);
+  // Leaves b's current state: the partition's counters follow.
+  void leave_state(partition_state& s, producer_batch& b);
+  void enter_state(partition_state& s, producer_batch& b, producer_batch::state to);
+  [[nodiscard]] error expired_error(const producer_batch& b) const;
+
+  boost::asio::any_io_executor ex_;
+  std::shared_ptr<broker_pool> pool_;
+  record_accumulator& accumulator_;
+  topic_metadata& metadata_;
+  const producer_config& config_;
+  producer_counters& counters_;
+  record_accumulator::partition_filter may_send_;
+  boost::asio::steady_timer timer_;
+  std::optional<clock::time_point> timer_at_;
+  std::atomic<bool> wake_posted_{false};
+
+  std::unordered_map<std::string, std::vector<partition_state>> partitions_;
+  int requests_in_flight_ = 0;
+  int awaiting_total_ = 0;
+  int resets_pending_ = 0;
+
+  producer_sequences sequences_;
+  bool producer_id_requested_ = false;
+  clock::time_point producer_id_retry_at_{};
+  std::optional<error> fatal_;       // InitProducerId refused for good: every batch fails
+  std::optional<error> last_error_;  // the latest failure, for the detail of expired batches
+  bool closed_ = false;
+};
+
+}  // namespace sluice::producer_internal
