@@ -1,0 +1,320 @@
+#include "consumer/fetcher.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "consumer/offset_requests.h"
+#include "consumer/record_decoding.h"
+#include "protocol/client/client_errc.h"
+#include "protocol/wire_errc.h"
+
+namespace sluice::consumer_detail {
+namespace {
+
+constexpr auto partition_retry_backoff = std::chrono::milliseconds(100);
+constexpr auto min_backoff = std::chrono::milliseconds(50);
+constexpr auto max_backoff = std::chrono::milliseconds(1000);
+
+std::string name_of(const topic_partition& tp) {
+  return fmt::format("{}-{}", tp.topic, tp.partition);
+}
+
+// A failure of the network rather than of the request: retried quietly for a while.
+bool is_network_failure(const error& e) {
+  if (e.code == client_errc::connection_lost) return true;
+  return e.code.category() != client_category() && e.code.category() != wire::wire_category();
+}
+
+std::chrono::milliseconds backoff_after(unsigned failures) {
+  const auto doubled = min_backoff * (1U << std::min(failures, 5U));
+  return std::min<std::chrono::milliseconds>(doubled, max_backoff);
+}
+
+}  // namespace
+
+fetcher::fetcher(const boost::asio::any_io_executor& ex, consumer_config config,
+                 std::vector<broker_address> bootstrap, std::shared_ptr<fetch_buffer> buffer)
+    : ex_(ex), config_(std::move(config)), buffer_(std::move(buffer)), retry_timer_(ex) {
+  client_connection::options opts;
+  opts.client_id = config_.client_id;
+  opts.request_timeout = config_.request_timeout;
+  // An answer holds up to fetch_max_bytes plus at least one whole batch per partition.
+  opts.max_response_bytes = std::max(frame_format::default_max_response_bytes,
+                                     static_cast<std::uint32_t>(config_.fetch_max_bytes) * 2U);
+  pool_ = std::make_shared<broker_pool>(ex_, std::move(bootstrap), std::move(opts));
+}
+
+void fetcher::send(request_builder req, client_connection::response_handler handler) {
+  pool_->send(std::move(req), std::move(handler));
+}
+
+void fetcher::assign(const std::vector<topic_partition>& tps) {
+  const std::set<topic_partition> wanted(tps.begin(), tps.end());
+  for (auto it = states_.begin(); it != states_.end();) {
+    if (wanted.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    buffer_->remove_partition(it->second.view);
+    it = states_.erase(it);
+  }
+  for (const auto& tp : wanted) {
+    if (states_.contains(tp)) continue;
+    partition_state& st = states_[tp];
+    st.view = buffer_->add_partition(tp);
+    st.generation = next_generation_++;
+    if (config_.auto_offset_reset == consumer_config::offset_reset::none) {
+      fail(st, -1,
+           make_error(wire::ErrorCode::offset_out_of_range,
+                      fmt::format("{} has no position and auto_offset_reset is none: seek first",
+                                  name_of(tp))));
+    }
+  }
+  maybe_fetch();
+}
+
+result<void> fetcher::check_assigned(const std::vector<topic_partition>& tps) const {
+  for (const auto& tp : tps) {
+    if (!states_.contains(tp)) {
+      return make_error(client_errc::invalid_argument,
+                        fmt::format("{} is not assigned to this consumer", name_of(tp)));
+    }
+  }
+  return {};
+}
+
+void fetcher::seek(const topic_partition& tp, std::int64_t offset) {
+  auto it = states_.find(tp);
+  SLUICE_ASSERT(it != states_.end());
+  partition_state& st = it->second;
+  st.generation = next_generation_++;
+  st.fetching = st.resetting = st.stopped = false;
+  st.retry_at = {};
+  st.fetch_position = offset;
+  buffer_->seek(st.view, offset);
+  maybe_fetch();
+}
+
+void fetcher::close() {
+  closed_ = true;
+  retry_timer_.cancel();
+  pool_->close();
+  states_.clear();
+}
+
+partition_state* fetcher::current(const topic_partition& tp, std::uint64_t generation) {
+  auto it = states_.find(tp);
+  if (it == states_.end() || it->second.generation != generation) return nullptr;
+  return &it->second;
+}
+
+void fetcher::maybe_fetch() {
+  if (closed_) return;
+  const auto now = clock::now();
+  send_resets(now);
+  if (buffer_->has_room()) send_fetch(now);
+  std::optional<clock::time_point> earliest;
+  for (const auto& [tp, st] : states_) {
+    if (st.backing_off(now) && (!earliest || st.retry_at < *earliest)) earliest = st.retry_at;
+  }
+  if (earliest) arm_retry_timer(*earliest);
+}
+
+void fetcher::arm_retry_timer(clock::time_point at) {
+  if (retry_timer_at_ && *retry_timer_at_ <= at) return;
+  retry_timer_at_ = at;
+  retry_timer_.expires_at(at);  // a later wait already armed ends with operation_aborted
+  retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec == boost::asio::error::operation_aborted) return;
+    self->retry_timer_at_.reset();
+    self->maybe_fetch();
+  });
+}
+
+void fetcher::send_fetch(clock::time_point now) {
+  std::vector<fetch_target> targets;
+  auto sent = std::make_shared<sent_generations>();
+  for (auto& [tp, st] : states_) {
+    if (!st.can_fetch(now)) continue;
+    targets.push_back({tp, *st.fetch_position});
+    sent->emplace(tp, st.generation);
+    st.fetching = true;
+  }
+  if (targets.empty()) return;
+  pool_->send(
+      fetch_request(targets, config_),
+      [self = shared_from_this(), sent](result<response_frame> r) {
+        self->on_fetch_answer(*sent, std::move(r));
+      },
+      config_.fetch_max_wait);
+}
+
+void fetcher::on_fetch_answer(const sent_generations& sent, result<response_frame> r) {
+  if (closed_) return;
+  if (!r) return on_request_failure(sent, r.error());
+  auto partitions = read_fetch_response(*r);
+  if (!partitions) return on_request_failure(sent, partitions.error());
+  note_success();
+  for (const auto& [tp, generation] : sent) {
+    if (auto* st = current(tp, generation)) st->fetching = false;
+  }
+  std::vector<decode_job> jobs;
+  for (const auto& p : *partitions) {
+    auto it = sent.find(p.tp);
+    auto* st = it != sent.end() ? current(p.tp, it->second) : nullptr;
+    if (st != nullptr) on_fetched_partition(*st, p, jobs);
+  }
+  maybe_fetch();  // the next fetches go out while this answer is decoded
+  for (const auto& job : jobs) decode(job);
+}
+
+void fetcher::on_fetched_partition(partition_state& st, const fetched_partition& p,
+                                   std::vector<decode_job>& jobs) {
+  if (p.high_watermark >= 0) buffer_->set_high_watermark(st.view, p.high_watermark);
+  if (p.error != wire::ErrorCode::none) return on_partition_error(st, p);
+  if (p.records.empty()) return;
+  const std::int64_t from = *st.fetch_position;
+  st.fetch_position = next_fetch_offset(p.records, from);
+  // Counted until decoded (then the records' footprint replaces it), so the fetch sent before
+  // decoding sees how full the buffer is about to be.
+  buffer_->reserve(p.records.size());
+  jobs.push_back({&st, st.generation, from, p.records});
+}
+
+void fetcher::decode(const decode_job& job) {
+  partition_state& st = *job.state;
+  if (st.generation != job.generation) {  // failed by an earlier job of the same answer
+    buffer_->release(job.bytes.size());
+    return maybe_fetch();  // the room it held may be what a fetch waits for
+  }
+  fetched_chunk chunk;
+  chunk.partition = st.view;
+  const auto outcome =
+      decode_fetched_batches(job.bytes, st.view->tp, job.from, config_.check_crcs, chunk.records);
+  chunk.next_position = outcome.next_offset;
+  for (const auto& r : chunk.records) chunk.bytes += record_footprint(r);
+  if (outcome.failure) {
+    return fail(st, outcome.next_offset, *outcome.failure, std::move(chunk), job.bytes.size());
+  }
+  buffer_->push(std::move(chunk), job.bytes.size());
+}
+
+void fetcher::on_partition_error(partition_state& st, const fetched_partition& p) {
+  const auto at = *st.fetch_position;
+  const auto code = wire::make_error_code(p.error);
+  error e{code, fmt::format("fetch {} at offset {}: {}", name_of(st.view->tp), at,
+                            p.error_message.empty() ? code.message() : p.error_message)};
+  if (p.error == wire::ErrorCode::offset_out_of_range) {
+    if (config_.auto_offset_reset != consumer_config::offset_reset::none) {
+      st.fetch_position.reset();  // maybe_fetch() sends the reset
+      st.generation = next_generation_++;
+      return;
+    }
+    e.detail += fmt::format(
+        " (log start {}, high watermark {}; auto_offset_reset is none: "
+        "seek to continue)",
+        p.log_start_offset, p.high_watermark);
+    return fail(st, at, std::move(e));
+  }
+  if (wire::is_retriable(p.error)) {
+    st.retry_at = clock::now() + partition_retry_backoff;
+    return;
+  }
+  fail(st, at, std::move(e));
+}
+
+void fetcher::send_resets(clock::time_point now) {
+  std::vector<topic_partition> tps;
+  auto sent = std::make_shared<sent_generations>();
+  for (auto& [tp, st] : states_) {
+    if (!st.needs_reset(now)) continue;
+    tps.push_back(tp);
+    sent->emplace(tp, st.generation);
+    st.resetting = true;
+  }
+  if (tps.empty()) return;
+  const auto spec = config_.auto_offset_reset == consumer_config::offset_reset::earliest
+                        ? earliest_spec
+                        : latest_spec;
+  pool_->send(list_offsets_request(tps, spec),
+              [self = shared_from_this(), sent, tps](result<response_frame> r) {
+                self->on_reset_answer(*sent, tps, std::move(r));
+              });
+}
+
+void fetcher::on_reset_answer(const sent_generations& sent,
+                              const std::vector<topic_partition>& asked, result<response_frame> r) {
+  if (closed_) return;
+  if (!r) return on_request_failure(sent, r.error());
+  auto offsets = read_list_offsets(*r, asked);
+  if (!offsets) return on_request_failure(sent, offsets.error());
+  note_success();
+  for (const auto& [tp, generation] : sent) {
+    auto* st = current(tp, generation);
+    if (st == nullptr) continue;
+    st->resetting = false;
+    const auto& o = offsets->at(tp);
+    if (!o && o.error().code.category() == wire::wire_category() &&
+        wire::is_retriable(static_cast<wire::ErrorCode>(o.error().code.value()))) {
+      st->retry_at = clock::now() + partition_retry_backoff;
+    } else if (!o || *o < 0) {
+      fail(*st, -1,
+           o ? make_error(client_errc::protocol_violation,
+                          fmt::format("ListOffsets answered offset {} for {}", *o, name_of(tp)))
+             : error{o.error().code, fmt::format("resetting the position of {}: {}", name_of(tp),
+                                                 o.error().detail)});
+    } else {
+      st->fetch_position = *o;
+      buffer_->reset(st->view, *o);
+    }
+  }
+  maybe_fetch();
+}
+
+void fetcher::on_request_failure(const sent_generations& sent, const error& e) {
+  if (closed_ || e.code == client_errc::client_closed) return;
+  const auto retry_at = clock::now() + backoff_after(consecutive_failures_++);
+  for (const auto& [tp, generation] : sent) {
+    auto* st = current(tp, generation);
+    if (st == nullptr) continue;
+    st->fetching = st->resetting = false;
+    st->retry_at = retry_at;
+  }
+  report(e);
+  maybe_fetch();
+}
+
+void fetcher::report(const error& e) {
+  const auto now = clock::now();
+  if (!failing_since_) failing_since_ = now;
+  if (is_network_failure(e)) {
+    if (now - *failing_since_ < config_.request_timeout) return;
+    if (last_report_ && now - *last_report_ < config_.request_timeout) return;
+  }
+  last_report_ = now;
+  fetched_chunk chunk;
+  chunk.failure = error{e.code, fmt::format("{} (the consumer keeps retrying)", e.detail)};
+  buffer_->push(std::move(chunk));
+}
+
+void fetcher::note_success() {
+  consecutive_failures_ = 0;
+  failing_since_.reset();
+  last_report_.reset();
+}
+
+void fetcher::fail(partition_state& st, std::int64_t at, error e, fetched_chunk chunk,
+                   std::size_t reserved) {
+  st.stopped = true;
+  st.fetching = st.resetting = false;
+  st.generation = next_generation_++;
+  st.fetch_position = at >= 0 ? std::optional<std::int64_t>(at) : std::nullopt;
+  chunk.partition = st.view;
+  chunk.next_position = at;
+  chunk.failure = std::move(e);
+  buffer_->push(std::move(chunk), reserved);
+}
+
+}  // namespace sluice::consumer_detail

@@ -1,0 +1,106 @@
+#pragma once
+// The io-thread half of a consumer: keeps fetches in flight for the assigned partitions, decodes
+// the answers into the fetch_buffer, resets positions per auto_offset_reset, and retries after
+// dropped connections and broker restarts from the positions it has.
+//
+// Pipelining: every partition that has a position, no fetch in flight and room in the buffer is
+// put in one Fetch; when an answer arrives, the partitions' next positions are read from the
+// batch headers and the next Fetch goes out before the answer is decoded. At most one fetch per
+// partition and generation (partition_state.h) is in flight; a seek starts a new generation, so
+// the partition is fetched again at once and the old answer is dropped when it arrives.
+//
+// Failures: a partition that fails for good (CRC mismatch, undecodable batch, unknown topic,
+// storage error, out of range with auto_offset_reset=none) gets a failure chunk after its
+// records and stops until seek(). Retriable broker errors and lost connections are retried with
+// backoff (50 ms doubling to 1 s); a connection failure that lasts longer than request_timeout
+// is reported to poll() (and again every request_timeout while it lasts), other request
+// failures at once. Retrying never stops while the consumer is open.
+//
+// Threading: every method runs on the io thread (the facade posts or calls there).
+// Lifetime: shared_ptr; pending requests and the retry timer hold a reference. close() ends it.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "consumer/consumer.h"
+#include "consumer/fetch_buffer.h"
+#include "consumer/fetch_request.h"
+#include "consumer/partition_state.h"
+#include "protocol/client/broker_pool.h"
+#include "protocol/result.h"
+
+namespace sluice::consumer_detail {
+
+class fetcher : public std::enable_shared_from_this<fetcher> {
+ public:
+  fetcher(const boost::asio::any_io_executor& ex, consumer_config config,
+          std::vector<broker_address> bootstrap, std::shared_ptr<fetch_buffer> buffer);
+
+  // A request of the facade's own (Metadata, ListOffsets) on the consumer's connection.
+  void send(request_builder req, client_connection::response_handler handler);
+
+  // Replaces the assignment: dropped partitions lose their buffered records, new ones start
+  // per auto_offset_reset (with `none`, poll() fails for them until they are sought).
+  void assign(const std::vector<topic_partition>& tps);
+  // client_errc::invalid_argument naming the first partition not assigned.
+  [[nodiscard]] result<void> check_assigned(const std::vector<topic_partition>& tps) const;
+  // The next record poll() returns for tp is at `offset`; what was buffered for tp is dropped.
+  // REQUIRES: tp assigned (check_assigned).
+  void seek(const topic_partition& tp, std::int64_t offset);
+
+  // Sends what can be sent now: offset resets, then fetches if the buffer has room.
+  void maybe_fetch();
+  // Stops fetching and closes the connection; later answers are ignored.
+  void close();
+
+ private:
+  using clock = partition_state::clock;
+  // The generation each partition of a request had when it was sent.
+  using sent_generations = std::map<topic_partition, std::uint64_t>;
+  struct decode_job {
+    partition_state* state;
+    std::uint64_t generation;
+    std::int64_t from;  // the fetch offset
+    byte_span bytes;    // valid while the answer's frame lives
+  };
+
+  [[nodiscard]] partition_state* current(const topic_partition& tp, std::uint64_t generation);
+  void send_fetch(clock::time_point now);
+  void send_resets(clock::time_point now);
+  void on_fetch_answer(const sent_generations& sent, result<response_frame> r);
+  void on_fetched_partition(partition_state& st, const fetched_partition& p,
+                            std::vector<decode_job>& jobs);
+  void decode(const decode_job& job);
+  void on_partition_error(partition_state& st, const fetched_partition& p);
+  void on_reset_answer(const sent_generations& sent, const std::vector<topic_partition>& asked,
+                       result<response_frame> r);
+  void on_request_failure(const sent_generations& sent, const error& e);
+  // Stops the partition and queues `chunk` (its records, if any) with the failure; the
+  // position after it is `at` (-1: unknown).
+  void fail(partition_state& st, std::int64_t at, error e, fetched_chunk chunk = {},
+            std::size_t reserved = 0);
+  void report(const error& e);
+  void note_success();
+  void arm_retry_timer(clock::time_point at);
+
+  boost::asio::any_io_executor ex_;
+  consumer_config config_;
+  std::shared_ptr<broker_pool> pool_;
+  std::shared_ptr<fetch_buffer> buffer_;
+  std::map<topic_partition, partition_state> states_;
+  std::uint64_t next_generation_ = 1;
+  boost::asio::steady_timer retry_timer_;
+  std::optional<clock::time_point> retry_timer_at_;
+  unsigned consecutive_failures_ = 0;
+  std::optional<clock::time_point> failing_since_;
+  std::optional<clock::time_point> last_report_;
+  bool closed_ = false;
+};
+
+}  // namespace sluice::consumer_detail

@@ -1,0 +1,46 @@
+#pragma once
+// What a consumer's io thread knows about one assigned partition. Owned by the fetcher and
+// touched only on the io thread (no lock).
+//
+// States: needs a reset (no fetch position: ListOffsets per auto_offset_reset), fetchable,
+// fetching (a Fetch is in flight), resetting (a ListOffsets is in flight), stopped (a failure
+// was handed to poll(); nothing is fetched until the caller seeks).
+//
+// Generations: every seek, reset and failure gives the partition a new generation number; an
+// answer to a request sent under an older one is stale and is dropped. This is how a seek while
+// a fetch is in flight discards that fetch's answer.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "consumer/consumer.h"
+#include "consumer/fetch_buffer.h"
+
+namespace sluice::consumer_detail {
+
+struct partition_state {
+  using clock = std::chrono::steady_clock;
+
+  std::shared_ptr<partition_view> view;  // shared with poll() through the fetch_buffer
+  std::uint64_t generation = 0;
+  std::optional<std::int64_t> fetch_position;  // the next offset to fetch; nullopt: reset first
+  bool fetching = false;
+  bool resetting = false;
+  bool stopped = false;
+  clock::time_point retry_at{};  // after a retriable failure, nothing is sent before this
+
+  [[nodiscard]] bool can_fetch(clock::time_point now) const {
+    return fetch_position && !fetching && !resetting && !stopped && retry_at <= now;
+  }
+  [[nodiscard]] bool needs_reset(clock::time_point now) const {
+    return !fetch_position && !fetching && !resetting && !stopped && retry_at <= now;
+  }
+  // Waiting only for retry_at before it can be sent something.
+  [[nodiscard]] bool backing_off(clock::time_point now) const {
+    return !fetching && !resetting && !stopped && retry_at > now;
+  }
+};
+
+}  // namespace sluice::consumer_detail
