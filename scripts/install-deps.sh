@@ -6,6 +6,10 @@ packages=(
   libboost1.81-dev liburing-dev libzstd-dev libfmt-dev libspdlog-dev libcli11-dev
   doctest-dev flatbuffers-compiler libflatbuffers-dev
   python3-kafka python3-zstandard
+  nlohmann-json3-dev          # sluice CLI: JSON output
+  libhowardhinnant-date-dev   # sluice CLI: ISO-8601 times (consume --from-time)
+  libplplot-dev               # sluice CLI: perf --plot latency histogram
+  plplot-driver-cairo         # sluice CLI: PLplot's headless PNG/SVG drivers
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,93 @@
+#include "admin/cli/client_options.h"
+
+#include <chrono>
+
+#include "admin/cli/key_value.h"
+#include "admin/cli/timestamp_parse.h"
+#include "protocol/client/broker_address.h"
+
+namespace sluice::cli {
+
+namespace {
+
+CLI::Validator brokers_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto parsed = parse_broker_list(text);
+        return parsed ? std::string() : parsed.error().message();
+      },
+      "HOST:PORT[,HOST:PORT...]");
+}
+
+}  // namespace
+
+void add_brokers_option(CLI::App& cmd, command_context& ctx) {
+  cmd.add_option("--brokers", ctx.brokers,
+                 "brokers to bootstrap from, host:port[,host:port...] (port 9190 if omitted); "
+                 "default: $SLUICE_BROKERS, else 127.0.0.1:9190")
+      ->envname(brokers_env_var)
+      ->default_val(default_brokers)
+      ->check(brokers_validator());
+}
+
+void add_producer_options(CLI::App& cmd, producer_options& o) {
+  cmd.add_option("--acks", o.acks,
+                 "0: no acknowledgement; 1: after the broker made the batch durable under the "
+                 "topic's flush policy; all (-1): every in-sync replica")
+      ->check(CLI::IsMember({"0", "1", "-1", "all"}))
+      ->capture_default_str();
+  cmd.add_option("--linger-ms", o.linger_ms, "wait up to this long to fill a batch")
+      ->check(CLI::Range(0, 60'000))
+      ->capture_default_str();
+  cmd.add_option("--batch-size", o.batch_size, "bytes per partition batch")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64} << 20))
+      ->capture_default_str();
+  cmd.add_option("--compression", o.compression, "batch compression")
+      ->check(CLI::IsMember({"none", "zstd"}))
+      ->capture_default_str();
+}
+
+producer_config make_producer_config(const command_context& ctx, const producer_options& o) {
+  producer_config c;
+  c.brokers = ctx.brokers;
+  c.client_id = "sluice-cli";
+  c.acks = o.acks == "all" ? -1 : std::stoi(o.acks);
+  c.linger = std::chrono::milliseconds(o.linger_ms);
+  c.batch_size = o.batch_size;
+  c.codec = o.compression == "zstd" ? compression::zstd : compression::none;
+  return c;
+}
+
+consumer_config make_consumer_config(const command_context& ctx) {
+  consumer_config c;
+  c.brokers = ctx.brokers;
+  c.client_id = "sluice-cli";
+  return c;
+}
+
+admin_config make_admin_config(const command_context& ctx) {
+  admin_config c;
+  c.brokers = ctx.brokers;
+  c.client_id = "sluice-cli";
+  return c;
+}
+
+CLI::Validator key_value_validator(const std::string& option) {
+  return CLI::Validator(
+      [option](std::string& text) -> std::string {
+        auto kv = parse_key_value(text, option);
+        return kv ? std::string() : kv.error().detail;
+      },
+      "NAME=VALUE");
+}
+
+CLI::Validator timestamp_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto ms = parse_timestamp_ms(text);
+        return ms ? std::string() : ms.error().detail;
+      },
+      "MS|ISO-8601");
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Options several subcommands share: the broker list, the producer's settings (produce and
+// perf), and validators for arguments parsed by our own code, so that a bad value is a usage
+// error (exit 2) reported by CLI11 like any other.
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "admin/admin.h"
+#include "admin/cli/command_context.h"
+#include "consumer/consumer.h"
+#include "producer/producer.h"
+
+namespace sluice::cli {
+
+inline constexpr const char* default_brokers = "127.0.0.1:9190";
+
+// --brokers HOST:PORT[,...], from SLUICE_BROKERS when not given.
+void add_brokers_option(CLI::App& cmd, command_context& ctx);
+
+struct producer_options {
+  std::string acks = "1";
+  int linger_ms = 5;
+  std::size_t batch_size = 64 * 1024;
+  std::string compression = "zstd";
+};
+
+// --acks, --linger-ms, --batch-size, --compression.
+void add_producer_options(CLI::App& cmd, producer_options& o);
+[[nodiscard]] producer_config make_producer_config(const command_context& ctx,
+                                                   const producer_options& o);
+[[nodiscard]] consumer_config make_consumer_config(const command_context& ctx);
+[[nodiscard]] admin_config make_admin_config(const command_context& ctx);
+
+// Accepts NAME=VALUE (see key_value.h).
+[[nodiscard]] CLI::Validator key_value_validator(const std::string& option);
+// Accepts what parse_timestamp_ms() accepts.
+[[nodiscard]] CLI::Validator timestamp_validator();
+
+}  // namespace sluice::cli

@@ -1,0 +1,38 @@
+#include "admin/cli/stop_signal.h"
+
+#include <atomic>
+
+namespace sluice::cli {
+
+namespace {
+
+std::atomic<bool> stop_flag{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+void on_stop_signal(int /*signal*/) {
+  stop_flag.store(true, std::memory_order_relaxed);
+}
+
+void on_broken_pipe(int /*signal*/) {}
+
+void set_handler(int signal, void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: blocking reads return EINTR
+  sigaction(signal, &sa, nullptr);
+}
+
+}  // namespace
+
+void install_stop_signals() {
+  set_handler(SIGINT, on_stop_signal);
+  set_handler(SIGTERM, on_stop_signal);
+  set_handler(SIGPIPE, on_broken_pipe);
+}
+
+bool stop_requested() {
+  return stop_flag.load(std::memory_order_relaxed);
+}
+
+}  // namespace sluice::cli

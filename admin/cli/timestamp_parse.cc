@@ -1,0 +1,57 @@
+#include "admin/cli/timestamp_parse.h"
+
+#include <date/date.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "protocol/client/client_errc.h"
+
+namespace sluice::cli {
+
+namespace {
+
+using ms_time = date::sys_time<std::chrono::milliseconds>;
+
+std::optional<std::int64_t> parse_epoch_ms(std::string_view text) {
+  std::int64_t ms = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, ms);
+  if (ec != std::errc() || ptr != end || ms < 0) return std::nullopt;
+  return ms;
+}
+
+// One format, which must consume the whole text.
+std::optional<std::int64_t> parse_with(const std::string& text, const char* format) {
+  std::istringstream in(text);
+  ms_time t;
+  in >> date::parse(format, t);
+  if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
+  return t.time_since_epoch().count();
+}
+
+}  // namespace
+
+result<std::int64_t> parse_timestamp_ms(std::string_view text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    if (auto ms = parse_epoch_ms(text)) return *ms;
+  }
+  // %T reads fractional seconds into the millisecond time point; %Ez reads "+02:00".
+  static constexpr std::array formats{"%FT%T%Ez", "%FT%T%z", "%FT%TZ", "%FT%T",
+                                      "%FT%R%Ez", "%FT%RZ",  "%FT%R",  "%F"};
+  const std::string s(text);
+  for (const char* format : formats) {
+    if (auto ms = parse_with(s, format)) return *ms;
+  }
+  return make_error(client_errc::invalid_argument,
+                    fmt::format("'{}' is not a time: give milliseconds since the epoch or "
+                                "ISO-8601 such as 2024-05-01T12:30:00Z",
+                                text));
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,39 @@
+#include "admin/cli/timestamp_parse.h"
+
+#include <doctest/doctest.h>
+
+namespace sluice::cli {
+
+// 2024-05-01T12:30:00Z
+constexpr std::int64_t may_first_1230 = 1'714'566'600'000;
+
+TEST_CASE("digits are milliseconds since the epoch") {
+  CHECK(parse_timestamp_ms("0").value() == 0);
+  CHECK(parse_timestamp_ms("1714566600000").value() == may_first_1230);
+}
+
+TEST_CASE("ISO-8601 without an offset is UTC") {
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00").value() == may_first_1230);
+  CHECK(parse_timestamp_ms("2024-05-01T12:30").value() == may_first_1230);
+  CHECK(parse_timestamp_ms("2024-05-01").value() == may_first_1230 - 45'000'000);
+}
+
+TEST_CASE("ISO-8601 with Z, an offset, and fractional seconds") {
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00Z").value() == may_first_1230);
+  CHECK(parse_timestamp_ms("2024-05-01T14:30:00+02:00").value() == may_first_1230);
+  CHECK(parse_timestamp_ms("2024-05-01T07:30:00-0500").value() == may_first_1230);
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00.250Z").value() == may_first_1230 + 250);
+  CHECK(parse_timestamp_ms("2024-05-01T12:30Z").value() == may_first_1230);
+}
+
+TEST_CASE("anything else is refused with a hint of what is accepted") {
+  for (const char* bad : {"", "yesterday", "2024-05-01T12:30:00Zjunk", "-5", "12ab", "2024-13-01",
+                          "2024-05-01 12:30"}) {
+    CAPTURE(bad);
+    auto r = parse_timestamp_ms(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().detail.find("ISO-8601") != std::string::npos);
+  }
+}
+
+}  // namespace sluice::cli
