@@ -15,15 +15,23 @@
 // retried after a timeout or a dropped connection is stored once: the broker recognises the
 // retry and answers with the original offset.
 //
-// Ordering: records sent to one partition are stored in send() order, retries included.
+// Ordering: records sent to one partition are stored in send() order, retries included (with
+// idempotence, or with max_in_flight = 1; without either, a retried batch may land after a
+// later one, and a batch may be stored twice).
 // Memory: at most buffer_memory bytes of records wait to be acknowledged; send() blocks up to
 // max_block for space, then fails with client_errc::buffer_full.
 // Errors: every record's callback runs exactly once, with its metadata or the error; nothing is
-// swallowed. Retriable broker errors (not_enough_space, timeouts, lost connections) are retried
-// until delivery_timeout; others fail the batch's records at once.
+// swallowed. Retriable errors (lost connections, timeouts, not_enough_space,
+// broker_shutting_down) are retried after retry_backoff until delivery_timeout (then
+// client_errc::timed_out, naming the last error); others fail the batch's records at once with
+// the broker's error and message (unknown_topic, message_too_large, corrupt_batch, ...).
+// Metadata: a topic's partition count is fetched on its first send() and cached; an
+// unknown_topic or unknown_partition answer makes the next send() fetch it again.
 //
 // Threading: every public method may be called from any thread. Callbacks run on the producer's
-// io thread and must not block; they may call send().
+// io thread and must neither block nor throw; they may call send() (which then never waits: it
+// fails with buffer_full, or timed_out for a topic whose metadata is not cached yet), but not
+// flush() or close().
 
 #include <chrono>
 #include <cstdint>
@@ -44,7 +52,7 @@ namespace sluice {
 struct producer_config {
   // "host:port[,host:port]"; empty: the SLUICE_BROKERS environment variable, else
   // 127.0.0.1:9190.
-  std::string brokers;
+  std::string brokers{};
   std::string client_id = "sluice-producer";
   // 0: no acknowledgement (offsets unknown, -1); 1: after the broker made the batch durable
   // under the topic's flush policy; -1 (all): as 1 on one broker, all in-sync replicas later.
@@ -55,8 +63,8 @@ struct producer_config {
   std::chrono::milliseconds max_block{60'000};  // max.block.ms: send() wait for space/metadata
   compression codec = compression::zstd;        // compression.type: none or zstd
   int zstd_level = 3;
-  bool idempotence = true;                              // enable.idempotence
-  int max_in_flight = 5;                                // max.in.flight.requests.per.connection
+  bool idempotence = true;  // enable.idempotence: needs acks 1 or -1 and max_in_flight <= 5
+  int max_in_flight = 5;    // max.in.flight.requests.per.connection (Produce requests)
   std::chrono::milliseconds request_timeout{30'000};    // request.timeout.ms
   std::chrono::milliseconds delivery_timeout{120'000};  // delivery.timeout.ms: send to outcome
   std::chrono::milliseconds retry_backoff{100};         // retry.backoff.ms
@@ -66,22 +74,24 @@ struct producer_config {
   [[nodiscard]] result<void> validate() const;
 };
 
+// Members have default initializers so designated initializers may leave any out (GCC's
+// -Wmissing-field-initializers would warn otherwise).
 struct record_header_kv {
-  std::string key;
-  std::optional<std::string> value;
+  std::string key{};
+  std::optional<std::string> value{};
 };
 
 struct producer_record {
-  std::string topic;
-  std::optional<std::string> key;    // null key: partitions are chosen round-robin per batch
-  std::optional<std::string> value;  // null value: a tombstone
-  std::vector<record_header_kv> headers;
-  std::optional<std::int32_t> partition;  // set: this partition; else murmur2(key) as Kafka does
-  std::optional<std::int64_t> timestamp;  // ms since the epoch; default: when send() is called
+  std::string topic{};
+  std::optional<std::string> key{};    // null key: partitions are chosen round-robin per batch
+  std::optional<std::string> value{};  // null value: a tombstone
+  std::vector<record_header_kv> headers{};
+  std::optional<std::int32_t> partition{};  // set: this partition; else murmur2(key) as Kafka
+  std::optional<std::int64_t> timestamp{};  // ms since the epoch; default: when send() is called
 };
 
 struct record_metadata {
-  std::string topic;
+  std::string topic{};
   std::int32_t partition = -1;
   std::int64_t offset = -1;  // -1 with acks=0
   std::int64_t timestamp = -1;
@@ -104,27 +114,31 @@ class producer {
   producer(const producer&) = delete;
   producer& operator=(const producer&) = delete;
 
-  // Queues a record. Returns an error at once (and never calls cb) only for a record that can
-  // never be sent (empty topic, larger than max_request_size) or when the producer is closed;
-  // blocks up to max_block for buffer space or the topic's metadata, then fails with
-  // buffer_full / timed_out. Otherwise cb runs exactly once on the io thread.
+  // Queues a record; blocks up to max_block for the topic's metadata and for buffer space.
+  // Returns an error (and never calls cb) when the record can never be sent (empty topic:
+  // invalid_argument; larger than max_request_size: wire message_too_large), when the producer
+  // is closed (client_closed), or when max_block passed (timed_out waiting for metadata, the
+  // detail naming the last error; buffer_full waiting for space). Otherwise cb runs exactly once
+  // on the io thread — also for what the broker says about the topic (unknown_topic, an
+  // explicit partition out of range: unknown_partition).
   [[nodiscard]] result<void> send(producer_record record, callback cb);
   // The same, as a future.
   [[nodiscard]] std::future<result<record_metadata>> send(producer_record record);
 
   // Sends whatever is lingering now and waits until every record sent before this call has its
-  // outcome. Fails with timed_out if that takes longer than `timeout`.
+  // outcome (its callback has run). Fails with timed_out if that takes longer than `timeout`,
+  // and with invalid_argument from a callback (it would wait for itself).
   [[nodiscard]] result<void> flush(std::chrono::milliseconds timeout = std::chrono::hours(24));
 
   // Flushes (up to timeout), then fails what is still pending with client_closed and stops the
-  // io thread. Idempotent.
+  // io thread. Idempotent. REQUIRES: not called from a callback.
   void close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   struct stats {
     std::uint64_t records_sent = 0;  // acknowledged
     std::uint64_t records_failed = 0;
-    std::uint64_t batches_sent = 0;
-    std::uint64_t retries = 0;
+    std::uint64_t batches_sent = 0;    // acknowledged
+    std::uint64_t retries = 0;         // batches sent again
     std::uint64_t bytes_buffered = 0;  // now
   };
   [[nodiscard]] stats statistics() const;

@@ -253,4 +253,9 @@ std::size_t record_accumulator::batches_waiting() const {
   return n;
 }
 
+int record_accumulator::blocked_callers() const {
+  std::lock_guard lock(mu_);
+  return waiters_;
+}
+
 }  // namespace sluice::producer_internal

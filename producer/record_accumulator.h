@@ -90,7 +90,10 @@ class record_accumulator {
   [[nodiscard]] result<void> flush(clock::time_point deadline);
 
   [[nodiscard]] std::size_t buffered_bytes() const;
+  // Batches not yet drained.
   [[nodiscard]] std::size_t batches_waiting() const;
+  // Callers inside append() or flush() waiting now (for tests and statistics).
+  [[nodiscard]] int blocked_callers() const;
 
  private:
   struct partition_slot {
