@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "segment/atomic_file.h"
 #include "segment/errc.h"
 
 namespace sluice {
@@ -61,29 +62,6 @@ result<partition_checkpoint> parse(std::istream& in, const std::filesystem::path
   return cp;
 }
 
-result<void> write_all_and_sync(const std::filesystem::path& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_errno_error(errno, "create " + path.string());
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return make_errno_error(err, "write " + path.string());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fdatasync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return make_errno_error(err, "fdatasync " + path.string());
-  }
-  ::close(fd);
-  return {};
-}
-
 }  // namespace
 
 result<std::optional<partition_checkpoint>> read_checkpoint(const std::filesystem::path& dir) {
@@ -100,23 +78,7 @@ result<std::optional<partition_checkpoint>> read_checkpoint(const std::filesyste
 }
 
 result<void> write_checkpoint(const std::filesystem::path& dir, const partition_checkpoint& cp) {
-  auto tmp = dir / (std::string(checkpoint_file_name) + ".tmp");
-  auto file = dir / checkpoint_file_name;
-  if (auto r = write_all_and_sync(tmp, render(cp)); !r) return r;
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    return make_errno_error(errno, fmt::format("rename {} to {}", tmp.string(), file.string()));
-  }
-  return sync_directory(dir);
-}
-
-result<void> sync_directory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_errno_error(errno, "open directory " + dir.string());
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_errno_error(err, "fsync directory " + dir.string());
-  return {};
+  return replace_file_atomically(dir / checkpoint_file_name, as_bytes(render(cp)));
 }
 
 }  // namespace sluice

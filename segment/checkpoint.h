@@ -21,6 +21,7 @@
 
 #include "protocol/result.h"
 #include "protocol/strong_types.h"
+#include "segment/atomic_file.h"
 
 namespace sluice {
 
@@ -48,8 +49,5 @@ inline constexpr const char* checkpoint_file_name = "checkpoint";
     const std::filesystem::path& dir);
 [[nodiscard]] result<void> write_checkpoint(const std::filesystem::path& dir,
                                             const partition_checkpoint& cp);
-
-// fsync of a directory, so a created, renamed or removed entry survives a machine crash.
-[[nodiscard]] result<void> sync_directory(const std::filesystem::path& dir);
 
 }  // namespace sluice

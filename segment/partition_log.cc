@@ -92,6 +92,35 @@ result<log_slice> partition_log::read(offset from, std::size_t max_bytes) const 
   return read(next->first, max_bytes);
 }
 
+result<void> partition_log::scan_batch_headers(
+    offset from, const std::function<void(const batch_header&)>& fn) const {
+  from = std::max(from, log_start_);
+  auto it = segments_.upper_bound(from);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end() && it->first < visible_.next; ++it) {
+    const segment& seg = *it->second;
+    const file_pos end = visible_end_in(seg);
+    for (file_pos pos{0}; pos < end;) {
+      auto h = seg.header_at(pos, end);
+      if (!h) return h.error();
+      if (!*h) break;
+      if ((*h)->last_offset() >= from) fn(**h);
+      pos = pos + (*h)->size_bytes();
+    }
+  }
+  return {};
+}
+
+result<void> partition_log::reconfigure(const log_config& config) {
+  if (auto r = config.validate(); !r) return r;
+  config_ = config;
+  seg_opts_ = {config.index_interval_bytes, config.index_max_bytes};
+  flush_timer_.cancel();
+  schedule_flush_timer();
+  advance();
+  return {};
+}
+
 namespace {
 
 // The exact offset of the first record at or after ts in a batch whose max timestamp >= ts.

@@ -113,6 +113,17 @@ class partition_log {
   [[nodiscard]] const log_config& config() const { return config_; }
   [[nodiscard]] std::vector<offset> segment_bases() const;
 
+  // Calls fn with the header of every visible batch from the one holding `from` (clamped to
+  // the log start) to visible_end, in offset order: headers only, no record bytes are read.
+  // Used to rebuild per-producer state on open.
+  [[nodiscard]] result<void> scan_batch_headers(
+      offset from, const std::function<void(const batch_header&)>& fn) const;
+
+  // Applies new settings to a live log: retention, roll and the batch limit at once; the flush
+  // policy from the next append on (appends already written under interval are covered by the
+  // next fdatasync); index settings for new segments. Fails with bad_config, changing nothing.
+  [[nodiscard]] result<void> reconfigure(const log_config& config);
+
   // Leader epochs: batches appended from now on carry `epoch`; a new epoch is recorded with
   // its start offset (the current log end) in the checkpoint. REQUIRES: epoch >= current.
   [[nodiscard]] result<void> begin_leader_epoch(leader_epoch epoch);

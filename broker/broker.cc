@@ -1,0 +1,175 @@
+#include "broker/broker.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <future>
+#include <thread>
+
+#include "broker/controller.h"
+#include "broker/disk_space_monitor.h"
+#include "broker/errc.h"
+#include "broker/metadata_store.h"
+#include "broker/server/listener.h"
+#include "broker/service.h"
+#include "broker/shard.h"
+#include "broker/topic_registry.h"
+#include "protocol/api_versions.h"
+#include "segment/atomic_file.h"
+
+namespace sluice {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+broker::broker(broker_config config) : config_(std::move(config)) {}
+
+broker::~broker() {
+  if (started_) {
+    if (auto r = stop(); !r) spdlog::error("stopping the broker: {}", r.error().message());
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+result<void> broker::lock_data_dir() {
+  std::error_code ec;
+  fs::create_directories(config_.data_dir, ec);
+  if (ec) return make_errno_error(ec.value(), "create data dir " + config_.data_dir.string());
+  const auto path = config_.data_dir / ".lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return make_errno_error(errno, "open " + path.string());
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return make_errno_error(errno, fmt::format("{} is in use by another sluiced (lock {})",
+                                               config_.data_dir.string(), path.string()));
+  }
+  return {};
+}
+
+result<void> broker::load_identity() {
+  auto existing = load_broker_record(config_.data_dir);
+  if (!existing) return existing.error();
+  if (*existing) {
+    if ((*existing)->broker_id != config_.broker_id) {
+      return make_error(
+          broker_errc::invalid_config,
+          fmt::format("{} belongs to broker id {}, not --broker-id {}", config_.data_dir.string(),
+                      (*existing)->broker_id, config_.broker_id));
+    }
+    return {};
+  }
+  broker_record fresh{config_.broker_id, random_id(), 0};
+  return save_broker_record(config_.data_dir, fresh);
+}
+
+result<void> broker::start() {
+  if (auto r = lock_data_dir(); !r) return r;
+  if (auto r = load_identity(); !r) return r;
+  auto identity = load_broker_record(config_.data_dir);
+  if (!identity) return identity.error();
+  if (auto r = remove_deleted_leftovers(config_.data_dir); !r) return r;
+  topics_ = std::make_unique<topic_registry>(config_.data_dir, config_.log_defaults);
+  if (auto r = topics_->load(); !r) return r;
+  disk_ = std::make_unique<disk_space_monitor>(config_.data_dir, config_.min_free_bytes);
+  for (std::size_t i = 0; i < config_.shards; ++i) {
+    shards_.push_back(std::make_unique<shard>(i, config_.io_backend));
+  }
+  spdlog::info("sluiced {} starting: data_dir={} shards={} io_backend={} topics={}",
+               software_version, config_.data_dir.string(), shards_.size(),
+               shards_.front()->backend_name(), topics_->snapshot()->size());
+  for (auto& s : shards_) s->start();
+  controller_ = std::make_unique<controller>(config_, *topics_, shards_, **identity);
+  controller_->start();
+  started_ = true;
+  if (auto r = controller_->open_all_partitions(); !r) return r;
+  for (auto& s : shards_) {
+    asio::post(s->context(), [sh = s.get(), every = config_.retention_check_interval] {
+      sh->start_retention(every);
+    });
+  }
+  service_ = std::make_unique<service>(config_, *topics_, shards_, *controller_, *disk_);
+  connection_limits limits{config_.max_request_bytes, config_.max_connection_in_flight_bytes,
+                           config_.idle_timeout, config_.frame_read_timeout};
+  listener_ = std::make_unique<listener>(shards_, *service_, limits, config_.max_connections,
+                                         [this] { return stopping_.load(); });
+  if (auto r = listener_->bind(config_.host, config_.port); !r) return r;
+  config_.port = listener_->port();  // before any client can ask for Metadata
+  listener_->start_accepting();
+  spdlog::info("sluiced ready: listening on {}:{} (cluster {}, broker {})", config_.host,
+               config_.port, (*identity)->cluster_id, config_.broker_id);
+  return write_ready_file();
+}
+
+result<void> broker::write_ready_file() const {
+  if (!config_.ready_file) return {};
+  const auto text = fmt::format("{}\n", config_.port);
+  return replace_file_atomically(*config_.ready_file, as_bytes(text));
+}
+
+result<void> broker::run_until_signalled() {
+  asio::io_context signals_ctx;
+  asio::signal_set signals(signals_ctx, SIGTERM, SIGINT);
+  signals.async_wait([](boost::system::error_code ec, int sig) {
+    if (!ec) spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  signals_ctx.run();
+  return stop();
+}
+
+void broker::wake_all_fetches() {
+  for (auto& s : shards_) {
+    asio::post(s->context(),
+               [sh = s.get()] { sh->for_each_partition([](partition& p) { p.wake_waiters(); }); });
+  }
+}
+
+void broker::wait_for_connections_to_close() {
+  const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
+  while (listener_->live_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (listener_->live_connections() > 0) {
+    spdlog::warn("{} connection(s) still busy after {} ms; closing partitions anyway",
+                 listener_->live_connections(), config_.shutdown_timeout.count());
+  }
+}
+
+result<void> broker::close_all_partitions() {
+  std::vector<std::future<result<void>>> closed;
+  for (auto& s : shards_) {
+    auto done = std::make_shared<std::promise<result<void>>>();
+    closed.push_back(done->get_future());
+    asio::post(s->context(), [sh = s.get(), done] {
+      sh->close_all([done](result<void> r) { done->set_value(std::move(r)); });
+    });
+  }
+  result<void> first;
+  for (auto& f : closed) {
+    auto r = f.get();
+    if (!r && first) first = r;
+  }
+  return first;
+}
+
+result<void> broker::stop() {
+  if (!started_) return {};
+  started_ = false;
+  stopping_ = true;
+  if (listener_) {
+    listener_->stop();
+    wake_all_fetches();
+    wait_for_connections_to_close();
+  }
+  auto closed = close_all_partitions();
+  controller_->join();
+  for (auto& s : shards_) s->join();
+  if (closed) spdlog::info("sluiced stopped cleanly");
+  return closed;
+}
+
+}  // namespace sluice

@@ -1,0 +1,260 @@
+#include "broker/controller.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <future>
+
+#include "broker/shard.h"
+#include "segment/atomic_file.h"
+#include "segment/clock.h"
+
+namespace sluice {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::int64_t producer_id_block = 1000;
+
+}  // namespace
+
+controller::controller(const broker_config& config, topic_registry& topics,
+                       std::vector<std::unique_ptr<shard>>& shards, broker_record identity)
+    : config_(config),
+      topics_(topics),
+      shards_(shards),
+      identity_(std::move(identity)),
+      next_producer_id_(identity_.producer_id_block_end),
+      work_(asio::make_work_guard(ctx_)) {}
+
+controller::~controller() {
+  work_.reset();
+  ctx_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void controller::start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "controller");
+    ctx_.run();
+  });
+}
+
+void controller::join() {
+  work_.reset();
+  if (thread_.joinable()) thread_.join();
+}
+
+result<void> controller::open_all_partitions() {
+  auto topics = topics_.snapshot();
+  std::vector<std::future<result<void>>> opened;
+  for (auto& s : shards_) {
+    auto task = std::make_shared<std::packaged_task<result<void>()>>([&, sh = s.get()] {
+      for (const auto& [name, info] : *topics) {
+        for (std::int32_t p = 0; p < info.record.partitions; ++p) {
+          if (shard_of(name, p, shards_.size()) != sh->index()) continue;
+          auto r = sh->open_partition({name, p}, config_.data_dir, info.config);
+          if (!r) return result<void>(r.error());
+        }
+      }
+      return result<void>{};
+    });
+    opened.push_back(task->get_future());
+    asio::post(s->context(), [task] { (*task)(); });
+  }
+  result<void> first;
+  for (auto& f : opened) {
+    auto r = f.get();
+    if (!r && first) first = r;
+  }
+  return first;
+}
+
+void controller::submit(operation op) {
+  asio::post(ctx_, [this, op = std::move(op)]() mutable {
+    queue_.push_back(std::move(op));
+    if (!busy_) run_next();
+  });
+}
+
+void controller::run_next() {
+  if (queue_.empty()) {
+    busy_ = false;
+    return;
+  }
+  busy_ = true;
+  auto op = std::move(queue_.front());
+  queue_.pop_front();
+  op([this] { asio::post(ctx_, [this] { run_next(); }); });
+}
+
+void controller::for_each_partition(const topic_info& topic,
+                                    std::function<result<void>(shard&, std::int32_t)> f,
+                                    std::function<void(result<void>)> done) {
+  struct join_state {
+    std::int32_t remaining;
+    result<void> first;
+    std::function<void(result<void>)> done;
+  };
+  const auto n = topic.record.partitions;
+  auto state = std::make_shared<join_state>(join_state{n, {}, std::move(done)});
+  auto shared_f = std::make_shared<decltype(f)>(std::move(f));
+  for (std::int32_t p = 0; p < n; ++p) {
+    shard& s = *shards_[shard_of(topic.record.name, p, shards_.size())];
+    asio::post(s.context(), [this, &s, p, state, shared_f] {
+      auto r = (*shared_f)(s, p);
+      asio::post(ctx_, [state, r = std::move(r)] {
+        if (!r && state->first) state->first = r;
+        if (--state->remaining == 0) state->done(state->first);
+      });
+    });
+  }
+}
+
+void controller::create_topic(std::string name, std::int32_t partitions, config_overrides configs,
+                              bool validate_only, handler<void> done) {
+  submit([this, name = std::move(name), partitions, configs = std::move(configs), validate_only,
+          done = std::move(done)](std::function<void()> finished) {
+    auto created = topics_.create(name, partitions, configs, validate_only, real_clock().now_ms());
+    if (!created || validate_only) {
+      done(created ? result<void>{} : result<void>(created.error()));
+      return finished();
+    }
+    // A directory left by an earlier topic of this name (deleted, then a crash before its
+    // directories were removed) must not be mistaken for this topic's data.
+    if (auto r = remove_partition_dirs(*created); !r) {
+      done(r);
+      return finished();
+    }
+    spdlog::info("created topic {} ({} partitions, id {})", name, partitions,
+                 created->record.topic_id);
+    for_each_partition(
+        *created,
+        [this, info = *created](shard& s, std::int32_t p) -> result<void> {
+          auto r = s.open_partition({info.record.name, p}, config_.data_dir, info.config);
+          return r ? result<void>{} : result<void>(r.error());
+        },
+        [done, finished](result<void> r) {
+          done(std::move(r));
+          finished();
+        });
+  });
+}
+
+void controller::delete_topic(std::string name, handler<void> done) {
+  submit([this, name = std::move(name), done = std::move(done)](std::function<void()> finished) {
+    auto removed = topics_.remove(name);
+    if (!removed) {
+      done(removed.error());
+      return finished();
+    }
+    close_partitions(*removed, [this, info = *removed, done, finished](result<void> r) {
+      if (r) r = remove_partition_dirs(info);
+      if (r) spdlog::info("deleted topic {}", info.record.name);
+      done(std::move(r));
+      finished();
+    });
+  });
+}
+
+void controller::close_partitions(const topic_info& topic, std::function<void(result<void>)> done) {
+  struct join_state {
+    std::int32_t remaining;
+    result<void> first;
+    std::function<void(result<void>)> done;
+  };
+  auto state =
+      std::make_shared<join_state>(join_state{topic.record.partitions, {}, std::move(done)});
+  for (std::int32_t p = 0; p < topic.record.partitions; ++p) {
+    shard& s = *shards_[shard_of(topic.record.name, p, shards_.size())];
+    asio::post(s.context(), [this, &s, id = partition_id{topic.record.name, p}, state] {
+      s.close_partition(id, [this, state](result<void> r) {
+        asio::post(ctx_, [state, r = std::move(r)] {
+          if (!r && state->first) state->first = r;
+          if (--state->remaining == 0) state->done(state->first);
+        });
+      });
+    });
+  }
+}
+
+result<void> controller::remove_partition_dirs(const topic_info& topic) {
+  for (std::int32_t p = 0; p < topic.record.partitions; ++p) {
+    auto r = remove_partition_dir(config_.data_dir, partition_id{topic.record.name, p}.dir_name());
+    if (!r) return r;
+  }
+  return {};
+}
+
+void controller::alter_topic_config(std::string name, config_overrides set,
+                                    std::vector<std::string> reset, bool validate_only,
+                                    handler<void> done) {
+  submit([this, name = std::move(name), set = std::move(set), reset = std::move(reset),
+          validate_only, done = std::move(done)](std::function<void()> finished) {
+    auto altered = topics_.alter(name, set, reset, validate_only);
+    if (!altered || validate_only) {
+      done(altered ? result<void>{} : result<void>(altered.error()));
+      return finished();
+    }
+    spdlog::info("altered config of topic {}", name);
+    for_each_partition(
+        *altered,
+        [info = *altered](shard& s, std::int32_t p) -> result<void> {
+          auto* part = s.find(info.record.name, p);
+          return part != nullptr ? part->reconfigure(info.config) : result<void>{};
+        },
+        [done, finished](result<void> r) {
+          done(std::move(r));
+          finished();
+        });
+  });
+}
+
+void controller::init_producer_id(handler<std::int64_t> done) {
+  submit([this, done = std::move(done)](std::function<void()> finished) {
+    if (next_producer_id_ >= identity_.producer_id_block_end) {
+      broker_record next = identity_;
+      next.producer_id_block_end = next_producer_id_ + producer_id_block;
+      if (auto r = save_broker_record(config_.data_dir, next); !r) {
+        done(r.error());
+        return finished();
+      }
+      identity_ = next;
+    }
+    done(next_producer_id_++);
+    finished();
+  });
+}
+
+result<void> remove_partition_dir(const fs::path& data_dir, const std::string& dir_name) {
+  const fs::path dir = data_dir / dir_name;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return {};
+  fs::path aside = data_dir / (dir_name + ".deleted");
+  fs::remove_all(aside, ec);
+  fs::rename(dir, aside, ec);
+  if (ec) return make_errno_error(ec.value(), "rename " + dir.string() + " to " + aside.string());
+  if (auto r = sync_directory(data_dir); !r) return r;
+  fs::remove_all(aside, ec);
+  if (ec) return make_errno_error(ec.value(), "remove " + aside.string());
+  return {};
+}
+
+result<void> remove_deleted_leftovers(const fs::path& data_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!entry.is_directory() || !name.ends_with(".deleted")) continue;
+    spdlog::info("removing {} left by an interrupted topic deletion", name);
+    fs::remove_all(entry.path(), ec);
+    if (ec) return make_errno_error(ec.value(), "remove " + entry.path().string());
+  }
+  if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
+  return {};
+}
+
+}  // namespace sluice

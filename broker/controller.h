@@ -1,0 +1,84 @@
+#pragma once
+// The controller: the one place topics are created, deleted and reconfigured, and producer ids
+// handed out. It runs on its own thread so the fsyncs of metadata files never stall a shard,
+// and runs one operation at a time, so two admin requests about the same topic cannot
+// interleave. Partition work (open, close, reconfigure) is posted to the owning shards.
+//
+// Completion handlers run on the controller's thread; callers post onward.
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "broker/broker_config.h"
+#include "broker/metadata_store.h"
+#include "broker/topic_registry.h"
+#include "protocol/result.h"
+
+namespace sluice {
+
+class shard;
+
+class controller {
+ public:
+  template <class T>
+  using handler = std::function<void(result<T>)>;
+
+  controller(const broker_config& config, topic_registry& topics,
+             std::vector<std::unique_ptr<shard>>& shards, broker_record identity);
+  ~controller();
+  controller(const controller&) = delete;
+  controller& operator=(const controller&) = delete;
+
+  void start();
+  void join();  // after the queue has drained
+  [[nodiscard]] boost::asio::io_context& context() { return ctx_; }
+  [[nodiscard]] const broker_record& identity() const { return identity_; }
+
+  // Opens every partition of every known topic on its shard. Blocking; at start-up only,
+  // before the broker accepts connections.
+  [[nodiscard]] result<void> open_all_partitions();
+
+  void create_topic(std::string name, std::int32_t partitions, config_overrides configs,
+                    bool validate_only, handler<void> done);
+  void delete_topic(std::string name, handler<void> done);
+  void alter_topic_config(std::string name, config_overrides set, std::vector<std::string> reset,
+                          bool validate_only, handler<void> done);
+  void init_producer_id(handler<std::int64_t> done);
+
+ private:
+  using operation = std::function<void(std::function<void()> finished)>;
+  // Queues an operation; it starts once every earlier one has called `finished`.
+  void submit(operation op);
+  void run_next();
+  // Runs f(shard&, partition index) for every partition of a topic on its shard; `done` gets
+  // the first error once all have answered.
+  void for_each_partition(const topic_info& topic,
+                          std::function<result<void>(shard&, std::int32_t)> f,
+                          std::function<void(result<void>)> done);
+  void close_partitions(const topic_info& topic, std::function<void(result<void>)> done);
+  [[nodiscard]] result<void> remove_partition_dirs(const topic_info& topic);
+
+  const broker_config& config_;
+  topic_registry& topics_;
+  std::vector<std::unique_ptr<shard>>& shards_;
+  broker_record identity_;
+  std::int64_t next_producer_id_;
+  boost::asio::io_context ctx_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::deque<operation> queue_;
+  bool busy_ = false;
+  std::thread thread_;
+};
+
+// Moves a partition directory aside (<dir>.deleted, atomically) and removes it. Leftover
+// *.deleted directories from a crash are removed at start-up.
+[[nodiscard]] result<void> remove_partition_dir(const std::filesystem::path& data_dir,
+                                                const std::string& dir_name);
+[[nodiscard]] result<void> remove_deleted_leftovers(const std::filesystem::path& data_dir);
+
+}  // namespace sluice

@@ -1,0 +1,33 @@
+#pragma once
+// The free-space floor: appends are refused with not_enough_space while the data directory's
+// filesystem has less than `min_free_bytes` free, so a full disk never tears a batch and reads,
+// admin requests and retention keep working. statvfs runs at most every `refresh` on whichever
+// thread asks; the answer is shared by all shards.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+#include "protocol/result.h"
+
+namespace sluice {
+
+class disk_space_monitor {
+ public:
+  disk_space_monitor(std::filesystem::path dir, std::uint64_t min_free_bytes,
+                     std::chrono::milliseconds refresh = std::chrono::milliseconds(500))
+      : dir_(std::move(dir)), min_free_(min_free_bytes), refresh_(refresh) {}
+
+  // not_enough_space (broker_errc) with the free and required bytes when below the floor.
+  [[nodiscard]] result<void> check_appendable();
+
+ private:
+  std::filesystem::path dir_;
+  std::uint64_t min_free_;
+  std::chrono::milliseconds refresh_;
+  std::atomic<std::int64_t> checked_at_ns_{0};
+  std::atomic<std::uint64_t> free_bytes_{UINT64_MAX};
+};
+
+}  // namespace sluice

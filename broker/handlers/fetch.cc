@@ -1,0 +1,152 @@
+// Fetch: whole batches from each requested partition, sent straight from the segment files.
+// Long poll: while fewer than min_bytes are available, the fetch waits (up to max_wait) for any
+// of its partitions to advance, then reads again.
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/handlers/error_fields.h"
+#include "broker/handlers/request_context.h"
+
+namespace sluice {
+namespace {
+
+struct wanted_partition {
+  std::string topic;
+  std::int32_t partition;
+  offset from;
+  std::size_t max_bytes;
+  result<read_outcome> outcome = read_outcome{};
+};
+
+class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
+ public:
+  fetch_operation(request_context ctx, const wire::FetchRequest& req)
+      : ctx_(std::move(ctx)),
+        timer_(ctx_.executor),
+        min_bytes_(std::max(0, req.min_bytes())),
+        max_bytes_(static_cast<std::size_t>(std::max(1, req.max_bytes()))),
+        max_wait_(std::chrono::milliseconds(std::max(0, req.max_wait_ms()))) {
+    if (req.topics() == nullptr) return;
+    for (const auto* t : *req.topics()) {
+      if (t->partitions() == nullptr) continue;
+      for (const auto* p : *t->partitions()) {
+        wanted_.push_back({t->name()->str(), p->partition(), offset{p->fetch_offset()},
+                           static_cast<std::size_t>(std::max(1, p->max_bytes()))});
+      }
+    }
+  }
+
+  void start() {
+    deadline_ = std::chrono::steady_clock::now() + max_wait_;
+    read_round();
+  }
+
+ private:
+  void read_round() {
+    waiter_.reset();
+    auto self = shared_from_this();
+    auto join = std::make_shared<fan_in>(wanted_.size(), [self] { self->on_round_done(); });
+    for (auto& w : wanted_) {
+      ctx_.svc.read(ctx_.executor, w.topic, w.partition, w.from, std::min(w.max_bytes, max_bytes_),
+                    [&w, join](result<read_outcome> r) {
+                      w.outcome = std::move(r);
+                      join->arrive();
+                    });
+    }
+  }
+
+  std::size_t available_bytes() const {
+    std::size_t total = 0;
+    for (const auto& w : wanted_) {
+      if (!w.outcome) return SIZE_MAX;  // an error answers at once
+      total += w.outcome->slice.size;
+    }
+    return total;
+  }
+
+  void on_round_done() {
+    const bool expired = std::chrono::steady_clock::now() >= deadline_;
+    if (available_bytes() >= min_bytes_ || expired || ctx_.stopping() || wanted_.empty()) {
+      return respond();
+    }
+    wait_for_data();
+  }
+
+  void wait_for_data() {
+    auto weak = weak_from_this();
+    auto ex = ctx_.executor;
+    waiter_ = std::make_shared<data_waiter>([weak, ex] {
+      boost::asio::post(ex, [weak] {
+        if (auto self = weak.lock(); self && !self->responded_) self->read_round();
+      });
+    });
+    for (const auto& w : wanted_) ctx_.svc.watch(w.topic, w.partition, waiter_, w.from);
+    if (!timer_armed_) {
+      timer_armed_ = true;
+      timer_.expires_at(deadline_);
+      timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec && !self->responded_) self->read_round();
+      });
+    }
+  }
+
+  void respond() {
+    responded_ = true;
+    timer_.cancel();
+    waiter_.reset();
+    response_builder b;
+    wire::FetchResponseT out;
+    std::size_t sent = 0;
+    for (auto& w : wanted_) {
+      auto pr = std::make_unique<wire::FetchPartitionResultT>();
+      pr->partition = w.partition;
+      if (!w.outcome) {
+        set_error(*pr, w.outcome.error());
+      } else {
+        pr->high_watermark = w.outcome->high_watermark.value;
+        pr->log_start_offset = w.outcome->log_start_offset.value;
+        // The request's max_bytes bounds the whole response, but the first batch always goes.
+        auto& slice = w.outcome->slice;
+        if (!slice.empty() && (sent == 0 || sent + slice.size <= max_bytes_)) {
+          sent += slice.size;
+          pr->records = std::make_unique<wire::PayloadRange>(b.add_slice(std::move(slice)));
+        }
+      }
+      topic_result(out, w.topic).partitions.push_back(std::move(pr));
+    }
+    b.finish_object(ctx_.request_id(), out);
+    ctx_.respond(std::move(b));
+  }
+
+  static wire::FetchTopicResultT& topic_result(wire::FetchResponseT& out, const std::string& t) {
+    if (out.topics.empty() || out.topics.back()->name != t) {
+      auto tr = std::make_unique<wire::FetchTopicResultT>();
+      tr->name = t;
+      out.topics.push_back(std::move(tr));
+    }
+    return *out.topics.back();
+  }
+
+  request_context ctx_;
+  boost::asio::steady_timer timer_;
+  std::size_t min_bytes_;
+  std::size_t max_bytes_;
+  std::chrono::milliseconds max_wait_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::vector<wanted_partition> wanted_;
+  std::shared_ptr<data_waiter> waiter_;
+  bool timer_armed_ = false;
+  bool responded_ = false;
+};
+
+}  // namespace
+
+void handle_fetch(request_context ctx) {
+  const auto* req = ctx.request->body_as_FetchRequest();
+  std::make_shared<fetch_operation>(std::move(ctx), *req)->start();
+}
+
+}  // namespace sluice

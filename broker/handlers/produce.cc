@@ -1,0 +1,95 @@
+// Produce: one batch per partition, appended on the partition's shard; answered when every
+// partition has its outcome (acks=1/-1) or not at all (acks=0).
+
+#include <fmt/format.h>
+
+#include "broker/errc.h"
+#include "broker/handlers/error_fields.h"
+#include "broker/handlers/request_context.h"
+#include "protocol/frame.h"
+
+namespace sluice {
+namespace {
+
+struct produce_state {
+  request_context ctx;
+  wire::ProduceResponseT response;
+  bool acks_none = false;
+};
+
+void produce_partition(const std::shared_ptr<produce_state>& state,
+                       const std::shared_ptr<fan_in>& join, const std::string& topic,
+                       const wire::ProducePartition& p, wire::ProducePartitionResultT& out) {
+  out.partition = p.partition();
+  auto bytes = payload_bytes(state->ctx.payload, p.records(),
+                             fmt::format("produce to {}-{}", topic, p.partition()));
+  if (!bytes) {
+    set_error(out, bytes.error());
+    join->arrive();
+    return;
+  }
+  byte_buffer batch(bytes->begin(), bytes->end());
+  state->ctx.svc.produce(state->ctx.executor, topic, p.partition(), std::move(batch),
+                         [join, &out](result<produce_outcome> r) {
+                           if (r) {
+                             out.base_offset = r->base_offset.value;
+                             out.log_start_offset = r->log_start_offset.value;
+                             out.duplicate = r->duplicate;
+                           } else {
+                             set_error(out, r.error());
+                           }
+                           join->arrive();
+                         });
+}
+
+std::size_t count_partitions(const wire::ProduceRequest& req) {
+  std::size_t n = 0;
+  if (req.topics() == nullptr) return 0;
+  for (const auto* t : *req.topics()) n += t->partitions() != nullptr ? t->partitions()->size() : 0;
+  return n;
+}
+
+}  // namespace
+
+void handle_produce(request_context ctx) {
+  const auto* req = ctx.request->body_as_ProduceRequest();
+  const auto acks = req->acks();
+  if (acks != 0 && acks != 1 && acks != -1) {
+    response_builder b;
+    b.finish_error(ctx.request_id(), wire::ErrorCode::invalid_request,
+                   fmt::format("acks must be 0, 1 or -1, got {}", acks));
+    ctx.respond(std::move(b));
+    return;
+  }
+  auto state = std::make_shared<produce_state>(produce_state{std::move(ctx), {}, acks == 0});
+  // Results are filled in place: reserve every slot before any append can complete.
+  if (req->topics() != nullptr) {
+    for (const auto* t : *req->topics()) {
+      auto tr = std::make_unique<wire::ProduceTopicResultT>();
+      tr->name = t->name()->str();
+      const auto n = t->partitions() != nullptr ? t->partitions()->size() : 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        tr->partitions.push_back(std::make_unique<wire::ProducePartitionResultT>());
+      }
+      state->response.topics.push_back(std::move(tr));
+    }
+  }
+  auto join = std::make_shared<fan_in>(count_partitions(*req), [state] {
+    if (state->acks_none) return state->ctx.respond(std::nullopt);
+    response_builder b;
+    b.finish_object(state->ctx.request_id(), state->response);
+    state->ctx.respond(std::move(b));
+  });
+  if (req->topics() == nullptr) return;
+  for (std::size_t ti = 0; ti < req->topics()->size(); ++ti) {
+    const auto* t = req->topics()->Get(static_cast<flatbuffers::uoffset_t>(ti));
+    if (t->partitions() == nullptr) continue;
+    for (std::size_t pi = 0; pi < t->partitions()->size(); ++pi) {
+      auto& out = *state->response.topics[ti]->partitions[pi];
+      produce_partition(state, join, state->response.topics[ti]->name,
+                        *t->partitions()->Get(static_cast<flatbuffers::uoffset_t>(pi)), out);
+    }
+  }
+}
+
+}  // namespace sluice

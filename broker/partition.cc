@@ -1,0 +1,154 @@
+#include "broker/partition.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "protocol/record_batch.h"
+#include "segment/errc.h"
+
+namespace sluice {
+
+std::string partition_id::dir_name() const {
+  return fmt::format("{}-{}", topic, partition);
+}
+
+partition::partition(partition_id id, std::unique_ptr<partition_log> log)
+    : id_(std::move(id)), log_(std::move(log)) {}
+
+partition::~partition() = default;
+
+result<std::unique_ptr<partition>> partition::open(partition_id id, std::filesystem::path dir,
+                                                   const log_config& config, io::backend& io,
+                                                   boost::asio::io_context& ctx) {
+  auto log = partition_log::open(std::move(dir), config, io, ctx);
+  if (!log) return log.error();
+  std::unique_ptr<partition> p(new partition(std::move(id), std::move(*log)));
+  if (auto r = p->restore_producer_state(); !r) return r.error();
+  return p;
+}
+
+result<void> partition::restore_producer_state() {
+  // The last two segments hold the recent batches of every producer that is still retrying;
+  // reading only their headers keeps opening cheap however long the log is.
+  auto bases = log_->segment_bases();
+  if (bases.empty()) return {};
+  const offset from = bases.size() >= 2 ? bases[bases.size() - 2] : bases.back();
+  return log_->scan_batch_headers(from, [this](const batch_header& h) { producers_.restore(h); });
+}
+
+void partition::produce(byte_buffer batch, produce_handler done) {
+  auto view = record_batch_view::parse(batch);
+  if (!view) {
+    done(view.error());
+    return;
+  }
+  const auto ids = producer_batch_ids::of(view->header());
+  auto verdict = producers_.check(ids);
+  if (!verdict) {
+    done(verdict.error());
+    return;
+  }
+  using kind = producer_state_table::verdict::kind;
+  switch (verdict->what) {
+    case kind::duplicate_stored:
+      done(produce_outcome{verdict->stored_base, log_->log_start_offset(), true});
+      return;
+    case kind::duplicate_in_flight:
+      duplicates_.push_back({ids, std::move(done)});
+      return;
+    case kind::append:
+      append_checked(std::move(batch), ids, std::move(done));
+      return;
+  }
+}
+
+void partition::append_checked(byte_buffer batch, const producer_batch_ids& ids,
+                               produce_handler done) {
+  producers_.on_submitted(ids);
+  log_->append(std::move(batch), [this, ids, done = std::move(done)](result<append_info> r) {
+    finish_append(ids, r, done);
+  });
+}
+
+void partition::finish_append(const producer_batch_ids& ids, const result<append_info>& r,
+                              const produce_handler& done) {
+  if (r) {
+    producers_.on_stored(ids, r->base_offset);
+    wake_waiters();
+  } else {
+    producers_.on_failed(ids);
+  }
+  auto outcome = [&](bool duplicate) -> result<produce_outcome> {
+    if (!r) return r.error();
+    return produce_outcome{r->base_offset, log_->log_start_offset(), duplicate};
+  };
+  if (ids.idempotent() && !duplicates_.empty()) {
+    std::vector<in_flight_duplicate> waiting;
+    for (auto& d : duplicates_) {
+      if (d.ids == ids) {
+        d.done(outcome(true));
+      } else {
+        waiting.push_back(std::move(d));
+      }
+    }
+    duplicates_ = std::move(waiting);
+  }
+  done(outcome(false));
+}
+
+result<read_outcome> partition::read(offset from, std::size_t max_bytes) const {
+  auto slice = log_->read(from, max_bytes);
+  if (!slice) return slice.error();
+  return read_outcome{std::move(*slice), log_->visible_end(), log_->log_start_offset()};
+}
+
+void partition::add_waiter(const std::shared_ptr<data_waiter>& w, offset from) {
+  if (log_->visible_end() > from) {
+    w->wake();
+    return;
+  }
+  std::erase_if(waiters_, [](const auto& weak) {
+    auto s = weak.lock();
+    return !s || s->fired();
+  });
+  waiters_.push_back(w);
+}
+
+void partition::wake_waiters() {
+  if (waiters_.empty()) return;
+  auto waiting = std::move(waiters_);
+  waiters_.clear();
+  for (auto& weak : waiting) {
+    if (auto w = weak.lock()) w->wake();
+  }
+}
+
+result<std::optional<offset>> partition::offset_for(std::int64_t spec) const {
+  if (spec == -2) return std::optional<offset>{log_->log_start_offset()};
+  if (spec == -1) return std::optional<offset>{log_->visible_end()};
+  return log_->offset_for_timestamp(spec);
+}
+
+partition_status partition::status() const {
+  partition_status s;
+  s.log_start_offset = log_->log_start_offset();
+  s.high_watermark = log_->visible_end();
+  s.log_end_offset = log_->log_end_offset();
+  s.size_bytes = log_->size_bytes();
+  s.segments = log_->segment_count();
+  if (log_->offline()) {
+    s.offline = error{make_error_code(log_errc::log_offline),
+                      fmt::format("partition {} is offline after an I/O error", id_.dir_name())};
+  }
+  return s;
+}
+
+void partition::close(std::function<void(result<void>)> done) {
+  for (auto& d : duplicates_) {
+    d.done(make_error(log_errc::log_closed, fmt::format("{} is closing", id_.dir_name())));
+  }
+  duplicates_.clear();
+  log_->close(std::move(done));
+}
+
+}  // namespace sluice

@@ -1,0 +1,116 @@
+#pragma once
+// One partition as the broker serves it: its partition log, the idempotent-producer table, and
+// the long-polling fetches waiting for its data.
+//
+// Threading: a partition belongs to one shard; every method runs on that shard's thread, and
+// completion handlers run there too (callers post results onward). No locking.
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/data_waiter.h"
+#include "broker/producer_state.h"
+#include "protocol/bytes.h"
+#include "protocol/result.h"
+#include "segment/log_config.h"
+#include "segment/log_slice.h"
+#include "segment/partition_log.h"
+
+namespace sluice {
+
+namespace io {
+class backend;
+}
+
+struct partition_id {
+  std::string topic;
+  std::int32_t partition = 0;
+  [[nodiscard]] std::string dir_name() const;  // "<topic>-<partition>"
+  auto operator<=>(const partition_id&) const = default;
+};
+
+struct produce_outcome {
+  offset base_offset{-1};
+  offset log_start_offset{-1};
+  bool duplicate = false;  // an idempotent retry; base_offset is where the original is
+};
+
+struct read_outcome {
+  log_slice slice;
+  offset high_watermark{-1};
+  offset log_start_offset{-1};
+};
+
+struct partition_status {
+  offset log_start_offset{0};
+  offset high_watermark{0};
+  offset log_end_offset{0};
+  std::uint64_t size_bytes = 0;
+  std::size_t segments = 0;
+  std::optional<error> offline;
+};
+
+class partition {
+ public:
+  using produce_handler = std::function<void(result<produce_outcome>)>;
+
+  // Opens (recovering if needed) the log in `dir` and rebuilds producer state from its last
+  // segments. Synchronous; on the owning shard.
+  [[nodiscard]] static result<std::unique_ptr<partition>> open(partition_id id,
+                                                               std::filesystem::path dir,
+                                                               const log_config& config,
+                                                               io::backend& io,
+                                                               boost::asio::io_context& ctx);
+  ~partition();
+
+  // Checks idempotence, appends, and calls `done` when the batch is acknowledged under the
+  // flush policy (or failed). A duplicate of a stored batch completes with its original offset;
+  // a duplicate of a batch still in flight completes when that one does, with its outcome.
+  void produce(byte_buffer batch, produce_handler done);
+
+  [[nodiscard]] result<read_outcome> read(offset from, std::size_t max_bytes) const;
+  // Wakes `w` at the next advance of the readable end, or at once when records at or past
+  // `from` are already readable (they arrived after the fetch read).
+  void add_waiter(const std::shared_ptr<data_waiter>& w, offset from);
+  // Wakes every waiting fetch (new data, or the broker is shutting down).
+  void wake_waiters();
+
+  // spec -2: log start, -1: high watermark, else first offset with timestamp >= spec. nullopt
+  // when no record is that late.
+  [[nodiscard]] result<std::optional<offset>> offset_for(std::int64_t spec) const;
+
+  [[nodiscard]] partition_status status() const;
+  [[nodiscard]] result<void> reconfigure(const log_config& config) {
+    return log_->reconfigure(config);
+  }
+  [[nodiscard]] result<std::size_t> enforce_retention() { return log_->enforce_retention(); }
+  // close() of the log: waits for appends in flight, writes a clean checkpoint.
+  void close(std::function<void(result<void>)> done);
+
+  [[nodiscard]] const partition_id& id() const { return id_; }
+  [[nodiscard]] const std::filesystem::path& dir() const { return log_->dir(); }
+
+ private:
+  struct in_flight_duplicate {
+    producer_batch_ids ids;
+    produce_handler done;
+  };
+
+  partition(partition_id id, std::unique_ptr<partition_log> log);
+  [[nodiscard]] result<void> restore_producer_state();
+  void append_checked(byte_buffer batch, const producer_batch_ids& ids, produce_handler done);
+  void finish_append(const producer_batch_ids& ids, const result<append_info>& r,
+                     const produce_handler& done);
+
+  partition_id id_;
+  std::unique_ptr<partition_log> log_;
+  producer_state_table producers_;
+  std::vector<in_flight_duplicate> duplicates_;
+  std::vector<std::weak_ptr<data_waiter>> waiters_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,82 @@
+#pragma once
+// Idempotent producers on one partition: which batches each producer id has stored, so a retry
+// of a stored batch is answered with its original offset instead of being stored twice, and a
+// gap in the sequence numbers is refused.
+//
+// A producer numbers its records per partition (base_sequence of a batch = sequence of its first
+// record; the next batch continues after its last record). For each producer id this table keeps
+// the epoch, the last `remembered_batches` acknowledged batches and the batches in flight (sent
+// to the log, not yet acknowledged). A batch is:
+//   - a duplicate when its (first, last) sequence equals a remembered or in-flight batch;
+//   - accepted when it starts right after the newest batch (in flight or acknowledged), or when
+//     the producer id is unknown here (its state may have been lost to retention);
+//   - refused otherwise: out_of_order_sequence, or invalid_producer_epoch for an older epoch.
+//
+// Threading: owned by a partition; its shard only.
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+
+#include "protocol/batch_header.h"
+#include "protocol/result.h"
+#include "protocol/strong_types.h"
+
+namespace sluice {
+
+struct producer_batch_ids {
+  std::int64_t producer_id = -1;
+  std::int16_t epoch = -1;
+  std::int32_t first_sequence = -1;
+  std::int32_t last_sequence = -1;
+
+  [[nodiscard]] bool idempotent() const { return producer_id >= 0; }
+  [[nodiscard]] static producer_batch_ids of(const batch_header& h);
+  bool operator==(const producer_batch_ids&) const = default;
+};
+
+class producer_state_table {
+ public:
+  static constexpr std::size_t remembered_batches = 5;  // Kafka keeps five too
+
+  struct verdict {
+    enum class kind { append, duplicate_stored, duplicate_in_flight };
+    kind what = kind::append;
+    offset stored_base{-1};  // duplicate_stored: where the original is
+  };
+
+  // What to do with a batch before it is appended. Fails with out_of_order_sequence or
+  // invalid_producer_epoch (the detail says expected and received values).
+  [[nodiscard]] result<verdict> check(const producer_batch_ids& ids) const;
+
+  // The batch was handed to the log (REQUIRES: check() said append).
+  void on_submitted(const producer_batch_ids& ids);
+  // The log acknowledged it at `base`; it becomes remembered.
+  void on_stored(const producer_batch_ids& ids, offset base);
+  // The append failed; it is forgotten (the producer will retry it).
+  void on_failed(const producer_batch_ids& ids);
+
+  // Rebuilds state from a batch already in the log (on open).
+  void restore(const batch_header& h);
+
+  [[nodiscard]] std::size_t producer_count() const { return producers_.size(); }
+
+ private:
+  struct stored_batch {
+    std::int32_t first_sequence;
+    std::int32_t last_sequence;
+    offset base;
+  };
+  struct producer_entry {
+    std::int16_t epoch = -1;
+    std::deque<stored_batch> stored;           // oldest first, at most remembered_batches
+    std::deque<producer_batch_ids> in_flight;  // submission order
+  };
+
+  void remember(producer_entry& e, const producer_batch_ids& ids, offset base);
+
+  std::unordered_map<std::int64_t, producer_entry> producers_;
+};
+
+}  // namespace sluice

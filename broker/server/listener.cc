@@ -1,0 +1,80 @@
+#include "broker/server/listener.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "broker/shard.h"
+
+namespace sluice {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+listener::listener(std::vector<std::unique_ptr<shard>>& shards, service& svc,
+                   connection_limits limits, std::size_t max_connections,
+                   std::function<bool()> stopping)
+    : shards_(shards),
+      svc_(svc),
+      limits_(limits),
+      max_connections_(max_connections),
+      stopping_(std::move(stopping)),
+      acceptor_(shards.front()->context()) {
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    connections_.push_back(std::make_unique<connection_set>(live_));
+  }
+}
+
+listener::~listener() = default;
+
+result<void> listener::bind(const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return error{ec, fmt::format("--host '{}' is not an IP address", host)};
+  tcp::endpoint ep(address, port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return error{ec, fmt::format("listen on {}:{}: {}", host, port, ec.message())};
+  port_ = acceptor_.local_endpoint().port();
+  return {};
+}
+
+void listener::start_accepting() {
+  asio::post(acceptor_.get_executor(), [this] { accept_next(); });
+}
+
+void listener::accept_next() {
+  const std::size_t target = next_shard_++ % shards_.size();
+  acceptor_.async_accept(shards_[target]->context(), [this, target](boost::system::error_code ec,
+                                                                    tcp::socket s) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      spdlog::warn("accept failed: {}", ec.message());
+    } else if (live_.load() >= max_connections_) {
+      spdlog::warn("refusing connection: {} connections open (--max-connections)", live_.load());
+    } else {
+      asio::post(shards_[target]->context(), [this, target, s = std::move(s)]() mutable {
+        auto c = std::make_shared<connection>(std::move(s), svc_, limits_, *connections_[target],
+                                              stopping_);
+        connections_[target]->add(c);
+        c->start();
+      });
+    }
+    accept_next();
+  });
+}
+
+void listener::stop() {
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    asio::post(shards_[i]->context(), [this, i] { connections_[i]->shut_down_all(); });
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,49 @@
+#pragma once
+// Accepts native-protocol connections and spreads them over the shards, round robin. Runs on
+// shard 0's io_context; each accepted socket is created on its target shard's io_context, so
+// the connection lives there from the first byte.
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <vector>
+
+#include "broker/server/connection.h"
+#include "protocol/result.h"
+
+namespace sluice {
+
+class shard;
+class service;
+
+class listener {
+ public:
+  listener(std::vector<std::unique_ptr<shard>>& shards, service& svc, connection_limits limits,
+           std::size_t max_connections, std::function<bool()> stopping);
+  ~listener();
+
+  // Binds and listens; the port is known afterwards (0 picks an ephemeral one).
+  [[nodiscard]] result<void> bind(const std::string& host, std::uint16_t port);
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  void start_accepting();
+  // Stops accepting, then asks every connection to finish its requests and close.
+  void stop();
+  // Connections still open (all shards).
+  [[nodiscard]] std::size_t live_connections() const { return live_.load(); }
+
+ private:
+  void accept_next();
+
+  std::vector<std::unique_ptr<shard>>& shards_;
+  service& svc_;
+  connection_limits limits_;
+  std::size_t max_connections_;
+  std::function<bool()> stopping_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<connection_set>> connections_;  // one per shard
+  std::atomic<std::size_t> live_{0};
+  std::size_t next_shard_ = 0;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,118 @@
+#include "broker/shard.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/errc.h"
+
+namespace sluice {
+
+std::size_t shard_of(std::string_view topic, std::int32_t partition, std::size_t shard_count) {
+  const std::size_t h = std::hash<std::string_view>{}(topic);
+  return (h + static_cast<std::size_t>(partition)) % shard_count;
+}
+
+shard::shard(std::size_t index, io::backend_kind backend)
+    : index_(index),
+      work_(boost::asio::make_work_guard(ctx_)),
+      io_(io::make_backend(ctx_, backend)),
+      retention_timer_(ctx_) {}
+
+shard::~shard() {
+  work_.reset();
+  ctx_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void shard::start() {
+  thread_ = std::thread([this] {
+    const auto name = fmt::format("shard-{}", index_);
+    pthread_setname_np(pthread_self(), name.c_str());
+    ctx_.run();
+  });
+}
+
+void shard::join() {
+  work_.reset();
+  if (thread_.joinable()) thread_.join();
+}
+
+partition* shard::find(std::string_view topic, std::int32_t index) {
+  // std::map<partition_id> needs a partition_id to look up; topics are short, so this is a
+  // small-string copy at worst.
+  auto it = partitions_.find(partition_id{std::string(topic), index});
+  return it == partitions_.end() ? nullptr : it->second.get();
+}
+
+result<partition*> shard::open_partition(const partition_id& id,
+                                         const std::filesystem::path& data_dir,
+                                         const log_config& config) {
+  if (auto* p = find(id.topic, id.partition)) return p;
+  auto p = partition::open(id, data_dir / id.dir_name(), config, *io_, ctx_);
+  if (!p) return p.error();
+  auto* raw = p->get();
+  partitions_.emplace(id, std::move(*p));
+  return raw;
+}
+
+void shard::close_partition(const partition_id& id, std::function<void(result<void>)> done) {
+  auto it = partitions_.find(id);
+  if (it == partitions_.end()) {
+    done({});
+    return;
+  }
+  std::shared_ptr<partition> p(std::move(it->second));
+  partitions_.erase(it);
+  p->close([p, done = std::move(done)](result<void> r) { done(std::move(r)); });
+}
+
+void shard::close_all(std::function<void(result<void>)> done) {
+  retention_timer_.cancel();
+  retention_interval_ = std::chrono::milliseconds(0);
+  if (partitions_.empty()) {
+    done({});
+    return;
+  }
+  struct join_state {
+    std::size_t remaining;
+    result<void> first = {};
+    std::function<void(result<void>)> done;
+  };
+  auto state = std::make_shared<join_state>(join_state{partitions_.size(), {}, std::move(done)});
+  auto all = std::move(partitions_);
+  partitions_.clear();
+  for (auto& [id, p] : all) {
+    std::shared_ptr<partition> owned(std::move(p));
+    owned->close([owned, state](result<void> r) {
+      if (!r) {
+        spdlog::error("closing {}: {}", owned->id().dir_name(), r.error().message());
+        if (state->first) state->first = r.error();
+      }
+      if (--state->remaining == 0) state->done(state->first);
+    });
+  }
+}
+
+void shard::start_retention(std::chrono::milliseconds interval) {
+  retention_interval_ = interval;
+  retention_timer_.expires_after(interval);
+  retention_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || retention_interval_.count() == 0) return;
+    run_retention();
+    start_retention(retention_interval_);
+  });
+}
+
+void shard::run_retention() {
+  for (auto& [id, p] : partitions_) {
+    auto r = p->enforce_retention();
+    if (!r) {
+      spdlog::warn("retention of {}: {}", id.dir_name(), r.error().message());
+    } else if (*r > 0) {
+      spdlog::info("retention deleted {} segment(s) of {}", *r, id.dir_name());
+    }
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,76 @@
+#pragma once
+// A shard: one thread running one asio::io_context, with its own I/O backend (one io_uring)
+// and the partitions it owns. Only this thread touches those partitions; other threads reach
+// them by posting to executor(). Connections are spread over shards too.
+//
+// Lifecycle: construct, start() (spawns the thread), then post work; stop_partitions() closes
+// every partition (clean checkpoints); join() after the io_context has run out of work or was
+// stopped.
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "broker/partition.h"
+#include "segment/io/backend.h"
+
+namespace sluice {
+
+class shard {
+ public:
+  shard(std::size_t index, io::backend_kind backend);
+  ~shard();
+  shard(const shard&) = delete;
+  shard& operator=(const shard&) = delete;
+
+  void start();
+  // Lets the io_context finish once it has no other work, and joins the thread.
+  void join();
+
+  [[nodiscard]] std::size_t index() const { return index_; }
+  [[nodiscard]] boost::asio::io_context& context() { return ctx_; }
+  [[nodiscard]] boost::asio::any_io_executor executor() { return ctx_.get_executor(); }
+  [[nodiscard]] std::string_view backend_name() const { return io_->name(); }
+
+  // ---- on this shard's thread only ----
+  [[nodiscard]] partition* find(std::string_view topic, std::int32_t index);
+  // Opens (or creates) the partition's log under data_dir and takes ownership.
+  [[nodiscard]] result<partition*> open_partition(const partition_id& id,
+                                                  const std::filesystem::path& data_dir,
+                                                  const log_config& config);
+  // Closes the partition's log and forgets it; done runs once the log is closed.
+  void close_partition(const partition_id& id, std::function<void(result<void>)> done);
+  // Closes every partition; done runs when all are closed (with the first error, if any).
+  void close_all(std::function<void(result<void>)> done);
+  // Runs enforce_retention on every partition every `interval`.
+  void start_retention(std::chrono::milliseconds interval);
+  template <class F>
+  void for_each_partition(F&& f) {
+    for (auto& [id, p] : partitions_) f(*p);
+  }
+
+ private:
+  void run_retention();
+
+  std::size_t index_;
+  boost::asio::io_context ctx_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::unique_ptr<io::backend> io_;
+  std::map<partition_id, std::unique_ptr<partition>, std::less<>> partitions_;
+  boost::asio::steady_timer retention_timer_;
+  std::chrono::milliseconds retention_interval_{0};
+  std::thread thread_;
+};
+
+// Which shard owns a partition: spread by topic and partition so a topic's partitions land on
+// different shards.
+[[nodiscard]] std::size_t shard_of(std::string_view topic, std::int32_t partition,
+                                   std::size_t shard_count);
+
+}  // namespace sluice

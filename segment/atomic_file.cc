@@ -1,0 +1,80 @@
+#include "segment/atomic_file.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace sluice {
+namespace {
+
+result<void> write_all_and_sync(const std::filesystem::path& path, byte_span data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_errno_error(errno, "create " + path.string());
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return make_errno_error(err, "write " + path.string());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return make_errno_error(err, "fdatasync " + path.string());
+  }
+  ::close(fd);
+  return {};
+}
+
+}  // namespace
+
+result<void> replace_file_atomically(const std::filesystem::path& path, byte_span contents) {
+  auto tmp = path;
+  tmp += ".tmp";
+  if (auto r = write_all_and_sync(tmp, contents); !r) return r;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return make_errno_error(errno, fmt::format("rename {} to {}", tmp.string(), path.string()));
+  }
+  return sync_directory(path.parent_path());
+}
+
+result<void> sync_directory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_errno_error(errno, "open directory " + dir.string());
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_errno_error(err, "fsync directory " + dir.string());
+  return {};
+}
+
+result<std::optional<byte_buffer>> read_whole_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<byte_buffer>{};
+    return make_errno_error(errno, "open " + path.string());
+  }
+  byte_buffer out;
+  std::byte chunk[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return make_errno_error(err, "read " + path.string());
+    }
+    if (n == 0) break;
+    out.insert(out.end(), chunk, chunk + n);
+  }
+  ::close(fd);
+  return std::optional<byte_buffer>{std::move(out)};
+}
+
+}  // namespace sluice
