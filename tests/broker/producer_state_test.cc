@@ -1,0 +1,111 @@
+#include <doctest/doctest.h>
+
+#include "tests/result_printer.h"
+
+#include "broker/errc.h"
+#include "broker/producer_state.h"
+
+using namespace sluice;
+using verdict = producer_state_table::verdict;
+
+namespace {
+
+producer_batch_ids batch(std::int32_t first, std::int32_t count, std::int16_t epoch = 0,
+                         std::int64_t pid = 42) {
+  return {pid, epoch, first, first + count - 1};
+}
+
+// Submits and stores a batch at `base`, as an acknowledged append would.
+void store(producer_state_table& t, const producer_batch_ids& ids, std::int64_t base) {
+  REQUIRE(t.check(ids));
+  REQUIRE(t.check(ids)->what == verdict::kind::append);
+  t.on_submitted(ids);
+  t.on_stored(ids, offset{base});
+}
+
+}  // namespace
+
+TEST_CASE("batches without a producer id are always appended") {
+  producer_state_table t;
+  auto v = t.check({-1, -1, -1, -1});
+  REQUIRE(v);
+  CHECK(v->what == verdict::kind::append);
+}
+
+TEST_CASE("consecutive sequences are appended, a retry of a stored batch is a duplicate") {
+  producer_state_table t;
+  store(t, batch(0, 10), 100);
+  store(t, batch(10, 5), 110);
+  auto retry = t.check(batch(0, 10));
+  REQUIRE(retry);
+  CHECK(retry->what == verdict::kind::duplicate_stored);
+  CHECK(retry->stored_base == offset{100});
+  auto retry2 = t.check(batch(10, 5));
+  REQUIRE(retry2);
+  CHECK(retry2->stored_base == offset{110});
+}
+
+TEST_CASE("a gap in the sequence is refused with expected and received values") {
+  producer_state_table t;
+  store(t, batch(0, 10), 0);
+  auto gap = t.check(batch(11, 1));
+  REQUIRE_FALSE(gap);
+  CHECK(gap.error().code == broker_errc::out_of_order_sequence);
+  CHECK(gap.error().detail.find("expected 10") != std::string::npos);
+}
+
+TEST_CASE("a retry of a batch still in flight is recognised as such") {
+  producer_state_table t;
+  auto b = batch(0, 3);
+  REQUIRE(t.check(b)->what == verdict::kind::append);
+  t.on_submitted(b);
+  CHECK(t.check(b)->what == verdict::kind::duplicate_in_flight);
+  // The next batch may be pipelined behind it.
+  CHECK(t.check(batch(3, 2))->what == verdict::kind::append);
+}
+
+TEST_CASE("a failed append is forgotten so its retry is appended") {
+  producer_state_table t;
+  auto b = batch(0, 3);
+  t.on_submitted(b);
+  t.on_failed(b);
+  CHECK(t.check(b)->what == verdict::kind::append);
+}
+
+TEST_CASE("an older epoch is fenced; a newer epoch must start at sequence 0") {
+  producer_state_table t;
+  store(t, batch(0, 1, 2), 0);
+  CHECK(t.check(batch(1, 1, 1)).error().code == broker_errc::invalid_producer_epoch);
+  CHECK(t.check(batch(5, 1, 3)).error().code == broker_errc::out_of_order_sequence);
+  CHECK(t.check(batch(0, 1, 3))->what == verdict::kind::append);
+}
+
+TEST_CASE("only the last five batches are remembered") {
+  producer_state_table t;
+  for (int i = 0; i < 7; ++i) store(t, batch(i, 1), i);
+  // Batch 0 fell out of memory: its retry is now a sequence error, not a silent duplicate.
+  CHECK_FALSE(t.check(batch(0, 1)));
+  CHECK(t.check(batch(2, 1))->what == verdict::kind::duplicate_stored);
+}
+
+TEST_CASE("state restored from log headers recognises retries after a restart") {
+  producer_state_table t;
+  batch_header h;
+  h.base_offset = offset{500};
+  h.producer_id = 42;
+  h.producer_epoch = 0;
+  h.base_sequence = 20;
+  h.last_offset_delta = 4;
+  t.restore(h);
+  auto retry = t.check(batch(20, 5));
+  REQUIRE(retry);
+  CHECK(retry->what == verdict::kind::duplicate_stored);
+  CHECK(retry->stored_base == offset{500});
+  CHECK(t.check(batch(25, 1))->what == verdict::kind::append);
+}
+
+TEST_CASE("sequences wrap from INT32_MAX to 0") {
+  producer_state_table t;
+  store(t, {42, 0, INT32_MAX - 1, INT32_MAX}, 0);
+  CHECK(t.check({42, 0, 0, 9})->what == verdict::kind::append);
+}
