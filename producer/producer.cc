@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include "producer/metadata_fetcher.h"
 #include "producer/producer_batch.h"
@@ -36,6 +37,9 @@ struct producer::impl {
   std::unique_ptr<record_accumulator> accumulator;
   std::unique_ptr<sender> io_sender;
   std::atomic<bool> closed{false};
+  // send() calls under way: close() lets them finish (a callback they queue must still run on
+  // the io thread) before it stops the io thread.
+  std::atomic<int> active_sends{0};
   std::mutex close_mutex;
   bool stopped = false;  // guarded by close_mutex
 
@@ -112,7 +116,12 @@ producer::~producer() {
 
 result<void> producer::send(producer_record record, callback cb) {
   auto& m = *impl_;
-  if (m.closed.load(std::memory_order_relaxed)) {
+  m.active_sends.fetch_add(1, std::memory_order_acq_rel);
+  struct leave {
+    std::atomic<int>& n;
+    ~leave() { n.fetch_sub(1, std::memory_order_acq_rel); }
+  } guard{m.active_sends};
+  if (m.closed.load(std::memory_order_acquire)) {
     return make_error(client_errc::client_closed, "producer closed");
   }
   if (record.topic.empty()) return make_error(client_errc::invalid_argument, "empty topic name");
@@ -180,6 +189,10 @@ void producer::close(std::chrono::milliseconds timeout) {
     m.fetcher->close();
     m.pool->close();
   });
+  // Sends still under way now fail fast (closed accumulator and metadata); what they queue for
+  // the io thread must run before it stops.
+  while (m.active_sends.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+  m.io.call([] {});
   m.io.stop();
   m.stopped = true;
 }

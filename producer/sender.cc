@@ -39,7 +39,7 @@ void sender::run() {
   const auto now = clock::now();
   expire(now);
   if (fatal_) {
-    for (auto& b : accumulator_.expire(clock::time_point::max())) finish(b, *fatal_);
+    fail_all_waiting(*fatal_);
     return;
   }
   const bool can_send = !config_.idempotence || sequences_.has_producer();
@@ -105,6 +105,7 @@ void sender::reset_partitions(clock::time_point now) {
         b->retry_at = now;
       }
       s.reset_needed = false;
+      s.confirmed = false;
       --resets_pending_;
     }
   }
@@ -266,7 +267,7 @@ void sender::on_failure(const batch_ptr& b, const error& e) {
   if (closed_) return finish(b, e);
   if (config_.idempotence && is_wire_error(e, wire::ErrorCode::out_of_order_sequence)) {
     // Not stored. On the head: the broker has nothing of this partition from here on.
-    if (!s.reset_needed && s.queue.front() == b) {
+    if (!s.reset_needed && !s.queue.empty() && s.queue.front() == b) {
       s.reset_needed = true;
       ++resets_pending_;
     }
@@ -294,6 +295,7 @@ void sender::finish(const batch_ptr& b, const result<std::int64_t>& outcome) {
   if (b->done()) return;
   if (b->current_state() != producer_batch::state::open) {
     auto& s = state_of(b->tp());
+    if (outcome) s.confirmed = true;
     leave_state(s, *b);
     auto it = std::find(s.queue.begin(), s.queue.end(), b);
     if (it != s.queue.end()) s.queue.erase(it);
@@ -319,7 +321,8 @@ bool sender::may_send(const std::string& topic, std::int32_t partition) const {
     return true;
   }
   const auto& s = it->second[static_cast<std::size_t>(partition)];
-  return s.awaiting == 0 && !s.reset_needed && s.in_flight < config_.max_in_flight;
+  const int limit = s.confirmed || !config_.idempotence ? config_.max_in_flight : 1;
+  return s.awaiting == 0 && !s.reset_needed && s.in_flight < limit;
 }
 
 sender::partition_state& sender::state_of(const topic_partition& tp) {
@@ -388,6 +391,20 @@ void sender::arm_timer(clock::time_point now, bool may_send_now) {
     timer_at_.reset();
     run();
   });
+}
+
+// Batches in flight finish through their answers (and fail here on the next run).
+void sender::fail_all_waiting(const error& e) {
+  for (auto& b : accumulator_.expire(clock::time_point::max())) finish(b, e);
+  batch_list waiting;
+  for (auto& [topic, states] : partitions_) {
+    for (auto& s : states) {
+      for (const auto& b : s.queue) {
+        if (b->current_state() != producer_batch::state::in_flight) waiting.push_back(b);
+      }
+    }
+  }
+  for (auto& b : waiting) finish(b, e);
 }
 
 void sender::abort(const error& e) {

@@ -16,6 +16,9 @@
 //    is in flight, the partition is reset — it moves to a new producer id (InitProducerId),
 //    its queued batches are stamped again from sequence 0 and resent in order. On a later
 //    batch, out_of_order_sequence only means an earlier one is missing: it waits its turn.
+//  - Until the broker has acknowledged a batch of a partition's (current) producer id, only one
+//    batch of that partition is in flight: a broker takes any sequence from a producer id it
+//    does not know yet, so a pipelined batch could overtake a refused first one.
 //  - A batch the broker refuses for good (message_too_large, corrupt_batch, unknown_topic, ...)
 //    fails with the broker's error and message; its sequences are taken back when no later
 //    batch has been numbered yet.
@@ -73,6 +76,10 @@ class sender {
     int in_flight = 0;
     int awaiting = 0;  // batches of the queue in state awaiting_retry
     bool reset_needed = false;
+    // The broker acknowledged a batch of this partition's current producer id. Until then one
+    // batch at a time: a broker accepts any sequence from a producer id it does not know, so a
+    // second batch overtaking a refused first one would be stored ahead of it.
+    bool confirmed = false;
   };
   using batch_list = std::vector<batch_ptr>;
 
@@ -91,6 +98,7 @@ class sender {
   void retry_later(partition_state& s, const batch_ptr& b, clock::time_point at);
   void finish(const batch_ptr& b, const result<std::int64_t>& outcome);
   void arm_timer(clock::time_point now, bool may_send_now);
+  void fail_all_waiting(const error& e);
 
   [[nodiscard]] bool may_send(const std::string& topic, std::int32_t partition) const;
   partition_state& state_of(const topic_partition& tp);

@@ -1,0 +1,111 @@
+#pragma once
+// An in-process broker for the producer's unit tests: it speaks the native protocol on a
+// loopback port (ApiVersions, Metadata, InitProducerId, Produce), keeps each partition's batches
+// in memory, checks idempotent sequences as sluiced does (duplicates answered with the original
+// offset, gaps refused with out_of_order_sequence), and injects faults on request: refusals,
+// connections dropped after a batch was stored, silence.
+//
+// Threading: the broker runs on its own io thread; the test thread configures it and reads its
+// state through the methods below (each runs on that thread and waits).
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/batch_header.h"
+#include "protocol/bytes.h"
+#include "protocol/client/io_thread.h"
+#include "protocol/sluice_generated.h"
+
+namespace sluice::test {
+
+class fake_broker {
+ public:
+  struct stored_record {
+    std::int64_t offset;
+    std::string value;
+  };
+  // Decides about one batch before the idempotence check; an error refuses it (not stored).
+  using produce_fault = std::function<std::optional<wire::ErrorCode>(
+      const std::string& topic, std::int32_t partition, const batch_header& h)>;
+
+  fake_broker();
+  ~fake_broker();
+  fake_broker(const fake_broker&) = delete;
+  fake_broker& operator=(const fake_broker&) = delete;
+
+  [[nodiscard]] std::string address() const;
+
+  void create_topic(const std::string& name, std::int32_t partitions);
+  void set_produce_fault(produce_fault f);
+  // The next n Produce requests are handled (batches stored) and then the connection is closed
+  // without an answer, as if the network failed right after the broker did its work.
+  void drop_after_store(int n);
+  // While set, requests are read and never answered.
+  void set_silent(bool silent);
+  // Forgets every producer's sequences (as a broker whose state was lost), and from now on
+  // refuses a batch of an unknown producer id unless its sequence is 0.
+  void forget_producers();
+  // Every InitProducerId answers with this error (none: normal).
+  void set_init_producer_id_error(wire::ErrorCode e);
+
+  // The values stored in a partition, in offset order.
+  [[nodiscard]] std::vector<stored_record> records(const std::string& topic,
+                                                   std::int32_t partition);
+  [[nodiscard]] int produce_requests();
+  [[nodiscard]] int producer_ids_given();
+
+ private:
+  struct producer_entry {
+    std::int16_t epoch = -1;
+    std::int32_t next_sequence = 0;
+    struct remembered {
+      std::int32_t first, last;
+      std::int64_t base;
+    };
+    std::deque<remembered> last_batches;  // at most 5, as sluiced
+  };
+  struct partition_log {
+    std::vector<byte_buffer> batches;
+    std::int64_t end_offset = 0;
+    std::map<std::int64_t, producer_entry> producers;
+  };
+  struct produce_result {
+    wire::ErrorCode error = wire::ErrorCode::none;
+    std::string message;
+    std::int64_t base_offset = -1;
+    bool duplicate = false;
+  };
+  struct reply {
+    byte_buffer frame;  // empty: no answer
+    bool close_after = false;
+  };
+
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  reply handle(const wire::Request& req, byte_span payload);
+  reply produce(const wire::Request& req, byte_span payload);
+  produce_result append(const std::string& topic, std::int32_t partition, byte_span batch);
+  std::optional<produce_result> check_sequence(partition_log& log, const batch_header& h);
+
+  io_thread io_{"fake-broker"};
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::map<std::string, std::vector<partition_log>> topics_;
+  produce_fault fault_;
+  int drop_after_store_ = 0;
+  bool silent_ = false;
+  bool strict_unknown_producers_ = false;
+  wire::ErrorCode init_producer_id_error_ = wire::ErrorCode::none;
+  std::int64_t next_producer_id_ = 1000;
+  int produce_requests_ = 0;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+};
+
+}  // namespace sluice::test

@@ -1,0 +1,356 @@
+// The whole producer against the in-process fake broker: retries, duplicates, sequence resets,
+// timeouts and refusals, each made to happen on purpose.
+
+#include "producer/producer.h"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include "protocol/client/client_errc.h"
+#include "protocol/wire_errc.h"
+#include "tests/producer/fake_broker.h"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using test::fake_broker;
+
+producer_config config_for(const fake_broker& b) {
+  producer_config c;
+  c.brokers = b.address();
+  c.linger = 1ms;
+  c.retry_backoff = 10ms;
+  return c;
+}
+
+producer_record record(std::string topic, std::string value,
+                       std::optional<std::int32_t> partition = std::nullopt) {
+  producer_record r;
+  r.topic = std::move(topic);
+  r.value = std::move(value);
+  r.partition = partition;
+  return r;
+}
+
+// Outcomes by record index; counts callbacks to prove each runs once.
+class outcomes {
+ public:
+  producer::callback track(int i) {
+    return [this, i](result<record_metadata> r) {
+      std::lock_guard lock(mu_);
+      ++calls_[i];
+      got_.insert_or_assign(i, std::move(r));
+      cv_.notify_all();
+    };
+  }
+  void await(std::size_t n) {
+    std::unique_lock lock(mu_);
+    REQUIRE(cv_.wait_for(lock, 30s, [&] { return got_.size() >= n; }));
+  }
+  std::map<int, result<record_metadata>> got() {
+    std::lock_guard lock(mu_);
+    for (const auto& [i, n] : calls_) {
+      INFO("record ", i);
+      CHECK(n == 1);
+    }
+    return got_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int, result<record_metadata>> got_;
+  std::map<int, int> calls_;
+};
+
+// Sends values "0".."n-1" to one partition.
+void send_numbered(producer& p, outcomes& o, const std::string& topic, int first, int n,
+                   std::int32_t partition = 0) {
+  for (int i = first; i < first + n; ++i) {
+    REQUIRE(p.send(record(topic, std::to_string(i), partition), o.track(i)).has_value());
+  }
+}
+
+// The partition holds exactly values first..first+n-1 (minus `missing`), in that order, each at
+// the offset its callback reported.
+void check_partition(fake_broker& b, const std::string& topic, std::int32_t partition,
+                     const std::map<int, result<record_metadata>>& got,
+                     const std::set<int>& missing = {}) {
+  std::vector<int> expected;
+  for (const auto& [i, r] : got) {
+    if (!missing.contains(i)) expected.push_back(i);
+  }
+  const auto stored = b.records(topic, partition);
+  REQUIRE(stored.size() == expected.size());
+  for (std::size_t k = 0; k < stored.size(); ++k) {
+    const int i = expected[k];
+    INFO("stored #", k, " value ", stored[k].value);
+    CHECK(stored[k].value == std::to_string(i));
+    REQUIRE(got.at(i).has_value());
+    CHECK(got.at(i)->offset == stored[k].offset);
+  }
+}
+
+TEST_CASE("records of a partition are stored in send order, each callback with its offset") {
+  fake_broker b;
+  b.create_topic("t", 2);
+  auto p = producer::create(config_for(b)).value();
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 500);
+  REQUIRE(p->flush(30s).has_value());
+  check_partition(b, "t", 0, o.got());
+}
+
+TEST_CASE("a batch stored but never answered is retried and answered with its original offset") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto p = producer::create(config_for(b)).value();
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 5);
+  REQUIRE(p->flush(30s).has_value());
+  b.drop_after_store(1);  // the next batch is stored, then the connection drops
+  send_numbered(*p, o, "t", 5, 5);
+  REQUIRE(p->flush(30s).has_value());
+  send_numbered(*p, o, "t", 10, 5);
+  REQUIRE(p->flush(30s).has_value());
+  const auto got = o.got();
+  check_partition(b, "t", 0, got);
+  CHECK(got.at(5)->offset == 5);
+  CHECK(p->statistics().retries >= 1);
+}
+
+TEST_CASE("repeated dropped connections with many batches in flight store everything once") {
+  fake_broker b;
+  b.create_topic("t", 3);
+  auto c = config_for(b);
+  c.batch_size = 512;  // many small batches, pipelined
+  auto p = producer::create(c).value();
+  outcomes o;
+  for (int round = 0; round < 5; ++round) {
+    b.drop_after_store(2);
+    send_numbered(*p, o, "t", round * 400, 400, round % 3);
+  }
+  REQUIRE(p->flush(30s).has_value());
+  const auto got = o.got();
+  for (int part = 0; part < 3; ++part) {
+    std::map<int, result<record_metadata>> of_part;
+    for (const auto& [i, r] : got) {
+      if ((i / 400) % 3 == part) of_part.insert_or_assign(i, r);
+    }
+    check_partition(b, "t", part, of_part);
+  }
+}
+
+TEST_CASE("a retriable refusal is retried after the backoff and the order is kept") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  std::atomic<int> refusals{3};
+  b.set_produce_fault([&](const std::string&, std::int32_t, const batch_header&) {
+    return refusals.fetch_sub(1) > 0 ? std::optional(wire::ErrorCode::not_enough_space)
+                                     : std::nullopt;
+  });
+  auto c = config_for(b);
+  c.batch_size = 256;
+  auto p = producer::create(c).value();
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 300);
+  REQUIRE(p->flush(30s).has_value());
+  check_partition(b, "t", 0, o.got());
+  CHECK(p->statistics().retries >= 3);
+}
+
+TEST_CASE("a batch refused for good fails with the broker's error; the rest is stored in order") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  std::atomic<int> batches{0};
+  b.set_produce_fault([&](const std::string&, std::int32_t, const batch_header&) {
+    return ++batches == 4 ? std::optional(wire::ErrorCode::corrupt_batch) : std::nullopt;
+  });
+  auto c = config_for(b);
+  c.batch_size = 256;
+  auto p = producer::create(c).value();
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 300);
+  REQUIRE(p->flush(30s).has_value());
+  const auto got = o.got();
+  std::set<int> failed;
+  for (const auto& [i, r] : got) {
+    if (r) continue;
+    CHECK(r.error().code == wire::ErrorCode::corrupt_batch);
+    CHECK(r.error().detail == "injected fault");
+    failed.insert(i);
+  }
+  CHECK_FALSE(failed.empty());
+  CHECK(*failed.rbegin() - *failed.begin() + 1 == static_cast<int>(failed.size()));  // one batch
+  check_partition(b, "t", 0, got, failed);
+}
+
+TEST_CASE("a broker without the producer's sequences makes the partition start over") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto p = producer::create(config_for(b)).value();
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 10);
+  REQUIRE(p->flush(30s).has_value());
+  b.forget_producers();  // the next batch (sequence 10) is refused: out_of_order_sequence
+  send_numbered(*p, o, "t", 10, 10);
+  REQUIRE(p->flush(30s).has_value());
+  check_partition(b, "t", 0, o.got());
+  CHECK(b.producer_ids_given() == 2);  // the reset took a new producer id
+}
+
+TEST_CASE("a silent broker: records fail with timed_out after delivery_timeout, naming why") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto c = config_for(b);
+  c.request_timeout = 100ms;
+  c.delivery_timeout = 400ms;
+  auto p = producer::create(c).value();
+  b.set_silent(true);
+  auto md = p->send(record("t", "x")).get();
+  REQUIRE_FALSE(md.has_value());
+  CHECK(md.error().code == client_errc::timed_out);
+  CHECK(md.error().detail.find("delivery_timeout") != std::string::npos);
+  CHECK(md.error().detail.find("last error") != std::string::npos);
+  CHECK(p->statistics().records_failed == 1);
+}
+
+TEST_CASE("after a delivery timeout, later records of the partition are still stored") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto c = config_for(b);
+  c.request_timeout = 100ms;
+  c.delivery_timeout = 300ms;
+  auto p = producer::create(c).value();
+  b.set_silent(true);
+  auto lost = p->send(record("t", "lost")).get();
+  REQUIRE_FALSE(lost.has_value());
+  b.set_silent(false);
+  auto md = p->send(record("t", "kept")).get();
+  REQUIRE(md.has_value());
+  const auto stored = b.records("t", 0);
+  REQUIRE_FALSE(stored.empty());
+  CHECK(stored.back().value == "kept");
+}
+
+TEST_CASE("InitProducerId refused for good fails every record with that error") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  b.set_init_producer_id_error(wire::ErrorCode::unsupported_request);
+  auto p = producer::create(config_for(b)).value();
+  auto md = p->send(record("t", "x")).get();
+  REQUIRE_FALSE(md.has_value());
+  CHECK(md.error().code == wire::ErrorCode::unsupported_request);
+  CHECK(md.error().detail.find("InitProducerId") != std::string::npos);
+}
+
+TEST_CASE("InitProducerId refused for a while is retried") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  b.set_init_producer_id_error(wire::ErrorCode::broker_shutting_down);
+  auto p = producer::create(config_for(b)).value();
+  auto fut = p->send(record("t", "x"));
+  CHECK(fut.wait_for(50ms) == std::future_status::timeout);
+  b.set_init_producer_id_error(wire::ErrorCode::none);
+  auto md = fut.get();
+  REQUIRE(md.has_value());
+  CHECK(md->offset == 0);
+}
+
+TEST_CASE("unknown topic and out-of-range partition fail through the callback") {
+  fake_broker b;
+  b.create_topic("t", 2);
+  auto p = producer::create(config_for(b)).value();
+  auto unknown = p->send(record("nope", "x")).get();
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().code == wire::ErrorCode::unknown_topic);
+  auto out_of_range = p->send(record("t", "x", 2)).get();
+  REQUIRE_FALSE(out_of_range.has_value());
+  CHECK(out_of_range.error().code == wire::ErrorCode::unknown_partition);
+}
+
+TEST_CASE("close fails what is still pending with client_closed, each callback once") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto c = config_for(b);
+  c.request_timeout = 10s;
+  auto p = producer::create(c).value();
+  b.set_silent(true);
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 20);
+  p->close(50ms);
+  o.await(20);
+  for (const auto& [i, r] : o.got()) {
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == client_errc::client_closed);
+  }
+  auto late = p->send(record("t", "late"), [](result<record_metadata>) {});
+  REQUIRE_FALSE(late.has_value());
+  CHECK(late.error().code == client_errc::client_closed);
+}
+
+TEST_CASE("send() blocks for buffer memory up to max_block, then fails with buffer_full") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto c = config_for(b);
+  c.max_request_size = 1024;
+  c.buffer_memory = 4096;
+  c.max_block = 100ms;
+  c.request_timeout = 10s;
+  auto p = producer::create(c).value();
+  b.set_silent(true);
+  result<void> r;
+  int sent = 0;
+  for (; sent < 100 && r; ++sent) r = p->send(record("t", std::string(500, 'x')), nullptr);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == client_errc::buffer_full);
+  CHECK(sent > 1);
+  CHECK(p->statistics().bytes_buffered <= 4096);
+  p->close(0ms);
+}
+
+TEST_CASE("a callback may send; such a send never blocks") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto p = producer::create(config_for(b)).value();
+  std::promise<result<record_metadata>> second;
+  auto first = p->send(record("t", "first"), [&](result<record_metadata> r) {
+    CHECK(r.has_value());  // on the io thread: CHECK, not REQUIRE (which throws)
+    auto queued = p->send(record("t", "second"),
+                          [&](result<record_metadata> r2) { second.set_value(std::move(r2)); });
+    CHECK(queued.has_value());
+    CHECK_FALSE(p->flush(1s).has_value());  // would wait for itself: refused
+  });
+  REQUIRE(first.has_value());
+  auto md = second.get_future().get();
+  REQUIRE(md.has_value());
+  CHECK(md->offset == 1);
+}
+
+TEST_CASE("null-key records spread over the partitions batch by batch") {
+  fake_broker b;
+  b.create_topic("t", 4);
+  auto c = config_for(b);
+  c.batch_size = 1024;
+  auto p = producer::create(c).value();
+  outcomes o;
+  for (int i = 0; i < 400; ++i) {
+    REQUIRE(p->send(record("t", std::string(50, 'v')), o.track(i)).has_value());
+  }
+  REQUIRE(p->flush(30s).has_value());
+  std::set<std::int32_t> used;
+  for (const auto& [i, r] : o.got()) {
+    REQUIRE(r.has_value());
+    used.insert(r->partition);
+  }
+  CHECK(used.size() == 4);
+}
+
+}  // namespace
+}  // namespace sluice
