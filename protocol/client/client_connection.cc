@@ -43,7 +43,11 @@ client_connection::~client_connection() = default;
 void client_connection::async_connect(const asio::any_io_executor& ex, broker_address addr,
                                       options opts, connect_handler handler) {
   std::shared_ptr<client_connection> c(new client_connection(ex, std::move(addr), std::move(opts)));
-  asio::co_spawn(ex, c->connect(std::move(handler)), asio::detached);
+  // The function object (holding c) lives until the coroutine ends; connect() only starts
+  // running after this returns, so `c` alone would not keep the connection alive until then.
+  asio::co_spawn(
+      ex, [c, handler = std::move(handler)]() mutable { return c->connect(std::move(handler)); },
+      asio::detached);
 }
 
 asio::awaitable<void> client_connection::connect(connect_handler handler) {
