@@ -7,7 +7,11 @@
 //   a->create_topic({.name = "events", .partitions = 3, .configs = {{"retention.ms",
 //   "86400000"}}}); for (auto& t : a->list_topics().value()) ...
 //
-// Threading: every method may be called from any thread (calls are serialized on the io thread).
+// Connections: one to the first reachable bootstrap broker, opened on the first call and again
+// after it drops; a read-only call (list, describe, list_offset) whose connection dropped with
+// it in flight is sent once more.
+// Threading: every method may be called from any thread (calls are pipelined on the io thread).
+// Public structs are default-initialised, so designated initializers may leave any field out.
 
 #include <chrono>
 #include <cstdint>
@@ -22,7 +26,7 @@
 namespace sluice {
 
 struct admin_config {
-  std::string brokers;  // as producer_config::brokers
+  std::string brokers{};  // as producer_config::brokers
   std::string client_id = "sluice-admin";
   std::chrono::milliseconds request_timeout{30'000};
 
@@ -32,14 +36,14 @@ struct admin_config {
 };
 
 struct topic_spec {
-  std::string name;
+  std::string name{};
   std::int32_t partitions = 1;
-  std::map<std::string, std::string> configs;  // retention.ms, segment.bytes, flush, ...
+  std::map<std::string, std::string> configs{};  // retention.ms, segment.bytes, flush, ...
 };
 
 struct config_value {
-  std::string name;
-  std::string value;
+  std::string name{};
+  std::string value{};
   bool is_default = false;
 };
 
@@ -51,33 +55,33 @@ struct partition_description {
   std::int64_t log_end_offset = -1;
   std::int64_t size_bytes = 0;
   std::int32_t segments = 0;
-  std::optional<error> problem;  // e.g. storage_error: the partition is offline
+  std::optional<error> problem{};  // e.g. storage_error: the partition is offline
 };
 
 struct topic_description {
-  std::string name;
-  std::string topic_id;
-  std::vector<config_value> configs;
-  std::vector<partition_description> partitions;
+  std::string name{};
+  std::string topic_id{};
+  std::vector<config_value> configs{};
+  std::vector<partition_description> partitions{};
 };
 
 struct broker_description {
   std::int32_t id = -1;
-  std::string host;
+  std::string host{};
   std::int32_t port = 0;
 };
 
 struct topic_metadata {
-  std::string name;
-  std::string topic_id;
+  std::string name{};
+  std::string topic_id{};
   std::int32_t partitions = 0;
 };
 
 struct cluster_description {
-  std::string cluster_id;
+  std::string cluster_id{};
   std::int32_t controller_id = -1;
-  std::vector<broker_description> brokers;
-  std::vector<topic_metadata> topics;
+  std::vector<broker_description> brokers{};
+  std::vector<topic_metadata> topics{};
 };
 
 // ListOffsets specs.

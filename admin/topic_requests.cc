@@ -18,7 +18,9 @@ result<void> read_topic_result(const flatbuffers::Vector<Offset<wire::TopicResul
                                std::string_view api, const std::string& name) {
   if (results != nullptr) {
     for (const auto* t : *results) {
-      if (t->name() != nullptr && t->name()->string_view() == name) {
+      // An empty name may arrive as no name at all (flatbuffers leaves empty strings out).
+      const auto result_name = t->name() != nullptr ? t->name()->string_view() : "";
+      if (result_name == name) {
         return broker_result(t->error(), t->error_message(), topic_subject(name));
       }
     }

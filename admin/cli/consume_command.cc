@@ -52,6 +52,12 @@ result<consume_plan> plan_consume(const command_context& ctx, const consume_opti
   consume_plan plan;
   for (const auto& p : t->partitions) {
     if (o.partition >= 0 && p.partition != o.partition) continue;
+    // Past the end there is nothing to wait for: the broker would refuse the fetch.
+    if (o.offset > p.high_watermark) {
+      return error{wire::make_error_code(wire::ErrorCode::offset_out_of_range),
+                   fmt::format("--offset {} is past the end of partition {} (high watermark {})",
+                               o.offset, p.partition, p.high_watermark)};
+    }
     plan.partitions.push_back({o.topic, p.partition});
     plan.ends[p.partition] = p.high_watermark;
   }

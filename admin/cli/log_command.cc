@@ -45,14 +45,15 @@ exit_code run_log(const command_context& /*ctx*/, const log_options& o) {
 void add_log_command(CLI::App& app, command_context& ctx) {
   auto o = std::make_shared<log_options>();
   auto* cmd = app.add_subcommand(
-      "log",
-      "Look inside a partition directory without a broker: runs `sluice-log` (next to this "
-      "binary, else on PATH) with the same arguments.\n"
+      "log", "Look inside a partition directory without a broker (runs sluice-log)");
+  cmd->footer(
+      "Runs the `sluice-log` next to this binary (else the one on PATH) with the same "
+      "arguments:\n"
       "  sluice log dump DIR|FILE [--records] [--from-offset N] [--json]\n"
       "  sluice log verify DIR      (exit 1 at the first corrupt byte)\n"
       "  sluice log recover DIR [--full]\n"
-      "`sluice log dump --help` etc. show each command's options. Exit codes are "
-      "sluice-log's: 0 ok, 1 corruption found, 2 usage or I/O error");
+      "`sluice log dump --help` etc. show each command's options.\n"
+      "Exit codes are sluice-log's: 0 ok, 1 corruption found, 2 usage or I/O error.");
   // From the first positional argument on, everything goes through untouched, options included.
   cmd->prefix_command();
   cmd->callback([cmd, &ctx, o] {

@@ -44,6 +44,17 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
+// CLI11 reports a mistyped command as a missing one; say what was not understood instead.
+std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+  const auto extra = at->remaining();
+  if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && !extra.empty()) {
+    return fmt::format("unknown command '{}'", extra.front());
+  }
+  return e.what();
+}
+
 void build(CLI::App& app, command_context& ctx) {
   app.name("sluice");
   app.require_subcommand(1);
@@ -66,7 +77,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {  // --help (CallForHelp is a Success)
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "sluice: {} (see `{} --help`)\n", e.what(), command_path(app));
+    fmt::print(stderr, "sluice: {} (see `{} --help`)\n", usage_message(app, e), command_path(app));
     return to_int(exit_code::usage);
   }
   try {
