@@ -11,14 +11,28 @@
 //   }
 //
 // How it works: an io thread keeps fetches in flight for every assigned partition with a
-// position (a fetch is sent again as soon as the previous answer arrives, while the caller
-// processes what it got: pipelined), up to max_buffered_bytes of fetched, not yet polled data.
-// Batches are checked (CRC), decompressed (zstd) and records below the position skipped.
+// position (a fetch is sent again as soon as the previous answer arrives, before that answer is
+// decoded, while the caller processes what it got: pipelined), up to max_buffered_bytes of
+// fetched, not yet polled records. Batches are checked (CRC), decompressed (zstd) and records
+// below the position skipped, on the io thread; poll() takes whole chunks of records under one
+// lock.
 //
 // Positions: a newly assigned partition starts per auto_offset_reset (latest by default) unless
-// seek*() says otherwise. A position that falls out of range (retention deleted it) is reset
-// per auto_offset_reset; with `none`, poll() fails with offset_out_of_range naming the
-// partition.
+// seek*() says otherwise. A position that falls out of range (retention deleted it, or a seek
+// went past the end) is reset per auto_offset_reset; with `none`, poll() fails with
+// offset_out_of_range naming the partition (also for a newly assigned partition not sought).
+//
+// Errors: poll() returns each error once, after the records fetched before it. A partition that
+// fails for good (offset out of range with `none`, a CRC mismatch or undecodable batch, an
+// unknown topic or partition, a storage error on the broker) stops: nothing more is fetched for
+// it until seek*() is called for it; the other partitions go on. A dropped connection or a
+// broker restart is retried (backoff up to 1 s) from the positions the consumer has, without
+// losing or repeating records; poll() reports the outage once it has lasted request_timeout
+// (and again every request_timeout), and the consumer keeps retrying until close().
+//
+// Memory: max_buffered_bytes counts the decoded records waiting for poll() (their strings and
+// the record objects), plus the fetched bytes of an answer being decoded; one answer per
+// partition may go past it.
 //
 // Threading: a consumer is used by one thread at a time (like Kafka's); the io thread is
 // internal.
@@ -36,14 +50,15 @@
 
 namespace sluice {
 
+// Public structs are default-initialised, so designated initializers may leave any field out.
 struct topic_partition {
-  std::string topic;
+  std::string topic{};
   std::int32_t partition = 0;
   auto operator<=>(const topic_partition&) const = default;
 };
 
 struct consumer_config {
-  std::string brokers;  // as producer_config::brokers
+  std::string brokers{};  // as producer_config::brokers
   std::string client_id = "sluice-consumer";
   enum class offset_reset { earliest, latest, none };
   offset_reset auto_offset_reset = offset_reset::latest;
@@ -60,13 +75,13 @@ struct consumer_config {
 };
 
 struct consumer_record {
-  std::string topic;
+  std::string topic{};
   std::int32_t partition = 0;
   std::int64_t offset = 0;
   std::int64_t timestamp = 0;
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+  std::optional<std::string> key{};
+  std::optional<std::string> value{};
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers{};
 };
 
 class consumer {
@@ -83,7 +98,10 @@ class consumer {
   // Every partition of a topic, from the broker's metadata.
   [[nodiscard]] result<std::vector<topic_partition>> partitions_for(const std::string& topic);
 
-  // Positions. Each REQUIRES an assigned partition (else client_errc::invalid_argument).
+  // Positions. Each REQUIRES assigned partitions (else client_errc::invalid_argument); an empty
+  // list means every assigned partition. A seek drops what was prefetched for the partition
+  // (also the answer of a fetch in flight) and resumes a stopped partition. All or nothing:
+  // when a ListOffsets fails for one partition, no position changes.
   [[nodiscard]] result<void> seek(const topic_partition& tp, std::int64_t offset);
   [[nodiscard]] result<void> seek_to_beginning(const std::vector<topic_partition>& tps);
   [[nodiscard]] result<void> seek_to_end(const std::vector<topic_partition>& tps);
@@ -95,11 +113,15 @@ class consumer {
   // none is buffered. An empty vector after the timeout is not an error.
   [[nodiscard]] result<std::vector<consumer_record>> poll(std::chrono::milliseconds timeout);
 
-  // The offset of the next record poll() will return for tp.
+  // The offset of the next record poll() will return for tp. When the partition has no position
+  // yet (its reset is under way), resets it now per auto_offset_reset (offset_out_of_range with
+  // `none`).
   [[nodiscard]] result<std::int64_t> position(const topic_partition& tp) const;
   // high watermark (from the latest fetch) - position; nullopt before the first fetch answered.
   [[nodiscard]] std::optional<std::int64_t> lag(const topic_partition& tp) const;
 
+  // Stops fetching, closes the connection and joins the io thread; later calls fail with
+  // client_closed. Idempotent; the destructor calls it.
   void close();
 
  private:
