@@ -17,6 +17,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -26,6 +28,8 @@
 #include "protocol/client/broker_pool.h"
 #include "protocol/client/client_errc.h"
 #include "protocol/client/io_thread.h"
+#include "protocol/errc.h"
+#include "protocol/record_batch.h"
 #include "protocol/record_batch_builder.h"
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
@@ -440,6 +444,63 @@ TEST_CASE_FIXTURE(consumer_fixture, "consumer: an out of range position resets p
     REQUIRE_OK(c->seek(t0, 10));
     check_sequence(consume(*c, 50), 10);
   }
+}
+
+TEST_CASE_FIXTURE(consumer_fixture,
+                  "consumer: a corrupt batch fails poll once, stops the partition until a seek") {
+  produce_records(0, 200);  // batches 0-49 zstd, 50-99 uncompressed, ...
+  // Flip the last byte of the second batch in the segment file: the broker serves the file's
+  // bytes as they are, so only the consumer's CRC check can notice.
+  std::filesystem::path log;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(broker.data_dir())) {
+    if (e.path().filename() == "00000000000000000000.log" &&
+        e.path().parent_path().filename() == "t-0") {
+      log = e.path();
+    }
+  }
+  REQUIRE(!log.empty());
+  {
+    std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    batch_reader reader(as_bytes(std::string_view(bytes.data(), bytes.size())));
+    REQUIRE(reader.next().value());
+    REQUIRE(reader.next().value());
+    const auto last_byte = static_cast<std::streamoff>(reader.position() - 1);
+    f.seekp(last_byte);
+    f.put(static_cast<char>(bytes[static_cast<std::size_t>(last_byte)] ^ 0x01));
+  }
+
+  auto c = make_consumer({.fetch_max_wait = 100ms});
+  REQUIRE_OK(c->assign({t0}));
+  REQUIRE_OK(c->seek_to_beginning({t0}));
+  check_sequence(consume(*c, 50), 0);
+  result<std::vector<consumer_record>> r = std::vector<consumer_record>{};
+  for (int i = 0; i < 100 && r && r->empty(); ++i) r = c->poll(100ms);
+  REQUIRE_MESSAGE(!r.has_value(), "the corruption was reported");
+  CHECK(r.error().code == protocol_errc::bad_crc);
+  CHECK(r.error().detail.find("t-0") != std::string::npos);
+  CHECK(r.error().detail.find("offset 50") != std::string::npos);
+  CHECK(c->position(t0).value() == 50);
+  auto after = c->poll(300ms);  // stopped: nothing more, and the error is not repeated
+  REQUIRE_OK(after);
+  CHECK(after->empty());
+
+  REQUIRE_OK(c->seek(t0, 100));
+  check_sequence(consume(*c, 100), 100);
+}
+
+TEST_CASE_FIXTURE(consumer_fixture, "consumer: a topic deleted while consumed fails poll") {
+  produce_records(0, 50);
+  auto c = make_consumer({.fetch_max_wait = 100ms});
+  REQUIRE_OK(c->assign({t0}));
+  REQUIRE_OK(c->seek_to_beginning({t0}));
+  check_sequence(consume(*c, 50), 0);
+  REQUIRE_OK(admin::create({.brokers = broker.address()}).value()->delete_topic("t"));
+  result<std::vector<consumer_record>> r = std::vector<consumer_record>{};
+  for (int i = 0; i < 100 && r && r->empty(); ++i) r = c->poll(100ms);
+  REQUIRE_MESSAGE(!r.has_value(), "the deletion was reported");
+  CHECK(r.error().detail.find("t-0") != std::string::npos);
+  MESSAGE(r.error().message());
 }
 
 TEST_CASE_FIXTURE(consumer_fixture, "consumer: resumes after dropped connections") {
