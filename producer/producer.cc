@@ -84,7 +84,8 @@ producer::impl::impl(producer_config c, std::vector<broker_address> brokers)
   opts.request_timeout = config.request_timeout;
   pool = std::make_shared<broker_pool>(io.executor(), std::move(brokers), opts);
   metadata = std::make_unique<topic_metadata>(
-      [this](const std::string& topic) { io.post([f = fetcher, topic] { f->fetch(topic); }); });
+      [this](const std::string& topic) { io.post([f = fetcher, topic] { f->fetch(topic); }); },
+      config.metadata_max_age, config.retry_backoff);
   fetcher =
       std::make_shared<metadata_fetcher>(io.executor(), pool, *metadata, config.retry_backoff);
   accumulator = std::make_unique<record_accumulator>(

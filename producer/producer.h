@@ -25,8 +25,9 @@
 // broker_shutting_down) are retried after retry_backoff until delivery_timeout (then
 // client_errc::timed_out, naming the last error); others fail the batch's records at once with
 // the broker's error and message (unknown_topic, message_too_large, corrupt_batch, ...).
-// Metadata: a topic's partition count is fetched on its first send() and cached; an
-// unknown_topic or unknown_partition answer makes the next send() fetch it again.
+// Metadata: a topic's partition count is fetched on its first send() and cached; it is
+// refreshed in the background every metadata_max_age, and an unknown_topic or
+// unknown_partition answer makes the next send() fetch it again.
 //
 // Threading: every public method may be called from any thread. Callbacks run on the producer's
 // io thread and must neither block nor throw; they may call send() (which then never waits: it
@@ -68,6 +69,7 @@ struct producer_config {
   std::chrono::milliseconds request_timeout{30'000};    // request.timeout.ms
   std::chrono::milliseconds delivery_timeout{120'000};  // delivery.timeout.ms: send to outcome
   std::chrono::milliseconds retry_backoff{100};         // retry.backoff.ms
+  std::chrono::milliseconds metadata_max_age{300'000};  // metadata.max.age.ms: refresh period
   std::size_t max_request_size = 1U << 20;  // max.request.size: larger records are refused
 
   // Checks ranges and combinations; the error (client_errc::invalid_argument) names the setting.

@@ -29,6 +29,7 @@ result<void> check_ranges(const producer_config& c) {
   if (c.max_in_flight < 1) return invalid("max_in_flight", "must be at least 1");
   if (c.request_timeout.count() <= 0) return invalid("request_timeout", "must be positive");
   if (c.retry_backoff.count() < 0) return invalid("retry_backoff", "must not be negative");
+  if (c.metadata_max_age.count() <= 0) return invalid("metadata_max_age", "must be positive");
   return {};
 }
 

@@ -6,14 +6,25 @@
 
 namespace sluice::producer_internal {
 
-topic_metadata::topic_metadata(fetch_request fetch) : fetch_(std::move(fetch)) {}
+topic_metadata::topic_metadata(fetch_request fetch, std::chrono::milliseconds max_age,
+                               std::chrono::milliseconds retry_backoff)
+    : fetch_(std::move(fetch)), max_age_(max_age), retry_backoff_(retry_backoff) {}
 
 result<std::int32_t> topic_metadata::partition_count(const std::string& topic,
                                                      clock::time_point deadline, bool may_wait) {
   std::unique_lock lock(mu_);
   if (closed_) return make_error(client_errc::client_closed, "producer closed");
   auto it = topics_.find(topic);
-  if (it != topics_.end() && it->second.partitions > 0) return it->second.partitions;
+  if (it != topics_.end() && it->second.partitions > 0) {
+    auto& e = it->second;
+    const auto count = e.partitions;
+    if (!e.fetching && clock::now() >= e.refresh_at) {
+      e.fetching = true;  // a refresh in the background; the cached count serves meanwhile
+      lock.unlock();
+      fetch_(topic);
+    }
+    return count;
+  }
   if (it == topics_.end()) it = topics_.emplace(topic, entry{}).first;
   auto& e = it->second;
   // Counted before the lock is let go, so an answer arriving meanwhile is not missed.
@@ -56,6 +67,7 @@ void topic_metadata::set(const std::string& topic, std::int32_t partitions) {
   std::lock_guard lock(mu_);
   auto& e = topics_[topic];
   e.partitions = partitions;
+  e.refresh_at = clock::now() + max_age_;
   e.fetching = false;
   e.failed.reset();
   e.last_retriable.reset();
@@ -78,7 +90,8 @@ bool topic_metadata::note_retriable_error(const std::string& topic, const error&
   auto& e = topics_[topic];
   e.last_retriable = err;
   if (e.waiters == 0 || closed_) {
-    e.fetching = false;  // nobody waits: the next caller starts a new fetch
+    e.fetching = false;  // nobody waits: a later caller starts a new fetch
+    e.refresh_at = clock::now() + retry_backoff_;
     return false;
   }
   return true;

@@ -1,6 +1,8 @@
 #pragma once
 // The partition counts of the topics this producer writes to, learned from Metadata requests on
-// first use and cached; refreshed when the broker says a topic or partition is unknown.
+// first use and cached. A cached count older than max_age is refreshed in the background (the
+// old count serves meanwhile), so partitions added to a topic come into use; the sender drops a
+// count when the broker says the topic or partition is unknown.
 //
 // Threading: partition_count() may be called from any thread and waits for the answer; the
 // io thread (metadata_fetcher) fills the cache with set() / set_error().
@@ -24,7 +26,9 @@ class topic_metadata {
   // Asks the io thread to fetch a topic's metadata; called without the lock, must not block.
   using fetch_request = std::function<void(const std::string& topic)>;
 
-  explicit topic_metadata(fetch_request fetch);
+  // max_age: refresh a count this old; retry_backoff: wait this long after a failed refresh.
+  topic_metadata(fetch_request fetch, std::chrono::milliseconds max_age,
+                 std::chrono::milliseconds retry_backoff);
 
   // Any thread. The topic's partition count: from the cache, or after a fetch, waiting until
   // `deadline` (not at all when !may_wait: the io thread cannot wait for itself). Fails with
@@ -53,12 +57,15 @@ class topic_metadata {
     std::uint64_t answers = 0;    // bumped by every set / set_error
     std::optional<error> failed;  // the latest answer, if it was an error
     std::optional<error> last_retriable;
+    clock::time_point refresh_at{};  // a known count is fetched again from then on
   };
 
   result<std::int32_t> wait(std::unique_lock<std::mutex>& lock, entry& e, std::uint64_t seen,
                             const std::string& topic, clock::time_point deadline);
 
   fetch_request fetch_;
+  std::chrono::milliseconds max_age_;
+  std::chrono::milliseconds retry_backoff_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<std::string, entry> topics_;

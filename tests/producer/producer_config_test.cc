@@ -68,6 +68,9 @@ TEST_CASE("sizes, times and codec are range-checked") {
   c.request_timeout = std::chrono::milliseconds(0);
   check_refused(c, "request_timeout");
   c = {};
+  c.metadata_max_age = std::chrono::milliseconds(0);
+  check_refused(c, "metadata_max_age");
+  c = {};
   c.codec = compression::lz4;
   check_refused(c, "codec");
 }

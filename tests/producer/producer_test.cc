@@ -275,6 +275,25 @@ TEST_CASE("unknown topic and out-of-range partition fail through the callback") 
   CHECK(out_of_range.error().code == wire::ErrorCode::unknown_partition);
 }
 
+TEST_CASE("partitions added to a topic come into use after metadata_max_age") {
+  fake_broker b;
+  b.create_topic("t", 2);
+  auto c = config_for(b);
+  c.metadata_max_age = 50ms;
+  auto p = producer::create(c).value();
+  auto before = p->send(record("t", "x", 3)).get();
+  REQUIRE_FALSE(before.has_value());
+  CHECK(before.error().code == wire::ErrorCode::unknown_partition);
+  b.create_topic("t", 4);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  result<record_metadata> md = before;
+  while (!md && std::chrono::steady_clock::now() < deadline) {
+    md = p->send(record("t", "x", 3)).get();  // the count refreshes in the background
+  }
+  REQUIRE(md.has_value());
+  CHECK(md->partition == 3);
+}
+
 TEST_CASE("close fails what is still pending with client_closed, each callback once") {
   fake_broker b;
   b.create_topic("t", 1);
