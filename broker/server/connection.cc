@@ -107,11 +107,7 @@ asio::awaitable<void> connection::watchdog() {
     watchdog_timer_.expires_after(watchdog_period);
     auto [ec] = co_await watchdog_timer_.async_wait(use_tuple);
     if (ec || !open_) co_return;
-    if (clock::now() > read_deadline_) {
-      close(requests_in_flight_ == 0 && responses_.empty()
-                ? "idle or stalled: no complete frame within the timeout"
-                : "stalled in the middle of a frame");
-    }
+    if (clock::now() > read_deadline_) close(deadline_reason_);
   }
 }
 
@@ -129,6 +125,7 @@ asio::awaitable<void> connection::read_loop() {
     co_await wait_for_room();
     if (!open_ || !reading_) break;
     read_deadline_ = clock::now() + limits_.idle_timeout;
+    deadline_reason_ = "idle: no request within the idle timeout";
     auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
     if (ec) {
       if (ec == asio::error::eof && !reading_) break;  // graceful shutdown
@@ -141,6 +138,7 @@ asio::awaitable<void> connection::read_loop() {
       co_return;
     }
     read_deadline_ = clock::now() + limits_.frame_read_timeout;
+    deadline_reason_ = "stalled in the middle of a frame";
     auto body = std::make_shared<byte_buffer>(p->body_size());
     auto [bec, bn] = co_await asio::async_read(socket_, asio::buffer(*body), use_tuple);
     read_deadline_ = clock::time_point::max();

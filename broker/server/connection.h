@@ -88,6 +88,7 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::steady_timer write_signal_;  // cancelled when a response is queued
   boost::asio::steady_timer watchdog_timer_;
   clock::time_point read_deadline_ = clock::time_point::max();
+  const char* deadline_reason_ = "";  // why the connection closes when read_deadline_ passes
   std::deque<queued_response> responses_;
   std::size_t in_flight_bytes_ = 0;
   std::size_t requests_in_flight_ = 0;

@@ -44,8 +44,8 @@ class broker_process {
  public:
   struct options {
     std::filesystem::path data_dir;       // created if missing
-    std::vector<std::string> extra_args;  // e.g. {"--retention-check-interval-ms", "200"}
-    std::vector<std::string> env;         // "NAME=value" added to the environment
+    std::vector<std::string> extra_args{};  // e.g. {"--retention-check-interval-ms", "200"}
+    std::vector<std::string> env{};       // "NAME=value" added to the environment
     std::chrono::milliseconds start_timeout{30'000};
   };
 

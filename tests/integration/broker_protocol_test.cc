@@ -1,0 +1,181 @@
+// The broker against clients that misbehave: garbage, oversized and truncated frames, unknown
+// request types and versions, stalled and idle connections. Each gets an error or is closed
+// with a logged reason; every other client keeps being served. Also: SIGTERM shuts down
+// cleanly (exit 0) and a restart brings the topics back.
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+#include "protocol/frame.h"
+#include "protocol/wire_errc.h"
+#include "tests/integration/broker_process.h"
+#include "tests/integration/raw_client.h"
+#include "tests/result_printer.h"
+
+using namespace sluice;
+using namespace sluice::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A well-behaved client still gets answers: the broker is serving everyone else.
+void check_still_serving(const broker_process& broker) {
+  raw_client good(broker.port());
+  REQUIRE(good.send(metadata_request(), 99));
+  auto r = good.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().request_id() == 99);
+  CHECK(r->response().error() == wire::ErrorCode::none);
+  CHECK(r->body<wire::MetadataResponse>() != nullptr);
+}
+
+request_builder create_topic_request(std::string_view name, int partitions) {
+  request_builder b;
+  auto& fbb = b.fbb();
+  auto topic = wire::CreateNewTopic(fbb, fbb.CreateString(name.data(), name.size()), partitions);
+  b.set_body(wire::CreateCreateTopicsRequest(fbb, fbb.CreateVector(&topic, 1)));
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("garbage bytes get corrupt_message and a closed connection; others are unaffected") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client bad(broker.port());
+  // A frame of 16 bytes whose 8-byte "message" is not a flatbuffer.
+  auto prefix = encode_frame_prefix(8, 4);
+  REQUIRE(bad.send_bytes(prefix));
+  REQUIRE(bad.send_bytes(as_bytes("garbage!gar!")));
+  auto r = bad.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().request_id() == 0);
+  CHECK(r->response().error() == wire::ErrorCode::corrupt_message);
+  CHECK(bad.closed_within(5s));
+  check_still_serving(broker);
+}
+
+TEST_CASE("a frame above the request limit is refused with message_too_large") {
+  temp_dir dir;
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--max-request-bytes", "65536"}});
+  raw_client bad(broker.port());
+  auto prefix = encode_frame_prefix(100, (4ULL << 30) - 200);  // a length prefix near 4 GiB
+  REQUIRE(bad.send_bytes(prefix));
+  auto r = bad.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().error() == wire::ErrorCode::message_too_large);
+  REQUIRE(r->response().error_message() != nullptr);
+  CHECK(r->response().error_message()->str().find("65536") != std::string::npos);
+  CHECK(bad.closed_within(5s));
+  check_still_serving(broker);
+}
+
+TEST_CASE("a message length that does not fit its frame is corrupt_message") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client bad(broker.port());
+  std::array<std::byte, 8> prefix{};
+  store_be(prefix.data(), std::uint32_t{8});
+  store_be(prefix.data() + 4, std::uint32_t{100});
+  REQUIRE(bad.send_bytes(prefix));
+  auto r = bad.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().error() == wire::ErrorCode::corrupt_message);
+  check_still_serving(broker);
+}
+
+TEST_CASE("an unsupported request version gets unsupported_version and the connection lives") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(metadata_request(), 5, 999));
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().request_id() == 5);
+  CHECK(r->response().error() == wire::ErrorCode::unsupported_version);
+  REQUIRE(c.send(metadata_request(), 6));
+  auto ok = c.read_response();
+  REQUIRE(ok.has_value());
+  CHECK(ok->response().error() == wire::ErrorCode::none);
+}
+
+TEST_CASE("a client that stalls in the middle of a frame is disconnected") {
+  temp_dir dir;
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--frame-read-timeout-ms", "300"}});
+  raw_client stalled(broker.port());
+  auto prefix = encode_frame_prefix(100, 0);
+  REQUIRE(stalled.send_bytes(prefix));  // and then nothing
+  check_still_serving(broker);
+  CHECK(stalled.closed_within(5s));
+  CHECK(broker.log_text().find("stalled in the middle of a frame") != std::string::npos);
+}
+
+TEST_CASE("an idle connection is closed after the idle timeout") {
+  temp_dir dir;
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--idle-timeout-ms", "300"}});
+  raw_client idle(broker.port());
+  CHECK(idle.closed_within(5s));
+}
+
+TEST_CASE("pipelined requests on one connection are all answered, matched by id") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  for (std::uint64_t id = 1; id <= 50; ++id) REQUIRE(c.send(metadata_request(), id));
+  std::vector<bool> seen(51, false);
+  for (int i = 0; i < 50; ++i) {
+    auto r = c.read_response();
+    REQUIRE(r.has_value());
+    const auto id = r->response().request_id();
+    REQUIRE(id >= 1);
+    REQUIRE(id <= 50);
+    CHECK_FALSE(seen[id]);
+    seen[id] = true;
+  }
+}
+
+TEST_CASE("SIGTERM exits 0 after a clean shutdown, and a restart brings the topics back") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  {
+    raw_client c(broker.port());
+    REQUIRE(c.send(create_topic_request("kept", 3), 1));
+    auto r = c.read_response();
+    REQUIRE(r.has_value());
+    const auto* body = r->body<wire::CreateTopicsResponse>();
+    REQUIRE(body != nullptr);
+    CHECK(body->topics()->Get(0)->error() == wire::ErrorCode::none);
+  }
+  CHECK(broker.stop() == 0);
+  CHECK(broker.log_text().find("stopped cleanly") != std::string::npos);
+  broker.start();
+  raw_client c(broker.port());
+  REQUIRE(c.send(metadata_request(), 2));
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  const auto* md = r->body<wire::MetadataResponse>();
+  REQUIRE(md != nullptr);
+  REQUIRE(md->topics()->size() == 1);
+  CHECK(md->topics()->Get(0)->name()->str() == "kept");
+  CHECK(md->topics()->Get(0)->partitions()->size() == 3);
+}
+
+TEST_CASE("two brokers with different data dirs run side by side") {
+  temp_dir dir;
+  broker_process a({.data_dir = dir.path() / "a"});
+  broker_process b({.data_dir = dir.path() / "b"});
+  CHECK(a.port() != b.port());
+  check_still_serving(a);
+  check_still_serving(b);
+}
+
+TEST_CASE("a second broker on the same data dir refuses to start") {
+  temp_dir dir;
+  broker_process a({.data_dir = dir.path() / "data"});
+  CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data"}),
+                       doctest::Contains("in use by another sluiced"), std::runtime_error);
+}
