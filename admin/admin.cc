@@ -36,6 +36,7 @@ result<void> admin_config::validate() const {
 result<std::unique_ptr<admin>> admin::create(admin_config config) {
   if (auto v = config.validate(); !v) return v.error();
   auto bootstrap = admin_detail::bootstrap_brokers(config.brokers);
+  if (!bootstrap) return bootstrap.error();
   client_connection::options opts;
   opts.client_id = config.client_id;
   opts.request_timeout = config.request_timeout;

@@ -125,6 +125,7 @@ result<void> consumer::impl::seek_to_spec(const std::vector<topic_partition>& tp
 result<std::unique_ptr<consumer>> consumer::create(consumer_config config) {
   if (auto v = config.validate(); !v) return v.error();
   auto bootstrap = bootstrap_brokers(config.brokers);
+  if (!bootstrap) return bootstrap.error();
   auto p = std::make_unique<impl>(std::move(config));
   impl* self = p.get();
   // poll() frees room on the caller's thread; fetching resumes on the io thread.
