@@ -343,10 +343,12 @@ TEST_CASE("producer: every record gets its own offset, increasing per partition 
   CHECK(p->statistics().records_sent == n);
 }
 
-TEST_CASE("producer: keyed records land on murmur2's partition, as with Kafka clients") {
+TEST_CASE("producer: keyed records land on murmur2's partition, as with Kafka clients (acks=-1)") {
   broker_fixture f;
   f.admin.create_topic("keyed", 6);
-  auto p = producer::create(config_for(f.broker.address())).value();
+  auto c = config_for(f.broker.address());
+  c.acks = -1;  // as acks=1 on a single broker
+  auto p = producer::create(c).value();
   std::vector<std::pair<std::string, std::future<result<record_metadata>>>> sent;
   for (int i = 0; i < 60; ++i) {
     producer_record r;
