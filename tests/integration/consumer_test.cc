@@ -384,6 +384,18 @@ TEST_CASE_FIXTURE(consumer_fixture,
   CHECK(parts->size() == 2);
 }
 
+TEST_CASE_FIXTURE(consumer_fixture,
+                  "consumer: a prefetch buffer smaller than one answer still delivers everything") {
+  produce_records(0, 5000, 100);
+  // Every answer fills the buffer: fetching resumes only when poll() frees room.
+  auto c = make_consumer({.auto_offset_reset = consumer_config::offset_reset::earliest,
+                          .max_partition_fetch_bytes = 4096,
+                          .max_poll_records = 7,
+                          .max_buffered_bytes = 1});
+  REQUIRE_OK(c->assign({t0}));
+  check_sequence(consume(*c, 5000), 0);
+}
+
 TEST_CASE_FIXTURE(consumer_fixture, "consumer: assigning an unknown topic or partition fails") {
   auto c = make_consumer();
   auto unknown_topic = c->assign({{"nope", 0}});
