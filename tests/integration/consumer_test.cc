@@ -566,6 +566,31 @@ TEST_CASE_FIXTURE(consumer_fixture,
   CHECK(c->position(t0).value() == 250);
 }
 
+TEST_CASE_FIXTURE(consumer_fixture, "consumer: a paused broker times out, then is resumed") {
+  produce_records(0, 100);
+  auto c = make_consumer({.fetch_max_wait = 100ms, .request_timeout = 500ms});
+  REQUIRE_OK(c->assign({t0}));
+  REQUIRE_OK(c->seek_to_beginning({t0}));
+  check_sequence(consume(*c, 100), 0);
+
+  broker.pause();
+  result<std::vector<consumer_record>> r = std::vector<consumer_record>{};
+  for (int i = 0; i < 100 && r; ++i) r = c->poll(100ms);
+  broker.resume();
+  REQUIRE_MESSAGE(!r.has_value(), "the timeout was reported");
+  CHECK(r.error().code == client_errc::timed_out);
+
+  produce_records(100, 50);
+  std::vector<consumer_record> after;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (after.size() < 50 && std::chrono::steady_clock::now() < deadline) {
+    auto p = c->poll(100ms);  // a second timeout report may still be queued
+    if (p) std::move(p->begin(), p->end(), std::back_inserter(after));
+  }
+  REQUIRE(after.size() == 50);
+  check_sequence(after, 100);
+}
+
 TEST_CASE_FIXTURE(consumer_fixture, "consumer: a million small records are consumed in order") {
   create_topic("big", 1, {{"flush", "interval:1000"}});
   constexpr std::int64_t total = 1'000'000;
