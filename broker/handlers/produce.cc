@@ -42,6 +42,19 @@ void produce_partition(const std::shared_ptr<produce_state>& state,
                          });
 }
 
+// acks=0: no response; a refused batch closes the connection so the producer notices.
+void finish_without_response(produce_state& state) {
+  state.ctx.respond(std::nullopt);
+  for (const auto& t : state.response.topics) {
+    for (const auto& p : t->partitions) {
+      if (p->error == wire::ErrorCode::none) continue;
+      state.ctx.close_connection(fmt::format("acks=0 produce to {}-{} failed: {}", t->name,
+                                             p->partition, p->error_message));
+      return;
+    }
+  }
+}
+
 std::size_t count_partitions(const wire::ProduceRequest& req) {
   std::size_t n = 0;
   if (req.topics() == nullptr) return 0;
@@ -75,7 +88,7 @@ void handle_produce(request_context ctx) {
     }
   }
   auto join = std::make_shared<fan_in>(count_partitions(*req), [state] {
-    if (state->acks_none) return state->ctx.respond(std::nullopt);
+    if (state->acks_none) return finish_without_response(*state);
     response_builder b;
     b.finish_object(state->ctx.request_id(), state->response);
     state->ctx.respond(std::move(b));

@@ -27,6 +27,9 @@ struct request_context {
   // Call exactly once: with the response, or nullopt for a request that has none (acks=0).
   // Safe after the connection has closed (the response is dropped).
   std::function<void(std::optional<response_builder>)> respond;
+  // Closes the connection with a logged reason: the only way to tell an acks=0 producer that
+  // its batch was refused (it reads no response), as Kafka does.
+  std::function<void(std::string_view reason)> close_connection;
   // True once the broker is shutting down: long polls answer at once.
   std::function<bool()> stopping;
 

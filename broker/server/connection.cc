@@ -190,7 +190,7 @@ void connection::handle_frame(std::shared_ptr<byte_buffer> body, const frame_pre
   handler(request_context{
       svc_, socket_.get_executor(), body, req, all.subspan(prefix.message_length),
       [self, charge](std::optional<response_builder> r) { self->respond(charge, std::move(r)); },
-      stopping_});
+      [self](std::string_view reason) { self->close(reason); }, stopping_});
 }
 
 void connection::respond(std::size_t request_bytes, std::optional<response_builder> r) {

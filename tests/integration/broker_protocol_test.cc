@@ -179,3 +179,21 @@ TEST_CASE("a second broker on the same data dir refuses to start") {
   CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data"}),
                        doctest::Contains("in use by another sluiced"), std::runtime_error);
 }
+
+TEST_CASE("a refused acks=0 produce closes the connection, the only way to tell that producer") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  request_builder b;
+  auto& fbb = b.fbb();
+  auto batch = std::make_shared<const byte_buffer>(byte_buffer(61, std::byte{0}));  // not a batch
+  auto range = b.add_payload(batch);
+  auto partition = wire::CreateProducePartition(fbb, 0, &range);
+  auto topic =
+      wire::CreateProduceTopic(fbb, fbb.CreateString("nowhere"), fbb.CreateVector(&partition, 1));
+  b.set_body(wire::CreateProduceRequest(fbb, 0, 1000, fbb.CreateVector(&topic, 1)));
+  REQUIRE(c.send(std::move(b), 1));
+  CHECK(c.closed_within(5s));
+  CHECK(broker.log_text().find("acks=0 produce to nowhere-0 failed") != std::string::npos);
+  check_still_serving(broker);
+}
