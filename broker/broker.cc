@@ -131,7 +131,10 @@ void broker::wake_all_fetches() {
 void broker::wait_for_connections_to_close() {
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
   while (listener_->live_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Again and again: a fetch that was between two reads when stopping began registers its
+    // waiter afterwards and must be woken too.
+    wake_all_fetches();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (listener_->live_connections() > 0) {
     spdlog::warn("{} connection(s) still busy after {} ms; closing partitions anyway",
@@ -162,7 +165,6 @@ result<void> broker::stop() {
   stopping_ = true;
   if (listener_) {
     listener_->stop();
-    wake_all_fetches();
     wait_for_connections_to_close();
   }
   auto closed = close_all_partitions();

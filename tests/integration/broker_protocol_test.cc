@@ -197,3 +197,31 @@ TEST_CASE("a refused acks=0 produce closes the connection, the only way to tell 
   CHECK(broker.log_text().find("acks=0 produce to nowhere-0 failed") != std::string::npos);
   check_still_serving(broker);
 }
+
+TEST_CASE("SIGTERM answers a waiting long poll at once instead of waiting out its max_wait") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("quiet", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  request_builder b;
+  auto& fbb = b.fbb();
+  auto part = wire::CreateFetchPartition(fbb, 0, 0);
+  auto topic = wire::CreateFetchTopic(fbb, fbb.CreateString("quiet"), fbb.CreateVector(&part, 1));
+  b.set_body(wire::CreateFetchRequest(fbb, 60'000, 1, 1 << 20, fbb.CreateVector(&topic, 1)));
+  REQUIRE(c.send(std::move(b), 2));
+  // Frames are read in order: once this answer arrives, the fetch is being served.
+  REQUIRE(c.send(metadata_request(), 3));
+  auto md = c.read_response();
+  REQUIRE(md.has_value());
+  REQUIRE(md->response().request_id() == 3);
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(broker.stop() == 0);
+  CHECK(std::chrono::steady_clock::now() - started < 20s);
+  auto r = c.read_response(1s);
+  REQUIRE(r.has_value());
+  CHECK(r->response().request_id() == 2);
+  const auto* fetch = r->body<wire::FetchResponse>();
+  REQUIRE(fetch != nullptr);
+  CHECK(fetch->topics()->Get(0)->partitions()->Get(0)->high_watermark() == 0);
+}
