@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
 
 #include "protocol/frame.h"
 #include "protocol/wire_errc.h"
@@ -224,4 +225,43 @@ TEST_CASE("SIGTERM answers a waiting long poll at once instead of waiting out it
   const auto* fetch = r->body<wire::FetchResponse>();
   REQUIRE(fetch != nullptr);
   CHECK(fetch->topics()->Get(0)->partitions()->Get(0)->high_watermark() == 0);
+}
+
+TEST_CASE("options come from a config file too: broker-wide topic defaults apply to new topics") {
+  temp_dir dir;
+  const auto config = dir.path() / "sluiced.toml";
+  std::ofstream(config)
+      << "default-topic-config = [\"flush=interval:100\", \"retention.ms=5000\"]\n";
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--config", config.string()}});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("configured", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  request_builder b;
+  b.set_body(wire::CreateDescribeTopicsRequest(b.fbb()));
+  REQUIRE(c.send(std::move(b), 2));
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  const auto* topics = r->body<wire::DescribeTopicsResponse>()->topics();
+  REQUIRE(topics->size() == 1);
+  int checked = 0;
+  for (const auto* e : *topics->Get(0)->configs()) {
+    if (e->name()->str() == "flush") {
+      CHECK(e->value()->str() == "interval:100");
+      ++checked;
+    }
+    if (e->name()->str() == "retention.ms") {
+      CHECK(e->value()->str() == "5000");
+      CHECK(e->is_default());
+      ++checked;
+    }
+  }
+  CHECK(checked == 2);
+}
+
+TEST_CASE("a bad option or config file value stops start-up with a message naming it") {
+  temp_dir dir;
+  CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data",
+                                       .extra_args = {"--default-topic-config", "flush=never"}}),
+                       doctest::Contains("flush"), std::runtime_error);
 }
