@@ -29,13 +29,13 @@ result<void> admin_config::validate() const {
         client_errc::invalid_argument,
         fmt::format("request_timeout must be positive, not {} ms", request_timeout.count()));
   }
-  if (auto b = admin_detail::bootstrap_brokers(brokers); !b) return b.error();
+  if (auto b = bootstrap_brokers(brokers); !b) return b.error();
   return {};
 }
 
 result<std::unique_ptr<admin>> admin::create(admin_config config) {
   if (auto v = config.validate(); !v) return v.error();
-  auto bootstrap = admin_detail::bootstrap_brokers(config.brokers);
+  auto bootstrap = bootstrap_brokers(config.brokers);
   if (!bootstrap) return bootstrap.error();
   client_connection::options opts;
   opts.client_id = config.client_id;

@@ -7,13 +7,6 @@
 
 namespace sluice::admin_detail {
 
-result<std::vector<broker_address>> bootstrap_brokers(const std::string& configured) {
-  if (!configured.empty()) return parse_broker_list(configured);
-  const char* env = std::getenv(brokers_env_var);
-  if (env != nullptr && *env != '\0') return parse_broker_list(env);
-  return std::vector<broker_address>{broker_address{"127.0.0.1", default_native_port}};
-}
-
 admin_channel::admin_channel(std::vector<broker_address> bootstrap, client_connection::options opts)
     : io_("sluice-admin"),
       pool_(std::make_shared<broker_pool>(io_.executor(), std::move(bootstrap), std::move(opts))) {}

@@ -21,10 +21,6 @@
 
 namespace sluice::admin_detail {
 
-// The bootstrap list a client uses: `configured` when not empty, else the SLUICE_BROKERS
-// environment variable, else 127.0.0.1:9190. Fails as parse_broker_list does.
-[[nodiscard]] result<std::vector<broker_address>> bootstrap_brokers(const std::string& configured);
-
 class admin_channel {
  public:
   admin_channel(std::vector<broker_address> bootstrap, client_connection::options opts);

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <future>
 
-#include "consumer/bootstrap.h"
 #include "consumer/fetch_buffer.h"
 #include "consumer/fetcher.h"
 #include "consumer/offset_requests.h"
+#include "protocol/client/broker_address.h"
 #include "protocol/client/client_errc.h"
 #include "protocol/client/io_thread.h"
 #include "protocol/wire_errc.h"

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "consumer/bootstrap.h"
 #include "consumer/consumer.h"
+#include "protocol/client/broker_address.h"
 #include "protocol/client/client_errc.h"
 
 namespace sluice {
@@ -29,18 +29,8 @@ result<void> consumer_config::validate() const {
   if (max_poll_records == 0) return invalid("max_poll_records", "must be at least 1");
   if (max_buffered_bytes == 0) return invalid("max_buffered_bytes", "must be positive");
   if (request_timeout.count() <= 0) return invalid("request_timeout", "must be positive");
-  if (auto b = consumer_detail::bootstrap_brokers(brokers); !b) return b.error();
+  if (auto b = bootstrap_brokers(brokers); !b) return b.error();
   return {};
 }
 
-namespace consumer_detail {
-
-result<std::vector<broker_address>> bootstrap_brokers(const std::string& configured) {
-  if (!configured.empty()) return parse_broker_list(configured);
-  const char* env = std::getenv(brokers_env_var);
-  if (env != nullptr && *env != '\0') return parse_broker_list(env);
-  return std::vector<broker_address>{broker_address{"127.0.0.1", default_native_port}};
-}
-
-}  // namespace consumer_detail
 }  // namespace sluice

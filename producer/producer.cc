@@ -51,12 +51,6 @@ struct producer::impl {
 
 namespace {
 
-std::string broker_list(const producer_config& c) {
-  if (!c.brokers.empty()) return c.brokers;
-  if (const char* env = std::getenv(brokers_env_var); env != nullptr && *env != '\0') return env;
-  return "127.0.0.1:" + std::to_string(default_native_port);
-}
-
 record_accumulator::options accumulator_options(const producer_config& c,
                                                 std::function<void()> wake) {
   record_accumulator::options o;
@@ -103,7 +97,7 @@ void producer::impl::fail_later(producer::callback cb, error e) {
 
 result<std::unique_ptr<producer>> producer::create(producer_config config) {
   if (auto v = config.validate(); !v) return v.error();
-  auto brokers = parse_broker_list(broker_list(config));
+  auto brokers = bootstrap_brokers(config.brokers);
   if (!brokers) return brokers.error();
   return std::unique_ptr<producer>(
       new producer(std::make_unique<impl>(std::move(config), std::move(*brokers))));

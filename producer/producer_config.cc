@@ -58,9 +58,7 @@ result<void> check_combinations(const producer_config& c) {
 result<void> producer_config::validate() const {
   if (auto r = check_ranges(*this); !r) return r;
   if (auto r = check_combinations(*this); !r) return r;
-  if (!brokers.empty()) {
-    if (auto b = parse_broker_list(brokers); !b) return b.error();
-  }
+  if (auto b = bootstrap_brokers(brokers); !b) return b.error();
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstdlib>
 
 #include "protocol/client/client_errc.h"
 
@@ -48,6 +49,13 @@ result<broker_address> parse_one(std::string_view entry) {
 std::string broker_address::to_string() const {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                              : fmt::format("{}:{}", host, port);
+}
+
+result<std::vector<broker_address>> bootstrap_brokers(std::string_view configured) {
+  if (!configured.empty()) return parse_broker_list(configured);
+  const char* env = std::getenv(brokers_env_var);
+  if (env != nullptr && *env != '\0') return parse_broker_list(env);
+  return std::vector<broker_address>{broker_address{"127.0.0.1", default_native_port}};
 }
 
 result<std::vector<broker_address>> parse_broker_list(std::string_view text) {

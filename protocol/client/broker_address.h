@@ -22,6 +22,10 @@ struct broker_address {
   bool operator==(const broker_address&) const = default;
 };
 
+// The bootstrap list a client uses: `configured` when not empty, else the SLUICE_BROKERS
+// environment variable, else 127.0.0.1:9190. Fails as parse_broker_list does.
+[[nodiscard]] result<std::vector<broker_address>> bootstrap_brokers(std::string_view configured);
+
 // Parses a comma-separated list; IPv6 hosts in brackets ("[::1]:9190"). Fails with
 // client_errc::invalid_argument naming the bad entry.
 [[nodiscard]] result<std::vector<broker_address>> parse_broker_list(std::string_view text);

@@ -25,17 +25,17 @@ TEST_CASE("an admin config with a bad broker address is refused") {
 
 TEST_CASE("without configured brokers the environment variable, then the default is used") {
   ::unsetenv(brokers_env_var);
-  auto fallback = admin_detail::bootstrap_brokers("");
+  auto fallback = bootstrap_brokers("");
   REQUIRE(fallback);
   CHECK(fallback->front() == broker_address{"127.0.0.1", 9190});
 
   ::setenv(brokers_env_var, "example:1234", 1);
-  auto from_env = admin_detail::bootstrap_brokers("");
+  auto from_env = bootstrap_brokers("");
   ::unsetenv(brokers_env_var);
   REQUIRE(from_env);
   CHECK(from_env->front() == broker_address{"example", 1234});
 
-  auto configured = admin_detail::bootstrap_brokers("a:1,b:2");
+  auto configured = bootstrap_brokers("a:1,b:2");
   REQUIRE(configured);
   CHECK(configured->size() == 2);
 }
