@@ -137,8 +137,9 @@ void broker::wait_for_connections_to_close() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (listener_->live_connections() > 0) {
-    spdlog::warn("{} connection(s) still busy after {} ms; closing partitions anyway",
+    spdlog::warn("{} connection(s) still busy after {} ms; closing them",
                  listener_->live_connections(), config_.shutdown_timeout.count());
+    listener_->close_remaining();
   }
 }
 

@@ -269,6 +269,13 @@ asio::awaitable<bool> connection::send_slice(const log_slice& slice) {
   co_return open_;
 }
 
+void connection_set::close_all(std::string_view reason) {
+  auto copy = all_;
+  for (auto& [raw, weak] : copy) {
+    if (auto c = weak.lock()) c->close(reason);
+  }
+}
+
 void connection_set::shut_down_all() {
   auto copy = all_;
   for (auto& [raw, weak] : copy) {

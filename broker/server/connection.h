@@ -110,6 +110,8 @@ class connection_set {
     if (all_.erase(c) > 0) --live_;
   }
   void shut_down_all();
+  // Closes every connection now (after the shutdown timeout).
+  void close_all(std::string_view reason);
   [[nodiscard]] std::size_t size() const { return all_.size(); }
 
  private:

@@ -77,4 +77,12 @@ void listener::stop() {
   }
 }
 
+void listener::close_remaining() {
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    asio::post(shards_[i]->context(), [this, i] {
+      connections_[i]->close_all("broker shutting down: shutdown timeout reached");
+    });
+  }
+}
+
 }  // namespace sluice

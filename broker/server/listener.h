@@ -28,6 +28,8 @@ class listener {
   void start_accepting();
   // Stops accepting, then asks every connection to finish its requests and close.
   void stop();
+  // Closes the connections still open at once (their requests in flight are dropped).
+  void close_remaining();
   // Connections still open (all shards).
   [[nodiscard]] std::size_t live_connections() const { return live_.load(); }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "protocol/frame.h"
+#include "protocol/record_batch_builder.h"
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
 #include "tests/integration/raw_client.h"
@@ -264,4 +265,63 @@ TEST_CASE("a bad option or config file value stops start-up with a message namin
   CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data",
                                        .extra_args = {"--default-topic-config", "flush=never"}}),
                        doctest::Contains("flush"), std::runtime_error);
+}
+
+namespace {
+
+request_builder produce_request(std::string_view topic, byte_buffer batch) {
+  request_builder b;
+  auto& fbb = b.fbb();
+  auto range = b.add_payload(std::make_shared<const byte_buffer>(std::move(batch)));
+  auto partition = wire::CreateProducePartition(fbb, 0, &range);
+  auto t = wire::CreateProduceTopic(fbb, fbb.CreateString(topic.data(), topic.size()),
+                                    fbb.CreateVector(&partition, 1));
+  b.set_body(wire::CreateProduceRequest(fbb, 1, 30'000, fbb.CreateVector(&t, 1)));
+  return b;
+}
+
+request_builder fetch_request(std::string_view topic, std::int64_t offset, std::int32_t max_bytes) {
+  request_builder b;
+  auto& fbb = b.fbb();
+  auto part = wire::CreateFetchPartition(fbb, 0, offset, max_bytes);
+  auto t = wire::CreateFetchTopic(fbb, fbb.CreateString(topic.data(), topic.size()),
+                                  fbb.CreateVector(&part, 1));
+  b.set_body(wire::CreateFetchRequest(fbb, 0, 1, max_bytes, fbb.CreateVector(&t, 1)));
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("a client that never reads its responses cannot hold up shutdown past its timeout") {
+  temp_dir dir;
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--shutdown-timeout-ms", "500"}});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("big", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 16; ++i) {
+    record_batch_builder builder;
+    for (int r = 0; r < 250; ++r) builder.add(1'700'000'000'000, std::nullopt, as_bytes(value));
+    REQUIRE(c.send(produce_request("big", builder.build()), 10 + static_cast<std::uint64_t>(i)));
+    auto r = c.read_response();
+    REQUIRE(r.has_value());
+    const auto* p = r->body<wire::ProduceResponse>()->topics()->Get(0)->partitions()->Get(0);
+    REQUIRE_MESSAGE(p->error() == wire::ErrorCode::none, p->error_message()->str());
+  }
+  REQUIRE(c.send(fetch_request("big", 0, 8 << 20), 99));
+  auto probe = c.read_response();
+  REQUIRE(probe.has_value());
+  const auto* fp = probe->body<wire::FetchResponse>()->topics()->Get(0)->partitions()->Get(0);
+  REQUIRE(fp->records() != nullptr);
+  CHECK(fp->records()->length() > 3'000'000);
+  // ~4 MB per answer, never read: the broker's writes to this socket block.
+  for (std::uint64_t id = 100; id < 150; ++id)
+    REQUIRE(c.send(fetch_request("big", 0, 8 << 20), id));
+  REQUIRE(c.read_response().has_value());  // the fetches are being served; read no more
+  check_still_serving(broker);
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(broker.stop() == 0);
+  CHECK(std::chrono::steady_clock::now() - started < 15s);
+  CHECK(broker.log_text().find("shutdown timeout reached") != std::string::npos);
 }
