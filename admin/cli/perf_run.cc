@@ -10,31 +10,6 @@
 
 namespace sluice::cli {
 
-progress_reporter::progress_reporter(perf_stats& stats, std::string verb, std::FILE* out,
-                                     std::chrono::milliseconds interval)
-    : stats_(stats),
-      verb_(std::move(verb)),
-      out_(out),
-      interval_(interval),
-      thread_([this](const std::stop_token& st) { loop(st); }) {}
-
-void progress_reporter::stop() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
-}
-
-void progress_reporter::loop(const std::stop_token& stop) {
-  auto last = std::chrono::steady_clock::now();
-  std::unique_lock lock(mu_);
-  while (!wake_.wait_for(lock, stop, interval_, [] { return false; })) {
-    const auto now = std::chrono::steady_clock::now();
-    const std::chrono::duration<double> window = now - last;
-    last = now;
-    fmt::print(out_, "{}\n", format_progress_line(verb_, stats_.take_window(), window.count()));
-    std::fflush(out_);
-  }
-}
-
 void pace(const rate_limiter& limiter, std::uint64_t n,
           std::chrono::steady_clock::time_point start) {
   constexpr auto slice = std::chrono::milliseconds(100);

@@ -1,14 +1,11 @@
 #pragma once
-// What the three `sluice perf` runs share: a thread printing a progress line per interval,
-// pacing to --throughput, the topic check before starting, and the final report (summary,
+// What the three `sluice perf` runs share: pacing to --throughput, the topic check before starting,
+// and the final report (summary,
 // --json line, --plot picture, exit code).
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 #include <optional>
-#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -17,32 +14,10 @@
 #include "admin/cli/perf_options.h"
 #include "admin/cli/perf_report.h"
 #include "admin/cli/perf_stats.h"
+#include "admin/cli/progress_reporter.h"
 #include "admin/cli/rate_limiter.h"
 
 namespace sluice::cli {
-
-// Prints format_progress_line(verb, window) every interval until stopped (or destroyed).
-class progress_reporter {
- public:
-  progress_reporter(perf_stats& stats, std::string verb, std::FILE* out,
-                    std::chrono::milliseconds interval);
-  ~progress_reporter() { stop(); }
-  progress_reporter(const progress_reporter&) = delete;
-  progress_reporter& operator=(const progress_reporter&) = delete;
-
-  void stop();
-
- private:
-  void loop(const std::stop_token& stop);
-
-  perf_stats& stats_;
-  std::string verb_;
-  std::FILE* out_;
-  std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::condition_variable_any wake_;
-  std::jthread thread_;  // last: started once the members it uses exist
-};
 
 // Sleeps until record `n` is due under `limiter` (counting from `start`), in slices so a stop
 // request is seen within 100 ms.

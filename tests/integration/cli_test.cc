@@ -1,0 +1,464 @@
+// The `sluice` command-line tool against a real sluiced: the binary is run as a user would run
+// it (arguments, stdin, stdout, stderr, exit code).
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/broker_process.h"
+
+extern char** environ;
+
+namespace sluice::testing {
+
+namespace {
+
+struct cli_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// A started `sluice`: stdin from a file, stdout and stderr to files in `dir` (no pipes, so
+// nothing can deadlock on a full pipe).
+struct cli_process {
+  pid_t pid = -1;
+  std::filesystem::path out_path;
+  std::filesystem::path err_path;
+};
+
+cli_process start_sluice_in(const std::filesystem::path& dir, const std::vector<std::string>& args,
+                            const std::string& input, const std::string& tag = "") {
+  const auto in_path = dir / ("stdin" + tag);
+  cli_process p{-1, dir / ("stdout" + tag), dir / ("stderr" + tag)};
+  std::ofstream(in_path, std::ios::binary) << input;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  const auto exe = (bin_dir() / "sluice").string();
+  std::vector<std::string> argv_text{exe};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int rc = posix_spawn(&p.pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE_MESSAGE(rc == 0, "cannot start ", exe);
+  return p;
+}
+
+// Waits for the process to exit; one still running after `limit` is killed and fails the test
+// (a hung command must not hang the suite or fill the disk with output).
+cli_result wait_for(const cli_process& p, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (::waitpid(p.pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(p.pid, SIGKILL);
+      ::waitpid(p.pid, &status, 0);
+      FAIL("sluice still running after ", limit.count(), " s; killed");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE_MESSAGE(WIFEXITED(status), "sluice did not exit normally: ", read_all(p.err_path));
+  return {WEXITSTATUS(status), read_all(p.out_path), read_all(p.err_path)};
+}
+
+cli_result run_sluice_in(const std::filesystem::path& dir, const std::vector<std::string>& args,
+                         const std::string& input, const std::string& tag = "") {
+  return wait_for(start_sluice_in(dir, args, input, tag));
+}
+
+// A broker and a scratch directory for the CLI's files.
+class cli_fixture {
+ public:
+  cli_fixture() : broker_({.data_dir = dir_.path() / "data"}) {}
+
+  cli_result run(std::vector<std::string> args, const std::string& input = "") {
+    args.push_back("--brokers");
+    args.push_back(broker_.address());
+    return run_sluice_in(dir_.path(), args, input);
+  }
+  cli_process start(std::vector<std::string> args, const std::string& tag) {
+    args.push_back("--brokers");
+    args.push_back(broker_.address());
+    return start_sluice_in(dir_.path(), args, "", tag);
+  }
+  // The same without --brokers (for the log command and broker-less errors).
+  cli_result run_bare(const std::vector<std::string>& args) {
+    return run_sluice_in(dir_.path(), args, "");
+  }
+  cli_result run_ok(std::vector<std::string> args, const std::string& input = "") {
+    auto r = run(std::move(args), input);
+    REQUIRE_MESSAGE(r.exit_code == 0, "stderr: ", r.err, "\nbroker: ", broker_.log_text());
+    return r;
+  }
+
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+  [[nodiscard]] broker_process& broker() { return broker_; }
+
+ private:
+  temp_dir dir_{"sluice-cli-test"};
+  broker_process broker_;
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : lines_of(text)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+TEST_SUITE("cli") {
+  TEST_CASE("topic create, list, describe, alter and delete through the CLI") {
+    cli_fixture f;
+    auto created = f.run_ok(
+        {"topic", "create", "events", "--partitions", "3", "--config", "retention.ms=3600000"});
+    CHECK(created.out.find("created topic events (3 partitions)") != std::string::npos);
+    f.run_ok({"topic", "create", "audit"});
+    CHECK(f.run_ok({"topic", "list"}).out == "audit\nevents\n");
+
+    auto described = f.run_ok({"topic", "describe", "events"}).out;
+    CHECK(described.find("Topic: events") == 0);
+    CHECK(described.find("Partitions: 3") != std::string::npos);
+    CHECK(described.find("retention.ms=3600000\n") != std::string::npos);
+    CHECK(described.find("segment.bytes=") != std::string::npos);
+    CHECK(described.find("(default)") != std::string::npos);
+    CHECK(described.find("HighWatermark") != std::string::npos);
+
+    f.run_ok(
+        {"topic", "alter", "events", "--config", "segment.ms=60000", "--reset", "retention.ms"});
+    const auto j = json_lines(f.run_ok({"topic", "describe", "events", "--json"}).out);
+    REQUIRE(j.size() == 1);
+    CHECK(j[0]["partitions"].size() == 3);
+    for (const auto& c : j[0]["configs"]) {
+      if (c["name"] == "segment.ms")
+        CHECK(c ==
+              nlohmann::json{{"name", "segment.ms"}, {"value", "60000"}, {"is_default", false}});
+      if (c["name"] == "retention.ms") CHECK(c["is_default"] == true);
+    }
+
+    CHECK(f.run_ok({"topic", "delete", "audit"}).out == "deleted topic audit\n");
+    CHECK(f.run_ok({"topic", "list"}).out == "events\n");
+  }
+
+  TEST_CASE("a topic that already exists and a bad config exit 1 with the broker's message") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    auto again = f.run({"topic", "create", "events"});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.starts_with("sluice: create topic events: "));
+    CHECK(lines_of(again.err).size() == 1);
+    auto bad = f.run({"topic", "alter", "events", "--config", "flush=sometimes"});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("flush") != std::string::npos);
+  }
+
+  TEST_CASE("produced lines with keys and headers come back from consume as JSON") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events", "--partitions", "2"});
+    const std::string input = "user-1:clicked\nuser-2:viewed\nno separator\nuser-1:left\n";
+    auto produced = f.run_ok({"produce", "events", "--key-separator", ":", "--header", "source=cli",
+                              "--header", "run=1"},
+                             input);
+    CHECK(produced.err.find("produced 4 records") != std::string::npos);
+    CHECK(produced.err.find("offsets 0..") != std::string::npos);
+
+    auto consumed =
+        f.run_ok({"consume", "events", "--from-beginning", "--count", "4", "--format", "json"});
+    auto records = json_lines(consumed.out);
+    REQUIRE(records.size() == 4);
+    std::multiset<std::string> got;
+    for (const auto& r : records) {
+      CHECK(r["topic"] == "events");
+      CHECK(r["headers"] ==
+            nlohmann::json::parse(R"([{"key":"source","value":"cli"},{"key":"run","value":"1"}])"));
+      CHECK(r["timestamp"].get<std::int64_t>() > 0);
+      got.insert((r["key"].is_null() ? std::string("null") : r["key"].get<std::string>()) + "=" +
+                 r["value"].get<std::string>());
+    }
+    CHECK(got == std::multiset<std::string>{"user-1=clicked", "user-2=viewed", "null=no separator",
+                                            "user-1=left"});
+    // Equal keys land on one partition, in order.
+    std::vector<std::string> user1;
+    for (const auto& r : records) {
+      if (r["key"] == "user-1") user1.push_back(std::to_string(r["partition"].get<int>()));
+    }
+    REQUIRE(user1.size() == 2);
+    CHECK(user1[0] == user1[1]);
+  }
+
+  TEST_CASE("consume stops at the high watermark seen at the start; text shows key and offset") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    f.run_ok({"produce", "events", "--key-separator", "=", "--partition", "0"}, "a=1\nb=2\nc=3\n");
+    auto all = f.run_ok({"consume", "events", "--from-beginning", "--print-key", "--print-offset"});
+    CHECK(
+        all.out ==
+        "Partition:0\tOffset:0\ta\t1\nPartition:0\tOffset:1\tb\t2\nPartition:0\tOffset:2\tc\t3\n");
+    CHECK(all.err.find("consumed 3 records") != std::string::npos);
+    CHECK(f.run_ok({"consume", "events", "--from-beginning", "--count", "2"}).out == "1\n2\n");
+    // The default start is the end: nothing new, nothing printed.
+    CHECK(f.run_ok({"consume", "events"}).out.empty());
+  }
+
+  TEST_CASE("consume --offset and --from-time start where asked") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    f.run_ok({"produce", "events"}, "old-1\nold-2\nold-3\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto cut = now_ms();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    f.run_ok({"produce", "events"}, "new-1\nnew-2\n");
+
+    CHECK(f.run_ok({"consume", "events", "--offset", "2"}).out == "old-3\nnew-1\nnew-2\n");
+    CHECK(f.run_ok({"consume", "events", "--from-time", std::to_string(cut)}).out ==
+          "new-1\nnew-2\n");
+    CHECK(f.run_ok({"consume", "events", "--from-time", "2000-01-01T00:00:00Z"}).out ==
+          "old-1\nold-2\nold-3\nnew-1\nnew-2\n");
+    auto past_end = f.run({"consume", "events", "--offset", "99"});
+    CHECK(past_end.exit_code == 1);
+    CHECK(past_end.err.find("past the end") != std::string::npos);
+    // Later than every record: nothing.
+    CHECK(f.run_ok({"consume", "events", "--from-time", std::to_string(now_ms() + 3'600'000)})
+              .out.empty());
+  }
+
+  TEST_CASE("consume --follow waits for new records and stops at --count") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    std::thread late_producer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      run_sluice_in(f.dir(), {"produce", "events", "--brokers", f.broker().address()},
+                    "late-1\nlate-2\n", "-producer");
+    });
+    auto followed = f.run({"consume", "events", "--follow", "--count", "2"});
+    late_producer.join();
+    CHECK(followed.exit_code == 0);
+    CHECK(followed.out == "late-1\nlate-2\n");
+  }
+
+  TEST_CASE("SIGINT and SIGTERM end consume --follow cleanly with exit 0") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    f.run_ok({"produce", "events"}, "a\nb\n");
+    for (int sig : {SIGINT, SIGTERM}) {
+      CAPTURE(sig);
+      auto p = f.start({"consume", "events", "--from-beginning", "--follow"}, "-follow");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      ::kill(p.pid, sig);
+      auto r = wait_for(p);
+      CHECK(r.exit_code == 0);
+      CHECK(r.out == "a\nb\n");
+      CHECK(r.err.find("consumed 2 records") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("produce --file reads records from a file, with --progress on stderr") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    const auto file = f.dir() / "records.txt";
+    std::string text;
+    for (int i = 0; i < 500; ++i) text += "line-" + std::to_string(i) + "\n";
+    std::ofstream(file) << text;
+    auto produced = f.run_ok({"produce", "events", "--file", file.string(), "--progress"});
+    CHECK(produced.err.find("100%") != std::string::npos);
+    CHECK(produced.err.find("produced 500 records") != std::string::npos);
+    auto consumed = f.run_ok({"consume", "events", "--from-beginning"});
+    CHECK(consumed.out == text);
+  }
+
+  TEST_CASE("perf produce --json prints the figures") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "bench", "--partitions", "2"});
+    const auto plot = f.dir() / "latency.svg";
+    auto r = f.run_ok({"perf", "produce", "--topic", "bench", "--num-records", "2000",
+                       "--record-size", "64", "--json", "--plot", plot.string()});
+    const auto figures = json_lines(r.out);
+    REQUIRE(figures.size() == 1);
+    const auto& j = figures[0];
+    CHECK(j["mode"] == "produce");
+    CHECK(j["records"] == 2000);
+    CHECK(j["failed"] == 0);
+    CHECK(j["bytes"] == 2000 * 64);
+    CHECK(j["records_per_sec"].get<double>() > 0);
+    CHECK(j["mib_per_sec"].get<double>() > 0);
+    CHECK(j["latency"] == "send-to-ack");
+    CHECK(j["latency_p50_ms"].get<double>() > 0);
+    CHECK(j["latency_p99_ms"] >= j["latency_p50_ms"]);
+    CHECK(j["latency_p999_ms"] >= j["latency_p99_ms"]);
+    CHECK(j["latency_max_ms"] >= j["latency_p999_ms"]);
+    CHECK(r.err.find("send-to-ack latency: p50") != std::string::npos);
+    CHECK(read_all(plot).find("<svg") != std::string::npos);
+    const auto hw = json_lines(f.run_ok({"topic", "describe", "bench", "--json"}).out)[0];
+    CHECK(hw["partitions"][0]["high_watermark"].get<int>() +
+              hw["partitions"][1]["high_watermark"].get<int>() ==
+          2000);
+  }
+
+  TEST_CASE("perf e2e and perf consume report their figures") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "bench"});
+    const auto e2e = json_lines(f.run_ok({"perf", "e2e", "--topic", "bench", "--num-records", "500",
+                                          "--throughput", "5000", "--json"})
+                                    .out);
+    REQUIRE(e2e.size() == 1);
+    CHECK(e2e[0]["mode"] == "e2e");
+    CHECK(e2e[0]["records"] == 500);
+    CHECK(e2e[0]["latency"] == "end-to-end");
+    CHECK(e2e[0]["latency_p50_ms"].get<double>() > 0);
+    const auto consume =
+        json_lines(f.run_ok({"perf", "consume", "--topic", "bench", "--json"}).out);
+    REQUIRE(consume.size() == 1);
+    CHECK(consume[0]["records"] == 500);
+    CHECK(consume[0]["latency_p50_ms"].is_null());
+  }
+
+  TEST_CASE("bad arguments exit 2 with one line naming the problem") {
+    cli_fixture f;
+    const std::vector<std::vector<std::string>> bad{
+        {},
+        {"topic"},
+        {"topic", "create"},
+        {"topic", "create", "t", "--partitions", "zero"},
+        {"topic", "create", "t", "--config", "retention.ms"},
+        {"topic", "alter", "t"},
+        {"produce", "t", "--header", "novalue"},
+        {"produce", "t", "--acks", "2"},
+        {"produce", "t", "--file", "/nonexistent/records.txt"},
+        {"consume", "t", "--from-time", "yesterday"},
+        {"consume", "t", "--from-beginning", "--offset", "3"},
+        {"consume", "t", "--format", "xml"},
+        {"perf", "produce", "--topic", "t"},
+        {"perf", "produce", "--topic", "t", "--num-records", "5", "--plot", "x.gif"},
+        {"topic", "list", "--brokers", "host:notaport"},
+        {"frobnicate"},
+    };
+    for (const auto& args : bad) {
+      std::string joined;
+      for (const auto& a : args) joined += a + " ";
+      CAPTURE(joined);
+      auto r = f.run_bare(args);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err.starts_with("sluice: "));
+      CHECK(lines_of(r.err).size() == 1);
+      CHECK(r.out.empty());
+    }
+  }
+
+  TEST_CASE("--help works on every command and documents the exit codes") {
+    cli_fixture f;
+    auto top = f.run_bare({"--help"});
+    CHECK(top.exit_code == 0);
+    CHECK(top.out.find("Exit codes:") != std::string::npos);
+    CHECK(top.out.find("3  cannot connect to any broker") != std::string::npos);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"topic", "create", "--help"},
+          {"produce", "--help"},
+          {"consume", "--help"},
+          {"perf", "e2e", "--help"},
+          {"log", "--help"}}) {
+      auto r = f.run_bare(args);
+      CHECK(r.exit_code == 0);
+      CHECK(r.out.find("--") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("an unknown topic exits 1 with the broker's error") {
+    cli_fixture f;
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"topic", "describe", "nope"},
+          {"topic", "delete", "nope"},
+          {"consume", "nope", "--from-beginning"},
+          {"produce", "nope"},
+          {"perf", "produce", "--topic", "nope", "--num-records", "1"}}) {
+      auto r = f.run(args, "x\n");
+      CAPTURE(args.front());
+      CHECK(r.exit_code == 1);
+      CHECK(r.err.starts_with("sluice: "));
+      CHECK(r.err.find("nope") != std::string::npos);
+      CHECK(r.err.find("unknown topic") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("no broker listening exits 3") {
+    cli_fixture f;
+    const auto address = f.broker().address();
+    f.broker().stop();
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"topic", "list"},
+          {"consume", "events"},
+          {"produce", "events"},
+          {"perf", "produce", "--topic", "events", "--num-records", "1"}}) {
+      auto with_brokers = args;
+      with_brokers.insert(with_brokers.end(), {"--brokers", address});
+      auto r = f.run_bare(with_brokers);
+      CAPTURE(args.front());
+      CHECK(r.exit_code == 3);
+      CHECK(r.err.find(address) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("SLUICE_BROKERS is used when --brokers is not given") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    ::setenv("SLUICE_BROKERS", f.broker().address().c_str(), 1);
+    auto r = f.run_bare({"topic", "list"});
+    ::unsetenv("SLUICE_BROKERS");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "events\n");
+  }
+
+  TEST_CASE("sluice log runs sluice-log on a partition directory") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    f.run_ok({"produce", "events"}, "a\nb\n");
+    const auto partition_dir = f.broker().data_dir() / "events-0";
+    auto verified = f.run_bare({"log", "verify", partition_dir.string()});
+    CHECK_MESSAGE(verified.exit_code == 0, verified.out, verified.err);
+    auto dumped = f.run_bare({"log", "dump", partition_dir.string(), "--records"});
+    CHECK(dumped.exit_code == 0);
+    CHECK(dumped.out.find("batch") != std::string::npos);
+    auto missing = f.run_bare({"log", "verify", (f.dir() / "nope").string()});
+    CHECK(missing.exit_code == 2);
+  }
+}
+
+}  // namespace sluice::testing
