@@ -15,6 +15,7 @@
 #include "protocol/request_builder.h"
 #include "protocol/response_frame.h"
 #include "protocol/result.h"
+#include "tests/result_printer.h"
 
 namespace sluice::test {
 
@@ -73,11 +74,3 @@ const T* request_body(request_builder& req) {
 
 }  // namespace sluice::test
 
-// CHECK(r) on a result prints the error's message when it fails.
-template <class T>
-struct doctest::StringMaker<boost::system::result<T, sluice::error>> {
-  static doctest::String convert(const boost::system::result<T, sluice::error>& r) {
-    if (r) return "result(value)";
-    return ("result(error: " + r.error().message() + ")").c_str();
-  }
-};

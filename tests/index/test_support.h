@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "protocol/result.h"
+#include "tests/result_printer.h"
 
 namespace sluice::test {
 
@@ -72,10 +73,3 @@ inline bool aborts(const std::function<void()>& fn) {
 
 }  // namespace sluice::test
 
-// CHECK(r) on a failed result prints the error's message instead of needing operator<< for T.
-template <class T>
-struct doctest::StringMaker<sluice::result<T>> {
-  static doctest::String convert(const sluice::result<T>& r) {
-    return r ? "ok" : r.error().message().c_str();
-  }
-};

@@ -16,6 +16,7 @@
 #include "protocol/record_batch_format.h"
 #include "protocol/result.h"
 #include "protocol/varint.h"
+#include "tests/result_printer.h"
 
 namespace sluice::test {
 
@@ -102,11 +103,3 @@ inline byte_buffer concat(std::initializer_list<byte_buffer> parts) {
 
 }  // namespace sluice::test
 
-// CHECK(r) / REQUIRE(r) on a result print the error's message when they fail.
-template <class T>
-struct doctest::StringMaker<boost::system::result<T, sluice::error>> {
-  static doctest::String convert(const boost::system::result<T, sluice::error>& r) {
-    if (r) return "result(value)";
-    return ("result(error: " + r.error().message() + ")").c_str();
-  }
-};
