@@ -10,13 +10,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -33,6 +26,7 @@
 #include "protocol/record_batch_builder.h"
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
+#include "tests/integration/tcp_proxy.h"
 
 // REQUIRE for a result: prints its error when it fails.
 #define REQUIRE_OK(expr)                                                                 \
@@ -44,10 +38,9 @@
 namespace sluice {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 using namespace std::chrono_literals;
 using testing::broker_process;
+using testing::tcp_proxy;
 using testing::temp_dir;
 
 // ---- test data ---------------------------------------------------------------------------------
@@ -131,87 +124,6 @@ class raw_producer {
 
   io_thread io_{"raw-producer"};
   std::shared_ptr<broker_pool> pool_;
-};
-
-// ---- a TCP proxy: lets a test drop connections and follow a restarted broker's new port ------
-
-class tcp_proxy {
- public:
-  explicit tcp_proxy(std::uint16_t target) : target_(target) {
-    acceptor_.open(tcp::v4());
-    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
-    acceptor_.listen();
-    asio::co_spawn(ctx_, accept_loop(), asio::detached);
-    thread_ = std::thread([this] { ctx_.run(); });
-  }
-  ~tcp_proxy() {
-    ctx_.stop();
-    thread_.join();
-  }
-
-  [[nodiscard]] std::string address() const {
-    return fmt::format("127.0.0.1:{}", acceptor_.local_endpoint().port());
-  }
-  // New connections go to `port`; existing ones are left alone.
-  void set_target(std::uint16_t port) { target_ = port; }
-  // Closes every connection, both sides: to the client, a network failure.
-  void drop_connections() {
-    std::promise<void> done;
-    asio::post(ctx_, [&] {
-      for (auto& weak : sockets_) {
-        if (auto s = weak.lock()) {
-          boost::system::error_code ignored;
-          s->close(ignored);
-        }
-      }
-      sockets_.clear();
-      done.set_value();
-    });
-    done.get_future().get();
-  }
-
- private:
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      auto [ec, client] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      auto from = std::make_shared<tcp::socket>(std::move(client));
-      auto to = std::make_shared<tcp::socket>(ctx_);
-      auto [cec] = co_await to->async_connect({asio::ip::make_address("127.0.0.1"), target_.load()},
-                                              asio::as_tuple(asio::use_awaitable));
-      if (cec) continue;  // the broker is down: the client's connection just closes
-      sockets_.push_back(from);
-      sockets_.push_back(to);
-      asio::co_spawn(ctx_, pump(from, to), asio::detached);
-      asio::co_spawn(ctx_, pump(to, from), asio::detached);
-    }
-  }
-
-  static asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from,
-                                    std::shared_ptr<tcp::socket> to) {
-    std::vector<char> buf(64 * 1024);
-    for (;;) {
-      auto [ec, n] =
-          co_await from->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
-      if (!ec) {
-        auto [wec, wn] = co_await asio::async_write(*to, asio::buffer(buf.data(), n),
-                                                    asio::as_tuple(asio::use_awaitable));
-        ec = wec;
-      }
-      if (ec) {
-        boost::system::error_code ignored;
-        from->close(ignored);
-        to->close(ignored);
-        co_return;
-      }
-    }
-  }
-
-  asio::io_context ctx_;
-  tcp::acceptor acceptor_{ctx_};
-  std::atomic<std::uint16_t> target_;
-  std::vector<std::weak_ptr<tcp::socket>> sockets_;  // the proxy thread's only
-  std::thread thread_;
 };
 
 // ---- consuming -----------------------------------------------------------------------------

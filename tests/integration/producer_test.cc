@@ -8,13 +8,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -30,14 +23,14 @@
 #include "protocol/record_batch.h"
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
+#include "tests/integration/tcp_proxy.h"
 
 namespace sluice {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 using namespace std::chrono_literals;
 using testing::broker_process;
+using testing::tcp_proxy;
 using testing::temp_dir;
 
 // ---- a raw client: topics and reads without the other client libraries -----------------------
@@ -131,91 +124,6 @@ class raw_client {
 
   io_thread io_{"raw-client"};
   std::shared_ptr<client_connection> conn_;
-};
-
-// ---- a TCP proxy that can drop every connection and follow a restarted broker -----------------
-
-class tcp_proxy {
- public:
-  explicit tcp_proxy(std::uint16_t target) : target_(target), acceptor_(io_.context()) {
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(io_.context(), accept_loop(), asio::detached);
-  }
-  ~tcp_proxy() {
-    io_.call([this] {
-      boost::system::error_code ignored;
-      acceptor_.close(ignored);
-      close_all();
-    });
-    io_.stop();
-  }
-
-  [[nodiscard]] std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
-  void set_target(std::uint16_t port) { target_ = port; }
-  // Closes both sides of every proxied connection, as a network failure would.
-  void drop_connections() {
-    io_.call([this] { close_all(); });
-  }
-
- private:
-  struct session {
-    explicit session(asio::io_context& ctx) : client(ctx), server(ctx) {}
-    tcp::socket client;
-    tcp::socket server;
-    void close() {
-      boost::system::error_code ignored;
-      client.close(ignored);
-      server.close(ignored);
-    }
-  };
-
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      auto s = std::make_shared<session>(io_.context());
-      auto [ec] = co_await acceptor_.async_accept(s->client, asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      tcp::endpoint target(asio::ip::make_address("127.0.0.1"), target_.load());
-      auto [cec] = co_await s->server.async_connect(target, asio::as_tuple(asio::use_awaitable));
-      if (cec) {
-        s->close();
-        continue;
-      }
-      sessions_.push_back(s);
-      asio::co_spawn(io_.context(), pump(s, s->client, s->server), asio::detached);
-      asio::co_spawn(io_.context(), pump(s, s->server, s->client), asio::detached);
-    }
-  }
-
-  static asio::awaitable<void> pump(std::shared_ptr<session> s, tcp::socket& from,
-                                    tcp::socket& to) {
-    std::array<char, 64 * 1024> buf{};
-    for (;;) {
-      auto [ec, n] =
-          co_await from.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
-      if (ec) break;
-      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n),
-                                                  asio::as_tuple(asio::use_awaitable));
-      if (wec) break;
-    }
-    s->close();
-  }
-
-  void close_all() {
-    for (auto& w : sessions_) {
-      if (auto s = w.lock()) s->close();
-    }
-    sessions_.clear();
-  }
-
-  io_thread io_{"tcp-proxy"};
-  std::atomic<std::uint16_t> target_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  std::vector<std::weak_ptr<session>> sessions_;  // io thread
 };
 
 // ---- outcomes of sends, gathered from the io thread -------------------------------------------
