@@ -1,6 +1,7 @@
 // sluice-bench: storage benchmarks of the Sluice partition log. Subcommands:
 //   append   closed-loop appenders vs the disk's sequential-write limit
 //   recover  open time after a clean close and after a crash
+//   fsync    the disk's own pwrite + fdatasync latency for small appends
 // See perf/README.md.
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 
 #include "perf/append_bench.h"
 #include "perf/bench_options.h"
+#include "perf/fsync_bench.h"
 #include "perf/recover_bench.h"
 #include "perf/scratch_dir.h"
 #include "protocol/record_batch_format.h"
@@ -28,6 +30,7 @@ constexpr std::size_t min_batch_bytes = 128;
 struct cli_state {
   append_options append;
   recover_options recover;
+  fsync_options fsync;
   std::string append_flush = "always";
   std::string dir;
   std::string backend = "auto";
@@ -100,10 +103,28 @@ CLI::App* add_recover(CLI::App& app, cli_state& s) {
   return cmd;
 }
 
+CLI::App* add_fsync(CLI::App& app, cli_state& s) {
+  auto* cmd = app.add_subcommand("fsync",
+                                 "the disk's own latency for a durable small append: pwrite at "
+                                 "the end of a file, then fdatasync");
+  fsync_options& o = s.fsync;
+  cmd->add_option("--write-bytes", o.write_bytes, "bytes per append")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--seconds", o.seconds, "measured duration")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--rate", o.rate, "appends per second (0: back to back)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  add_common(*cmd, s, o.common);
+  return cmd;
+}
+
 // Fills in what the callbacks could not: the parsed flush policy and the directory.
 void finish_options(cli_state& s) {
   std::filesystem::path dir = s.dir.empty() ? default_bench_parent() : std::filesystem::path(s.dir);
-  s.append.common.dir = s.recover.common.dir = dir;
+  s.append.common.dir = s.recover.common.dir = s.fsync.common.dir = dir;
   const std::map<std::string, io::backend_kind> kinds{{"auto", io::backend_kind::automatic},
                                                       {"io_uring", io::backend_kind::io_uring},
                                                       {"pwrite", io::backend_kind::pwrite}};
@@ -122,11 +143,13 @@ int main(int argc, char** argv) {
   cli_state s;
   CLI::App* append = add_append(app, s);
   CLI::App* recover = add_recover(app, s);
+  CLI::App* fsync = add_fsync(app, s);
   CLI11_PARSE(app, argc, argv);
   try {
     finish_options(s);
     if (append->parsed()) return run_append_bench(s.append);
     if (recover->parsed()) return run_recover_bench(s.recover);
+    if (fsync->parsed()) return run_fsync_bench(s.fsync);
   } catch (const std::exception& e) {
     fmt::print(stderr, "sluice-bench: {}\n", e.what());
     return 1;

@@ -33,4 +33,11 @@ struct recover_options {
   bool cold = false;  // drop the log's clean pages from the page cache before each timed open
 };
 
+struct fsync_options {
+  common_options common;
+  std::size_t write_bytes = 1024;
+  double seconds = 10;
+  double rate = 0;  // appends per second; 0: back to back
+};
+
 }  // namespace sluice::bench
