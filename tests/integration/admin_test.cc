@@ -16,13 +16,7 @@
 #include "protocol/record_batch_builder.h"
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
-
-// REQUIRE for a result: prints its error when it fails.
-#define REQUIRE_OK(expr)                                                                 \
-  do {                                                                                   \
-    const auto& require_ok_result = (expr);                                              \
-    REQUIRE_MESSAGE(require_ok_result.has_value(), require_ok_result.error().message()); \
-  } while (false)
+#include "tests/integration/test_support.h"
 
 namespace sluice {
 namespace {

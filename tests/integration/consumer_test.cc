@@ -27,13 +27,7 @@
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
 #include "tests/integration/tcp_proxy.h"
-
-// REQUIRE for a result: prints its error when it fails.
-#define REQUIRE_OK(expr)                                                                 \
-  do {                                                                                   \
-    const auto& require_ok_result = (expr);                                              \
-    REQUIRE_MESSAGE(require_ok_result.has_value(), require_ok_result.error().message()); \
-  } while (false)
+#include "tests/integration/test_support.h"
 
 namespace sluice {
 namespace {

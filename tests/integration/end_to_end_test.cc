@@ -32,19 +32,14 @@
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
 #include "tests/integration/tcp_proxy.h"
-
-// REQUIRE for a result: prints its error when it fails.
-#define REQUIRE_OK(expr)                                                                 \
-  do {                                                                                   \
-    const auto& require_ok_result = (expr);                                              \
-    REQUIRE_MESSAGE(require_ok_result.has_value(), require_ok_result.error().message()); \
-  } while (false)
+#include "tests/integration/test_support.h"
 
 namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::broker_process;
+using testing::eventually;
 using testing::tcp_proxy;
 using testing::temp_dir;
 using clock_type = std::chrono::steady_clock;
@@ -82,16 +77,6 @@ producer_record record_of(const std::string& topic, std::uint64_t seq) {
 
 double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 60s) {
-  const auto deadline = clock_type::now() + timeout;
-  while (!pred()) {
-    if (clock_type::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 // ---- outcomes of sends ------------------------------------------------------------------------

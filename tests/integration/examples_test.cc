@@ -17,13 +17,7 @@
 #include "producer/producer.h"
 #include "tests/integration/broker_process.h"
 #include "tests/integration/child_process.h"
-
-// REQUIRE for a result: prints its error when it fails.
-#define REQUIRE_OK(expr)                                                                 \
-  do {                                                                                   \
-    const auto& require_ok_result = (expr);                                              \
-    REQUIRE_MESSAGE(require_ok_result.has_value(), require_ok_result.error().message()); \
-  } while (false)
+#include "tests/integration/test_support.h"
 
 namespace sluice {
 namespace {

@@ -24,12 +24,14 @@
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
 #include "tests/integration/tcp_proxy.h"
+#include "tests/integration/test_support.h"
 
 namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::broker_process;
+using testing::eventually;
 using testing::tcp_proxy;
 using testing::temp_dir;
 
@@ -388,16 +390,6 @@ void send_range(producer& p, deliveries& d, const std::string& topic, std::size_
     r.value = value_of(i);
     REQUIRE(p.send(std::move(r), d.track(i)).has_value());
   }
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 TEST_CASE("producer: requests timed out while the broker was stopped are stored once") {
