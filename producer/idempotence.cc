@@ -42,15 +42,11 @@ producer_stamp producer_sequences::assign(const topic_partition& tp, std::int32_
   return stamp;
 }
 
-bool producer_sequences::rewind(const topic_partition& tp, const producer_stamp& stamp,
-                                std::int32_t record_count) {
+bool producer_sequences::take_back(const topic_partition& tp, const producer_stamp& stamp) {
   auto it = partitions_.find(tp);
   if (it == partitions_.end()) return false;
   auto& s = it->second;
-  if (s.producer_id != stamp.producer_id || s.producer_epoch != stamp.producer_epoch ||
-      add_to_sequence(stamp.base_sequence, record_count) != s.next) {
-    return false;
-  }
+  if (s.producer_id != stamp.producer_id || s.producer_epoch != stamp.producer_epoch) return false;
   s.next = stamp.base_sequence;
   return true;
 }

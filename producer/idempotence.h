@@ -47,9 +47,10 @@ class producer_sequences {
   // REQUIRES: has_producer(), record_count > 0.
   [[nodiscard]] producer_stamp assign(const topic_partition& tp, std::int32_t record_count);
 
-  // Takes back the last assignment of tp, if `stamp` (of `record_count` records) was it: the
-  // broker refused that batch, so the next batch may reuse its sequences. Returns whether it did.
-  bool rewind(const topic_partition& tp, const producer_stamp& stamp, std::int32_t record_count);
+  // Takes back every sequence of tp from `stamp` on: the next assignment starts at its base
+  // sequence. For when the broker holds none of them (the caller knows: sender.h). Returns
+  // false, changing nothing, when tp's sequences belong to another producer id by now.
+  bool take_back(const topic_partition& tp, const producer_stamp& stamp);
 
   // Whether tp's sequences belong to the current producer id (a reset needs a newer one).
   [[nodiscard]] bool uses_current_producer(const topic_partition& tp) const;

@@ -24,7 +24,11 @@
 // swallowed. Retriable errors (lost connections, timeouts, not_enough_space,
 // broker_shutting_down) are retried after retry_backoff until delivery_timeout (then
 // client_errc::timed_out, naming the last error); others fail the batch's records at once with
-// the broker's error and message (unknown_topic, message_too_large, corrupt_batch, ...).
+// the broker's error and message (unknown_topic, corrupt_batch, ...). A batch above the topic's
+// max.message.bytes (which may be smaller than batch_size) is split and its parts sent again,
+// in order, so only a record too large on its own fails with message_too_large (and, rarely,
+// the records of a batch refused while a later one of the same partition was stored first:
+// they cannot be stored ahead of it; see producer/sender.h).
 // Metadata: a topic's partition count is fetched on its first send() and cached; it is
 // refreshed in the background every metadata_max_age, and an unknown_topic or
 // unknown_partition answer makes the next send() fetch it again.

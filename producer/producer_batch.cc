@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "protocol/record_batch.h"
 #include "protocol/record_batch_format.h"
 
 namespace sluice::producer_internal {
@@ -32,6 +33,7 @@ producer_batch::producer_batch(topic_partition tp, std::uint64_t id, clock::time
     : tp_(std::move(tp)),
       id_(id),
       created_(created),
+      options_(opts),
       builder_(std::make_unique<record_batch_builder>(opts)),
       estimated_bytes_(batch_header_size) {}
 
@@ -50,7 +52,7 @@ void producer_batch::add(const producer_record& r, std::int64_t timestamp, std::
     }
     builder_->add(timestamp, bytes_of(r.key), bytes_of(r.value), headers);
   }
-  records_.push_back(pending_record{std::move(cb), timestamp});
+  records_.push_back(pending_record{std::move(cb), timestamp, size});
   ++record_count_;
   estimated_bytes_ += size;
   memory_bytes_ += size;
@@ -72,6 +74,65 @@ void producer_batch::restamp(const producer_stamp& stamp) {
   write_producer_stamp(copy, stamp);
   stamp_ = stamp;
   bytes_ = std::make_shared<const byte_buffer>(std::move(copy));
+}
+
+std::vector<batch_ptr> producer_batch::split() {
+  SLUICE_ASSERT(bytes_ != nullptr && state_ != state::done && records_.size() >= 2);
+  // The batch's own bytes, decoded: they hold the records as they were sent. estimated_bytes_
+  // bounds their uncompressed size.
+  auto decoded = decode_records(record_batch_view::parse(*bytes_).value(), estimated_bytes_);
+  SLUICE_ASSERT(decoded.has_value() && decoded->records().size() == records_.size());
+  const auto points = split_points();
+  std::vector<batch_ptr> parts;
+  std::int32_t sequences_used = 0;
+  for (std::size_t i = 0; i + 1 < points.size(); ++i) {
+    auto part = std::make_shared<producer_batch>(tp_, id_, created_, options_);
+    move_records_to(*part, *decoded, points[i], points[i + 1]);
+    std::optional<producer_stamp> stamp = stamp_;
+    if (stamp) stamp->base_sequence = add_to_sequence(stamp->base_sequence, sequences_used);
+    sequences_used += part->record_count();
+    part->seal(stamp);
+    parts.push_back(std::move(part));
+  }
+  records_.clear();
+  memory_bytes_ = 0;
+  state_ = state::done;
+  return parts;
+}
+
+std::vector<std::size_t> producer_batch::split_points() const {
+  const std::size_t limit = estimated_bytes_ / 2;
+  std::vector<std::size_t> points{0};
+  std::size_t part_bytes = batch_header_size;
+  for (std::size_t i = 0; i < records_.size(); ++i) {
+    if (i > points.back() && part_bytes + records_[i].size > limit) {
+      points.push_back(i);
+      part_bytes = batch_header_size;
+    }
+    part_bytes += records_[i].size;
+  }
+  points.push_back(records_.size());
+  return points;
+}
+
+void producer_batch::move_records_to(producer_batch& part, const decoded_records& decoded,
+                                     std::size_t first, std::size_t last) {
+  for (std::size_t i = first; i < last; ++i) {
+    const record_view& r = decoded.records()[i];
+    std::vector<record_header> headers;
+    headers.reserve(r.headers.size());
+    for (const auto& h : r.headers) {
+      std::optional<byte_buffer> value;
+      if (h.value) value.emplace(h.value->begin(), h.value->end());
+      headers.push_back(record_header{std::string(h.key), std::move(value)});
+    }
+    auto& pending = records_[i];
+    part.builder_->add(pending.timestamp, r.key, r.value, headers);
+    ++part.record_count_;
+    part.estimated_bytes_ += pending.size;
+    part.memory_bytes_ += pending.size;
+    part.records_.push_back(std::move(pending));
+  }
 }
 
 void producer_batch::complete(std::int64_t base_offset) {

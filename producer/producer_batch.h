@@ -5,7 +5,8 @@
 // accumulator's lock) -> sealed by the sender on the io thread (compressed, stamped with its
 // producer id and sequence; its bytes never change again, except by a partition reset, which
 // stamps a copy) -> sent, possibly several times -> completed or failed, exactly once: every
-// record's callback runs then, on the io thread.
+// record's callback runs then, on the io thread. A batch the broker refuses as too large may
+// instead be split: its records (and their callbacks) move to smaller batches, which live on.
 
 #include <chrono>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "producer/idempotence.h"
 #include "producer/producer.h"
 #include "producer/topic_partition.h"
+#include "protocol/record.h"
 #include "protocol/record_batch_builder.h"
 #include "protocol/request_builder.h"
 
@@ -55,6 +57,14 @@ class producer_batch {
   // Stamps a copy of the bytes (requests still holding the old bytes keep them intact).
   // REQUIRES: sealed.
   void restamp(const producer_stamp& stamp);
+  // Moves the records, in order, into sealed parts of at most half this batch's estimated
+  // bytes each (a record larger than that gets a part of its own), so every part is smaller
+  // and has fewer records. With a stamp, the parts continue each other's sequences from this
+  // batch's base sequence: together they cover exactly its sequences. The parts take over the
+  // callbacks and the memory; they keep this batch's id, partition and creation time. This
+  // batch is left done without running a callback.
+  // REQUIRES: sealed, not done, at least two records.
+  [[nodiscard]] std::vector<std::shared_ptr<producer_batch>> split();
   [[nodiscard]] const shared_bytes& bytes() const { return bytes_; }
   [[nodiscard]] const std::optional<producer_stamp>& stamp() const { return stamp_; }
 
@@ -71,16 +81,31 @@ class producer_batch {
   int attempts = 0;                 // sends so far
   clock::time_point retry_at{};     // awaiting_retry: not before this
   std::optional<error> last_error;  // of the latest failed attempt, for the timeout's detail
+  // Sent, and no answer since proved it was not stored (a lost answer, a timeout).
+  bool may_be_stored = false;
+  // A batch numbered after this one was (or may have been) stored while this one was not done:
+  // this one's sequences can no longer be reused, nor its records stored ahead of that batch.
+  bool later_may_be_stored = false;
+  bool split_part = false;  // made by split()
+  bool unsettled = false;   // a split part that waits for the fate of the batches after it
 
  private:
   struct pending_record {
     producer::callback callback;
     std::int64_t timestamp;
+    std::size_t size;  // record_size_upper_bound, for memory and the split
   };
+
+  // The records of records_[first, last) become the open batch part; `decoded` holds them all.
+  void move_records_to(producer_batch& part, const decoded_records& decoded, std::size_t first,
+                       std::size_t last);
+  // Where each part of split() starts in records_, and the end.
+  [[nodiscard]] std::vector<std::size_t> split_points() const;
 
   topic_partition tp_;
   std::uint64_t id_;
   clock::time_point created_;
+  record_batch_builder::options options_;          // for the parts of a split
   std::unique_ptr<record_batch_builder> builder_;  // while open
   std::vector<pending_record> records_;            // emptied when the batch is done
   std::int32_t record_count_ = 0;

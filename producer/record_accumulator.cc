@@ -211,8 +211,15 @@ void record_accumulator::release_memory(std::size_t bytes) {
 
 void record_accumulator::batch_done(std::uint64_t batch_id) {
   std::lock_guard lock(mu_);
-  incomplete_.erase(batch_id);
+  auto it = incomplete_.find(batch_id);
+  if (it != incomplete_.end()) incomplete_.erase(it);
   notify_waiters();
+}
+
+void record_accumulator::batch_split(std::uint64_t batch_id, std::size_t parts) {
+  std::lock_guard lock(mu_);
+  SLUICE_ASSERT(parts >= 1 && incomplete_.contains(batch_id));
+  for (std::size_t i = 1; i < parts; ++i) incomplete_.insert(batch_id);
 }
 
 void record_accumulator::notify_waiters() {

@@ -84,6 +84,9 @@ class record_accumulator {
   // every callback ran).
   void release_memory(std::size_t bytes);
   void batch_done(std::uint64_t batch_id);
+  // Io thread: a batch not done yet became `parts` batches with its id (the sender split it):
+  // flush() waits for each of them, and each reports batch_done().
+  void batch_split(std::uint64_t batch_id, std::size_t parts);
 
   // Any thread but the io thread. Makes every batch ready at once and waits until every batch
   // that existed when flush() was called is done. Fails with timed_out after `deadline`.
@@ -124,7 +127,7 @@ class record_accumulator {
   std::size_t drain_start_ = 0;
   std::size_t used_memory_ = 0;
   std::uint64_t next_batch_id_ = 1;
-  std::set<std::uint64_t> incomplete_;  // ids of batches not done yet
+  std::multiset<std::uint64_t> incomplete_;  // ids of batches not done yet (split: per part)
   int flushing_ = 0;
   int waiters_ = 0;
   bool closed_ = false;

@@ -44,6 +44,7 @@ void sender::run() {
   }
   const bool can_send = !config_.idempotence || sequences_.has_producer();
   if (can_send) {
+    settle_splits();
     reset_partitions(now);
     send_batches(now);
   } else {
@@ -176,7 +177,8 @@ sender::batch_list sender::due_retries(clock::time_point now) {
     for (auto& s : states) {
       if (s.awaiting == 0 || s.reset_needed || s.queue.empty()) continue;
       const auto& head = s.queue.front();
-      if (head->current_state() != producer_batch::state::awaiting_retry || head->retry_at > now) {
+      if (head->current_state() != producer_batch::state::awaiting_retry || head->retry_at > now ||
+          head->unsettled) {
         continue;
       }
       if (!out.empty() && bytes + head->bytes()->size() > config_.max_request_size) return out;
@@ -202,6 +204,7 @@ sender::batch_list sender::drain_new(clock::time_point now, std::size_t max_byte
 void sender::send_request(batch_list batches) {
   for (const auto& b : batches) {
     enter_state(state_of(b->tp()), *b, producer_batch::state::in_flight);
+    b->may_be_stored = true;  // until an answer proves otherwise
     if (++b->attempts > 1) counters_.retries.fetch_add(1, std::memory_order_relaxed);
   }
   auto req = build_produce_request(batches, static_cast<std::int8_t>(config_.acks),
@@ -266,7 +269,9 @@ void sender::on_failure(const batch_ptr& b, const error& e) {
   const auto now = clock::now();
   if (closed_) return finish(b, e);
   if (config_.idempotence && is_wire_error(e, wire::ErrorCode::out_of_order_sequence)) {
-    // Not stored. On the head: the broker has nothing of this partition from here on.
+    // Not stored (had an earlier attempt been, this one would be a duplicate). On the head: the
+    // broker has nothing of this partition from here on.
+    b->may_be_stored = false;
     if (!s.reset_needed && !s.queue.empty() && s.queue.front() == b) {
       s.reset_needed = true;
       ++resets_pending_;
@@ -277,13 +282,97 @@ void sender::on_failure(const batch_ptr& b, const error& e) {
     if (now - b->created() >= config_.delivery_timeout) return finish(b, expired_error(*b));
     return retry_later(s, b, now + config_.retry_backoff);
   }
+  // Refused for good: by the broker, so not stored.
+  if (e.code.category() == wire::wire_category()) b->may_be_stored = false;
+  if (is_wire_error(e, wire::ErrorCode::message_too_large) && b->record_count() > 1 &&
+      now - b->created() < config_.delivery_timeout) {
+    return split(s, b, e, now);
+  }
   if (is_wire_error(e, wire::ErrorCode::unknown_topic) ||
       is_wire_error(e, wire::ErrorCode::unknown_partition)) {
     metadata_.invalidate(b->tp().topic);
   }
-  // Refused for good, so not stored: its sequences may be reused if nothing came after.
-  if (b->stamp()) sequences_.rewind(b->tp(), *b->stamp(), b->record_count());
+  if (b->stamp() && !b->may_be_stored) take_back_sequences(s, b);
   finish(b, e);
+}
+
+// ---- batches too large for the broker, and sequences taken back -------------------------------
+
+// The parts take b's place in the queue and its sequences; they go one at a time, as the head.
+void sender::split(partition_state& s, const batch_ptr& b, const error& e, clock::time_point now) {
+  auto at = remove(s, b);
+  auto parts = b->split();
+  accumulator_.batch_split(b->id(), parts.size());
+  for (const auto& part : parts) {
+    part->split_part = true;
+    part->unsettled = config_.idempotence;
+    part->later_may_be_stored = b->later_may_be_stored;
+    part->last_error = e;
+    retry_later(s, part, now);
+  }
+  s.queue.insert(at, parts.begin(), parts.end());
+  s.split_parts += static_cast<int>(parts.size());
+  if (config_.idempotence) {
+    s.unsettled += static_cast<int>(parts.size());
+    splits_unsettled_ += static_cast<int>(parts.size());
+  }
+}
+
+// A split part may go once no batch after it is in flight. If none of them is stored, the
+// broker expects the refused batch's first sequence next, and the parts cover exactly its
+// sequences. If one is (or may be: a lost answer), the parts cannot be stored ahead of it and
+// fail: storing them after it would break the partition's order.
+void sender::settle_splits() {
+  if (splits_unsettled_ == 0) return;
+  batch_list refused;
+  for (auto& [topic, states] : partitions_) {
+    for (auto& s : states) {
+      if (s.unsettled > 0) settle(s, refused);
+    }
+  }
+  for (const auto& b : refused) finish(b, overtaken_error(*b));
+}
+
+void sender::settle(partition_state& s, batch_list& refused) {
+  bool later_in_flight = false;
+  bool later_may_be_stored = false;
+  for (auto it = s.queue.rbegin(); it != s.queue.rend(); ++it) {
+    auto& b = **it;
+    if (b.unsettled && !later_in_flight) {
+      b.unsettled = false;
+      --s.unsettled;
+      --splits_unsettled_;
+      if (later_may_be_stored || b.later_may_be_stored) refused.push_back(*it);
+    }
+    later_in_flight = later_in_flight || b.current_state() == producer_batch::state::in_flight;
+    later_may_be_stored = later_may_be_stored || b.may_be_stored;
+  }
+}
+
+error sender::overtaken_error(const producer_batch& b) const {
+  const error e = b.last_error ? *b.last_error
+                               : make_error(wire::ErrorCode::message_too_large, "batch too large");
+  return error{e.code, fmt::format("{}; its records were not sent again in smaller batches: a "
+                                   "later batch of {}-{} was (or may have been) stored first, "
+                                   "and they cannot be stored after it",
+                                   e.detail, b.tp().topic, b.tp().partition)};
+}
+
+// b was refused for good, so the broker does not hold it. When it holds nothing after it
+// either, the next sequence it expects is b's first: the later batches are numbered again from
+// there, so none of them meets a gap (out_of_order_sequence, then a partition reset).
+void sender::take_back_sequences(partition_state& s, const batch_ptr& b) {
+  if (b->later_may_be_stored) return;
+  auto it = std::find(s.queue.begin(), s.queue.end(), b);
+  if (it == s.queue.end()) return;
+  for (auto later = std::next(it); later != s.queue.end(); ++later) {
+    const auto& l = **later;
+    if (l.current_state() == producer_batch::state::in_flight || l.may_be_stored) return;
+  }
+  if (!sequences_.take_back(b->tp(), *b->stamp())) return;
+  for (auto later = std::next(it); later != s.queue.end(); ++later) {
+    (*later)->restamp(sequences_.assign(b->tp(), (*later)->record_count()));
+  }
 }
 
 void sender::retry_later(partition_state& s, const batch_ptr& b, clock::time_point at) {
@@ -296,9 +385,7 @@ void sender::finish(const batch_ptr& b, const result<std::int64_t>& outcome) {
   if (b->current_state() != producer_batch::state::open) {
     auto& s = state_of(b->tp());
     if (outcome) s.confirmed = true;
-    leave_state(s, *b);
-    auto it = std::find(s.queue.begin(), s.queue.end(), b);
-    if (it != s.queue.end()) s.queue.erase(it);
+    remove(s, b);
   }
   accumulator_.release_memory(b->memory_bytes());
   const auto n = static_cast<std::uint64_t>(b->record_count());
@@ -322,7 +409,9 @@ bool sender::may_send(const std::string& topic, std::int32_t partition) const {
   }
   const auto& s = it->second[static_cast<std::size_t>(partition)];
   const int limit = s.confirmed || !config_.idempotence ? config_.max_in_flight : 1;
-  return s.awaiting == 0 && !s.reset_needed && s.in_flight < limit;
+  // While split parts are pending nothing new goes: a new batch in flight beside a part that is
+  // refused again could be stored ahead of it.
+  return s.awaiting == 0 && !s.reset_needed && s.split_parts == 0 && s.in_flight < limit;
 }
 
 sender::partition_state& sender::state_of(const topic_partition& tp) {
@@ -330,6 +419,25 @@ sender::partition_state& sender::state_of(const topic_partition& tp) {
   const auto p = static_cast<std::size_t>(tp.partition);
   if (states.size() <= p) states.resize(p + 1);
   return states[p];
+}
+
+std::deque<batch_ptr>::iterator sender::remove(partition_state& s, const batch_ptr& b) {
+  leave_state(s, *b);
+  if (b->split_part) --s.split_parts;
+  if (b->unsettled) {
+    b->unsettled = false;
+    --s.unsettled;
+    --splits_unsettled_;
+  }
+  auto it = std::find(s.queue.begin(), s.queue.end(), b);
+  if (it == s.queue.end()) return it;
+  // Stored (or maybe): its sequences follow those of every batch before it in the queue.
+  if (b->may_be_stored) {
+    for (auto earlier = s.queue.begin(); earlier != it; ++earlier) {
+      (*earlier)->later_may_be_stored = true;
+    }
+  }
+  return s.queue.erase(it);
 }
 
 void sender::leave_state(partition_state& s, producer_batch& b) {
@@ -376,7 +484,7 @@ void sender::arm_timer(clock::time_point now, bool may_send_now) {
       for (const auto& b : s.queue) {
         if (b->current_state() != producer_batch::state::awaiting_retry) continue;
         consider(b->created() + config_.delivery_timeout);
-        if (b == s.queue.front() && !s.reset_needed) consider(b->retry_at);
+        if (b == s.queue.front() && !s.reset_needed && !b->unsettled) consider(b->retry_at);
       }
     }
   }

@@ -19,9 +19,27 @@
 //  - Until the broker has acknowledged a batch of a partition's (current) producer id, only one
 //    batch of that partition is in flight: a broker takes any sequence from a producer id it
 //    does not know yet, so a pipelined batch could overtake a refused first one.
-//  - A batch the broker refuses for good (message_too_large, corrupt_batch, unknown_topic, ...)
-//    fails with the broker's error and message; its sequences are taken back when no later
-//    batch has been numbered yet.
+//  - A batch the broker refuses for good (corrupt_batch, unknown_topic, message_too_large for
+//    a single record, ...) fails with the broker's error and message. When no later batch of
+//    the partition is in flight or may be stored (none was acknowledged, none has an attempt
+//    of unknown fate), its sequences are taken back and the later batches renumbered from its
+//    first sequence, so the broker never sees the gap; otherwise the gap ends in
+//    out_of_order_sequence and a reset, as above.
+//  - message_too_large for a batch of two or more records (it is above the topic's
+//    max.message.bytes, which may be below batch_size) splits it, before its delivery_timeout:
+//    its records go, in order, into parts of at most half its size (a record larger than that
+//    alone) that take its place in the queue. With idempotence the parts carry its producer id
+//    and exactly its sequences (the broker stored nothing of it); they wait until no later
+//    batch of the partition is in flight, then: if none is stored (each was refused, e.g.
+//    out_of_order_sequence, or never sent) the broker expects the batch's first sequence
+//    next, and the parts go; if one is or may be stored (a broker may take a batch pipelined
+//    behind the refused one before it has forgotten it), the parts fail with the broker's
+//    message_too_large, as storing them after it would break the order. The parts go one at
+//    a time, as the head (a refused part splits again), and no new batch of the partition is
+//    taken until every part is done, so nothing is in flight beside a part that may be
+//    refused. Only a record too large on its own fails with message_too_large. Without
+//    idempotence the parts do not wait for the later batches (and may land after one of
+//    them, as any retry may).
 //  - delivery_timeout: a batch not done that long after its creation fails with timed_out,
 //    naming the last error; a batch in flight then fails when that attempt ends. Its fate may
 //    be unknown (a timed-out attempt may have been stored); the next batch's answer settles
@@ -80,6 +98,8 @@ class sender {
     // batch at a time: a broker accepts any sequence from a producer id it does not know, so a
     // second batch overtaking a refused first one would be stored ahead of it.
     bool confirmed = false;
+    int split_parts = 0;  // parts of split batches in the queue: no new batch goes meanwhile
+    int unsettled = 0;    // of which wait for the fate of the batches after them
   };
   using batch_list = std::vector<batch_ptr>;
 
@@ -96,12 +116,20 @@ class sender {
   void on_written(const batch_list& batches, const result<void>& r);
   void on_failure(const batch_ptr& b, const error& e);
   void retry_later(partition_state& s, const batch_ptr& b, clock::time_point at);
+  void split(partition_state& s, const batch_ptr& b, const error& e, clock::time_point now);
+  void settle_splits();
+  // Settles the unsettled parts no in-flight batch follows; adds those that must fail.
+  void settle(partition_state& s, batch_list& refused);
+  [[nodiscard]] error overtaken_error(const producer_batch& b) const;
+  void take_back_sequences(partition_state& s, const batch_ptr& b);
   void finish(const batch_ptr& b, const result<std::int64_t>& outcome);
   void arm_timer(clock::time_point now, bool may_send_now);
   void fail_all_waiting(const error& e);
 
   [[nodiscard]] bool may_send(const std::string& topic, std::int32_t partition) const;
   partition_state& state_of(const topic_partition& tp);
+  // Takes b out of its partition's queue and counters; returns where it was.
+  std::deque<batch_ptr>::iterator remove(partition_state& s, const batch_ptr& b);
   // Leaves b's current state: the partition's counters follow.
   void leave_state(partition_state& s, producer_batch& b);
   void enter_state(partition_state& s, producer_batch& b, producer_batch::state to);
@@ -122,6 +150,7 @@ class sender {
   int requests_in_flight_ = 0;
   int awaiting_total_ = 0;
   int resets_pending_ = 0;
+  int splits_unsettled_ = 0;
 
   producer_sequences sequences_;
   bool producer_id_requested_ = false;

@@ -366,6 +366,56 @@ TEST_CASE("producer: a record above the topic's max.message.bytes fails with mes
   CHECK(ok->offset == 0);
 }
 
+TEST_CASE("producer: a batch above max.message.bytes is split; only a record too large fails") {
+  broker_fixture f;
+  constexpr std::size_t n = 500;
+  constexpr std::size_t big = 250;
+  for (const bool idempotence : {true, false}) {
+    CAPTURE(idempotence);
+    const std::string topic = idempotence ? "split-idempotent" : "split-plain";
+    f.admin.create_topic(topic, 1, {{"max.message.bytes", "4096"}});
+    auto c = config_for(f.broker.address());
+    c.idempotence = idempotence;
+    c.codec = compression::none;  // as sent: the small records alone make about 10 KB
+    c.linger = 10s;               // all in one batch, which flush() sends
+    c.batch_size = 1 << 20;
+    auto p = producer::create(c).value();
+    deliveries d;
+    for (std::size_t i = 0; i < n; ++i) {
+      producer_record r;
+      r.topic = topic;
+      r.value = i == big ? std::string(8000, 'x') : value_of(i);
+      REQUIRE(p->send(std::move(r), d.track(i)).has_value());
+    }
+    REQUIRE(p->flush(60s).has_value());
+    const auto got = d.take();
+    REQUIRE(got.size() == n);
+    std::int64_t next_offset = 0;
+    for (const auto& [i, outcome] : got) {
+      INFO("record ", i, ": ", outcome ? "" : outcome.error().message());
+      if (i == big) {
+        REQUIRE_FALSE(outcome.has_value());
+        CHECK(outcome.error().code == wire::ErrorCode::message_too_large);
+        CHECK(outcome.error().detail.find("max.message.bytes 4096") != std::string::npos);
+        continue;
+      }
+      REQUIRE(outcome.has_value());
+      CHECK(outcome->offset == next_offset++);
+    }
+    // Exactly the small records, once each, in send order.
+    const auto stored = f.admin.read_all(topic, 0);
+    REQUIRE(stored.size() == n - 1);
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i == big) continue;
+      CHECK(stored[k].value == value_of(i));
+      CHECK(stored[k].offset == static_cast<std::int64_t>(k));
+      ++k;
+    }
+    CHECK(p->statistics().records_failed == 1);
+  }
+}
+
 TEST_CASE("producer: a record above max_request_size is refused by send() itself") {
   broker_fixture f;
   f.admin.create_topic("t", 1);

@@ -165,6 +165,7 @@ fake_broker::reply fake_broker::produce(const wire::Request& req, byte_span payl
       auto bytes = payload_bytes(payload, p->records(), "produce");
       auto r = bytes ? append(t->name()->str(), p->partition(), *bytes)
                      : produce_result{wire::ErrorCode::corrupt_message, "bad range"};
+      if (r.error != wire::ErrorCode::none) ++refusals_[r.error];
       parts.push_back(wire::CreateProducePartitionResult(fbb, p->partition(), r.error,
                                                          fbb.CreateString(r.message), r.base_offset,
                                                          0, r.duplicate));
@@ -198,6 +199,9 @@ fake_broker::produce_result fake_broker::append(const std::string& topic, std::i
   }
   if (h.producer_id >= 0) {
     if (auto r = check_sequence(log, h)) return *r;
+  }
+  if (max_batch_bytes_ && batch.size() > *max_batch_bytes_) {
+    return refuse_too_large(log, h, batch.size());
   }
   byte_buffer stored(batch.begin(), batch.end());
   const auto base = log.end_offset;
@@ -236,6 +240,15 @@ std::optional<fake_broker::produce_result> fake_broker::check_sequence(partition
         fmt::format("expected sequence {}, got {}", it->second.next_sequence, first)};
   }
   return std::nullopt;
+}
+
+fake_broker::produce_result fake_broker::refuse_too_large(partition_log& log, const batch_header& h,
+                                                          std::size_t size) {
+  if (too_large_leaves_gap_ && h.producer_id >= 0) {
+    log.producers[h.producer_id].next_sequence = h.base_sequence + h.records_count;
+  }
+  return {wire::ErrorCode::message_too_large,
+          fmt::format("batch of {} bytes exceeds max.message.bytes {}", size, *max_batch_bytes_)};
 }
 
 void fake_broker::create_topic(const std::string& name, std::int32_t partitions) {
@@ -279,6 +292,21 @@ std::vector<fake_broker::stored_record> fake_broker::records(const std::string& 
       }
     }
     return out;
+  });
+}
+
+void fake_broker::set_max_batch_bytes(std::size_t max_bytes) {
+  io_.call([&] { max_batch_bytes_ = max_bytes; });
+}
+
+void fake_broker::set_too_large_leaves_gap(bool on) {
+  io_.call([&] { too_large_leaves_gap_ = on; });
+}
+
+int fake_broker::refusals(wire::ErrorCode code) {
+  return io_.call([&] {
+    auto it = refusals_.find(code);
+    return it == refusals_.end() ? 0 : it->second;
   });
 }
 

@@ -2,8 +2,9 @@
 // An in-process broker for the producer's unit tests: it speaks the native protocol on a
 // loopback port (ApiVersions, Metadata, InitProducerId, Produce), keeps each partition's batches
 // in memory, checks idempotent sequences as sluiced does (duplicates answered with the original
-// offset, gaps refused with out_of_order_sequence), and injects faults on request: refusals,
-// connections dropped after a batch was stored, silence.
+// offset, gaps refused with out_of_order_sequence), refuses batches above a size limit as
+// sluiced does (message_too_large), and injects faults on request: refusals, connections
+// dropped after a batch was stored, silence.
 //
 // Threading: the broker runs on its own io thread; the test thread configures it and reads its
 // state through the methods below (each runs on that thread and waits).
@@ -54,12 +55,21 @@ class fake_broker {
   void forget_producers();
   // Every InitProducerId answers with this error (none: normal).
   void set_init_producer_id_error(wire::ErrorCode e);
+  // Batches above max_bytes are refused with message_too_large and sluiced's message, after the
+  // idempotence check (a retry of a stored batch is still a duplicate), as max.message.bytes.
+  void set_max_batch_bytes(std::size_t max_bytes);
+  // sluiced counts a batch in flight until its refusal completes, so a batch pipelined right
+  // behind one refused as too large can be taken as its successor, leaving a gap. While set,
+  // the fake does the same: a batch refused as too large moves the expected sequence past it.
+  void set_too_large_leaves_gap(bool on);
 
   // The values stored in a partition, in offset order.
   [[nodiscard]] std::vector<stored_record> records(const std::string& topic,
                                                    std::int32_t partition);
   [[nodiscard]] int produce_requests();
   [[nodiscard]] int producer_ids_given();
+  // Batches refused with `code` so far.
+  [[nodiscard]] int refusals(wire::ErrorCode code);
 
  private:
   struct producer_entry {
@@ -93,6 +103,7 @@ class fake_broker {
   reply produce(const wire::Request& req, byte_span payload);
   produce_result append(const std::string& topic, std::int32_t partition, byte_span batch);
   std::optional<produce_result> check_sequence(partition_log& log, const batch_header& h);
+  produce_result refuse_too_large(partition_log& log, const batch_header& h, std::size_t size);
 
   io_thread io_{"fake-broker"};
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -103,6 +114,9 @@ class fake_broker {
   bool silent_ = false;
   bool strict_unknown_producers_ = false;
   wire::ErrorCode init_producer_id_error_ = wire::ErrorCode::none;
+  std::optional<std::size_t> max_batch_bytes_;
+  bool too_large_leaves_gap_ = false;
+  std::map<wire::ErrorCode, int> refusals_;
   std::int64_t next_producer_id_ = 1000;
   int produce_requests_ = 0;
   std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;

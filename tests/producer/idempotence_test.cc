@@ -32,14 +32,26 @@ TEST_CASE("sequences wrap to 0 after INT32_MAX, as Kafka's") {
   CHECK(add_to_sequence(max - 1, 10) == 8);
 }
 
-TEST_CASE("rewind takes back only the partition's last assignment") {
+TEST_CASE("take_back makes the next assignment start at the taken-back batch's sequence") {
   producer_sequences s;
   s.set_producer(1, 0);
   const auto a = s.assign(p0, 4);
   const auto b = s.assign(p0, 6);
-  CHECK_FALSE(s.rewind(p0, a, 4));  // b came after it
-  CHECK(s.rewind(p0, b, 6));
+  CHECK(s.take_back(p0, b));
   CHECK(s.assign(p0, 2).base_sequence == 4);
+  CHECK(s.take_back(p0, a));  // with the batches after it: they are numbered again
+  CHECK(s.assign(p0, 3).base_sequence == 0);
+  CHECK(s.assign(p0, 1).base_sequence == 3);
+}
+
+TEST_CASE("take_back changes nothing once the partition moved to another producer id") {
+  producer_sequences s;
+  s.set_producer(1, 0);
+  const auto a = s.assign(p0, 4);
+  s.set_producer(2, 0);
+  s.reset(p0);
+  CHECK_FALSE(s.take_back(p0, a));
+  CHECK(s.assign(p0, 1) == producer_stamp{2, 0, 0});
 }
 
 TEST_CASE(

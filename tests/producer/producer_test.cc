@@ -10,6 +10,8 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <random>
+#include <thread>
 
 #include "protocol/client/client_errc.h"
 #include "protocol/wire_errc.h"
@@ -69,11 +71,18 @@ class outcomes {
   std::map<int, int> calls_;
 };
 
+// Record i's value: its number, padded with dots to `pad` bytes.
+std::string numbered(int i, std::size_t pad = 0) {
+  auto v = std::to_string(i);
+  if (v.size() < pad) v.append(pad - v.size(), '.');
+  return v;
+}
+
 // Sends values "0".."n-1" to one partition.
 void send_numbered(producer& p, outcomes& o, const std::string& topic, int first, int n,
-                   std::int32_t partition = 0) {
+                   std::int32_t partition = 0, std::size_t pad = 0) {
   for (int i = first; i < first + n; ++i) {
-    REQUIRE(p.send(record(topic, std::to_string(i), partition), o.track(i)).has_value());
+    REQUIRE(p.send(record(topic, numbered(i, pad), partition), o.track(i)).has_value());
   }
 }
 
@@ -81,7 +90,7 @@ void send_numbered(producer& p, outcomes& o, const std::string& topic, int first
 // the offset its callback reported.
 void check_partition(fake_broker& b, const std::string& topic, std::int32_t partition,
                      const std::map<int, result<record_metadata>>& got,
-                     const std::set<int>& missing = {}) {
+                     const std::set<int>& missing = {}, std::size_t pad = 0) {
   std::vector<int> expected;
   for (const auto& [i, r] : got) {
     if (!missing.contains(i)) expected.push_back(i);
@@ -91,7 +100,7 @@ void check_partition(fake_broker& b, const std::string& topic, std::int32_t part
   for (std::size_t k = 0; k < stored.size(); ++k) {
     const int i = expected[k];
     INFO("stored #", k, " value ", stored[k].value);
-    CHECK(stored[k].value == std::to_string(i));
+    CHECK(stored[k].value == numbered(i, pad));
     REQUIRE(got.at(i).has_value());
     CHECK(got.at(i)->offset == stored[k].offset);
   }
@@ -189,6 +198,168 @@ TEST_CASE("a batch refused for good fails with the broker's error; the rest is s
   CHECK_FALSE(failed.empty());
   CHECK(*failed.rbegin() - *failed.begin() + 1 == static_cast<int>(failed.size()));  // one batch
   check_partition(b, "t", 0, got, failed);
+}
+
+// ---- batches above the broker's max.message.bytes ---------------------------------------------
+
+// The records that failed, each checked to have failed with `code`.
+std::set<int> failed_with(const std::map<int, result<record_metadata>>& got,
+                          boost::system::error_code code) {
+  std::set<int> failed;
+  for (const auto& [i, r] : got) {
+    if (r) continue;
+    INFO("record ", i, ": ", r.error().message());
+    CHECK(r.error().code == code);
+    failed.insert(i);
+  }
+  return failed;
+}
+
+TEST_CASE("a batch refused as too large is split; only the record too large on its own fails") {
+  for (const bool idempotence : {true, false}) {
+    CAPTURE(idempotence);
+    fake_broker b;
+    b.create_topic("t", 1);
+    b.set_max_batch_bytes(1000);
+    auto c = config_for(b);
+    c.idempotence = idempotence;
+    c.codec = compression::none;
+    c.linger = 10s;  // one batch: flush() sends it
+    auto p = producer::create(c).value();
+    outcomes o;
+    send_numbered(*p, o, "t", 0, 30);
+    REQUIRE(p->send(record("t", std::string(2000, 'x'), 0), o.track(30)).has_value());
+    send_numbered(*p, o, "t", 31, 30);
+    REQUIRE(p->flush(30s).has_value());
+    const auto got = o.got();
+    CHECK(failed_with(got, wire::ErrorCode::message_too_large) == std::set<int>{30});
+    CHECK(got.at(30).error().detail.find("exceeds max.message.bytes 1000") != std::string::npos);
+    check_partition(b, "t", 0, got, {30});
+    // The parts and the batch after the refused record met no sequence gap: no reset.
+    CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
+    CHECK(b.producer_ids_given() == (idempotence ? 1 : 0));
+    CHECK(p->statistics().records_failed == 1);
+    CHECK(p->statistics().records_sent == 60);
+  }
+}
+
+TEST_CASE("a batch too large only because of its many small records is split until all fit") {
+  for (const bool idempotence : {true, false}) {
+    CAPTURE(idempotence);
+    fake_broker b;
+    b.create_topic("t", 1);
+    b.set_max_batch_bytes(1000);
+    auto c = config_for(b);
+    c.idempotence = idempotence;
+    c.linger = 10s;
+    auto p = producer::create(c).value();  // zstd: the parts are compressed too
+    outcomes o;
+    // Distinct 64-byte values (zstd cannot squeeze 400 of them below 1000 bytes).
+    std::mt19937_64 random(42);
+    std::vector<std::string> values;
+    for (int i = 0; i < 400; ++i) {
+      values.push_back(fmt::format("{}:{:016x}{:016x}{:016x}", i, random(), random(), random()));
+      REQUIRE(p->send(record("t", values.back(), 0), o.track(i)).has_value());
+    }
+    REQUIRE(p->flush(30s).has_value());
+    const auto got = o.got();
+    CHECK(failed_with(got, wire::ErrorCode::message_too_large).empty());
+    const auto stored = b.records("t", 0);
+    REQUIRE(stored.size() == 400);
+    for (int i = 0; i < 400; ++i) {
+      CHECK(stored[i].value == values[i]);
+      CHECK(got.at(i)->offset == i);
+    }
+    CHECK(b.refusals(wire::ErrorCode::message_too_large) >= 3);  // split more than once
+    CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
+  }
+}
+
+// Makes the broker refuse the first batch once (retriable), so that batches pile up behind it;
+// once it is stored, the next two batches go pipelined: the first too large, the second not.
+struct pipelined_refusal {
+  fake_broker b;
+  producer_config c;
+  std::atomic<bool> refused_once{false};
+  static constexpr std::size_t pad = 100;  // 14 records make a batch above 1000 bytes, 6 do not
+
+  pipelined_refusal() {
+    b.create_topic("t", 1);
+    b.set_max_batch_bytes(1000);
+    b.set_produce_fault([this](const std::string&, std::int32_t, const batch_header&) {
+      return refused_once.exchange(true) ? std::nullopt
+                                         : std::optional(wire::ErrorCode::not_enough_space);
+    });
+    c = config_for(b);
+    c.codec = compression::none;
+    c.batch_size = 2000;
+    c.retry_backoff = 300ms;
+  }
+
+  // Record 0, then, while it waits for its retry, records 1..14 (a full batch, too large) and
+  // 15..20 (a batch that fits).
+  void send(producer& p, outcomes& o) {
+    send_numbered(p, o, "t", 0, 1, 0, pad);
+    while (!refused_once) std::this_thread::sleep_for(1ms);
+    send_numbered(p, o, "t", 1, 20, 0, pad);
+    REQUIRE(p.flush(30s).has_value());
+  }
+};
+
+TEST_CASE("a batch refused as too large goes again ahead of the later batch sent beside it") {
+  pipelined_refusal f;
+  auto p = producer::create(f.c).value();
+  outcomes o;
+  f.send(*p, o);
+  const auto got = o.got();
+  CHECK(failed_with(got, wire::ErrorCode::message_too_large).empty());
+  check_partition(f.b, "t", 0, got, {}, f.pad);
+  CHECK(f.b.refusals(wire::ErrorCode::message_too_large) == 1);
+  CHECK(f.b.refusals(wire::ErrorCode::out_of_order_sequence) >= 1);  // the later one, waiting
+  CHECK(f.b.producer_ids_given() == 1);
+}
+
+TEST_CASE("a split batch fails rather than land after a later batch the broker stored first") {
+  pipelined_refusal f;
+  f.b.set_too_large_leaves_gap(true);  // the later batch is stored though the refused one is not
+  auto p = producer::create(f.c).value();
+  outcomes o;
+  f.send(*p, o);
+  send_numbered(*p, o, "t", 21, 1, 0, f.pad);
+  REQUIRE(p->flush(30s).has_value());
+  const auto got = o.got();
+  const auto failed = failed_with(got, wire::ErrorCode::message_too_large);
+  REQUIRE_FALSE(failed.empty());
+  CHECK(*failed.begin() == 1);
+  CHECK(*failed.rbegin() - *failed.begin() + 1 == static_cast<int>(failed.size()));  // one batch
+  CHECK(got.at(1).error().detail.find("stored first") != std::string::npos);
+  check_partition(f.b, "t", 0, got, failed, f.pad);  // the rest once, in order
+}
+
+TEST_CASE("the parts of a split batch fail with timed_out after the batch's delivery_timeout") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  b.set_max_batch_bytes(1000);
+  // Whatever fits is refused for a while: the parts wait for retries until the timeout.
+  b.set_produce_fault([](const std::string&, std::int32_t, const batch_header& h) {
+    return h.size_bytes() <= 1000 ? std::optional(wire::ErrorCode::not_enough_space) : std::nullopt;
+  });
+  auto c = config_for(b);
+  c.codec = compression::none;
+  c.linger = 10ms;
+  c.request_timeout = 200ms;
+  c.delivery_timeout = 600ms;
+  auto p = producer::create(c).value();
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 30, 0, 100);
+  REQUIRE(p->flush(30s).has_value());
+  const auto got = o.got();
+  REQUIRE(got.size() == 30);
+  CHECK(failed_with(got, client_errc::timed_out).size() == 30);
+  INFO(got.at(0).error().detail);
+  CHECK(got.at(0).error().detail.find("not enough space") != std::string::npos);
+  CHECK(b.refusals(wire::ErrorCode::message_too_large) >= 1);
+  CHECK(b.records("t", 0).empty());
 }
 
 TEST_CASE("a broker without the producer's sequences makes the partition start over") {

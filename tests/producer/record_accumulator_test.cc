@@ -172,6 +172,26 @@ TEST_CASE("flush makes lingering batches ready and returns when they are done") 
   CHECK(f.outcomes.size() == 2);
 }
 
+TEST_CASE("flush waits for every part of a split batch") {
+  fixture f(1024, 1 << 20, 1h);
+  f.add(0, 10);
+  f.add(0, 10);
+  auto flushed = std::async(std::launch::async, [&] { return f.acc.flush(clock::now() + 1h); });
+  while (f.acc.blocked_callers() == 0) std::this_thread::yield();
+  auto batches = f.drain(clock::now());
+  REQUIRE(batches.size() == 1);
+  batches[0]->seal(std::nullopt);
+  auto parts = batches[0]->split();
+  REQUIRE(parts.size() == 2);
+  f.acc.batch_split(batches[0]->id(), parts.size());
+  f.finish(parts[0]);
+  CHECK(f.acc.blocked_callers() == 1);  // the other part is still pending
+  f.finish(parts[1]);
+  CHECK(flushed.get().has_value());
+  CHECK(f.outcomes.size() == 2);
+  CHECK(f.acc.buffered_bytes() == 0);
+}
+
 TEST_CASE("flush fails with timed_out while a batch has no outcome") {
   fixture f(1024, 1 << 20, 1h);
   f.add(0, 10);
