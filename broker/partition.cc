@@ -42,6 +42,12 @@ void partition::produce(byte_buffer batch, produce_handler done) {
     done(view.error());
     return;
   }
+  // Refuse an oversized batch before it counts as in flight: otherwise the producer's next
+  // batch, pipelined behind it, would be accepted and leave a gap in its sequence.
+  if (auto size = check_batch_size(view->header(), log_->config().max_message_bytes); !size) {
+    done(size.error());
+    return;
+  }
   const auto ids = producer_batch_ids::of(view->header());
   auto verdict = producers_.check(ids);
   if (!verdict) {

@@ -1,18 +1,19 @@
 // A broker partition over a real partition log (io_uring or pwrite backend): idempotent produce,
 // long-poll waiters and producer state rebuilt on reopen.
 
-#include <doctest/doctest.h>
+#include "broker/partition.h"
 
-#include "tests/result_printer.h"
+#include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <optional>
 
 #include "broker/errc.h"
-#include "broker/partition.h"
+#include "protocol/errc.h"
 #include "protocol/record_batch_builder.h"
 #include "segment/io/backend.h"
 #include "tests/broker/test_dir.h"
+#include "tests/result_printer.h"
 
 using namespace sluice;
 
@@ -33,8 +34,8 @@ struct partition_fixture {
   std::unique_ptr<io::backend> io = io::make_backend(ctx);
   std::unique_ptr<partition> p;
 
-  void open() {
-    auto r = partition::open({"t", 0}, dir.path() / "t-0", log_config{}, *io, ctx);
+  void open(log_config config = {}) {
+    auto r = partition::open({"t", 0}, dir.path() / "t-0", config, *io, ctx);
     REQUIRE(r);
     p = std::move(*r);
   }
@@ -138,4 +139,22 @@ TEST_CASE("offsets by spec: earliest, latest and by timestamp") {
   CHECK(*f.p->offset_for(-1) == std::optional<offset>{offset{3}});
   CHECK(*f.p->offset_for(1'700'000'000'001) == std::optional<offset>{offset{1}});
   CHECK_FALSE(f.p->offset_for(1'800'000'000'000)->has_value());
+}
+
+TEST_CASE("an oversized batch is refused before it counts, so the next one cannot skip it") {
+  partition_fixture f;
+  log_config small;
+  small.max_message_bytes = 200;
+  f.open(small);
+  REQUIRE(f.produce(idempotent_batch(0, 1)));  // the broker knows this producer now
+  std::optional<result<produce_outcome>> big;
+  std::optional<result<produce_outcome>> next;
+  f.p->produce(idempotent_batch(1, 10), [&](auto r) { big = r; });  // well above 200 bytes
+  f.p->produce(idempotent_batch(11, 1), [&](auto r) { next = r; });
+  f.run_until([&] { return big && next; });
+  REQUIRE_FALSE(*big);
+  CHECK(big->error().code == protocol_errc::batch_too_large);
+  REQUIRE_FALSE(*next);
+  CHECK(next->error().code == broker_errc::out_of_order_sequence);
+  CHECK(f.p->status().high_watermark == offset{1});
 }
