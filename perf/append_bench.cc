@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "perf/append_driver.h"
@@ -38,8 +39,9 @@ struct log_run {
 };
 
 struct baselines {
-  baseline_result before;  // time-bounded: the log's byte count is not known yet
-  baseline_result after;   // exactly the bytes the log acknowledged
+  baseline_result before;                     // for the log's window, before it
+  baseline_result after;                      // for the log's window, after it
+  std::optional<baseline_result> sync_floor;  // flush=always: write + fdatasync cycles
   [[nodiscard]] double best_mb_per_s() const {
     return std::max(before.mb_per_s(), after.mb_per_s());
   }
@@ -63,6 +65,11 @@ double as_double(std::uint64_t n) {
 double mb(std::uint64_t bytes) {
   return as_double(bytes) / 1e6;
 }
+// What the appenders have outstanding at most: one batch each.
+std::uint64_t cycle_bytes(const append_options& opts) {
+  return static_cast<std::uint64_t>(opts.appenders) * opts.batch_bytes;
+}
+
 double mb_per_s(const log_run& run) {
   return per_second(mb(run.stats.bytes), run.elapsed);
 }
@@ -100,6 +107,7 @@ result<void> drive_until_deadline(bench_shard& shard, append_driver& driver, sec
 
 result<log_run> run_log(const append_options& opts, const std::filesystem::path& dir,
                         const std::vector<prebuilt_batch>& batches) {
+  partition_log::max_syncs_in_flight = opts.syncs_in_flight;
   bench_shard shard(opts.common.backend);
   log_config config;  // segment.bytes stays at its 1 GiB default: the log rolls naturally
   config.flush = opts.flush;
@@ -135,8 +143,9 @@ void row(std::string_view key, const std::string& value) {
 }
 
 std::string describe_baseline(const baseline_result& b) {
-  return fmt::format("{:.1f} MB/s ({:.1f} MB in {:.2f} s)", b.mb_per_s(), mb(b.bytes),
-                     b.elapsed.count());
+  return fmt::format("{:.1f} MB/s ({:.1f} MB in {:.2f} s{})", b.mb_per_s(), mb(b.bytes),
+                     b.elapsed.count(),
+                     b.stopped_for_space ? ", stopped at the free-space floor" : "");
 }
 
 std::string percentiles_us(const latency_histogram& h) {
@@ -189,12 +198,22 @@ void print_table(const append_options& opts, const log_run& run, const baselines
   row("baseline after", describe_baseline(base.after));
   row("baseline (best)", fmt::format("{:.1f} MB/s", base.best_mb_per_s()));
   row("ratio", fmt::format("{:.3f}", mb_per_s(run) / base.best_mb_per_s()));
+  if (base.sync_floor) {
+    row("fdatasync-cycle floor", describe_baseline(*base.sync_floor));
+    row("log / floor", fmt::format("{:.3f}", mb_per_s(run) / base.sync_floor->mb_per_s()));
+  }
   fmt::print(
       "\nMB = 10^6 bytes. Baseline: sequential pwrite of {}-byte chunks to a fresh file "
-      "on the same filesystem, one fdatasync at the end;\nrun before (for as long as the "
-      "log) and after (the bytes the log acknowledged); the better of the two is the "
-      "disk's limit.\n",
+      "on the same filesystem with write-behind\n(sync_file_range every 8 MiB), one fdatasync "
+      "at the end; run for as long as the log, before and after it;\nthe better of the two is "
+      "the disk's limit.\n",
       opts.batch_bytes);
+  if (base.sync_floor) {
+    fmt::print(
+        "fdatasync-cycle floor: one thread writing {} bytes (appenders x batch) then "
+        "fdatasync, again and again: the most flush=always can do with that much in flight.\n",
+        cycle_bytes(opts));
+  }
 }
 
 std::string json_summary(const append_options& opts, const log_run& run, const baselines& base) {
@@ -215,6 +234,8 @@ std::string json_summary(const append_options& opts, const log_run& run, const b
       .add("baseline_before_mb_per_s", measured(base.before.mb_per_s()))
       .add("baseline_after_mb_per_s", measured(base.after.mb_per_s()))
       .add("ratio", measured(mb_per_s(run) / base.best_mb_per_s()))
+      .add("sync_floor_mb_per_s", base.sync_floor ? base.sync_floor->mb_per_s() : none)
+      .add("syncs_in_flight", opts.syncs_in_flight)
       .add("durable_mb_per_s", durable_mb_per_s(run))
       .add("flush", opts.flush.to_string())
       .add("appenders", opts.appenders)
@@ -230,16 +251,23 @@ std::string json_summary(const append_options& opts, const log_run& run, const b
   return j.str();
 }
 
-result<baseline_result> baseline_before(const append_options& opts, const scratch_dir& scratch) {
-  fmt::print(stderr, "baseline before the run ({} s)...\n", opts.seconds);
-  return write_baseline_for(scratch.path() / "baseline-before", seconds_d(opts.seconds),
-                            opts.batch_bytes);
+// Both baselines run for the log's window: the disk's rate over the same time, before and after
+// the log, so that a drift of the machine during the run shows as a gap between the two.
+result<baseline_result> run_baseline(const append_options& opts, const scratch_dir& scratch,
+                                     std::string_view when) {
+  fmt::print(stderr, "baseline {} the run ({} s)...\n", when, opts.seconds);
+  baseline_options b;
+  b.chunk = opts.batch_bytes;
+  return write_baseline_for(scratch.path() / fmt::format("baseline-{}", when),
+                            seconds_d(opts.seconds), b);
 }
 
-result<baseline_result> baseline_after(const append_options& opts, const scratch_dir& scratch,
-                                       std::uint64_t bytes) {
-  fmt::print(stderr, "baseline after the run ({} bytes)...\n", bytes);
-  return write_baseline_bytes(scratch.path() / "baseline-after", bytes, opts.batch_bytes);
+result<baseline_result> run_sync_floor(const append_options& opts, const scratch_dir& scratch) {
+  fmt::print(stderr, "fdatasync-cycle floor ({} s)...\n", opts.seconds);
+  baseline_options b;
+  b.chunk = opts.batch_bytes;
+  return write_sync_cycles_for(scratch.path() / "sync-floor", seconds_d(opts.seconds),
+                               cycle_bytes(opts), b);
 }
 
 result<void> run_all(const append_options& opts) {
@@ -248,7 +276,7 @@ result<void> run_all(const append_options& opts) {
   print_header(opts, batches.front(), scratch.path());
   baselines base;
   if (opts.baseline) {
-    auto before = baseline_before(opts, scratch);
+    auto before = run_baseline(opts, scratch, "before");
     if (!before) return before.error();
     base.before = *before;
   }
@@ -257,9 +285,14 @@ result<void> run_all(const append_options& opts) {
   if (!run) return run.error();
   if (auto r = drop_cached_pages_under(scratch.path() / "bench-0"); !r) return r;
   if (opts.baseline) {
-    auto after = baseline_after(opts, scratch, run->stats.bytes);
+    auto after = run_baseline(opts, scratch, "after");
     if (!after) return after.error();
     base.after = *after;
+  }
+  if (opts.baseline && opts.flush.kind == flush_policy::mode::always) {
+    auto floor = run_sync_floor(opts, scratch);
+    if (!floor) return floor.error();
+    base.sync_floor = *floor;
   }
   print_table(opts, *run, base);
   if (opts.common.json) fmt::print("{}\n", json_summary(opts, *run, base));

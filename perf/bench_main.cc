@@ -81,6 +81,10 @@ CLI::App* add_append(CLI::App& app, cli_state& s) {
       ->capture_default_str();
   cmd->add_flag("!--no-baseline", o.baseline,
                 "skip the disk baseline (to profile the log alone); no ratio is reported");
+  cmd->add_option("--syncs-in-flight", o.syncs_in_flight,
+                  "group commits allowed in flight at once (partition_log::max_syncs_in_flight)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}))
+      ->capture_default_str();
   add_common(*cmd, s, o.common);
   return cmd;
 }

@@ -23,7 +23,8 @@ struct append_options {
   int appenders = 8;
   flush_policy flush;
   double seconds = 10;
-  bool baseline = true;  // false: the log alone (for profiling); no ratio
+  bool baseline = true;             // false: the log alone (for profiling); no ratio
+  std::size_t syncs_in_flight = 1;  // partition_log::max_syncs_in_flight for the run
 };
 
 struct recover_options {

@@ -26,7 +26,9 @@ for flush in always interval:100; do
       --seconds 10 --json
   done
 done
-for sizes in "1024 16" "256 16" "1024 64"; do
-  read -r log tail <<<"$sizes"
-  run "$bench" recover --log-mib "$log" --tail-mib "$tail" --json
+for cold in "" --cold; do
+  for sizes in "1024 16" "256 16" "1024 64"; do
+    read -r log tail <<<"$sizes"
+    run "$bench" recover --log-mib "$log" --tail-mib "$tail" $cold --json
+  done
 done

@@ -4,7 +4,7 @@
 
 namespace sluice::bench {
 
-void timed_backend::async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+void timed_backend::async_write_at(int fd, std::uint64_t pos, io::write_buffers data,
                                    std::string_view what, io::write_handler handler) {
   ++t_.writes;
   inner_->async_write_at(

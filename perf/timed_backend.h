@@ -17,7 +17,7 @@
 namespace sluice::bench {
 
 struct io_timings {
-  latency_histogram write_latency;  // async_write_at call to handler
+  latency_histogram write_latency;  // async_write_at call to handler (one gathered write)
   latency_histogram sync_latency;   // async_datasync call to handler
   std::uint64_t writes = 0;
   std::uint64_t syncs = 0;                // fdatasyncs, asynchronous and synchronous
@@ -31,8 +31,9 @@ class timed_backend final : public io::backend {
 
   [[nodiscard]] std::string_view name() const override { return inner_->name(); }
 
-  void async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
-                      std::string_view what, io::write_handler handler) override;
+  using io::backend::async_write_at;
+  void async_write_at(int fd, std::uint64_t pos, io::write_buffers data, std::string_view what,
+                      io::write_handler handler) override;
   void async_datasync(int fd, std::string_view what, io::sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,

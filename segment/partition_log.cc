@@ -118,6 +118,7 @@ result<void> partition_log::reconfigure(const log_config& config) {
   flush_timer_.cancel();
   schedule_flush_timer();
   advance();
+  schedule_submit();  // under flush=always, what was written under interval gets its sync
   return {};
 }
 

@@ -63,6 +63,11 @@ class partition_log {
   // Group commits allowed in flight at once (acknowledged strictly in order). 1 by default:
   // on ext4 here two or three concurrent fdatasyncs measured slower than one (perf/RESULTS.md).
   static inline std::size_t max_syncs_in_flight = 1;
+  // Most bytes of appends gathered into one write. Under flush=interval a write's completion is
+  // what acknowledges, so several smaller writes in flight keep the kernel copying while the
+  // shard acknowledges; under flush=always the fdatasync that follows is what acknowledges, so
+  // everything of a turn goes in one write.
+  static inline std::size_t max_write_bytes_interval = 256 * 1024;
 
   using append_handler = std::function<void(result<append_info>)>;
 
@@ -172,18 +177,26 @@ class partition_log {
   result<void> check_appendable(std::size_t batch_size) const;
   result<void> maybe_roll(std::size_t batch_size);
   result<void> roll();
-  void start_write(const std::shared_ptr<pending_append>& p);
-  void on_write_done(pending_append& p, result<std::size_t> r);
+  void schedule_submit();
+  void submit();
+  void write_queued();
+  void start_write(std::size_t first, std::size_t last);
+  void on_write_done(const std::vector<std::shared_ptr<pending_append>>& run,
+                     result<std::size_t> r);
   void note_dirty(const std::shared_ptr<log_file>& f);
-  std::size_t written_prefix() const;
   bool writes_in_flight() const;
   void advance();
-  // Fdatasyncs every dirty file; when done (and every earlier sync is), the next `group`
-  // pending appends are acknowledged.
-  void start_sync(std::size_t group);
+  // Where the appends a sync started now would cover end: those written or being written, up
+  // to the first failed or not yet submitted one.
+  std::optional<position> sync_candidates_end() const;
+  void maybe_start_sync();
+  // Fdatasyncs every dirty file; when done (and every earlier sync is), the appends below
+  // target are acknowledged.
+  void start_sync(position target);
   void on_sync_done(std::uint64_t id, const std::optional<error>& err);
-  std::size_t appends_in_syncs() const;
-  void acknowledge_front(std::size_t count);
+  void acknowledge_written();
+  void acknowledge_below(offset end);
+  void acknowledge_front();
   void roll_back_failed_writes();
   void fail_pending(const error& e);
   void fence(const error& e);
@@ -219,11 +232,11 @@ class partition_log {
   std::optional<offset> rescanned_from_;  // first segment recovery re-scanned (to fdatasync)
 
   std::deque<std::shared_ptr<pending_append>> pending_;  // in offset order
-  std::vector<std::shared_ptr<log_file>> dirty_files_;   // written since the last sync began
+  std::vector<std::shared_ptr<log_file>> dirty_files_;   // written to since the last sync began
+  bool submit_posted_ = false;                           // submit() runs at the end of the turn
   struct sync_group {                                    // one group commit in flight
     std::uint64_t id;
-    std::size_t appends;  // pending appends it acknowledges, after those of earlier groups
-    position target;      // durable end once it completes
+    position target;  // it covers the appends below target.next
     bool done;
   };
   std::deque<sync_group> syncs_;  // oldest first

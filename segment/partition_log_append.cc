@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <limits>
+#include <span>
+#include <vector>
 
 #include "protocol/errc.h"
 #include "protocol/record_batch.h"
@@ -17,13 +20,13 @@ namespace sluice {
 // One append from acceptance to acknowledgement. Shared with the backend's completion handler,
 // which keeps the bytes alive until the write is done even if the log gave up on it.
 struct partition_log::pending_append {
-  enum class state { writing, written, failed };
+  enum class state { queued, writing, written, failed };
   byte_buffer bytes;
   append_info info;
   std::shared_ptr<log_file> file;
   offset segment_base;
   file_pos pos;
-  state st = state::writing;
+  state st = state::queued;  // until the end of the turn it was appended in
   append_handler handler;
 };
 
@@ -68,8 +71,8 @@ void partition_log::append(byte_buffer batch, append_handler handler) {
   p->bytes = std::move(batch);
   p->handler = std::move(handler);
   next_offset_ = h.next_offset();
-  pending_.push_back(p);
-  start_write(p);
+  pending_.push_back(std::move(p));
+  schedule_submit();
 }
 
 result<void> partition_log::check_appendable(std::size_t batch_size) const {
@@ -111,28 +114,76 @@ result<void> partition_log::roll() {
   return {};
 }
 
-void partition_log::start_write(const std::shared_ptr<pending_append>& p) {
-  std::string what = fmt::format("write {} at position {} (offset {})", p->file->path().string(),
-                                 p->pos, p->info.base_offset);
-  io_.async_write_at(p->file->fd(), p->pos.value, p->bytes, what,
-                     [this, alive = std::weak_ptr<bool>(alive_), p](result<std::size_t> r) {
-                       if (alive.expired()) return;
-                       on_write_done(*p, std::move(r));
-                     });
+void partition_log::schedule_submit() {
+  if (submit_posted_) return;
+  submit_posted_ = true;
+  boost::asio::post(ctx_, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    submit_posted_ = false;
+    submit();
+  });
 }
 
-void partition_log::on_write_done(pending_append& p, result<std::size_t> r) {
-  if (p.st == pending_append::state::failed) {  // already given up on (fenced)
-    advance();
-    return;
+// The end of an io_context turn: what was appended during it goes to the backend as one
+// gathered write per file, and under flush=always a group commit starts for everything written
+// or being written that no fdatasync covers yet. Its fdatasync is ordered behind those writes
+// by the backend (io_uring links it to the write), so it needs no round trip through here.
+void partition_log::submit() {
+  write_queued();
+  maybe_start_sync();
+}
+
+void partition_log::write_queued() {
+  if (offline_ || rollback_error_) return;  // what is queued will be failed, not written
+  const std::size_t cap = config_.flush.kind == flush_policy::mode::interval
+                              ? max_write_bytes_interval
+                              : std::numeric_limits<std::size_t>::max();
+  std::size_t i = pending_.size();
+  while (i > 0 && pending_[i - 1]->st == pending_append::state::queued) --i;
+  while (i < pending_.size()) {
+    std::size_t j = i + 1;
+    std::size_t bytes = pending_[i]->bytes.size();
+    while (j < pending_.size() && pending_[j]->file == pending_[i]->file &&
+           bytes + pending_[j]->bytes.size() <= cap) {
+      bytes += pending_[j++]->bytes.size();
+    }
+    start_write(i, j);
+    i = j;
   }
-  if (!r) {
-    p.st = pending_append::state::failed;
-    if (!rollback_error_) rollback_error_ = r.error();
-  } else {
-    p.st = pending_append::state::written;
-    note_dirty(p.file);
+}
+
+// One gathered write for pending_[first, last): consecutive appends to the same file, so their
+// bytes are contiguous from the first one's position.
+void partition_log::start_write(std::size_t first, std::size_t last) {
+  std::vector<std::shared_ptr<pending_append>> run(pending_.begin() + static_cast<long>(first),
+                                                   pending_.begin() + static_cast<long>(last));
+  std::vector<std::span<const std::byte>> buffers;
+  buffers.reserve(run.size());
+  for (const auto& p : run) {
+    p->st = pending_append::state::writing;
+    buffers.emplace_back(p->bytes);
   }
+  const pending_append& head = *run.front();
+  note_dirty(head.file);
+  std::string what =
+      fmt::format("write {} at position {} (offsets {} to {})", head.file->path().string(),
+                  head.pos, head.info.base_offset, run.back()->info.last_offset);
+  io_.async_write_at(
+      head.file->fd(), head.pos.value, io::write_buffers(buffers), what,
+      [this, alive = std::weak_ptr<bool>(alive_), run = std::move(run)](result<std::size_t> r) {
+        if (alive.expired()) return;
+        on_write_done(run, std::move(r));
+      });
+}
+
+void partition_log::on_write_done(const std::vector<std::shared_ptr<pending_append>>& run,
+                                  result<std::size_t> r) {
+  // Already given up on (fenced): the appends were failed when the log went offline.
+  if (run.front()->st == pending_append::state::failed) return advance();
+  // A failed gathered write fails every append it carried: where its bytes stopped is unknown.
+  const auto st = r ? pending_append::state::written : pending_append::state::failed;
+  for (const auto& p : run) p->st = st;
+  if (!r && !rollback_error_) rollback_error_ = r.error();
   advance();
 }
 
@@ -141,12 +192,6 @@ void partition_log::note_dirty(const std::shared_ptr<log_file>& f) {
     if (d == f) return;
   }
   dirty_files_.push_back(f);
-}
-
-std::size_t partition_log::written_prefix() const {
-  std::size_t n = 0;
-  while (n < pending_.size() && pending_[n]->st == pending_append::state::written) ++n;
-  return n;
 }
 
 bool partition_log::writes_in_flight() const {
@@ -161,13 +206,7 @@ void partition_log::advance() {
     maybe_finish_close();
     return;
   }
-  std::size_t ready = written_prefix();
-  if (config_.flush.kind == flush_policy::mode::interval) {
-    acknowledge_front(ready);
-  } else {
-    std::size_t covered = appends_in_syncs();
-    if (ready > covered && syncs_.size() < max_syncs_in_flight) start_sync(ready - covered);
-  }
+  if (config_.flush.kind == flush_policy::mode::interval) acknowledge_written();
   if (rollback_error_ && syncs_.empty() && !writes_in_flight() && !pending_.empty() &&
       pending_.front()->st == pending_append::state::failed) {
     roll_back_failed_writes();
@@ -175,23 +214,30 @@ void partition_log::advance() {
   maybe_finish_close();
 }
 
-std::size_t partition_log::appends_in_syncs() const {
-  std::size_t n = 0;
-  for (const auto& s : syncs_) n += s.appends;
-  return n;
+std::optional<partition_log::position> partition_log::sync_candidates_end() const {
+  // Appends written or being written, up to the first that failed or is not submitted yet.
+  const pending_append* last = nullptr;
+  for (const auto& p : pending_) {
+    if (p->st != pending_append::state::writing && p->st != pending_append::state::written) break;
+    last = p.get();
+  }
+  if (last == nullptr) return std::nullopt;
+  return position{last->info.last_offset + 1, last->segment_base, last->pos + last->bytes.size()};
 }
 
-void partition_log::start_sync(std::size_t group) {
-  // Syncs every file written since the last sync began. The `group` pending appends after
-  // those already covered by syncs in flight had completed their writes, so this covers them.
-  std::size_t first = appends_in_syncs();
-  position target = syncs_.empty() ? visible_ : syncs_.back().target;
-  if (group > 0) {
-    const pending_append& last = *pending_[first + group - 1];
-    target = {last.info.last_offset + 1, last.segment_base, last.pos + last.bytes.size()};
-  }
+void partition_log::maybe_start_sync() {
+  if (config_.flush.kind != flush_policy::mode::always || offline_) return;
+  if (syncs_.size() >= max_syncs_in_flight) return;
+  const auto end = sync_candidates_end();
+  const offset covered = syncs_.empty() ? visible_.next : syncs_.back().target.next;
+  if (end && end->next > covered) start_sync(*end);
+}
+
+void partition_log::start_sync(position target) {
+  // Syncs every file written since the last sync began; the backend starts each fdatasync only
+  // after the writes to that file started before it, so it covers every append below target.
   const std::uint64_t id = next_sync_id_++;
-  syncs_.push_back({id, group, target, false});
+  syncs_.push_back({id, target, false});
   auto files = std::move(dirty_files_);
   dirty_files_.clear();
   auto state = std::make_shared<sync_join>(std::max<std::size_t>(files.size(), 1));
@@ -222,25 +268,41 @@ void partition_log::on_sync_done(std::uint64_t id, const std::optional<error>& e
   it->done = true;
   // Groups complete in order: a later fdatasync may not cover an earlier group's other files.
   while (!syncs_.empty() && syncs_.front().done) {
-    sync_group g = syncs_.front();
+    const position target = syncs_.front().target;
     syncs_.pop_front();
-    if (g.target.next > durable_.next) durable_ = g.target;
-    acknowledge_front(g.appends);
+    acknowledge_below(target.next);
+    // Durable up to the target, or to what was acknowledged if a write below it failed.
+    const position& d = target.next <= visible_.next ? target : visible_;
+    if (d.next > durable_.next) durable_ = d;
   }
   if (!closing_ && clock_.now_ms() - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
     if (auto r = checkpoint(); !r)
       spdlog::warn("{}: checkpoint failed: {}", dir_.string(), r.error().message());
   }
+  // The next group commit starts at the end of this turn: the appenders just acknowledged may
+  // append again first, and ride it too.
+  schedule_submit();
   advance();
 }
 
-void partition_log::acknowledge_front(std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) {
-    std::shared_ptr<pending_append> p = std::move(pending_.front());
-    pending_.pop_front();
-    visible_ = {p->info.last_offset + 1, p->segment_base, p->pos + p->bytes.size()};
-    complete(ctx_, p->handler, p->info);
+void partition_log::acknowledge_written() {
+  while (!pending_.empty() && pending_.front()->st == pending_append::state::written) {
+    acknowledge_front();
   }
+}
+
+void partition_log::acknowledge_below(offset end) {
+  while (!pending_.empty() && pending_.front()->st == pending_append::state::written &&
+         pending_.front()->info.last_offset < end) {
+    acknowledge_front();
+  }
+}
+
+void partition_log::acknowledge_front() {
+  std::shared_ptr<pending_append> p = std::move(pending_.front());
+  pending_.pop_front();
+  visible_ = {p->info.last_offset + 1, p->segment_base, p->pos + p->bytes.size()};
+  complete(ctx_, p->handler, p->info);
 }
 
 void partition_log::roll_back_failed_writes() {
@@ -295,7 +357,9 @@ void partition_log::schedule_flush_timer() {
 }
 
 void partition_log::on_flush_timer() {
-  if (!offline_ && syncs_.empty() && !dirty_files_.empty()) start_sync(0);
+  if (!offline_ && syncs_.empty() && !dirty_files_.empty()) {
+    start_sync(sync_candidates_end().value_or(visible_));
+  }
   if (!closing_) schedule_flush_timer();
 }
 

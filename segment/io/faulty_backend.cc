@@ -1,9 +1,10 @@
 #include "segment/io/faulty_backend.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
+#include <vector>
 
 namespace sluice::io {
 
@@ -16,6 +17,23 @@ error injected_write_error(int err, std::string_view what, std::uint64_t pos, st
                                            what, pos + done, done, total));
 }
 
+std::size_t total_size(write_buffers data) {
+  std::size_t n = 0;
+  for (const auto& b : data) n += b.size();
+  return n;
+}
+
+// The first `n` bytes of `data`, as buffers.
+std::vector<std::span<const std::byte>> first_bytes(write_buffers data, std::size_t n) {
+  std::vector<std::span<const std::byte>> out;
+  for (const auto& b : data) {
+    if (n == 0) break;
+    out.push_back(b.first(std::min(n, b.size())));
+    n -= out.back().size();
+  }
+  return out;
+}
+
 error injected_sync_error(int err, std::string_view what) {
   return make_errno_error(err, fmt::format("fdatasync {} (injected fault)", what));
 }
@@ -25,7 +43,7 @@ error injected_sync_error(int err, std::string_view what) {
 faulty_backend::faulty_backend(boost::asio::io_context& ctx, std::unique_ptr<backend> inner)
     : ctx_(ctx), inner_(std::move(inner)), name_(fmt::format("faulty({})", inner_->name())) {}
 
-void faulty_backend::async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+void faulty_backend::async_write_at(int fd, std::uint64_t pos, write_buffers data,
                                     std::string_view what, write_handler handler) {
   ++writes_;
   if (auto fault = take_write_fault()) {
@@ -35,11 +53,12 @@ void faulty_backend::async_write_at(int fd, std::uint64_t pos, std::span<const s
   inner_->async_write_at(fd, pos, data, what, std::move(handler));
 }
 
-void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos,
-                                            std::span<const std::byte> data, std::string_view what,
-                                            write_fault fault, write_handler handler) {
-  const std::size_t prefix = std::min(fault.prefix, data.size());
-  auto failure = injected_write_error(fault.err, what, pos, prefix, data.size());
+void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos, write_buffers data,
+                                            std::string_view what, write_fault fault,
+                                            write_handler handler) {
+  const std::size_t size = total_size(data);
+  const std::size_t prefix = std::min(fault.prefix, size);
+  auto failure = injected_write_error(fault.err, what, pos, prefix, size);
   if (prefix == 0) {
     post_while_alive(ctx_, alive_.watch(),
                      [handler = std::move(handler), failure = std::move(failure)]() mutable {
@@ -47,8 +66,9 @@ void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos,
                      });
     return;
   }
+  const auto head = first_bytes(data, prefix);
   inner_->async_write_at(
-      fd, pos, data.first(prefix), what,
+      fd, pos, write_buffers(head), what,
       [handler = std::move(handler), failure = std::move(failure)](result<std::size_t> r) mutable {
         if (!r) return handler(std::move(r));  // a real error comes first
         handler(std::move(failure));

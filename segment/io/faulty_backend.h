@@ -10,12 +10,11 @@
 //
 // Threading: shard-owned like the inner backend; no mutex. The io_context must outlive it.
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
@@ -29,8 +28,9 @@ class faulty_backend final : public backend {
   // "faulty(<inner name>)"
   [[nodiscard]] std::string_view name() const override { return name_; }
 
-  void async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
-                      std::string_view what, write_handler handler) override;
+  using backend::async_write_at;
+  void async_write_at(int fd, std::uint64_t pos, write_buffers data, std::string_view what,
+                      write_handler handler) override;
   // Covers the same writes as the inner backend's async_datasync.
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
 
@@ -40,8 +40,8 @@ class faulty_backend final : public backend {
   result<void> datasync(int fd, std::string_view what) override;
 
   // The next async_write_at really writes only the first `bytes_written_first` bytes of its data
-  // (through the inner backend), then reports `err`: a torn or short write followed by e.g.
-  // ENOSPC or EIO. With 0, nothing is written.
+  // (all its buffers together, through the inner backend), then reports `err`: a torn or short
+  // write followed by e.g. ENOSPC or EIO. With 0, nothing is written.
   void fail_next_write(int err, std::size_t bytes_written_first = 0);
   // Every async_write_at fails with `err` and writes nothing (a full disk), until clear_faults().
   void fail_all_writes(int err);
@@ -68,8 +68,8 @@ class faulty_backend final : public backend {
 
   std::optional<write_fault> take_write_fault();
   std::optional<int> take_sync_fault();
-  void write_prefix_then_fail(int fd, std::uint64_t pos, std::span<const std::byte> data,
-                              std::string_view what, write_fault fault, write_handler handler);
+  void write_prefix_then_fail(int fd, std::uint64_t pos, write_buffers data, std::string_view what,
+                              write_fault fault, write_handler handler);
 
   boost::asio::io_context& ctx_;
   std::unique_ptr<backend> inner_;

@@ -1,27 +1,33 @@
 #include "segment/io/pending_op.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
-#include <limits>
+#include <climits>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace sluice::io {
 
 namespace {
-// Linux moves at most ~2 GiB per write syscall; keep each chunk well below that.
-constexpr std::size_t max_chunk = std::size_t{1} << 30;
+// Linux moves at most ~2 GiB per write syscall; keep each one well below that.
+constexpr std::size_t max_syscall_bytes = std::size_t{1} << 30;
+constexpr std::size_t max_syscall_iovecs = IOV_MAX;
 }  // namespace
 
-std::unique_ptr<pending_op> pending_op::write(int fd, std::uint64_t pos,
-                                              std::span<const std::byte> data,
+std::unique_ptr<pending_op> pending_op::write(int fd, std::uint64_t pos, write_buffers data,
                                               std::string_view what, write_handler handler) {
   auto op = std::make_unique<pending_op>();
   op->kind = op_kind::write;
   op->fd = fd;
   op->pos = pos;
-  op->rest = data;
+  op->iov.reserve(data.size());
+  for (const auto& b : data) {
+    if (b.empty()) continue;  // a zero-length iovec would read as "no progress"
+    // iovec is the kernel's type and is not const-correct; nothing writes through it.
+    op->iov.push_back({const_cast<std::byte*>(b.data()), b.size()});
+    op->left += b.size();
+  }
   op->what = what;
   op->on_write = std::move(handler);
   return op;
@@ -36,9 +42,14 @@ std::unique_ptr<pending_op> pending_op::sync(int fd, std::string_view what, sync
   return op;
 }
 
-unsigned pending_op::next_chunk() const {
-  static_assert(max_chunk <= std::numeric_limits<unsigned>::max());
-  return static_cast<unsigned>(std::min(rest.size(), max_chunk));
+std::span<const iovec> pending_op::next_iovecs() const {
+  std::size_t n = 0;
+  std::size_t bytes = 0;
+  for (std::size_t i = first; i < iov.size() && n < max_syscall_iovecs; ++i, ++n) {
+    if (n > 0 && bytes + iov[i].iov_len > max_syscall_bytes) break;
+    bytes += iov[i].iov_len;
+  }
+  return std::span<const iovec>(iov).subspan(first, n);
 }
 
 op_step pending_op::record(long res) {
@@ -49,15 +60,27 @@ op_step pending_op::record(long res) {
   }
   if (kind == op_kind::sync) return op_step::done;
   const auto written = static_cast<std::size_t>(res);
-  SLUICE_ASSERT(written <= rest.size());
-  if (written == 0 && !rest.empty()) {
+  SLUICE_ASSERT(written <= left);
+  if (written == 0 && left > 0) {
     fail(EIO, ", no progress");
     return op_step::done;
   }
+  advance(written);
+  return left == 0 ? op_step::done : op_step::again;
+}
+
+void pending_op::advance(std::size_t written) {
   done += written;
+  left -= written;
   pos += written;
-  rest = rest.subspan(written);
-  return rest.empty() ? op_step::done : op_step::again;
+  while (written > 0) {
+    iovec& v = iov[first];
+    const std::size_t step = std::min(written, v.iov_len);
+    v.iov_base = static_cast<std::byte*>(v.iov_base) + step;
+    v.iov_len -= step;
+    written -= step;
+    if (v.iov_len == 0) ++first;
+  }
 }
 
 void pending_op::fail(int err, std::string_view note) {
@@ -66,7 +89,7 @@ void pending_op::fail(int err, std::string_view note) {
     return;
   }
   failure = make_errno_error(err, fmt::format("write {} at position {} ({} of {} bytes written{})",
-                                              what, pos, done, done + rest.size(), note));
+                                              what, pos, done, done + left, note));
 }
 
 void pending_op::run_handler() {

@@ -2,9 +2,11 @@
 // One asynchronous operation of a backend, from the call that starts it to its handler: the
 // state a backend keeps while the kernel or a worker thread holds the operation.
 //
-// Ownership: the op owns its handler and a copy of `what`; it does NOT own the bytes in `rest`,
-// which the caller keeps alive until the handler has run (see backend.h). The backend owns the op
-// until it calls run_handler() or destroys it uncalled.
+// Ownership: the op owns its handler, a copy of `what` and its iovec array; it does NOT own the
+// bytes the iovecs point at, which the caller keeps alive until the handler has run (see
+// backend.h). The backend owns the op until it calls run_handler() or destroys it uncalled.
+
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/result.h"
 #include "segment/io/backend.h"
@@ -30,31 +33,38 @@ enum class op_step {
 struct pending_op {
   op_kind kind = op_kind::write;
   int fd = -1;
-  std::uint64_t pos = 0;            // where the first byte of `rest` goes (writes)
-  std::span<const std::byte> rest;  // bytes not yet written; owned by the caller
-  std::size_t done = 0;             // bytes written so far
+  std::uint64_t pos = 0;   // where the first byte not yet written goes (writes)
+  std::vector<iovec> iov;  // the bytes not yet written, from iov[first] on; owned by the caller
+  std::size_t first = 0;   // iov[0..first) are written
+  std::size_t done = 0;    // bytes written so far
+  std::size_t left = 0;    // bytes not yet written
+  std::uint64_t seq = 0;   // order in which the backend was asked (ordered syncs, see backend.h)
+  // uring_backend only: a sync to link right behind this write while both are queued.
+  std::unique_ptr<pending_op> then_sync;
+  bool linked = false;  // uring_backend only: the sync is the tail of an io_uring link
   std::string what;
   write_handler on_write;
   sync_handler on_sync;
   std::optional<error> failure;  // set when the op finished with an error
 
-  static std::unique_ptr<pending_op> write(int fd, std::uint64_t pos,
-                                           std::span<const std::byte> data, std::string_view what,
-                                           write_handler handler);
+  static std::unique_ptr<pending_op> write(int fd, std::uint64_t pos, write_buffers data,
+                                           std::string_view what, write_handler handler);
   static std::unique_ptr<pending_op> sync(int fd, std::string_view what, sync_handler handler);
 
-  // Byte count for the next write syscall: all of `rest`, capped to what one syscall accepts.
-  [[nodiscard]] unsigned next_chunk() const;
+  // The iovecs for the next write syscall: the unwritten rest, capped to what one syscall
+  // accepts (IOV_MAX vectors, well under 2 GiB).
+  [[nodiscard]] std::span<const iovec> next_iovecs() const;
 
   // Records the result of one write or fdatasync syscall: bytes written (writes) or 0 (sync) on
-  // success, -errno on failure. A short write advances `pos`/`rest` and asks for another write;
-  // it is not an error by itself. A write that makes no progress fails with EIO.
+  // success, -errno on failure. A short write advances `pos` and the iovecs and asks for another
+  // write; it is not an error by itself. A write that makes no progress fails with EIO.
   op_step record(long res);
 
   // Calls the handler with the outcome. REQUIRES: record() returned op_step::done.
   void run_handler();
 
  private:
+  void advance(std::size_t written);
   void fail(int err, std::string_view note);
 };
 

@@ -1,5 +1,6 @@
 #include "segment/io/pwrite_backend.h"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,7 +24,7 @@ pwrite_backend::~pwrite_backend() {
   worker_.join();
 }
 
-void pwrite_backend::async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+void pwrite_backend::async_write_at(int fd, std::uint64_t pos, write_buffers data,
                                     std::string_view what, write_handler handler) {
   enqueue(pending_op::write(fd, pos, data, what, std::move(handler)));
 }
@@ -79,7 +80,8 @@ void pwrite_backend::execute(pending_op& op) {
   for (;;) {
     long res = 0;
     if (op.kind == op_kind::write) {
-      res = ::pwrite(op.fd, op.rest.data(), op.next_chunk(), static_cast<off_t>(op.pos));
+      const auto v = op.next_iovecs();
+      res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
     } else {
       res = ::fdatasync(op.fd);
     }

@@ -1,7 +1,8 @@
 #pragma once
 // The fallback backend when io_uring cannot be set up (seccomp, old kernel, disabled by sysctl):
-// blocking pwrite/fdatasync executed by one worker thread, results posted back to the
-// io_context. One thread executes the operations in the order they were started.
+// blocking pwritev/fdatasync executed by one worker thread, results posted back to the
+// io_context. One thread executes the operations in the order they were started, which is what
+// makes a sync cover every write started before it (backend.h).
 //
 // Threading: shard-owned. Construct, call and destroy it on the io_context's thread; only the
 // worker thread touches the job queue besides it (under mutex_). Handlers run on the io_context
@@ -9,15 +10,14 @@
 // the backend counts as work for the io_context while operations are outstanding, so run() does
 // not return before their handlers have run.
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
@@ -40,8 +40,9 @@ class pwrite_backend final : public backend {
 
   [[nodiscard]] std::string_view name() const override { return "pwrite"; }
 
-  void async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
-                      std::string_view what, write_handler handler) override;
+  using backend::async_write_at;
+  void async_write_at(int fd, std::uint64_t pos, write_buffers data, std::string_view what,
+                      write_handler handler) override;
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,

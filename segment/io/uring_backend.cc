@@ -1,15 +1,15 @@
 #include "segment/io/uring_backend.h"
 
+#include <fmt/format.h>
 #include <liburing.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <iterator>
 #include <utility>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "segment/io/sync_file_ops.h"
 
@@ -21,16 +21,17 @@ namespace {
 result<void> check_opcodes(::io_uring& ring) {
   io_uring_probe* probe = io_uring_get_probe_ring(&ring);
   if (probe == nullptr) return make_errno_error(ENOSYS, "io_uring opcode probe");
-  const bool ok = io_uring_opcode_supported(probe, IORING_OP_WRITE) != 0 &&
+  const bool ok = io_uring_opcode_supported(probe, IORING_OP_WRITEV) != 0 &&
                   io_uring_opcode_supported(probe, IORING_OP_FSYNC) != 0;
   io_uring_free_probe(probe);
-  if (!ok) return make_errno_error(EOPNOTSUPP, "io_uring lacks the WRITE or FSYNC opcode");
+  if (!ok) return make_errno_error(EOPNOTSUPP, "io_uring lacks the WRITEV or FSYNC opcode");
   return {};
 }
 
 void prepare(io_uring_sqe& sqe, pending_op& op) {
   if (op.kind == op_kind::write) {
-    io_uring_prep_write(&sqe, op.fd, op.rest.data(), op.next_chunk(), op.pos);
+    const auto v = op.next_iovecs();
+    io_uring_prep_writev(&sqe, op.fd, v.data(), static_cast<unsigned>(v.size()), op.pos);
   } else {
     io_uring_prep_fsync(&sqe, op.fd, IORING_FSYNC_DATASYNC);
   }
@@ -65,7 +66,8 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
     : ctx_(ctx),
       ring_(std::move(ring)),
       eventfd_(ctx, eventfd),
-      capacity_(ring_->cq.ring_entries) {}
+      capacity_(ring_->cq.ring_entries),
+      can_link_(ring_->sq.ring_entries >= 2) {}
 
 uring_backend::~uring_backend() {
   wait_for_ring();
@@ -86,13 +88,68 @@ void uring_backend::wait_for_ring() {
   }
 }
 
-void uring_backend::async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
+void uring_backend::async_write_at(int fd, std::uint64_t pos, write_buffers data,
                                    std::string_view what, write_handler handler) {
-  enqueue(pending_op::write(fd, pos, data, what, std::move(handler)));
+  auto op = pending_op::write(fd, pos, data, what, std::move(handler));
+  op->seq = next_seq_++;
+  unfinished_writes_[fd].insert(op->seq);
+  enqueue(std::move(op));
 }
 
 void uring_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {
-  enqueue(pending_op::sync(fd, what, std::move(handler)));
+  auto op = pending_op::sync(fd, what, std::move(handler));
+  op->seq = next_seq_++;
+  place_sync(std::move(op));
+}
+
+std::size_t uring_backend::in_flight() const {
+  std::size_t n = in_ring_ + queued_.size() + parked_syncs_.size();
+  for (const auto& op : queued_) n += op->then_sync ? 1 : 0;
+  return n;
+}
+
+void uring_backend::place_sync(std::unique_ptr<pending_op> op) {
+  const std::size_t earlier = unfinished_writes_before(*op);
+  if (earlier == 0) return enqueue(std::move(op));
+  if (earlier == 1 && can_link_to_last_queued(*op)) {
+    queued_.back()->then_sync = std::move(op);
+    return schedule_flush();
+  }
+  parked_syncs_.push_back(std::move(op));
+}
+
+std::size_t uring_backend::unfinished_writes_before(const pending_op& sync) const {
+  auto it = unfinished_writes_.find(sync.fd);
+  if (it == unfinished_writes_.end()) return 0;
+  return static_cast<std::size_t>(
+      std::distance(it->second.begin(), it->second.lower_bound(sync.seq)));
+}
+
+// The one earlier unfinished write is the last op queued: the sync can ride right behind it.
+bool uring_backend::can_link_to_last_queued(const pending_op& sync) const {
+  if (!can_link_ || queued_.empty()) return false;
+  const pending_op& last = *queued_.back();
+  return last.kind == op_kind::write && last.fd == sync.fd && last.seq < sync.seq &&
+         !last.then_sync;
+}
+
+void uring_backend::write_finished(const pending_op& op) {
+  auto it = unfinished_writes_.find(op.fd);
+  SLUICE_ASSERT(it != unfinished_writes_.end());
+  it->second.erase(op.seq);
+  if (it->second.empty()) unfinished_writes_.erase(it);
+}
+
+void uring_backend::release_parked_syncs(int fd) {
+  std::vector<std::unique_ptr<pending_op>> still_parked;
+  for (auto& op : parked_syncs_) {
+    if (op->fd == fd && unfinished_writes_before(*op) == 0) {
+      enqueue(std::move(op));
+    } else {
+      still_parked.push_back(std::move(op));
+    }
+  }
+  parked_syncs_ = std::move(still_parked);
 }
 
 result<std::size_t> uring_backend::read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
@@ -122,22 +179,41 @@ void uring_backend::schedule_flush() {
 
 void uring_backend::flush() {
   flush_posted_ = false;
-  while (!queued_.empty() && in_ring_ < capacity_) {
-    io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
-    if (sqe == nullptr) {  // SQ full: hand it to the kernel and try again
+  while (!queued_.empty()) {
+    // A write and its linked sync go into the same submission, or the link would be cut.
+    const unsigned needed = queued_.front()->then_sync ? 2 : 1;
+    if (in_ring_ + needed > capacity_) break;
+    if (io_uring_sq_space_left(ring_.get()) < needed) {  // SQ full: hand it to the kernel
       submit();
-      sqe = io_uring_get_sqe(ring_.get());
-      if (sqe == nullptr) break;
+      if (io_uring_sq_space_left(ring_.get()) < needed) break;
     }
-    prepare(*sqe, *queued_.front().release());  // the ring owns the op until its CQE
-    queued_.pop_front();
-    ++in_ring_;
+    prepare_next();
   }
   submit();
   arm_wait();
   // The kernel may have taken only part of the SQ (or been busy); try again next turn.
   const bool room_left = !queued_.empty() && in_ring_ < capacity_;
   if (io_uring_sq_ready(ring_.get()) > 0 || room_left) schedule_flush();
+}
+
+// Moves the front op (and the sync linked behind it) into the SQ; the ring owns them until their
+// CQEs. REQUIRES: room for both in the SQ and the CQ.
+void uring_backend::prepare_next() {
+  std::unique_ptr<pending_op> op = std::move(queued_.front());
+  queued_.pop_front();
+  std::unique_ptr<pending_op> sync = std::move(op->then_sync);
+  io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
+  prepare(*sqe, *op);
+  ++in_ring_;
+  if (!sync) {
+    op.release();
+    return;
+  }
+  sqe->flags |= IOSQE_IO_LINK;
+  sync->linked = true;
+  op.release();
+  prepare(*io_uring_get_sqe(ring_.get()), *sync.release());
+  ++in_ring_;
 }
 
 void uring_backend::submit() {
@@ -182,12 +258,28 @@ void uring_backend::reap() {
     const int res = cqe->res;
     io_uring_cqe_seen(ring_.get(), cqe);
     --in_ring_;
-    if (op->record(res) == op_step::again) {
-      enqueue(std::move(op));  // the rest of a short write, at the advanced position
-    } else {
-      op->run_handler();
-    }
+    complete(std::move(op), res);
   }
+}
+
+void uring_backend::complete(std::unique_ptr<pending_op> op, int res) {
+  if (std::exchange(op->linked, false) && res == -ECANCELED) {
+    // The write ahead of it was short or failed, so the sync never ran: place it again behind
+    // what is left of that write, or on its own if the write has finished.
+    return place_sync(std::move(op));
+  }
+  if (op->record(res) == op_step::again) {
+    return enqueue(std::move(op));  // the rest of a short write, at the advanced position
+  }
+  if (op->kind == op_kind::sync) return op->run_handler();
+  complete_write(std::move(op));
+}
+
+void uring_backend::complete_write(std::unique_ptr<pending_op> op) {
+  write_finished(*op);
+  const int fd = op->fd;
+  op->run_handler();
+  release_parked_syncs(fd);
 }
 
 }  // namespace sluice::io

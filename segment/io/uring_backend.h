@@ -8,18 +8,28 @@
 // Completion: the ring signals an eventfd that the io_context watches; the backend drains it,
 // reaps every CQE and runs the handlers on the io_context thread. A short write is resubmitted
 // for the rest at the advanced position; the handler sees only the final outcome.
+// Ordered syncs (backend.h): a sync started right behind the one unfinished write to its fd,
+// while that write is still queued, is linked to it (IOSQE_IO_LINK): the kernel runs the
+// fdatasync as soon as the write is done, in the same io-wq worker, with no round trip through
+// the shard. A link broken by a short or failed write cancels the sync, which is then placed
+// again behind what is left. A sync behind several unfinished writes, or behind writes already
+// in the ring, waits in the backend until they have finished. (Skipping the write's CQE with
+// IOSQE_CQE_SKIP_SUCCESS would save the shard one wake-up per pair, but then a failed write
+// also swallows the cancelled sync's CQE; not worth the bookkeeping.)
 //
 // Threading: shard-owned, no mutex. Construct, call and destroy it on the io_context's thread.
 // The io_context must outlive the backend. Handlers must not destroy the backend.
 //
 // Nothing outside segment/io/ includes liburing: the ring is only forward-declared here.
 
-#include <cstdint>
-#include <deque>
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
 
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
@@ -48,8 +58,9 @@ class uring_backend final : public backend {
 
   [[nodiscard]] std::string_view name() const override { return "io_uring"; }
 
-  void async_write_at(int fd, std::uint64_t pos, std::span<const std::byte> data,
-                      std::string_view what, write_handler handler) override;
+  using backend::async_write_at;
+  void async_write_at(int fd, std::uint64_t pos, write_buffers data, std::string_view what,
+                      write_handler handler) override;
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
@@ -59,8 +70,8 @@ class uring_backend final : public backend {
 
   // io_uring_submit calls (each one io_uring_enter) so far.
   [[nodiscard]] std::uint64_t submit_calls() const { return submit_calls_; }
-  // Operations in the ring (submitted or about to be) plus those queued behind them.
-  [[nodiscard]] std::size_t in_flight() const { return in_ring_ + queued_.size(); }
+  // Operations in the ring (submitted or about to be) plus those queued or waiting behind them.
+  [[nodiscard]] std::size_t in_flight() const;
 
  private:
   struct ring_closer {
@@ -71,20 +82,33 @@ class uring_backend final : public backend {
   uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd);
 
   void enqueue(std::unique_ptr<pending_op> op);
+  // Queues a sync, links it behind a queued write, or parks it until earlier writes finish.
+  void place_sync(std::unique_ptr<pending_op> op);
+  [[nodiscard]] std::size_t unfinished_writes_before(const pending_op& sync) const;
+  [[nodiscard]] bool can_link_to_last_queued(const pending_op& sync) const;
+  void write_finished(const pending_op& op);
+  void release_parked_syncs(int fd);
+  void prepare_next();
   void schedule_flush();
   void flush();
   void submit();
   void arm_wait();
   void on_eventfd();
   void reap();
+  void complete(std::unique_ptr<pending_op> op, int res);
+  void complete_write(std::unique_ptr<pending_op> op);
   void wait_for_ring();
 
   boost::asio::io_context& ctx_;
   ring_ptr ring_;
   boost::asio::posix::stream_descriptor eventfd_;
   unsigned capacity_;  // most ops in the ring at once: the completion queue's size
+  bool can_link_;      // the SQ holds a write and its sync at once
   std::size_t in_ring_ = 0;
   std::deque<std::unique_ptr<pending_op>> queued_;  // started, not yet in the ring
+  std::uint64_t next_seq_ = 0;
+  std::map<int, std::set<std::uint64_t>> unfinished_writes_;  // by fd: seq of each write
+  std::vector<std::unique_ptr<pending_op>> parked_syncs_;     // waiting for earlier writes
   bool flush_posted_ = false;
   bool waiting_ = false;  // an async_wait on the eventfd is pending
   std::uint64_t submit_calls_ = 0;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "log_fixture.h"
 #include "segment/errc.h"
@@ -64,6 +65,36 @@ TEST_CASE("appends in flight behind a failed write fail too, in order") {
   CHECK(f.log->log_end_offset() == offset{0});
   CHECK(f.log->size_bytes() == 0);
   REQUIRE(f.append(make_batch(1, 100, 9)).has_value());
+}
+
+TEST_CASE(
+    "a write failing while an earlier group commit is in flight fails only what is behind it") {
+  log_fixture f;
+  f.open();
+  std::optional<result<append_info>> first;
+  std::optional<result<append_info>> second;
+  f.log->append(make_batch(2, 100, 1), [&](result<append_info> r) { first = r; });
+  f.ctx.restart();
+  f.ctx.poll_one();  // the end of the turn: its write and fdatasync are started
+  REQUIRE_FALSE(first.has_value());
+  f.io->fail_next_write(ENOSPC, 10);
+  f.log->append(make_batch(2, 100, 2), [&](result<append_info> r) { second = r; });
+  while (!(first && second) && f.ctx.run_one() > 0) {
+  }
+  REQUIRE(first.has_value());
+  REQUIRE(second.has_value());
+  CHECK(first->has_value());
+  REQUIRE_FALSE(second->has_value());
+  CHECK(second->error().code.value() == ENOSPC);
+  CHECK(f.log->log_end_offset() == offset{2});
+  CHECK(f.log->durable_end() == offset{2});
+  auto third = f.append(make_batch(1, 100, 3));
+  REQUIRE(third.has_value());
+  CHECK(third->base_offset == offset{2});
+  // What survives a crash is exactly what was acknowledged.
+  f.crash();
+  f.open();
+  CHECK(f.log->log_end_offset() == offset{3});
 }
 
 TEST_CASE("a failed fdatasync takes the log offline; durable data stays readable") {

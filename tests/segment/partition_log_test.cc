@@ -70,6 +70,53 @@ TEST_CASE("appends that arrive together share one fdatasync (group commit)") {
   CHECK(f.log->durable_end() == offset{100});
 }
 
+TEST_CASE("appends of one turn are written together, and the fdatasync covering them with them") {
+  log_fixture f;
+  f.open();
+  const auto writes = f.io->writes();
+  const auto syncs = f.io->syncs();
+  std::vector<offset> acked;
+  for (int i = 0; i < 8; ++i) {
+    f.log->append(make_batch(2, 1000, i), [&](result<append_info> r) {
+      REQUIRE(r.has_value());
+      acked.push_back(r->base_offset);
+    });
+  }
+  f.ctx.restart();
+  while (acked.size() < 8 && f.ctx.run_one() > 0) {
+  }
+  REQUIRE(acked.size() == 8);
+  CHECK(f.io->writes() - writes == 1);  // one gathered write
+  CHECK(f.io->syncs() - syncs == 1);    // one group commit, started with the write
+  for (std::size_t i = 0; i < acked.size(); ++i) {
+    CHECK(acked[i] == offset{2 * static_cast<std::int64_t>(i)});
+  }
+  CHECK(f.log->durable_end() == offset{16});
+}
+
+TEST_CASE("under flush=interval a turn's appends are written in bounded pieces") {
+  log_fixture f;
+  log_config cfg;
+  cfg.flush = *flush_policy::parse("interval:1000");
+  f.open(cfg);
+  const auto writes = f.io->writes();
+  const auto batch = make_batch(1, 60 * 1024, 1);
+  const std::size_t per_write = partition_log::max_write_bytes_interval / batch.size();
+  REQUIRE(per_write >= 1);
+  int done = 0;
+  for (std::size_t i = 0; i < 4 * per_write; ++i) {
+    f.log->append(make_batch(1, 60 * 1024, i), [&](result<append_info> r) {
+      REQUIRE(r.has_value());
+      ++done;
+    });
+  }
+  f.ctx.restart();
+  while (done < static_cast<int>(4 * per_write) && f.ctx.run_one() > 0) {
+  }
+  CHECK(f.io->writes() - writes == 4);
+  CHECK(f.log->visible_end() == offset{static_cast<std::int64_t>(4 * per_write)});
+}
+
 TEST_CASE("a batch with a bad CRC, magic or length is refused and nothing is appended") {
   log_fixture f;
   f.open();

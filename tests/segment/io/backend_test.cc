@@ -149,6 +149,120 @@ TEST_CASE_TEMPLATE("a short write is continued at the advanced position", K, SLU
   CHECK(contents(log.fd()) == std::vector(data.begin(), data.begin() + 4096));
 }
 
+TEST_CASE_TEMPLATE("a gathered write lands its buffers back to back", K, SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  file log(f.dir / "00.log", O_RDWR | O_CREAT);
+  std::vector<std::vector<std::byte>> parts;
+  std::vector<std::byte> expected;
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    parts.push_back(pattern(i == 7 ? 0 : 1 + (i * 4099) % 70000, 100 + i));
+    expected.insert(expected.end(), parts.back().begin(), parts.back().end());
+  }
+  std::vector<std::span<const std::byte>> buffers(parts.begin(), parts.end());
+  std::optional<result<std::size_t>> outcome;
+  f.io->async_write_at(log.fd(), 0, write_buffers(buffers), "00.log", [&](auto r) { outcome = r; });
+  buffers.clear();  // the list of buffers need not outlive the call
+  f.ctx.run();
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->value() == expected.size());
+  CHECK(contents(log.fd()) == expected);
+}
+
+// The ordering the partition log relies on to start a write and its fdatasync together: each
+// sync's handler runs after the handlers of every write started before it.
+TEST_CASE_TEMPLATE("a datasync started right behind a write runs after it", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  file log(f.dir / "00.log", O_RDWR | O_CREAT);
+  const auto data = pattern(512 * 1024, 9);
+  int written = 0;
+  std::vector<int> written_when_synced;
+  for (std::size_t round = 0; round < 20; ++round) {
+    f.io->async_write_at(log.fd(), round * data.size(), data, "00.log", [&](auto r) {
+      REQUIRE(r.has_value());
+      ++written;
+    });
+    f.io->async_datasync(log.fd(), "00.log",
+                         [&](auto r) { written_when_synced.push_back(r ? written : -1); });
+  }
+  f.ctx.run();
+  REQUIRE(written_when_synced.size() == 20);
+  for (std::size_t i = 0; i < written_when_synced.size(); ++i) {
+    CHECK(written_when_synced[i] >= static_cast<int>(i) + 1);
+  }
+}
+
+TEST_CASE_TEMPLATE("a datasync started while writes are in flight waits for them", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  file log(f.dir / "00.log", O_RDWR | O_CREAT);
+  const auto data = pattern(256 * 1024, 10);
+  int written = 0;
+  std::vector<int> written_when_synced;
+  for (std::size_t i = 0; i < 8; ++i) {
+    f.io->async_write_at(log.fd(), i * data.size(), data, "00.log", [&](auto r) {
+      REQUIRE(r.has_value());
+      ++written;
+    });
+  }
+  f.ctx.poll_one();  // io_uring: the writes are in the kernel; pwrite: the worker has them
+  f.io->async_datasync(log.fd(), "00.log",
+                       [&](auto r) { written_when_synced.push_back(r ? written : -1); });
+  f.io->async_write_at(log.fd(), 8 * data.size(), data, "00.log", [&](auto) { ++written; });
+  f.io->async_datasync(log.fd(), "00.log",
+                       [&](auto r) { written_when_synced.push_back(r ? written : -1); });
+  f.ctx.run();
+  REQUIRE(written_when_synced.size() == 2);
+  CHECK(written_when_synced[0] >= 8);
+  CHECK(written_when_synced[1] == 9);
+}
+
+TEST_CASE_TEMPLATE("a datasync behind a write that fails still runs, after it", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  { file create(f.dir / "00.log", O_RDWR | O_CREAT); }
+  file read_only(f.dir / "00.log", O_RDONLY);  // writes fail with EBADF; fdatasync works
+  const auto data = pattern(100, 11);
+  std::vector<std::string> events;
+  f.io->async_write_at(read_only.fd(), 0, data, "00.log", [&](auto r) {
+    CHECK(r.has_error());
+    events.push_back("write failed");
+  });
+  f.io->async_datasync(read_only.fd(), "00.log", [&](auto r) {
+    CHECK(r.has_value());
+    events.push_back("synced");
+  });
+  f.ctx.run();
+  CHECK(events == std::vector<std::string>{"write failed", "synced"});
+}
+
+TEST_CASE_TEMPLATE("a datasync behind a short write runs once the write has finished", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  file log(f.dir / "00.log", O_RDWR | O_CREAT);
+  const auto data = pattern(10000, 12);
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  auto* old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = 4096;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::vector<std::string> events;
+  f.io->async_write_at(log.fd(), 0, data, "00.log", [&](auto r) {
+    CHECK(r.has_error());
+    events.push_back("write failed");
+  });
+  f.io->async_datasync(log.fd(), "00.log", [&](auto r) {
+    CHECK(r.has_value());
+    events.push_back("synced");
+  });
+  f.ctx.run();
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+  CHECK(events == std::vector<std::string>{"write failed", "synced"});
+  CHECK(contents(log.fd()).size() == 4096);
+}
+
 TEST_CASE_TEMPLATE("read_at returns the bytes read: fewer at end of file, 0 past it", K,
                    SLUICE_REAL_BACKENDS) {
   fixture f(K::kind);

@@ -55,6 +55,26 @@ TEST_CASE_TEMPLATE("fail_next_write with a prefix leaves exactly those bytes and
   CHECK(contents(f.log.fd()) == data);
 }
 
+TEST_CASE_TEMPLATE("fail_next_write's prefix counts across the buffers of a gathered write", K,
+                   SLUICE_REAL_BACKENDS) {
+  faulty_fixture f(K::kind);
+  const auto a = pattern(200, 2);
+  const auto b = pattern(300, 3);
+  const std::span<const std::byte> buffers[] = {a, b};
+  f.io.fail_next_write(EIO, 250);
+  std::optional<result<std::size_t>> outcome;
+  f.io.async_write_at(f.log.fd(), 0, write_buffers(buffers), "00.log",
+                      [&](auto r) { outcome = r; });
+  f.ctx.run();
+  REQUIRE(outcome.has_value());
+  REQUIRE(outcome->has_error());
+  CHECK(is_errno(outcome->error(), EIO));
+  CHECK(outcome->error().detail.find("(250 of 500 bytes written") != std::string::npos);
+  auto expected = a;
+  expected.insert(expected.end(), b.begin(), b.begin() + 50);
+  CHECK(contents(f.log.fd()) == expected);
+}
+
 TEST_CASE_TEMPLATE("fail_next_write without a prefix writes nothing", K, SLUICE_REAL_BACKENDS) {
   faulty_fixture f(K::kind);
   f.io.fail_next_write(EIO);

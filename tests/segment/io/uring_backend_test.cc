@@ -59,6 +59,65 @@ TEST_CASE("operations beyond the ring's capacity wait in a queue and all complet
   CHECK(contents(log.fd()) == data);
 }
 
+TEST_CASE("a write and the datasync behind it go to the kernel together") {
+  boost::asio::io_context ctx;
+  temp_dir dir;
+  file log(dir / "00.log", O_RDWR | O_CREAT);
+  auto ring = make_ring(ctx);
+  const auto data = pattern(64 * 1024, 5);
+  std::vector<std::string> events;
+  ring->async_write_at(log.fd(), 0, data, "00.log", [&](auto r) {
+    REQUIRE(r.has_value());
+    events.push_back("written");
+  });
+  ring->async_datasync(log.fd(), "00.log", [&](auto r) {
+    REQUIRE(r.has_value());
+    events.push_back("synced");
+  });
+  CHECK(ring->in_flight() == 2);
+  ctx.run();
+  CHECK(ring->submit_calls() == 1);  // linked: no round trip between them
+  CHECK(events == std::vector<std::string>{"written", "synced"});
+  CHECK(ring->in_flight() == 0);
+}
+
+TEST_CASE("a ring too small to link a write and its datasync still orders them") {
+  boost::asio::io_context ctx;
+  temp_dir dir;
+  file log(dir / "00.log", O_RDWR | O_CREAT);
+  auto ring = make_ring(ctx, 1);  // 1 SQE: the pair cannot be submitted together
+  const auto data = pattern(4096, 6);
+  int written = 0;
+  std::vector<int> written_when_synced;
+  for (std::size_t i = 0; i < 3; ++i) {
+    ring->async_write_at(log.fd(), i * data.size(), data, "00.log", [&](auto) { ++written; });
+    ring->async_datasync(log.fd(), "00.log",
+                         [&](auto r) { written_when_synced.push_back(r ? written : -1); });
+  }
+  ctx.run();
+  REQUIRE(written_when_synced.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(written_when_synced[i] >= static_cast<int>(i) + 1);
+}
+
+TEST_CASE("destroying a uring_backend with a linked write and datasync in flight") {
+  boost::asio::io_context ctx;
+  temp_dir dir;
+  file log(dir / "00.log", O_RDWR | O_CREAT);
+  auto ring = make_ring(ctx);
+  const auto data = pattern(1024 * 1024, 7);
+  int ran = 0;
+  ring->async_write_at(log.fd(), 0, data, "00.log", [&](auto) { ++ran; });
+  ring->async_datasync(log.fd(), "00.log", [&](auto) { ++ran; });
+  ring->async_datasync(log.fd(), "00.log", [&](auto) { ++ran; });  // waits in the backend
+  ctx.poll_one();
+  REQUIRE(ring->submit_calls() == 1);
+  ring.reset();  // waits for the pair in the kernel, drops the datasync waiting behind it
+  ctx.restart();
+  ctx.run();
+  CHECK(ran == 0);
+  CHECK(contents(log.fd()) == data);
+}
+
 TEST_CASE("an idle io_uring backend does not keep io_context::run from returning") {
   boost::asio::io_context ctx;
   auto ring = make_ring(ctx);
