@@ -44,8 +44,8 @@ void partition::produce(byte_buffer batch, produce_handler done) {
   }
   // Refuse an oversized batch before it counts as in flight: otherwise the producer's next
   // batch, pipelined behind it, would be accepted and leave a gap in its sequence.
-  if (auto size = check_batch_size(view->header(), log_->config().max_message_bytes); !size) {
-    done(size.error());
+  if (auto appendable = log_->check_appendable(batch.size()); !appendable) {
+    done(appendable.error());
     return;
   }
   const auto ids = producer_batch_ids::of(view->header());

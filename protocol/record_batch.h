@@ -42,7 +42,8 @@ class record_batch_view {
   //    offset deltas are exactly 0..n-1 (bad_offset_delta), nothing is left over (bad_record).
   // gzip, snappy and lz4 batches are accepted after the header and CRC checks (stored, not
   // decoded). Does not judge control batches or the batch size limit: that is broker policy
-  // (header().is_control(), check_batch_size).
+  // (header().is_control(), check_batch_size,
+  // partition_log::check_appendable).
   [[nodiscard]] result<void> validate(
       std::size_t max_decompressed_bytes = default_max_decompressed_bytes) const;
 

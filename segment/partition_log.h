@@ -85,6 +85,10 @@ class partition_log {
   // offset and leader epoch stamped, and the handler runs when the batch is acknowledged under
   // the flush policy. Never completes inline.
   void append(byte_buffer batch, append_handler handler);
+  // Why an append of batch_size bytes would be refused right now (closing, offline, an earlier
+  // append being cut away, above max.message.bytes), so a caller can refuse it before counting
+  // it as in flight. append() checks the same.
+  [[nodiscard]] result<void> check_appendable(std::size_t batch_size) const;
 
   // Asio-style: co_await log.async_append(std::move(b), asio::use_awaitable) etc.
   template <class CompletionToken>
@@ -174,7 +178,6 @@ class partition_log {
   };
 
   // append path (partition_log_append.cc)
-  result<void> check_appendable(std::size_t batch_size) const;
   result<void> maybe_roll(std::size_t batch_size);
   result<void> roll();
   void schedule_submit();

@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "broker/errc.h"
-#include "protocol/errc.h"
 #include "protocol/record_batch_builder.h"
+#include "segment/errc.h"
 #include "segment/io/backend.h"
 #include "tests/broker/test_dir.h"
 #include "tests/result_printer.h"
@@ -153,7 +153,8 @@ TEST_CASE("an oversized batch is refused before it counts, so the next one canno
   f.p->produce(idempotent_batch(11, 1), [&](auto r) { next = r; });
   f.run_until([&] { return big && next; });
   REQUIRE_FALSE(*big);
-  CHECK(big->error().code == protocol_errc::batch_too_large);
+  CHECK(big->error().code == log_errc::batch_too_large);
+  CHECK(big->error().detail.find("exceeds max.message.bytes 200") != std::string::npos);
   REQUIRE_FALSE(*next);
   CHECK(next->error().code == broker_errc::out_of_order_sequence);
   CHECK(f.p->status().high_watermark == offset{1});
