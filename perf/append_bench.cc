@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -14,7 +15,6 @@
 #include "perf/baseline.h"
 #include "perf/batch_factory.h"
 #include "perf/bench_shard.h"
-#include "perf/json_line.h"
 #include "perf/page_cache.h"
 #include "perf/scratch_dir.h"
 
@@ -221,34 +221,34 @@ std::string json_summary(const append_options& opts, const log_run& run, const b
   // Without a baseline its figures and the ratio are null.
   const double none = std::numeric_limits<double>::quiet_NaN();
   auto measured = [&](double v) { return opts.baseline ? v : none; };
-  json_line j;
-  j.add("bench", "append")
-      .add("mb_per_s", mb_per_s(run))
-      .add("msgs_per_s", per_second(as_double(s.records), run.elapsed))
-      .add("appends_per_s", per_second(as_double(s.appends), run.elapsed))
-      .add("p50_us", to_us(s.latency.percentile(50)))
-      .add("p99_us", to_us(s.latency.percentile(99)))
-      .add("p999_us", to_us(s.latency.percentile(99.9)))
-      .add("max_us", to_us(s.latency.max()))
-      .add("baseline_mb_per_s", measured(base.best_mb_per_s()))
-      .add("baseline_before_mb_per_s", measured(base.before.mb_per_s()))
-      .add("baseline_after_mb_per_s", measured(base.after.mb_per_s()))
-      .add("ratio", measured(mb_per_s(run) / base.best_mb_per_s()))
-      .add("sync_floor_mb_per_s", base.sync_floor ? base.sync_floor->mb_per_s() : none)
-      .add("syncs_in_flight", opts.syncs_in_flight)
-      .add("durable_mb_per_s", durable_mb_per_s(run))
-      .add("flush", opts.flush.to_string())
-      .add("appenders", opts.appenders)
-      .add("record_size", opts.record_size)
-      .add("batch_bytes", opts.batch_bytes)
-      .add("seconds", run.elapsed.count())
-      .add("backend", run.backend)
-      .add("fsyncs", run.io.syncs)
-      .add("fsync_p50_us", to_us(run.io.sync_latency.percentile(50)))
-      .add("bytes", s.bytes)
-      .add("records", s.records)
-      .add("segments", run.segments);
-  return j.str();
+  nlohmann::ordered_json j;
+  j["bench"] = "append";
+  j["mb_per_s"] = mb_per_s(run);
+  j["msgs_per_s"] = per_second(as_double(s.records), run.elapsed);
+  j["appends_per_s"] = per_second(as_double(s.appends), run.elapsed);
+  j["p50_us"] = to_us(s.latency.percentile(50));
+  j["p99_us"] = to_us(s.latency.percentile(99));
+  j["p999_us"] = to_us(s.latency.percentile(99.9));
+  j["max_us"] = to_us(s.latency.max());
+  j["baseline_mb_per_s"] = measured(base.best_mb_per_s());
+  j["baseline_before_mb_per_s"] = measured(base.before.mb_per_s());
+  j["baseline_after_mb_per_s"] = measured(base.after.mb_per_s());
+  j["ratio"] = measured(mb_per_s(run) / base.best_mb_per_s());
+  j["sync_floor_mb_per_s"] = base.sync_floor ? base.sync_floor->mb_per_s() : none;
+  j["syncs_in_flight"] = opts.syncs_in_flight;
+  j["durable_mb_per_s"] = durable_mb_per_s(run);
+  j["flush"] = opts.flush.to_string();
+  j["appenders"] = opts.appenders;
+  j["record_size"] = opts.record_size;
+  j["batch_bytes"] = opts.batch_bytes;
+  j["seconds"] = run.elapsed.count();
+  j["backend"] = run.backend;
+  j["fsyncs"] = run.io.syncs;
+  j["fsync_p50_us"] = to_us(run.io.sync_latency.percentile(50));
+  j["bytes"] = s.bytes;
+  j["records"] = s.records;
+  j["segments"] = run.segments;
+  return j.dump();
 }
 
 // Both baselines run for the log's window: the disk's rate over the same time, before and after

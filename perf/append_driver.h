@@ -16,12 +16,15 @@
 #include <optional>
 #include <span>
 
+#include "admin/cli/latency_histogram.h"
 #include "perf/batch_factory.h"
-#include "perf/latency_histogram.h"
 #include "protocol/result.h"
 #include "segment/partition_log.h"
 
 namespace sluice::bench {
+
+using cli::latency_histogram;
+using cli::to_us;
 
 struct append_stats {
   std::uint64_t appends = 0;

@@ -7,14 +7,17 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
-#include "perf/json_line.h"
-#include "perf/latency_histogram.h"
+#include "admin/cli/latency_histogram.h"
 #include "perf/scratch_dir.h"
 
 namespace sluice::bench {
+
+using cli::latency_histogram;
+using cli::to_us;
 namespace {
 
 using steady = std::chrono::steady_clock;
@@ -73,19 +76,19 @@ void print(const fsync_options& opts, const fsync_figures& f) {
 }
 
 std::string json_summary(const fsync_options& opts, const fsync_figures& f) {
-  json_line j;
-  j.add("bench", "fsync")
-      .add("write_bytes", opts.write_bytes)
-      .add("rate", opts.rate)
-      .add("seconds", f.seconds)
-      .add("appends", f.sync.count())
-      .add("fsync_p50_us", to_us(f.sync.percentile(50)))
-      .add("fsync_p99_us", to_us(f.sync.percentile(99)))
-      .add("fsync_p999_us", to_us(f.sync.percentile(99.9)))
-      .add("fsync_max_us", to_us(f.sync.max()))
-      .add("write_fsync_p50_us", to_us(f.write_sync.percentile(50)))
-      .add("write_fsync_p99_us", to_us(f.write_sync.percentile(99)));
-  return j.str();
+  nlohmann::ordered_json j;
+  j["bench"] = "fsync";
+  j["write_bytes"] = opts.write_bytes;
+  j["rate"] = opts.rate;
+  j["seconds"] = f.seconds;
+  j["appends"] = f.sync.count();
+  j["fsync_p50_us"] = to_us(f.sync.percentile(50));
+  j["fsync_p99_us"] = to_us(f.sync.percentile(99));
+  j["fsync_p999_us"] = to_us(f.sync.percentile(99.9));
+  j["fsync_max_us"] = to_us(f.sync.max());
+  j["write_fsync_p50_us"] = to_us(f.write_sync.percentile(50));
+  j["write_fsync_p99_us"] = to_us(f.write_sync.percentile(99));
+  return j.dump();
 }
 
 }  // namespace

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "perf/append_driver.h"
 #include "perf/batch_factory.h"
 #include "perf/bench_shard.h"
-#include "perf/json_line.h"
 #include "perf/page_cache.h"
 #include "perf/scratch_dir.h"
 
@@ -135,20 +135,20 @@ void print_table(const recover_options& opts, const recover_figures& f) {
 }
 
 std::string json_summary(const recover_options& opts, const recover_figures& f) {
-  json_line j;
-  j.add("bench", "recover")
-      .add("log_mib", opts.log_mib)
-      .add("tail_mib", opts.tail_mib)
-      .add("clean_open_ms", ms(f.clean_open))
-      .add("crash_open_ms", ms(f.crash_open))
-      .add("bytes_scanned", f.crash.bytes_scanned)
-      .add("clean_bytes_scanned", f.clean.bytes_scanned)
-      .add("tail_bytes", f.tail_bytes)
-      .add("log_bytes", f.log_bytes)
-      .add("segments", f.segments)
-      .add("page_cache", opts.cold ? "cold" : "warm")
-      .add("backend", f.backend);
-  return j.str();
+  nlohmann::ordered_json j;
+  j["bench"] = "recover";
+  j["log_mib"] = opts.log_mib;
+  j["tail_mib"] = opts.tail_mib;
+  j["clean_open_ms"] = ms(f.clean_open);
+  j["crash_open_ms"] = ms(f.crash_open);
+  j["bytes_scanned"] = f.crash.bytes_scanned;
+  j["clean_bytes_scanned"] = f.clean.bytes_scanned;
+  j["tail_bytes"] = f.tail_bytes;
+  j["log_bytes"] = f.log_bytes;
+  j["segments"] = f.segments;
+  j["page_cache"] = opts.cold ? "cold" : "warm";
+  j["backend"] = f.backend;
+  return j.dump();
 }
 
 result<void> run_all(const recover_options& opts) {

@@ -11,10 +11,13 @@
 #include <cstdint>
 #include <memory>
 
-#include "perf/latency_histogram.h"
+#include "admin/cli/latency_histogram.h"
 #include "segment/io/backend.h"
 
 namespace sluice::bench {
+
+using cli::latency_histogram;
+using cli::to_us;
 
 struct io_timings {
   latency_histogram write_latency;  // async_write_at call to handler (one gathered write)

@@ -4,7 +4,7 @@
 // upper edge of its bucket, never below the truth). Constant memory (~60 KiB) however many
 // samples; the maximum is kept exactly.
 //
-// (perf/latency_histogram.h is the benchmark's copy; perf/ is not a library the CLI may use.)
+// sluice-bench (perf/) uses it too.
 //
 // Not thread-safe: the owner serializes record() and the readers (perf_stats holds a mutex).
 
@@ -45,6 +45,11 @@ class latency_histogram {
   std::uint64_t count_ = 0;
   std::uint64_t max_ = 0;
 };
+
+// Nanoseconds as fractional microseconds, for reports.
+[[nodiscard]] inline double to_us(std::chrono::nanoseconds ns) {
+  return static_cast<double>(ns.count()) / 1e3;
+}
 
 // Nanoseconds as fractional milliseconds, for reports.
 [[nodiscard]] inline double to_ms(std::chrono::nanoseconds ns) {
