@@ -1,6 +1,9 @@
 #include "admin/cli/client_options.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <cstdlib>
 
 #include "admin/cli/key_value.h"
 #include "admin/cli/timestamp_parse.h"
@@ -21,13 +24,29 @@ CLI::Validator brokers_validator() {
 
 }  // namespace
 
+// Registered on the top level and on each command that talks to a broker, both bound to
+// ctx.brokers: whichever is given on the command line sets it (the command's own wins, being
+// parsed later), and resolve_brokers() fills in the environment or the default afterwards, so
+// that a flag always beats $SLUICE_BROKERS.
 void add_brokers_option(CLI::App& cmd, command_context& ctx) {
   cmd.add_option("--brokers", ctx.brokers,
-                 "brokers to bootstrap from, host:port[,host:port...] (port 9190 if omitted); "
-                 "default: $SLUICE_BROKERS, else 127.0.0.1:9190")
-      ->envname(brokers_env_var)
-      ->default_val(default_brokers)
+                 fmt::format("brokers to bootstrap from, host:port[,host:port...] (port 9190 if "
+                             "omitted); default: ${}, else {}",
+                             brokers_env_var, default_brokers))
       ->check(brokers_validator());
+}
+
+std::optional<std::string> resolve_brokers(command_context& ctx) {
+  if (!ctx.brokers.empty()) return std::nullopt;
+  const char* env = std::getenv(brokers_env_var);
+  if (env == nullptr || *env == '\0') {
+    ctx.brokers = default_brokers;
+    return std::nullopt;
+  }
+  auto parsed = parse_broker_list(env);
+  if (!parsed) return fmt::format("${}: {}", brokers_env_var, parsed.error().message());
+  ctx.brokers = env;
+  return std::nullopt;
 }
 
 void add_producer_options(CLI::App& cmd, producer_options& o) {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "admin/admin.h"
@@ -17,8 +18,11 @@ namespace sluice::cli {
 
 inline constexpr const char* default_brokers = "127.0.0.1:9190";
 
-// --brokers HOST:PORT[,...], from SLUICE_BROKERS when not given.
+// --brokers HOST:PORT[,...] on `cmd` (the top level and every command that talks to a broker).
 void add_brokers_option(CLI::App& cmd, command_context& ctx);
+// After parsing: when no --brokers was given, ctx.brokers comes from SLUICE_BROKERS, else the
+// default. Returns what is wrong with SLUICE_BROKERS when it cannot be parsed.
+[[nodiscard]] std::optional<std::string> resolve_brokers(command_context& ctx);
 
 struct producer_options {
   std::string acks = "1";

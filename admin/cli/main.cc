@@ -11,6 +11,7 @@
 #include <exception>
 #include <string>
 
+#include "admin/cli/client_options.h"
 #include "admin/cli/command_context.h"
 #include "admin/cli/consume_command.h"
 #include "admin/cli/exit_code.h"
@@ -24,8 +25,8 @@ namespace {
 using namespace sluice::cli;
 
 constexpr const char* exit_codes_help =
-    "Brokers: --brokers host:port[,...] on every command, else $SLUICE_BROKERS, else "
-    "127.0.0.1:9190.\n"
+    "Brokers: --brokers host:port[,...] before or after the command, else $SLUICE_BROKERS, "
+    "else 127.0.0.1:9190.\n"
     "Exit codes:\n"
     "  0  ok\n"
     "  1  an operation failed (a broker error, records not stored)\n"
@@ -59,6 +60,7 @@ void build(CLI::App& app, command_context& ctx) {
   app.name("sluice");
   app.require_subcommand(1);
   app.footer(exit_codes_help);
+  add_brokers_option(app, ctx);
   add_topic_commands(app, ctx);
   add_produce_command(app, ctx);
   add_consume_command(app, ctx);
@@ -78,6 +80,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "sluice: {} (see `{} --help`)\n", usage_message(app, e), command_path(app));
+    return to_int(exit_code::usage);
+  }
+  if (auto bad = resolve_brokers(ctx)) {
+    fmt::print(stderr, "sluice: {}\n", *bad);
     return to_int(exit_code::usage);
   }
   try {

@@ -446,6 +446,27 @@ TEST_SUITE("cli") {
     CHECK(r.out == "events\n");
   }
 
+  TEST_CASE("--brokers before the command works too, and a flag beats SLUICE_BROKERS") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "events"});
+    auto before = f.run_bare({"--brokers", f.broker().address(), "topic", "list"});
+    CHECK_MESSAGE(before.exit_code == 0, before.err);
+    CHECK(before.out == "events\n");
+
+    ::setenv("SLUICE_BROKERS", "127.0.0.1:1", 1);  // nothing listens there
+    auto flag_wins = f.run_bare({"--brokers", f.broker().address(), "topic", "list"});
+    auto env_used = f.run_bare({"topic", "list"});
+    ::setenv("SLUICE_BROKERS", "host:notaport", 1);
+    auto bad_env = f.run_bare({"topic", "list"});
+    ::unsetenv("SLUICE_BROKERS");
+    CHECK_MESSAGE(flag_wins.exit_code == 0, flag_wins.err);
+    CHECK(flag_wins.out == "events\n");
+    CHECK(env_used.exit_code == 3);
+    CHECK(env_used.err.find("127.0.0.1:1") != std::string::npos);
+    CHECK(bad_env.exit_code == 2);
+    CHECK(bad_env.err.find("SLUICE_BROKERS") != std::string::npos);
+  }
+
   TEST_CASE("sluice log runs sluice-log on a partition directory") {
     cli_fixture f;
     f.run_ok({"topic", "create", "events"});
