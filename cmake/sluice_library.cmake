@@ -8,8 +8,8 @@ function(sluice_warnings target)
     -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wunused
     -Woverloaded-virtual -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
     # GCC 12 reports false positives through boost::system::result / std::optional at -O2, and
-    # through std::string's inlined memcpy at -O3 (GCC bug 105329).
-    -Wno-maybe-uninitialized -Wno-restrict)
+    # through std::string's inlined memcpy at -O3 (GCC bug 105329). (Clang builds the fuzzers.)
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized -Wno-restrict>)
   if(SLUICE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

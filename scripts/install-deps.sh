@@ -10,6 +10,7 @@ packages=(
   libhowardhinnant-date-dev   # sluice CLI: ISO-8601 times (consume --from-time)
   libplplot-dev               # sluice CLI: perf --plot latency histogram
   plplot-driver-cairo         # sluice CLI: PLplot's headless PNG/SVG drivers
+  clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer and the sanitizers
 )
 missing=()
 for p in "${packages[@]}"; do
