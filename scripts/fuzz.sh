@@ -15,9 +15,10 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function -fno-sanitize-recover=all" \
   >build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
 rm -f build-fuzz.configure.log
-cmake --build build-fuzz --target fuzz_record_batch fuzz_frame
+targets=(record_batch frame segment_recovery)
+cmake --build build-fuzz --target "${targets[@]/#/fuzz_}"
 status=0
-for target in record_batch frame; do
+for target in "${targets[@]}"; do
   scratch=$(mktemp -d)
   log=build-fuzz/fuzz_${target}.log
   if build-fuzz/bin/fuzz_${target} -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "protocol/frame.h"
+#include "protocol/record_batch.h"
 #include "protocol/record_batch_builder.h"
 #include "protocol/request_builder.h"
 
@@ -93,6 +94,19 @@ byte_buffer fetch_response_frame(const std::vector<byte_buffer>& batches) {
   return frame;
 }
 
+// The batches as a segment from offset 0 would hold them: base offsets stamped, back to back.
+byte_buffer segment_file(const std::vector<byte_buffer>& batches) {
+  byte_buffer out;
+  std::int64_t next = 0;
+  for (byte_buffer b : batches) {
+    set_base_offset(b, offset{next});
+    const auto view = record_batch_view::parse(b).value();
+    next = view.header().next_offset().value;
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return out;
+}
+
 void write_file(const fs::path& path, const byte_buffer& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()),
@@ -110,6 +124,7 @@ int main(int argc, char** argv) {
   const fs::path dir = argv[1];
   fs::create_directories(dir / "record_batch");
   fs::create_directories(dir / "frame");
+  fs::create_directories(dir / "segment_recovery");
   const std::vector<byte_buffer> batches{make_batch(compression::none, 1, false, false),
                                          make_batch(compression::none, 5, true, true),
                                          make_batch(compression::zstd, 5, true, false),
@@ -123,6 +138,10 @@ int main(int argc, char** argv) {
   two.insert(two.end(), batches[2].begin(), batches[2].end());
   write_file(dir / "record_batch" / "two-batches", two);
   write_file(dir / "frame" / "fetch-response", fetch_response_frame(batches));
+  const byte_buffer segment = segment_file(batches);
+  write_file(dir / "segment_recovery" / "segment", segment);
+  write_file(dir / "segment_recovery" / "torn-segment",
+             byte_buffer(segment.begin(), segment.begin() + 300));  // inside the second batch
   fmt::print("seeds written under {}\n", dir.string());
   return 0;
 }
