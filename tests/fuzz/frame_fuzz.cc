@@ -8,22 +8,14 @@
 
 #include "protocol/frame.h"
 #include "protocol/record_batch.h"
+#include "tests/fuzz/batch_checks.h"
 
 namespace {
 
 using sluice::byte_span;
 
 constexpr std::uint32_t max_frame_bytes = 64U << 20;
-constexpr std::size_t max_decompressed = std::size_t{1} << 20;
-
-void check_batches(byte_span bytes) {
-  sluice::batch_reader reader(bytes);
-  for (;;) {
-    auto next = reader.next();
-    if (!next || !next->has_value()) return;
-    (void)(*next)->validate(max_decompressed);
-  }
-}
+using sluice::fuzz::max_decompressed;
 
 void walk_produce(const sluice::wire::ProduceRequest& produce, byte_span payload) {
   if (produce.topics() == nullptr) return;
@@ -45,7 +37,7 @@ void walk_fetch(const sluice::wire::FetchResponse& fetch, byte_span payload) {
     if (topic->partitions() == nullptr) continue;
     for (const auto* p : *topic->partitions()) {
       if (auto bytes = sluice::payload_bytes(payload, p->records(), "fetch")) {
-        check_batches(*bytes);
+        sluice::fuzz::validate_batches(*bytes);
       }
     }
   }

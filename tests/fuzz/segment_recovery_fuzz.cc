@@ -16,12 +16,13 @@
 #include "protocol/record_batch.h"
 #include "segment/io/backend.h"
 #include "segment/partition_log.h"
+#include "tests/fuzz/batch_checks.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t max_decompressed = std::size_t{1} << 20;
+using sluice::fuzz::max_decompressed;
 
 struct fixture {
   fixture() { spdlog::set_level(spdlog::level::off); }  // recovery warns about every cut
