@@ -30,6 +30,9 @@ inline constexpr const char* retention_env = "SLUICE_CRASH_RETENTION_BYTES";
 // "<kill point>:<n>": the appender raises SIGKILL the n-th time it reaches that point
 // (kill_points.h lists them).
 inline constexpr const char* kill_at_env = "SLUICE_CRASH_KILL_AT";
+// A file the process appends "kill <name>\n" to just before it dies at a kill point, for
+// processes that have no ack fd (sluiced-killpoints, the broker of the chaos harness).
+inline constexpr const char* kill_report_env = "SLUICE_CRASH_KILL_REPORT";
 
 // Small segments so rolls happen often, a 5 ms checkpoint interval so checkpoint replacement
 // happens under fire, flush=always, no time-based retention (the batches' timestamps are

@@ -1,11 +1,13 @@
 // The kill points of kill_points.h, as link-time wrappers (-Wl,--wrap=open,...) around the
 // file-system calls the storage engine makes. Every wrapper calls the real function; when the
-// configured point is reached for the n-th time it reports "kill <name>" on the ack fd and
-// raises SIGKILL, before or after the real call as the point says.
+// configured point is reached for the n-th time it reports "kill <name>" on the ack fd (and in
+// the file named by SLUICE_CRASH_KILL_REPORT, if set) and raises SIGKILL, before or after the
+// real call as the point says.
 //
 // The wrappers only ever run on the thread that makes the call (the appender's io_context
 // thread for everything recognised here); the state is atomic anyway because the pwrite
-// backend's worker thread may make unrelated calls through them.
+// backend's worker thread may make unrelated calls through them, and because the same wrappers
+// are linked into sluiced-killpoints (tests/chaos/), where every broker shard calls them.
 
 #include "tests/crash/kill_points.h"
 
@@ -76,6 +78,10 @@ bool fires(std::string_view point) {
 [[noreturn]] void die(std::string_view point) {
   std::string line = "kill " + std::string(point) + "\n";
   if (int fd = report_fd.load(); fd >= 0) (void)__real_write(fd, line.data(), line.size());
+  if (const char* file = std::getenv(kill_report_env); file != nullptr) {
+    int fd = __real_open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) (void)__real_write(fd, line.data(), line.size());
+  }
   ::raise(SIGKILL);
   std::abort();  // not reached
 }

@@ -77,13 +77,13 @@ void broker_process::start() {
   const fs::path ready = opts_.data_dir.parent_path() /
                          fmt::format("{}.ready-{}", opts_.data_dir.filename().string(), starts_++);
   fs::remove(ready);
-  std::vector<std::string> args = {(bin_dir() / "sluiced").string(),
+  std::vector<std::string> args = {(bin_dir() / opts_.program).string(),
                                    "--data-dir",
                                    opts_.data_dir.string(),
                                    "--host",
                                    "127.0.0.1",
                                    "--port",
-                                   "0",
+                                   std::to_string(opts_.port),
                                    "--ready-file",
                                    ready.string()};
   args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
@@ -147,6 +147,14 @@ void broker_process::kill() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+std::optional<int> broker_process::exited() {
+  if (!running()) return std::nullopt;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+  pid_ = -1;
+  return status;
 }
 
 void broker_process::pause() {

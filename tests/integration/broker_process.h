@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,12 @@ class temp_dir {
 class broker_process {
  public:
   struct options {
-    std::filesystem::path data_dir;       // created if missing
+    std::filesystem::path data_dir;         // created if missing
     std::vector<std::string> extra_args{};  // e.g. {"--retention-check-interval-ms", "200"}
-    std::vector<std::string> env{};       // "NAME=value" added to the environment
+    std::vector<std::string> env{};         // "NAME=value" added to the environment
     std::chrono::milliseconds start_timeout{30'000};
+    std::string program = "sluiced";  // in bin_dir(); e.g. a build of sluiced with kill points
+    std::uint16_t port = 0;           // 0: a new ephemeral port on every start
   };
 
   explicit broker_process(options opts);  // start()s; throws std::runtime_error on failure
@@ -60,6 +63,9 @@ class broker_process {
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // SIGKILL and reap: a crash.
   void kill();
+  // When the process ended on its own (it crashed, or killed itself), reaps it and returns its
+  // wait status (see waitpid(2)); nullopt while it runs or when it was not running.
+  [[nodiscard]] std::optional<int> exited();
   void pause();   // SIGSTOP
   void resume();  // SIGCONT
   [[nodiscard]] bool running() const { return pid_ > 0; }
