@@ -28,12 +28,33 @@ result<std::unique_ptr<partition>> partition::open(partition_id id, std::filesys
 }
 
 result<void> partition::restore_producer_state() {
-  // The last two segments hold the recent batches of every producer that is still retrying;
-  // reading only their headers keeps opening cheap however long the log is.
+  // Opening reads only the headers of the last two segments, which keeps it cheap however long
+  // the log is. They need not hold the last batches of every producer that may still retry (a
+  // producer whose acknowledgements were lost in a crash while others filled two segments):
+  // the first batch that may be such a retry rebuilds the state from the whole log
+  // (complete_producer_state), once.
   auto bases = log_->segment_bases();
-  if (bases.empty()) return {};
+  if (bases.empty()) {
+    producer_state_complete_ = true;
+    return {};
+  }
   const offset from = bases.size() >= 2 ? bases[bases.size() - 2] : bases.back();
+  producer_state_complete_ = from <= log_->log_start_offset();
   return log_->scan_batch_headers(from, [this](const batch_header& h) { producers_.restore(h); });
+}
+
+void partition::complete_producer_state() {
+  producer_state_table full;
+  auto r = log_->scan_batch_headers(log_->log_start_offset(),
+                                    [&full](const batch_header& h) { full.restore(h); });
+  if (!r) {
+    spdlog::warn("{}: rebuilding producer state from the whole log: {}", id_.dir_name(),
+                 r.error().message());
+    return;  // keeps the partial state; tried again by the next such batch
+  }
+  full.adopt_in_flight(producers_);
+  producers_ = std::move(full);
+  producer_state_complete_ = true;
 }
 
 void partition::produce(byte_buffer batch, produce_handler done) {
@@ -49,6 +70,9 @@ void partition::produce(byte_buffer batch, produce_handler done) {
     return;
   }
   const auto ids = producer_batch_ids::of(view->header());
+  if (!producer_state_complete_ && producers_.may_predate_restored_state(ids)) {
+    complete_producer_state();
+  }
   auto verdict = producers_.check(ids);
   if (!verdict) {
     done(verdict.error());

@@ -102,6 +102,9 @@ class partition {
 
   partition(partition_id id, std::unique_ptr<partition_log> log);
   [[nodiscard]] result<void> restore_producer_state();
+  // Rebuilds the producer state from every batch header in the log (restore_producer_state read
+  // only the last two segments), keeping the batches in flight.
+  void complete_producer_state();
   void append_checked(byte_buffer batch, const producer_batch_ids& ids, produce_handler done);
   void finish_append(const producer_batch_ids& ids, const result<append_info>& r,
                      const produce_handler& done);
@@ -109,6 +112,7 @@ class partition {
   partition_id id_;
   std::unique_ptr<partition_log> log_;
   producer_state_table producers_;
+  bool producer_state_complete_ = false;  // built from the whole log, or kept since it was
   std::vector<in_flight_duplicate> duplicates_;
   std::vector<std::weak_ptr<data_waiter>> waiters_;
 };

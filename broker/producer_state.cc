@@ -101,7 +101,31 @@ void producer_state_table::restore(const batch_header& h) {
     e = producer_entry{};
     e.epoch = ids.epoch;
   }
+  e.restored = true;
   remember(e, ids, h.base_offset);
+}
+
+bool producer_state_table::may_predate_restored_state(const producer_batch_ids& ids) const {
+  if (!ids.idempotent()) return false;
+  auto it = producers_.find(ids.producer_id);
+  if (it == producers_.end()) return true;
+  const producer_entry& e = it->second;
+  if (!e.restored || ids.epoch != e.epoch || e.stored.empty()) return false;
+  // (A producer whose sequences wrapped past INT32_MAX since its oldest remembered batch is
+  // not looked for; it would need 2^31 records within the last segments.)
+  return ids.first_sequence < e.stored.front().first_sequence;
+}
+
+void producer_state_table::adopt_in_flight(const producer_state_table& live) {
+  for (const auto& [id, l] : live.producers_) {
+    if (l.in_flight.empty()) continue;
+    producer_entry& e = producers_[id];
+    if (l.epoch > e.epoch) {
+      e = producer_entry{};
+      e.epoch = l.epoch;
+    }
+    e.in_flight = l.in_flight;
+  }
 }
 
 void producer_state_table::remember(producer_entry& e, const producer_batch_ids& ids, offset base) {

@@ -60,6 +60,19 @@ class producer_state_table {
   // Rebuilds state from a batch already in the log (on open).
   void restore(const batch_header& h);
 
+  // On open the state is rebuilt from the log's last segments only, so a producer's batches
+  // stored before them are not remembered: a retry of one of them (its acknowledgement was lost
+  // to a crash) would be refused as out of order, or, from a producer none of whose batches is
+  // in those segments, accepted and stored twice. True when `ids` may be such a retry: a
+  // producer unknown here (even at sequence 0: its first batch may be what is retried), or a
+  // restored producer's batch (same epoch) older than the oldest one remembered. The caller
+  // then rebuilds the state from the whole log before answering (partition::produce).
+  [[nodiscard]] bool may_predate_restored_state(const producer_batch_ids& ids) const;
+
+  // Takes over the batches in flight of `live` (the table this one replaces, after it was
+  // rebuilt from the whole log: what is stored is in the log, what is in flight is not yet).
+  void adopt_in_flight(const producer_state_table& live);
+
   [[nodiscard]] std::size_t producer_count() const { return producers_.size(); }
 
  private:
@@ -72,6 +85,7 @@ class producer_state_table {
     std::int16_t epoch = -1;
     std::deque<stored_batch> stored;           // oldest first, at most remembered_batches
     std::deque<producer_batch_ids> in_flight;  // submission order
+    bool restored = false;  // rebuilt from the log on open: older batches may be forgotten
   };
 
   void remember(producer_entry& e, const producer_batch_ids& ids, offset base);

@@ -117,6 +117,51 @@ TEST_CASE("after a reopen, a retry of a batch stored before is still recognised"
   CHECK(f.p->status().high_watermark == offset{8});
 }
 
+// Found by the chaos harness (tests/chaos/): producer state was rebuilt from the last two
+// segments only, so a producer whose acknowledgements were lost in a crash, and whose batches
+// other producers had pushed out of those segments, had its retry refused as out of order (the
+// producer then started over with a new producer id and stored the batches again) or, when
+// none of its batches was in them, simply stored twice.
+TEST_CASE("after a reopen, retries of batches stored before the last two segments are recognised") {
+  partition_fixture f;
+  log_config config;
+  config.segment_bytes = 1024;
+  f.open(config);
+  auto unknown_first = f.produce(idempotent_batch(0, 4, 7));  // producer 7: one batch
+  auto known_first = f.produce(idempotent_batch(0, 4, 9));    // producer 9: two, far apart
+  REQUIRE(unknown_first);
+  REQUIRE(known_first);
+  for (int i = 0; i < 30; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, 8)));
+  auto known_second = f.produce(idempotent_batch(4, 4, 9));
+  REQUIRE(known_second);
+  REQUIRE(f.p->status().segments >= 4);
+  const auto end = f.p->status().high_watermark;
+  f.close();
+
+  f.open(config);
+  auto retry = f.produce(idempotent_batch(0, 4, 9));  // older than what was restored of 9
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == known_first->base_offset);
+  retry = f.produce(idempotent_batch(0, 4, 7));  // 7 is in no restored segment
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == unknown_first->base_offset);
+  retry = f.produce(idempotent_batch(4, 4, 9));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == known_second->base_offset);
+  CHECK(f.p->status().high_watermark == end);
+  // New batches go on as before.
+  auto next = f.produce(idempotent_batch(8, 4, 9));
+  REQUIRE(next);
+  CHECK_FALSE(next->duplicate);
+  CHECK(next->base_offset == end);
+  auto fresh = f.produce(idempotent_batch(0, 2, 11));  // a producer new to the partition
+  REQUIRE(fresh);
+  CHECK_FALSE(fresh->duplicate);
+}
+
 TEST_CASE("a waiting fetch is woken by the next append, or at once if data is already there") {
   partition_fixture f;
   f.open();
