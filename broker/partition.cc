@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "broker/errc.h"
 #include "protocol/record_batch.h"
 #include "segment/errc.h"
 
@@ -57,6 +60,29 @@ void partition::complete_producer_state() {
   producer_state_complete_ = true;
 }
 
+std::optional<offset> partition::find_forgotten_batch(const producer_batch_ids& ids,
+                                                      offset before) const {
+  // The segment holding `before`, then the ones before it, each scanned to the end of the log
+  // (the batch is normally in the first or second).
+  const auto bases = log_->segment_bases();
+  const auto holding = std::upper_bound(bases.begin(), bases.end(), before);
+  for (auto i = static_cast<std::size_t>(holding - bases.begin()); i-- > 0;) {
+    std::optional<offset> found;
+    auto r = log_->scan_batch_headers(bases[i], [&](const batch_header& h) {
+      if (!found && h.base_offset < before && producer_batch_ids::of(h) == ids) {
+        found = h.base_offset;
+      }
+    });
+    if (!r) {
+      spdlog::warn("{}: looking for producer {} sequence {} in the log: {}", id_.dir_name(),
+                   ids.producer_id, ids.first_sequence, r.error().message());
+      return std::nullopt;
+    }
+    if (found) return found;
+  }
+  return std::nullopt;
+}
+
 void partition::produce(byte_buffer batch, produce_handler done) {
   auto view = record_batch_view::parse(batch);
   if (!view) {
@@ -74,6 +100,14 @@ void partition::produce(byte_buffer batch, produce_handler done) {
     complete_producer_state();
   }
   auto verdict = producers_.check(ids);
+  if (!verdict && verdict.error().code == broker_errc::out_of_order_sequence) {
+    if (auto before = producers_.older_than_remembered(ids)) {
+      if (auto base = find_forgotten_batch(ids, *before)) {
+        done(produce_outcome{*base, log_->log_start_offset(), true});
+        return;
+      }
+    }
+  }
   if (!verdict) {
     done(verdict.error());
     return;

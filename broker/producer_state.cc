@@ -116,6 +116,18 @@ bool producer_state_table::may_predate_restored_state(const producer_batch_ids& 
   return ids.first_sequence < e.stored.front().first_sequence;
 }
 
+std::optional<offset> producer_state_table::older_than_remembered(
+    const producer_batch_ids& ids) const {
+  if (!ids.idempotent()) return std::nullopt;
+  auto it = producers_.find(ids.producer_id);
+  if (it == producers_.end()) return std::nullopt;
+  const producer_entry& e = it->second;
+  if (ids.epoch != e.epoch || e.stored.empty()) return std::nullopt;
+  // (Sequences that wrapped past INT32_MAX since that batch are not looked for.)
+  if (ids.first_sequence >= e.stored.front().first_sequence) return std::nullopt;
+  return e.stored.front().base;
+}
+
 void producer_state_table::adopt_in_flight(const producer_state_table& live) {
   for (const auto& [id, l] : live.producers_) {
     if (l.in_flight.empty()) continue;

@@ -69,6 +69,15 @@ class producer_state_table {
   // then rebuilds the state from the whole log before answering (partition::produce).
   [[nodiscard]] bool may_predate_restored_state(const producer_batch_ids& ids) const;
 
+  // A producer's batches older than the last remembered_batches are forgotten, but one of them
+  // may still be retried: an attempt of it timed out on the client while it was stored, and
+  // the producer sent newer batches meanwhile (a request timeout does not stop the broker from
+  // processing the request). check() refuses such a retry as out_of_order_sequence, which the
+  // producer would take as "not stored" and send the batches again under a new producer id.
+  // When `ids` is older than the oldest batch remembered of its producer (same epoch), returns
+  // that batch's base offset, so the caller can look for `ids` in the log before it.
+  [[nodiscard]] std::optional<offset> older_than_remembered(const producer_batch_ids& ids) const;
+
   // Takes over the batches in flight of `live` (the table this one replaces, after it was
   // rebuilt from the whole log: what is stored is in the log, what is in flight is not yet).
   void adopt_in_flight(const producer_state_table& live);

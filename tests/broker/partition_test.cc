@@ -162,6 +162,33 @@ TEST_CASE("after a reopen, retries of batches stored before the last two segment
   CHECK_FALSE(fresh->duplicate);
 }
 
+// Found by the chaos harness too: a request that timed out on the client is still processed by
+// the broker, and the producer may send newer batches meanwhile; when five of them are stored
+// before the timed-out batch's retry arrives, the retry is older than everything the broker
+// remembers of the producer. It was refused as out of order, and the producer then sent the
+// batches again under a new producer id.
+TEST_CASE("a retry of a batch older than the five remembered is answered from the log") {
+  partition_fixture f;
+  log_config config;
+  config.segment_bytes = 1024;
+  f.open(config);
+  auto old = f.produce(idempotent_batch(0, 4));
+  REQUIRE(old);
+  for (int i = 1; i <= 12; ++i) {
+    REQUIRE(f.produce(idempotent_batch(i * 4, 4)));
+    REQUIRE(f.produce(idempotent_batch(i * 4, 4, 8)));  // another producer fills segments
+  }
+  const auto end = f.p->status().high_watermark;
+  auto retry = f.produce(idempotent_batch(0, 4));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == old->base_offset);
+  auto never_sent = f.produce(idempotent_batch(2, 2));  // older, but no such batch was stored
+  REQUIRE_FALSE(never_sent);
+  CHECK(never_sent.error().code == broker_errc::out_of_order_sequence);
+  CHECK(f.p->status().high_watermark == end);
+}
+
 TEST_CASE("a waiting fetch is woken by the next append, or at once if data is already there") {
   partition_fixture f;
   f.open();
