@@ -8,14 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
-# -fno-sanitize=function: clang 14's UBSan check fails to compile C++20 coroutines ("Cannot
-# represent a difference across sections"), and the protocol library has some.
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSLUICE_FUZZ=ON \
-  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function -fno-sanitize-recover=all" \
-  >build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
-rm -f build-fuzz.configure.log
-targets=(record_batch frame segment_recovery)
+source scripts/lib/clang_builds.sh
+configure_asan_build
+targets=(record_batch frame segment_recovery index_loading)
 cmake --build build-fuzz --target "${targets[@]/#/fuzz_}"
 status=0
 for target in "${targets[@]}"; do

@@ -157,7 +157,8 @@ result<void> partition_log::restore_trusted_segments(
   }
   for (auto it = segments_.begin(); it != start; ++it) {
     segment& seg = *it->second;
-    bool trusted = seg.offsets().sanity_check() && seg.times().sanity_check() &&
+    bool trusted = !seg.index_discarded() && seg.offsets().sanity_check() &&
+                   seg.times().sanity_check() && seg.last_time_entry_matches_log() &&
                    seg.restore_tail(seg.size(), io_);
     if (!trusted) {
       spdlog::warn("{}: index of {} is inconsistent; rebuilding it", dir_.string(),
@@ -169,7 +170,10 @@ result<void> partition_log::restore_trusted_segments(
   }
   for (auto it = start; it != segments_.end(); ++it) {
     bool cut = false;
-    if (auto r = scan_segment(*it->second, it == start ? from : file_pos{0}, cut); !r) return r;
+    segment& seg = *it->second;
+    const bool from_checkpoint =
+        it == start && !seg.index_discarded() && seg.last_time_entry_matches_log();
+    if (auto r = scan_segment(seg, from_checkpoint ? from : file_pos{0}, cut); !r) return r;
     if (cut) return delete_segments_after(it->first);
   }
   return {};

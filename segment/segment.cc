@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <charconv>
 
+#include "index/errc.h"
 #include "protocol/record_batch_format.h"
 #include "segment/errc.h"
 #include "segment/io/backend.h"
@@ -40,6 +42,22 @@ result<std::uint64_t> file_size(int fd, const fs::path& path) {
   off_t end = ::lseek(fd, 0, SEEK_END);
   if (end < 0) return make_errno_error(errno, "size of " + path.string());
   return static_cast<std::uint64_t>(end);
+}
+
+// Opens an index; one whose file cannot be an index (a size that is no multiple of the entry
+// size) is deleted and started empty, and `discarded` set, so the caller rebuilds it from the
+// log instead of refusing to open a log whose data is intact.
+template <class Index>
+result<Index> open_or_discard(const fs::path& path, offset base, std::size_t max_bytes,
+                              bool& discarded) {
+  auto index = Index::open(path, base, max_bytes);
+  if (index || index.error().code != index_errc::corrupt_index) return index;
+  spdlog::warn("{}; discarding it, the log will rebuild it", index.error().message());
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (ec) return make_errno_error(ec.value(), "remove " + path.string());
+  discarded = true;
+  return Index::open(path, base, max_bytes);
 }
 
 }  // namespace
@@ -90,15 +108,17 @@ result<std::unique_ptr<segment>> segment::open(const fs::path& dir, offset base,
   auto paths = paths_for(dir, base);
   auto file = open_log_file(paths.log, 0);
   if (!file) return file.error();
-  auto offsets = offset_index::open(paths.index, base, opts.index_max_bytes);
+  bool damaged = false;
+  auto offsets = open_or_discard<offset_index>(paths.index, base, opts.index_max_bytes, damaged);
   if (!offsets) return offsets.error();
-  auto times = time_index::open(paths.timeindex, base, opts.index_max_bytes);
+  auto times = open_or_discard<time_index>(paths.timeindex, base, opts.index_max_bytes, damaged);
   if (!times) return times.error();
   auto size = file_size((*file)->fd(), paths.log);
   if (!size) return size.error();
   std::unique_ptr<segment> seg(
       new segment(base, std::move(*file), std::move(*offsets), std::move(*times), opts));
   seg->size_ = file_pos{*size};
+  seg->index_discarded_ = damaged;
   return seg;
 }
 
@@ -142,9 +162,19 @@ result<std::optional<batch_header>> segment::header_at(file_pos pos, file_pos en
   return std::optional<batch_header>{*h};
 }
 
+bool segment::entry_matches_log(const offset_index::entry& e, file_pos end) const {
+  auto h = header_at(e.position, end);
+  if (h && *h && (*h)->last_offset() == e.offset) return true;
+  // Indexes carry no checksum and are trusted after a clean shutdown; a damaged one costs a
+  // scan from the segment's start, never a wrong answer.
+  spdlog::warn("{}: index entry (offset {}, position {}) does not match the log; scanning instead",
+               offsets_.path().string(), e.offset, e.position);
+  return false;
+}
+
 result<file_pos> segment::find_batch(offset target, file_pos end) const {
   auto entry = offsets_.lookup(target);
-  file_pos pos = entry ? entry->position : file_pos{0};
+  file_pos pos = entry && entry_matches_log(*entry, end) ? entry->position : file_pos{0};
   for (;;) {
     auto h = header_at(pos, end);
     if (!h) return h.error();
@@ -169,7 +199,10 @@ result<file_pos> segment::whole_batches_end(file_pos start, std::size_t max_byte
     else
       hi = mid;
   }
-  if (lo > 0) pos = std::max(pos, offsets_.entry_at(lo - 1)->position);
+  if (lo > 0) {
+    const auto jump = *offsets_.entry_at(lo - 1);
+    if (jump.position > pos && entry_matches_log(jump, end)) pos = jump.position;
+  }
   for (;;) {
     auto h = header_at(pos, end);
     if (!h) return h.error();
@@ -178,10 +211,29 @@ result<file_pos> segment::whole_batches_end(file_pos start, std::size_t max_byte
   }
 }
 
+bool segment::time_entry_matches_log(const time_index::entry& e, file_pos end) const {
+  // The entry says no batch up to the one holding its offset is later than its timestamp; the
+  // holding batch itself is the part of that claim a single read can check.
+  auto pos = find_batch(e.offset, end);
+  if (pos && *pos < end) {
+    auto h = header_at(*pos, end);
+    if (h && *h && (*h)->base_offset <= e.offset && (*h)->max_timestamp <= e.timestamp) return true;
+  }
+  spdlog::warn("{}: time index entry (timestamp {}, offset {}) does not match the log",
+               times_.path().string(), e.timestamp, e.offset);
+  return false;
+}
+
+bool segment::last_time_entry_matches_log() const {
+  auto last = times_.last_entry();
+  return !last || time_entry_matches_log(*last, size_);
+}
+
 result<file_pos> segment::find_timestamp(std::int64_t ts, file_pos end) const {
   // Every batch up to the one holding the entry's offset has max timestamp <= entry < ts.
   auto entry = times_.lookup(ts - 1);
-  auto pos = find_batch(entry ? entry->offset : base_, end);
+  const bool trusted = entry && time_entry_matches_log(*entry, end);
+  auto pos = find_batch(trusted ? entry->offset : base_, end);
   if (!pos) return pos;
   for (file_pos p = *pos;;) {
     auto h = header_at(p, end);

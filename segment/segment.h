@@ -77,6 +77,12 @@ class segment {
   [[nodiscard]] int fd() const { return file_->fd(); }
   [[nodiscard]] const std::shared_ptr<log_file>& file() const { return file_; }
   [[nodiscard]] const std::filesystem::path& log_path() const { return file_->path(); }
+  // True when open() found an index file that could not be one and started it empty: the
+  // indexes must be rebuilt from the log before they are trusted.
+  [[nodiscard]] bool index_discarded() const { return index_discarded_; }
+  // Whether the time index's last entry, where the segment's max timestamp comes from after a
+  // clean shutdown, agrees with the batch it names (checked before the indexes are trusted).
+  [[nodiscard]] bool last_time_entry_matches_log() const;
   [[nodiscard]] bool index_full() const { return offsets_.is_full() || times_.is_full(); }
   [[nodiscard]] const offset_index& offsets() const { return offsets_; }
   [[nodiscard]] const time_index& times() const { return times_; }
@@ -120,6 +126,10 @@ class segment {
   segment(offset base, std::shared_ptr<log_file> file, offset_index offsets, time_index times,
           const segment_options& opts);
   void reset_tail_from_indexes();
+  // Whether the batch at the entry's position ends at the entry's offset, as every entry's
+  // does; logs a warning when not.
+  [[nodiscard]] bool entry_matches_log(const offset_index::entry& e, file_pos end) const;
+  [[nodiscard]] bool time_entry_matches_log(const time_index::entry& e, file_pos end) const;
 
   offset base_;
   std::shared_ptr<log_file> file_;
@@ -132,6 +142,7 @@ class segment {
   offset offset_of_max_timestamp_;
   std::uint64_t bytes_since_index_entry_ = 0;
   std::int64_t created_ms_ = 0;
+  bool index_discarded_ = false;
 };
 
 }  // namespace sluice

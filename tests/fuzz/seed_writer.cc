@@ -1,13 +1,15 @@
 // Writes the seed corpora of the fuzz targets: valid inputs the fuzzers mutate from, so they
 // start deep inside the parsers instead of at the first length check.
-//   sluice-fuzz-seeds DIR     writes DIR/record_batch/* and DIR/frame/*
+//   sluice-fuzz-seeds DIR     writes DIR/<target>/* for every target
 // The committed corpora under tests/fuzz/corpus/ were made with it.
 
 #include <fmt/format.h>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +18,8 @@
 #include "protocol/record_batch.h"
 #include "protocol/record_batch_builder.h"
 #include "protocol/request_builder.h"
+#include "segment/io/backend.h"
+#include "tests/fuzz/closed_log_template.h"
 
 namespace {
 
@@ -114,6 +118,31 @@ void write_file(const fs::path& path, const byte_buffer& bytes) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
+byte_buffer read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  const auto* b = reinterpret_cast<const std::byte*>(bytes.data());
+  return {b, b + bytes.size()};
+}
+
+// fuzz_index_loading's seeds: each index file of the closed log template as it is, behind the
+// byte that selects it.
+void write_index_seeds(const fs::path& dir) {
+  const fs::path log_dir = fs::temp_directory_path() / "sluice-fuzz-seeds-log";
+  fs::remove_all(log_dir);
+  boost::asio::io_context ctx;
+  auto io = io::make_backend(ctx, io::backend_kind::pwrite);
+  fuzz::write_closed_log(log_dir, *io, ctx);
+  const auto files = fuzz::index_files(log_dir);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    byte_buffer seed{static_cast<std::byte>(i)};
+    const byte_buffer content = read_file(files[i]);
+    seed.insert(seed.end(), content.begin(), content.end());
+    write_file(dir / files[i].filename(), seed);
+  }
+  fs::remove_all(log_dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,6 +154,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir / "record_batch");
   fs::create_directories(dir / "frame");
   fs::create_directories(dir / "segment_recovery");
+  fs::create_directories(dir / "index_loading");
   const std::vector<byte_buffer> batches{make_batch(compression::none, 1, false, false),
                                          make_batch(compression::none, 5, true, true),
                                          make_batch(compression::zstd, 5, true, false),
@@ -142,6 +172,7 @@ int main(int argc, char** argv) {
   write_file(dir / "segment_recovery" / "segment", segment);
   write_file(dir / "segment_recovery" / "torn-segment",
              byte_buffer(segment.begin(), segment.begin() + 300));  // inside the second batch
+  write_index_seeds(dir / "index_loading");
   fmt::print("seeds written under {}\n", dir.string());
   return 0;
 }

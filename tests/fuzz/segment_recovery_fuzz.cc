@@ -30,7 +30,8 @@ struct fixture {
   boost::asio::io_context ctx;
   std::unique_ptr<sluice::io::backend> io =
       sluice::io::make_backend(ctx, sluice::io::backend_kind::pwrite);
-  fs::path dir = fs::temp_directory_path() / ("sluice-fuzz-recovery-" + std::to_string(::getpid()));
+  fs::path dir =
+      sluice::fuzz::scratch_root() / ("sluice-fuzz-recovery-" + std::to_string(::getpid()));
 };
 
 fixture& shared_fixture() {
