@@ -62,25 +62,28 @@ void partition::complete_producer_state() {
 
 std::optional<offset> partition::find_forgotten_batch(const producer_batch_ids& ids,
                                                       offset before) const {
-  // The segment holding `before`, then the ones before it, each scanned to the end of the log
-  // (the batch is normally in the first or second).
+  // One pass over the segment holding `before` and the one before it, where a retry that
+  // raced a few newer batches lands. Bounded so that a client sending stale sequence numbers
+  // costs at most two segments' headers per request, not a scan of the whole log.
   const auto bases = log_->segment_bases();
   const auto holding = std::upper_bound(bases.begin(), bases.end(), before);
-  for (auto i = static_cast<std::size_t>(holding - bases.begin()); i-- > 0;) {
-    std::optional<offset> found;
-    auto r = log_->scan_batch_headers(bases[i], [&](const batch_header& h) {
-      if (!found && h.base_offset < before && producer_batch_ids::of(h) == ids) {
-        found = h.base_offset;
-      }
-    });
-    if (!r) {
-      spdlog::warn("{}: looking for producer {} sequence {} in the log: {}", id_.dir_name(),
-                   ids.producer_id, ids.first_sequence, r.error().message());
-      return std::nullopt;
-    }
-    if (found) return found;
+  if (holding == bases.begin()) return std::nullopt;
+  const auto first = std::prev(holding) == bases.begin() ? bases.begin() : std::prev(holding, 2);
+  std::optional<offset> found;
+  auto r = log_->scan_batch_headers(
+      *first,
+      [&](const batch_header& h) {
+        if (!found && h.base_offset < before && producer_batch_ids::of(h) == ids) {
+          found = h.base_offset;
+        }
+      },
+      before + 1);
+  if (!r) {
+    spdlog::warn("{}: looking for producer {} sequence {} in the log: {}", id_.dir_name(),
+                 ids.producer_id, ids.first_sequence, r.error().message());
+    return std::nullopt;
   }
-  return std::nullopt;
+  return found;
 }
 
 void partition::produce(byte_buffer batch, produce_handler done) {

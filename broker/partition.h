@@ -105,8 +105,8 @@ class partition {
   // Rebuilds the producer state from every batch header in the log (restore_producer_state read
   // only the last two segments), keeping the batches in flight.
   void complete_producer_state();
-  // The base offset of the batch stored with exactly these ids before `before`, searched from
-  // the segment holding `before` backwards (producer_state_table::older_than_remembered).
+  // The base offset of the batch stored with exactly these ids before `before`, searched in the
+  // segment holding `before` and the one before it (producer_state_table::older_than_remembered).
   [[nodiscard]] std::optional<offset> find_forgotten_batch(const producer_batch_ids& ids,
                                                            offset before) const;
   void append_checked(byte_buffer batch, const producer_batch_ids& ids, produce_handler done);

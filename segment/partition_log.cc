@@ -92,12 +92,14 @@ result<log_slice> partition_log::read(offset from, std::size_t max_bytes) const 
   return read(next->first, max_bytes);
 }
 
-result<void> partition_log::scan_batch_headers(
-    offset from, const std::function<void(const batch_header&)>& fn) const {
+result<void> partition_log::scan_batch_headers(offset from,
+                                               const std::function<void(const batch_header&)>& fn,
+                                               offset until) const {
   from = std::max(from, log_start_);
+  until = std::min(until, visible_.next);
   auto it = segments_.upper_bound(from);
   if (it != segments_.begin()) --it;
-  for (; it != segments_.end() && it->first < visible_.next; ++it) {
+  for (; it != segments_.end() && it->first < until; ++it) {
     const segment& seg = *it->second;
     const file_pos end = visible_end_in(seg);
     for (file_pos pos{0}; pos < end;) {

@@ -22,6 +22,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -125,8 +126,10 @@ class partition_log {
   // Calls fn with the header of every visible batch from the one holding `from` (clamped to
   // the log start) to visible_end, in offset order: headers only, no record bytes are read.
   // Used to rebuild per-producer state on open.
+  // With `until`, segments starting at or after it are not read.
   [[nodiscard]] result<void> scan_batch_headers(
-      offset from, const std::function<void(const batch_header&)>& fn) const;
+      offset from, const std::function<void(const batch_header&)>& fn,
+      offset until = offset{std::numeric_limits<std::int64_t>::max()}) const;
 
   // Applies new settings to a live log: retention, roll and the batch limit at once; the flush
   // policy from the next append on (appends already written under interval are covered by the
