@@ -133,7 +133,7 @@ result<void> producer::send(producer_record record, callback cb) {
   auto count = m.metadata->partition_count(record.topic, deadline, may_block);
   if (!count) {
     if (count.error().code.category() == client_category()) return count.error();
-    m.fail_later(std::move(cb), std::move(count.error()));  // the broker's word on the topic
+    m.fail_later(std::move(cb), count.error());  // the broker's word on the topic
     return {};
   }
   std::int32_t partition = record_accumulator::any_partition;
