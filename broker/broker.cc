@@ -94,9 +94,10 @@ result<void> broker::start() {
   }
   service_ = std::make_unique<service>(config_, *topics_, shards_, *controller_, *disk_);
   connection_limits limits{config_.max_request_bytes, config_.max_connection_in_flight_bytes,
-                           config_.idle_timeout, config_.frame_read_timeout};
-  listener_ = std::make_unique<listener>(shards_, *service_, limits, config_.max_connections,
-                                         [this] { return stopping_.load(); });
+                           config_.idle_timeout, config_.frame_read_timeout, config_.write_timeout};
+  listener_ =
+      std::make_unique<listener>(shards_, *service_, limits, config_.max_connections,
+                                 config_.max_in_flight_bytes, [this] { return stopping_.load(); });
   if (auto r = listener_->bind(config_.host, config_.port); !r) return r;
   config_.port = listener_->port();  // before any client can ask for Metadata
   listener_->start_accepting();

@@ -14,12 +14,13 @@ using asio::ip::tcp;
 
 listener::listener(std::vector<std::unique_ptr<shard>>& shards, service& svc,
                    connection_limits limits, std::size_t max_connections,
-                   std::function<bool()> stopping)
+                   std::size_t max_in_flight_bytes, std::function<bool()> stopping)
     : shards_(shards),
       svc_(svc),
       limits_(limits),
       max_connections_(max_connections),
       stopping_(std::move(stopping)),
+      budget_(max_in_flight_bytes),
       acceptor_(shards.front()->context()) {
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     connections_.push_back(std::make_unique<connection_set>(live_));
@@ -57,8 +58,8 @@ void listener::accept_next() {
       spdlog::warn("refusing connection: {} connections open (--max-connections)", live_.load());
     } else {
       asio::post(shards_[target]->context(), [this, target, s = std::move(s)]() mutable {
-        auto c = std::make_shared<connection>(std::move(s), svc_, limits_, *connections_[target],
-                                              stopping_);
+        auto c = std::make_shared<connection>(std::move(s), svc_, limits_, budget_,
+                                              *connections_[target], stopping_);
         connections_[target]->add(c);
         c->start();
       });

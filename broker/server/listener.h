@@ -1,7 +1,8 @@
 #pragma once
 // Accepts native-protocol connections and spreads them over the shards, round robin. Runs on
 // shard 0's io_context; each accepted socket is created on its target shard's io_context, so
-// the connection lives there from the first byte.
+// the connection lives there from the first byte. The listener also owns the broker-wide
+// in_flight_budget every connection draws from.
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "broker/server/connection.h"
+#include "broker/server/in_flight_budget.h"
 #include "protocol/result.h"
 
 namespace sluice {
@@ -19,7 +21,8 @@ class service;
 class listener {
  public:
   listener(std::vector<std::unique_ptr<shard>>& shards, service& svc, connection_limits limits,
-           std::size_t max_connections, std::function<bool()> stopping);
+           std::size_t max_connections, std::size_t max_in_flight_bytes,
+           std::function<bool()> stopping);
   ~listener();
 
   // Binds and listens; the port is known afterwards (0 picks an ephemeral one).
@@ -41,6 +44,7 @@ class listener {
   connection_limits limits_;
   std::size_t max_connections_;
   std::function<bool()> stopping_;
+  in_flight_budget budget_;  // before the connections: they refer to it
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::unique_ptr<connection_set>> connections_;  // one per shard
   std::atomic<std::size_t> live_{0};
