@@ -119,10 +119,8 @@ class connection_set {
  public:
   // `live` counts connections across all shards (for max_connections).
   explicit connection_set(std::atomic<std::size_t>& live) : live_(live) {}
-  void add(const std::shared_ptr<connection>& c) {
-    all_.emplace(c.get(), c);
-    ++live_;
-  }
+  // `live` was already counted by the listener when it accepted the socket.
+  void add(const std::shared_ptr<connection>& c) { all_.emplace(c.get(), c); }
   void remove(connection* c) {
     if (all_.erase(c) > 0) --live_;
   }

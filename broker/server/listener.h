@@ -1,11 +1,19 @@
 #pragma once
 // Accepts native-protocol connections and spreads them over the shards, round robin. Runs on
 // shard 0's io_context; each accepted socket is created on its target shard's io_context, so
-// the connection lives there from the first byte. The listener also owns the broker-wide
-// in_flight_budget every connection draws from.
+// the connection lives there from the first byte.
+//
+// Limits: at most max_connections are open at once; one more is accepted and closed at once
+// (so it does not wait in the backlog), with the refusals logged at most once a second. When
+// accept itself fails for want of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM)
+// the listener backs off before trying again: the pending connection stays in the backlog and
+// accepting again at once would spin. The listener also owns the broker-wide in_flight_budget
+// every connection draws from.
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -38,6 +46,8 @@ class listener {
 
  private:
   void accept_next();
+  void on_accept(std::size_t target, boost::system::error_code ec, boost::asio::ip::tcp::socket s);
+  void refuse(boost::asio::ip::tcp::socket s);
 
   std::vector<std::unique_ptr<shard>>& shards_;
   service& svc_;
@@ -46,8 +56,13 @@ class listener {
   std::function<bool()> stopping_;
   in_flight_budget budget_;  // before the connections: they refer to it
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_;  // after accept failed for want of resources
   std::vector<std::unique_ptr<connection_set>> connections_;  // one per shard
+  // Counted at accept, before the connection reaches its shard, so a burst of connects cannot
+  // overshoot max_connections; connection_set::remove() counts them down.
   std::atomic<std::size_t> live_{0};
+  std::size_t refused_since_log_ = 0;
+  std::chrono::steady_clock::time_point refusal_logged_at_{};
   std::size_t next_shard_ = 0;
   std::uint16_t port_ = 0;
 };
