@@ -2,6 +2,7 @@
 // every option. Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when start-up or
 // shutdown failed (the reason is logged), 2 for bad options.
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str((*config)->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l [%t] %v");
   raise_open_files_limit();
+  // Fetch answers go out with sendfile(2), which has no MSG_NOSIGNAL: writing to a socket the
+  // client has reset raises SIGPIPE, whose default action silently ended the whole broker.
+  // Ignored, the write fails with EPIPE and only that connection closes.
+  ::signal(SIGPIPE, SIG_IGN);
   sluice::broker b(std::move(**config));
   if (auto r = b.start(); !r) {
     spdlog::critical("start-up failed: {}", r.error().message());

@@ -603,3 +603,31 @@ TEST_CASE("a broker-wide budget below the largest request is refused at start-up
                                                       "--max-request-bytes", "2000000"}}),
                        doctest::Contains("--max-in-flight-bytes"), std::runtime_error);
 }
+
+TEST_CASE(
+    "consumers that hang up in the middle of a large fetch answer do not take the broker "
+    "down") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data",
+                         .extra_args = {"--default-topic-config", "flush=interval:50"}});
+  raw_client admin(broker.port());
+  REQUIRE(round_trip(admin, create_topic_request("bulk"), 1));
+  for (std::uint64_t id = 2; id < 10; ++id) {
+    REQUIRE(produce(admin, "bulk", batch_of(500, 1000), id) >= 0);
+  }
+  byte_buffer fetches;
+  for (std::uint64_t id = 1; id <= 4; ++id) {
+    auto f = frame_bytes(fetch_request("bulk", 0, 4 << 20), id);
+    fetches.insert(fetches.end(), f.begin(), f.end());
+  }
+  // Each asks for 16 MB through small buffers and hangs up with answers unread (a reset). The
+  // broker's sendfile then meets a dead socket: EPIPE, and SIGPIPE unless it is ignored.
+  for (int i = 0; i < 30; ++i) {
+    socket_client consumer(broker.port(), 16 << 10);
+    REQUIRE(consumer.send_until(fetches, clock_type::now() + 2s) == fetches.size());
+    std::this_thread::sleep_for(30ms);
+  }
+  std::this_thread::sleep_for(200ms);
+  CHECK(round_trip(admin, metadata_request(), 100));
+  CHECK(broker.stop() == 0);
+}
