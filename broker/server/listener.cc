@@ -101,11 +101,14 @@ void listener::on_accept(std::size_t target, boost::system::error_code ec, tcp::
 }
 
 void listener::refuse(tcp::socket s) {
-  boost::system::error_code ec;
-  s.close(ec);
   ++refused_since_log_;
   const auto now = std::chrono::steady_clock::now();
-  if (now - refusal_logged_at_ < std::chrono::seconds(1)) return;
+  if (now - refusal_logged_at_ >= std::chrono::seconds(1)) log_refusals(now);
+  boost::system::error_code ec;
+  s.close(ec);  // after the log line: whoever sees the close can find the reason
+}
+
+void listener::log_refusals(std::chrono::steady_clock::time_point now) {
   spdlog::warn(
       "refused {} connection(s) since the last message: {} connections open (--max-connections)",
       refused_since_log_, live_.load());

@@ -48,6 +48,7 @@ class listener {
   void accept_next();
   void on_accept(std::size_t target, boost::system::error_code ec, boost::asio::ip::tcp::socket s);
   void refuse(boost::asio::ip::tcp::socket s);
+  void log_refusals(std::chrono::steady_clock::time_point now);
 
   std::vector<std::unique_ptr<shard>>& shards_;
   service& svc_;

@@ -556,6 +556,11 @@ TEST_CASE(
   }
   raw_client extra(broker.port());  // the kernel completes the handshake; the broker closes it
   CHECK(extra.closed_within(5s));
+  const auto logged_by = clock_type::now() + 5s;
+  while (broker.log_text().find("(--max-connections)") == std::string::npos &&
+         clock_type::now() < logged_by) {
+    std::this_thread::sleep_for(20ms);
+  }
   CHECK(broker.log_text().find("(--max-connections)") != std::string::npos);
   for (auto& c : open) CHECK(round_trip(*c, api_versions_request(), 2));
   open.pop_back();  // a place frees up
