@@ -467,7 +467,7 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
   const auto hwm_kib = status_kib(broker.pid(), "VmHWM:");
   const auto log = broker.log_text();
   CHECK(good.failure() == "");
-  CHECK(good.rounds() > 20);
+  CHECK(good.rounds() > 5);  // about 35 in the ~3.5 s of load here
   CHECK(good.slowest() < 3s);
   CHECK(count_of(log, "stalled in the middle of a frame") >= staller_count);
   CHECK(count_of(log, "refusing frame") >= 4);
