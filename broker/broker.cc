@@ -67,7 +67,18 @@ result<void> broker::load_identity() {
   return save_broker_record(config_.data_dir, fresh);
 }
 
+// SIGTERM/SIGINT, caught from start() on: asio's signal_set installs its handler when it is
+// constructed and keeps a signal until someone waits for it.
+struct broker::signal_watch {
+  asio::io_context context;
+  asio::signal_set signals{context, SIGTERM, SIGINT};
+};
+
 result<void> broker::start() {
+  // Before anything a client could see (the ready file): a SIGTERM right after start-up must
+  // mean a clean shutdown, not the default action; and the signal's file descriptors are
+  // taken while descriptors are surely available.
+  signals_ = std::make_unique<signal_watch>();
   if (auto r = lock_data_dir(); !r) return r;
   if (auto r = load_identity(); !r) return r;
   auto identity = load_broker_record(config_.data_dir);
@@ -94,9 +105,10 @@ result<void> broker::start() {
   }
   service_ = std::make_unique<service>(config_, *topics_, shards_, *controller_, *disk_);
   connection_limits limits{config_.max_request_bytes, config_.max_connection_in_flight_bytes,
-                           config_.idle_timeout, config_.frame_read_timeout};
-  listener_ = std::make_unique<listener>(shards_, *service_, limits, config_.max_connections,
-                                         [this] { return stopping_.load(); });
+                           config_.idle_timeout, config_.frame_read_timeout, config_.write_timeout};
+  listener_ =
+      std::make_unique<listener>(shards_, *service_, limits, config_.max_connections,
+                                 config_.max_in_flight_bytes, [this] { return stopping_.load(); });
   if (auto r = listener_->bind(config_.host, config_.port); !r) return r;
   config_.port = listener_->port();  // before any client can ask for Metadata
   listener_->start_accepting();
@@ -112,12 +124,11 @@ result<void> broker::write_ready_file() const {
 }
 
 result<void> broker::run_until_signalled() {
-  asio::io_context signals_ctx;
-  asio::signal_set signals(signals_ctx, SIGTERM, SIGINT);
-  signals.async_wait([](boost::system::error_code ec, int sig) {
+  if (!signals_) signals_ = std::make_unique<signal_watch>();
+  signals_->signals.async_wait([](boost::system::error_code ec, int sig) {
     if (!ec) spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   });
-  signals_ctx.run();
+  signals_->context.run();
   return stop();
 }
 

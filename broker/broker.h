@@ -46,6 +46,8 @@ class broker {
   void wait_for_connections_to_close();
   [[nodiscard]] result<void> close_all_partitions();
 
+  struct signal_watch;
+  std::unique_ptr<signal_watch> signals_;
   broker_config config_;
   int lock_fd_ = -1;
   std::atomic<bool> stopping_{false};

@@ -24,6 +24,7 @@ struct raw_options {
   std::int64_t retention_check_ms = 300'000;
   std::int64_t idle_timeout_ms = 600'000;
   std::int64_t frame_read_timeout_ms = 30'000;
+  std::int64_t write_timeout_ms = 60'000;
   std::int64_t shutdown_timeout_ms = 30'000;
   std::string ready_file;
 };
@@ -58,12 +59,21 @@ void add_options(CLI::App& app, broker_config& c, raw_options& raw) {
   app.add_option("--max-connection-in-flight-bytes", c.max_connection_in_flight_bytes,
                  "unanswered request bytes per connection before reading pauses")
       ->capture_default_str();
+  app.add_option("--max-in-flight-bytes", c.max_in_flight_bytes,
+                 "request and response bytes held in memory across all connections; when "
+                 "spent, connections read nothing more until some are answered (at least "
+                 "--max-request-bytes)")
+      ->capture_default_str();
   app.add_option("--max-connections", c.max_connections, "connections accepted at once")
       ->capture_default_str();
   app.add_option("--idle-timeout-ms", raw.idle_timeout_ms, "close connections idle this long")
       ->capture_default_str();
   app.add_option("--frame-read-timeout-ms", raw.frame_read_timeout_ms,
                  "close a connection that starts a frame and does not finish it in this time")
+      ->capture_default_str();
+  app.add_option("--write-timeout-ms", raw.write_timeout_ms,
+                 "close a connection whose queued responses make no write progress for this "
+                 "long (a client that stopped reading its socket)")
       ->capture_default_str();
   app.add_option("--shutdown-timeout-ms", raw.shutdown_timeout_ms,
                  "on SIGTERM, wait this long for requests in flight")
@@ -104,6 +114,13 @@ result<void> finish(broker_config& c, const raw_options& raw) {
   c.retention_check_interval = std::chrono::milliseconds(raw.retention_check_ms);
   c.idle_timeout = std::chrono::milliseconds(raw.idle_timeout_ms);
   c.frame_read_timeout = std::chrono::milliseconds(raw.frame_read_timeout_ms);
+  c.write_timeout = std::chrono::milliseconds(raw.write_timeout_ms);
+  if (c.max_in_flight_bytes < c.max_request_bytes) {
+    return make_error(broker_errc::invalid_config,
+                      fmt::format("--max-in-flight-bytes {} is below --max-request-bytes {}: "
+                                  "the largest request could never be read",
+                                  c.max_in_flight_bytes, c.max_request_bytes));
+  }
   c.shutdown_timeout = std::chrono::milliseconds(raw.shutdown_timeout_ms);
   if (!raw.ready_file.empty()) c.ready_file = raw.ready_file;
   if (c.shards == 0) c.shards = std::max(1U, std::thread::hardware_concurrency());

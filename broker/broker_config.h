@@ -32,9 +32,11 @@ struct broker_config {
   std::chrono::milliseconds retention_check_interval{300'000};
   std::uint32_t max_request_bytes = 100U << 20;              // one frame
   std::size_t max_connection_in_flight_bytes = 64ULL << 20;  // unanswered request bytes
+  std::size_t max_in_flight_bytes = 512ULL << 20;  // requests + responses in memory, all conns
   std::size_t max_connections = 10'000;
   std::chrono::milliseconds idle_timeout{600'000};       // connection with no requests
   std::chrono::milliseconds frame_read_timeout{30'000};  // a started frame must finish
+  std::chrono::milliseconds write_timeout{60'000};       // queued responses must make progress
   std::chrono::milliseconds shutdown_timeout{30'000};    // in-flight requests at SIGTERM
   std::uint64_t min_free_bytes = 64ULL << 20;  // appends refused below this much free space
   std::string log_level = "info";

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/sendfile.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "broker/handlers/request_context.h"
 #include "broker/service.h"
@@ -32,6 +34,21 @@ constexpr auto watchdog_period = std::chrono::milliseconds(250);
 // Small requests count at least this much, so a flood of tiny pipelined requests is bounded too.
 constexpr std::size_t min_request_charge = 4096;
 
+// Logs that reading paused on the broker-wide budget at most once a second, not per frame:
+// under pressure that would be thousands of lines.
+void log_budget_spent(const in_flight_budget& budget) {
+  static std::atomic<std::int64_t> last_ms{0};
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  auto last = last_ms.load();
+  if (now - last < 1000 || !last_ms.compare_exchange_strong(last, now)) return;
+  spdlog::info(
+      "reading paused: broker-wide in-flight budget spent ({} of {} bytes, {} connection(s) "
+      "waiting; --max-in-flight-bytes)",
+      budget.used(), budget.limit(), budget.waiting());
+}
+
 std::string peer_of(const tcp::socket& s) {
   boost::system::error_code ec;
   auto ep = s.remote_endpoint(ec);
@@ -48,16 +65,19 @@ bool version_supported(wire::RequestBody type, std::uint16_t version) {
 }  // namespace
 
 connection::connection(tcp::socket socket, service& svc, connection_limits limits,
-                       connection_set& owner, std::function<bool()> stopping)
+                       in_flight_budget& budget, connection_set& owner,
+                       std::function<bool()> stopping)
     : socket_(std::move(socket)),
       svc_(svc),
       limits_(limits),
+      budget_(budget),
       owner_(owner),
       stopping_(std::move(stopping)),
       peer_(peer_of(socket_)),
       room_timer_(socket_.get_executor()),
       write_signal_(socket_.get_executor()),
-      watchdog_timer_(socket_.get_executor()) {}
+      watchdog_timer_(socket_.get_executor()),
+      budget_timer_(socket_.get_executor()) {}
 
 connection::~connection() = default;
 
@@ -81,7 +101,11 @@ void connection::close(std::string_view reason) {
   room_timer_.cancel();
   write_signal_.cancel();
   watchdog_timer_.cancel();
+  budget_timer_.cancel();
   responses_.clear();
+  // Requests still in a handler answer into a closed connection (respond() drops them), so
+  // everything this connection holds of the broker-wide budget goes back now.
+  budget_.give_back(std::exchange(budget_held_, 0));
   owner_.remove(this);
 }
 
@@ -92,6 +116,7 @@ void connection::shut_down_gracefully() {
   // A pending read of the next frame ends with EOF; responses can still be written.
   socket_.shutdown(tcp::socket::shutdown_receive, ec);
   room_timer_.cancel();
+  budget_timer_.cancel();
   maybe_finish_shutdown();
 }
 
@@ -107,7 +132,11 @@ asio::awaitable<void> connection::watchdog() {
     watchdog_timer_.expires_after(watchdog_period);
     auto [ec] = co_await watchdog_timer_.async_wait(use_tuple);
     if (ec || !open_) co_return;
-    if (clock::now() > read_deadline_) close(deadline_reason_);
+    const auto now = clock::now();
+    if (now > read_deadline_) close(deadline_reason_);
+    if (open_ && !responses_.empty() && now - write_progress_at_ > limits_.write_timeout) {
+      close("not reading its responses: no write progress within the write timeout");
+    }
   }
 }
 
@@ -116,6 +145,41 @@ asio::awaitable<void> connection::wait_for_room() {
     room_timer_.expires_at(clock::time_point::max());
     co_await room_timer_.async_wait(use_tuple);
   }
+}
+
+// Takes `bytes` of the broker-wide budget, waiting (and reading nothing) while it is spent.
+// False when the connection closed or stopped reading meanwhile (nothing is then held).
+asio::awaitable<bool> connection::take_budget(std::size_t bytes) {
+  if (budget_.try_take(bytes)) {
+    budget_held_ += bytes;
+    co_return true;
+  }
+  log_budget_spent(budget_);
+  // A grant is posted here from whichever shard gave bytes back; the generation tells a grant
+  // of this wait from a late one of an earlier, abandoned wait.
+  const auto generation = ++budget_wait_generation_;
+  budget_granted_ = false;
+  const auto ticket =
+      budget_.enqueue(bytes, [weak = weak_from_this(), ex = socket_.get_executor(), generation] {
+        asio::post(ex, [weak, generation] {
+          auto self = weak.lock();
+          if (!self || self->budget_wait_generation_ != generation) return;
+          self->budget_granted_ = true;
+          self->budget_timer_.cancel();
+        });
+      });
+  while (open_ && reading_ && !budget_granted_) {
+    budget_timer_.expires_at(clock::time_point::max());
+    co_await budget_timer_.async_wait(use_tuple);
+  }
+  const bool ours = budget_granted_ || !budget_.cancel(ticket);
+  ++budget_wait_generation_;
+  if (open_ && reading_ && ours) {
+    budget_held_ += bytes;
+    co_return true;
+  }
+  if (ours) budget_.give_back(bytes);
+  co_return false;
 }
 
 asio::awaitable<void> connection::read_loop() {
@@ -137,6 +201,11 @@ asio::awaitable<void> connection::read_loop() {
       refuse_frame(p.error());
       co_return;
     }
+    // The frame's bytes come from the broker-wide budget before its body is allocated. Waiting
+    // for them is the broker's doing, not a stall of the client: no deadline meanwhile.
+    read_deadline_ = clock::time_point::max();
+    const std::size_t charge = std::max(p->body_size(), min_request_charge);
+    if (!co_await take_budget(charge)) break;
     read_deadline_ = clock::now() + limits_.frame_read_timeout;
     deadline_reason_ = "stalled in the middle of a frame";
     auto body = std::make_shared<byte_buffer>(p->body_size());
@@ -146,7 +215,7 @@ asio::awaitable<void> connection::read_loop() {
       close(fmt::format("connection lost in the middle of a frame: {}", bec.message()));
       co_return;
     }
-    handle_frame(std::move(body), *p);
+    handle_frame(std::move(body), *p, charge);
   }
   read_deadline_ = clock::time_point::max();
   maybe_finish_shutdown();
@@ -161,12 +230,16 @@ void connection::refuse_frame(const error& e) {
   respond(0, std::move(b));
 }
 
-void connection::handle_frame(std::shared_ptr<byte_buffer> body, const frame_prefix& prefix) {
+void connection::handle_frame(std::shared_ptr<byte_buffer> body, const frame_prefix& prefix,
+                              std::size_t charge) {
   const byte_span all(*body);
   auto request = verify_request(all.first(prefix.message_length));
-  if (!request) return refuse_frame(request.error());
+  if (!request) {
+    budget_held_ -= charge;
+    budget_.give_back(charge);
+    return refuse_frame(request.error());
+  }
   const auto* req = *request;
-  const std::size_t charge = std::max(body->size(), min_request_charge);
   in_flight_bytes_ += charge;
   ++requests_in_flight_;
   auto reply_error = [&](wire::ErrorCode code, std::string message) {
@@ -197,15 +270,26 @@ void connection::respond(std::size_t request_bytes, std::optional<response_build
   if (request_bytes > 0) --requests_in_flight_;
   if (!open_) return;
   if (!r) {
-    release(request_bytes);
+    release(request_bytes, request_bytes);
     return;
   }
   in_flight_bytes_ += r->frame_size();
+  // The answer to an admitted request must not wait for the budget; it only delays new ones.
+  const auto message_bytes = budget_bytes_of(*r);
+  budget_.force_take(message_bytes);
+  budget_held_ += message_bytes;
+  if (responses_.empty()) write_progress_at_ = clock::now();
   responses_.push_back({std::move(*r), request_bytes});
   write_signal_.cancel();
 }
 
-void connection::release(std::size_t bytes) {
+std::size_t connection::budget_bytes_of(const response_builder& r) {
+  return frame_format::prefix_size + r.message().size();
+}
+
+void connection::release(std::size_t bytes, std::size_t budget_bytes) {
+  budget_held_ -= std::min(budget_bytes, budget_held_);
+  budget_.give_back(budget_bytes);
   in_flight_bytes_ -= std::min(bytes, in_flight_bytes_);
   if (in_flight_bytes_ <= limits_.max_in_flight_bytes) room_timer_.cancel();
   maybe_finish_shutdown();
@@ -232,13 +316,16 @@ asio::awaitable<void> connection::write_loop() {
       close(fmt::format("write failed: {}", ec.message()));
       co_return;
     }
+    write_progress_at_ = clock::now();
     for (const auto& slice : front.response.slices()) {
       if (!co_await send_slice(slice)) co_return;
     }
     if (!open_) co_return;
     const auto done = front.request_bytes + front.response.frame_size();
+    const auto budget_done = front.request_bytes + budget_bytes_of(front.response);
     responses_.pop_front();
-    release(done);
+    write_progress_at_ = clock::now();
+    release(done, budget_done);
   }
 }
 
@@ -249,6 +336,7 @@ asio::awaitable<bool> connection::send_slice(const log_slice& slice) {
     const ssize_t n = ::sendfile(socket_.native_handle(), slice.file->fd(), &pos, left);
     if (n > 0) {
       left -= static_cast<std::size_t>(n);
+      write_progress_at_ = clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
