@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <thread>
 
 #include "broker/errc.h"
@@ -124,6 +125,11 @@ result<void> finish(broker_config& c, const raw_options& raw) {
   c.shutdown_timeout = std::chrono::milliseconds(raw.shutdown_timeout_ms);
   if (!raw.ready_file.empty()) c.ready_file = raw.ready_file;
   if (c.shards == 0) c.shards = std::max(1U, std::thread::hardware_concurrency());
+  if (const char* spec = std::getenv(io::fault_injection_env_var); spec != nullptr) {
+    auto rules = io::parse_fault_spec(spec);
+    if (!rules) return make_error(broker_errc::invalid_config, rules.error().detail);
+    c.fault_rules = std::move(*rules);
+  }
   return {};
 }
 

@@ -12,6 +12,7 @@
 #include "broker/topic_config.h"
 #include "protocol/result.h"
 #include "segment/io/backend.h"
+#include "segment/io/fault_spec.h"
 #include "segment/log_config.h"
 
 namespace sluice {
@@ -40,6 +41,9 @@ struct broker_config {
   std::chrono::milliseconds shutdown_timeout{30'000};    // in-flight requests at SIGTERM
   std::uint64_t min_free_bytes = 64ULL << 20;  // appends refused below this much free space
   std::string log_level = "info";
+  // TEST ONLY: I/O fault rules from the environment variable SLUICE_FAULT_INJECTION (never a
+  // flag or a config key; see segment/io/fault_spec.h). Empty in production.
+  std::vector<io::fault_rule> fault_rules;
 
   [[nodiscard]] std::string effective_advertised_host() const;
 };

@@ -2,7 +2,9 @@
 // The free-space floor: appends are refused with not_enough_space while the data directory's
 // filesystem has less than `min_free_bytes` free, so a full disk never tears a batch and reads,
 // admin requests and retention keep working. statvfs runs at most every `refresh` on whichever
-// thread asks; the answer is shared by all shards.
+// thread asks; the answer is shared by all shards. Between two statvfs calls every accepted
+// append's bytes are taken off the cached figure, so a fast producer cannot write past the floor
+// (and fill the disk) in the time between them.
 
 #include <atomic>
 #include <chrono>
@@ -19,8 +21,9 @@ class disk_space_monitor {
                      std::chrono::milliseconds refresh = std::chrono::milliseconds(500))
       : dir_(std::move(dir)), min_free_(min_free_bytes), refresh_(refresh) {}
 
-  // not_enough_space (broker_errc) with the free and required bytes when below the floor.
-  [[nodiscard]] result<void> check_appendable();
+  // not_enough_space (broker_errc) with the free and required bytes when below the floor;
+  // otherwise counts `bytes` as used until the next statvfs.
+  [[nodiscard]] result<void> check_appendable(std::uint64_t bytes);
 
  private:
   std::filesystem::path dir_;

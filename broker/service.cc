@@ -59,7 +59,7 @@ void service::on_partition(executor reply, std::string topic, std::int32_t index
 
 void service::produce(executor reply, std::string topic, std::int32_t partition, byte_buffer batch,
                       handler<produce_outcome> done) {
-  if (auto space = disk_.check_appendable(); !space) {
+  if (auto space = disk_.check_appendable(batch.size()); !space) {
     asio::post(reply, [done = std::move(done), e = space.error()] { done(e); });
     return;
   }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/errc.h"
+#include "segment/io/faulty_backend.h"
 
 namespace sluice {
 
@@ -13,10 +14,23 @@ std::size_t shard_of(std::string_view topic, std::int32_t partition, std::size_t
   return (h + static_cast<std::size_t>(partition)) % shard_count;
 }
 
-shard::shard(std::size_t index, io::backend_kind backend)
+namespace {
+
+std::unique_ptr<io::backend> make_shard_backend(boost::asio::io_context& ctx, io::backend_kind kind,
+                                                const std::vector<io::fault_rule>& faults) {
+  auto inner = io::make_backend(ctx, kind);
+  if (faults.empty()) return inner;
+  auto faulty = std::make_unique<io::faulty_backend>(ctx, std::move(inner));
+  for (const auto& rule : faults) faulty->add_rule(rule);
+  return faulty;
+}
+
+}  // namespace
+
+shard::shard(std::size_t index, io::backend_kind backend, const std::vector<io::fault_rule>& faults)
     : index_(index),
       work_(boost::asio::make_work_guard(ctx_)),
-      io_(io::make_backend(ctx_, backend)),
+      io_(make_shard_backend(ctx_, backend, faults)),
       retention_timer_(ctx_) {}
 
 shard::~shard() {

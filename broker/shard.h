@@ -16,15 +16,19 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "broker/partition.h"
 #include "segment/io/backend.h"
+#include "segment/io/fault_spec.h"
 
 namespace sluice {
 
 class shard {
  public:
-  shard(std::size_t index, io::backend_kind backend);
+  // With fault rules (tests only), the backend is wrapped in an io::faulty_backend applying them.
+  shard(std::size_t index, io::backend_kind backend,
+        const std::vector<io::fault_rule>& faults = {});
   ~shard();
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;

@@ -84,6 +84,11 @@ void index_file::append(std::span<const std::byte> bytes) {
   ++count_;
 }
 
+result<void> index_file::reserve_next() {
+  if (is_full()) return {};
+  return file_.reserve((count_ + 1) * entry_size_);
+}
+
 void index_file::truncate_to_entries(std::size_t n) {
   SLUICE_ASSERT(n <= count_);
   if (n == count_) return;

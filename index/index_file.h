@@ -47,6 +47,9 @@ class index_file {
   [[nodiscard]] const std::byte* entry(std::size_t i) const;
   // REQUIRES: !is_full(), bytes.size() == entry size.
   void append(std::span<const std::byte> bytes);
+  // Makes sure the next append() cannot fault for lack of disk space (mmap_file::reserve):
+  // ENOSPC now instead of SIGBUS then. Nothing to do when the index is full.
+  [[nodiscard]] result<void> reserve_next();
   // Keeps the first n entries (n <= entry_count()) and zeroes the bytes of the rest, so that
   // a crash cannot bring them back. Durable after flush().
   void truncate_to_entries(std::size_t n);

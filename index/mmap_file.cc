@@ -43,6 +43,7 @@ mmap_file::mmap_file(mmap_file&& other) noexcept
       data_(std::exchange(other.data_, nullptr)),
       capacity_(std::exchange(other.capacity_, 0)),
       size_at_open_(other.size_at_open_),
+      reserved_(std::exchange(other.reserved_, 0)),
       path_(std::move(other.path_)) {}
 
 mmap_file& mmap_file::operator=(mmap_file&& other) noexcept {
@@ -52,6 +53,7 @@ mmap_file& mmap_file::operator=(mmap_file&& other) noexcept {
     data_ = std::exchange(other.data_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
     size_at_open_ = other.size_at_open_;
+    reserved_ = std::exchange(other.reserved_, 0);
     path_ = std::move(other.path_);
   }
   return *this;
@@ -71,6 +73,20 @@ result<void> mmap_file::sync() {
   return {};
 }
 
+result<void> mmap_file::reserve(std::size_t end) {
+  SLUICE_ASSERT(is_open());
+  end = std::min(end, capacity_);
+  if (end <= reserved_) return {};
+  constexpr std::size_t page = 4096;
+  const std::size_t to = std::min(capacity_, (end + page - 1) / page * page);
+  if (::fallocate(fd_, 0, static_cast<off_t>(reserved_), static_cast<off_t>(to - reserved_)) != 0) {
+    // A file system without fallocate cannot be helped here; the write allocates as before.
+    if (errno != EOPNOTSUPP) return io_error(errno, "fallocate (index pages)", path_);
+  }
+  reserved_ = to;
+  return {};
+}
+
 result<void> mmap_file::resize(std::size_t new_capacity) {
   SLUICE_ASSERT(is_open());
   // Truncate first: if it fails, the old mapping still matches the file and nothing changed.
@@ -78,6 +94,8 @@ result<void> mmap_file::resize(std::size_t new_capacity) {
   if (::ftruncate(fd_, static_cast<off_t>(new_capacity)) != 0) {
     return io_error(errno, "ftruncate (resize)", path_);
   }
+  // Shrinking frees the pages past the new end; regrowing brings them back sparse.
+  reserved_ = std::min(reserved_, new_capacity / 4096 * 4096);
   unmap();
   return map(new_capacity);
 }

@@ -43,6 +43,12 @@ class mmap_file {
   // msync(MS_SYNC) of the whole mapping: on success every write made through data() so far is
   // on disk. With an empty mapping, fdatasync of the file (so a size change is durable).
   [[nodiscard]] result<void> sync();
+  // Makes the file system allocate the pages holding bytes [0, end) (fallocate; end is clamped
+  // to capacity()), so that writing through data() below `end` cannot fault. The file is
+  // sparse: a page is otherwise allocated on its first write, and when the disk is full that
+  // write kills the process with SIGBUS. Fails with ENOSPC instead. Cheap when nothing new is
+  // needed (no system call).
+  [[nodiscard]] result<void> reserve(std::size_t end);
   // Sets the file size to new_capacity (ftruncate) and remaps it; used to trim and to regrow.
   // Pointers from data() are invalid afterwards. If ftruncate fails nothing changed; if the
   // remap fails the file has its new size but the object holds no mapping (capacity() == 0).
@@ -61,6 +67,7 @@ class mmap_file {
   std::byte* data_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t size_at_open_ = 0;
+  std::size_t reserved_ = 0;  // bytes [0, reserved_) are allocated (a multiple of the page size)
   std::filesystem::path path_;
 };
 

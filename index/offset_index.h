@@ -62,6 +62,9 @@ class offset_index {
   // off > last entry's offset and pos > last entry's position; (off, pos) != (base, 0), the
   // all-zero entry that marks the end of a crashed index.
   void append(offset off, file_pos pos);
+  // Allocates the disk space the next append() writes to: ENOSPC here rather than SIGBUS there
+  // (the file is a sparse mmap). Call before append() wherever the disk may be full.
+  [[nodiscard]] result<void> reserve_next() { return file_.reserve_next(); }
   // Drops every entry with offset >= off and zeroes their bytes so a later crash cannot
   // resurrect them (durable after flush()).
   void truncate_to(offset off);

@@ -64,6 +64,9 @@ class time_index {
   // REQUIRES (asserted): off >= base and off - base fits in u32; when the timestamp is a new
   // maximum, off >= the last entry's offset.
   bool append(std::int64_t timestamp, offset off);  // not nodiscard: ignoring it is normal
+  // Allocates the disk space the next append() writes to: ENOSPC here rather than SIGBUS there
+  // (the file is a sparse mmap). Call before append() wherever the disk may be full.
+  [[nodiscard]] result<void> reserve_next() { return file_.reserve_next(); }
   // Drops every entry with offset >= off and zeroes their bytes so a later crash cannot
   // resurrect them (durable after flush()).
   void truncate_to(offset off);

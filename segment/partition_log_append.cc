@@ -56,6 +56,7 @@ void partition_log::append(byte_buffer batch, append_handler handler) {
   if (auto r = check_appendable(batch.size()); !r) return refuse(r.error());
   if (auto r = view->validate(); !r) return refuse(r.error());
   if (auto r = maybe_roll(batch.size()); !r) return refuse(r.error());
+  if (auto r = active().reserve_index_entry(); !r) return refuse(r.error());
 
   batch_header h = view->header();
   h.base_offset = next_offset_;

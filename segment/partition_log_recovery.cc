@@ -232,6 +232,7 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
       bad = fmt::format("batch offset {} where {} was expected", h->base_offset, seg.next_offset());
       break;
     }
+    if (auto r = seg.reserve_index_entry(); !r) return r;
     seg.append_batch(*h);
     pos += h->size_bytes();
     recovery_.bytes_scanned += h->size_bytes();

@@ -122,6 +122,11 @@ result<std::unique_ptr<segment>> segment::open(const fs::path& dir, offset base,
   return seg;
 }
 
+result<void> segment::reserve_index_entry() {
+  if (auto r = offsets_.reserve_next(); !r) return r;
+  return times_.reserve_next();
+}
+
 file_pos segment::append_batch(const batch_header& h) {
   file_pos pos = size_;
   if (bytes_since_index_entry_ > opts_.index_interval_bytes && !index_full()) {
@@ -296,6 +301,7 @@ result<void> segment::truncate(file_pos pos, offset new_next, io::backend& io) {
 }
 
 result<void> segment::seal() {
+  if (auto r = times_.reserve_next(); !r) return r;
   times_.append(max_timestamp_, offset_of_max_timestamp_);
   if (auto r = offsets_.flush(); !r) return r;
   if (auto r = times_.flush(); !r) return r;

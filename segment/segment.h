@@ -89,7 +89,12 @@ class segment {
 
   // Accounts for a batch placed at size() (its base offset already assigned) and indexes it
   // every index_interval_bytes, as Kafka does. Returns the batch's position.
+  // REQUIRES: reserve_index_entry() succeeded since the last append_batch.
   file_pos append_batch(const batch_header& h);
+  // Allocates the index pages the next append_batch (or seal) may write: the indexes are
+  // sparse mmapped files, and writing a page the file system cannot back is a SIGBUS. On a full
+  // disk this fails with ENOSPC instead, and nothing changed.
+  [[nodiscard]] result<void> reserve_index_entry();
 
   // Header of the batch starting at `pos`; nullopt when pos >= end.
   [[nodiscard]] result<std::optional<batch_header>> header_at(file_pos pos, file_pos end) const;

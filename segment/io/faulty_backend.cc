@@ -46,7 +46,7 @@ faulty_backend::faulty_backend(boost::asio::io_context& ctx, std::unique_ptr<bac
 void faulty_backend::async_write_at(int fd, std::uint64_t pos, write_buffers data,
                                     std::string_view what, write_handler handler) {
   ++writes_;
-  if (auto fault = take_write_fault()) {
+  if (auto fault = take_write_fault(what)) {
     write_prefix_then_fail(fd, pos, data, what, *fault, std::move(handler));
     return;
   }
@@ -77,7 +77,7 @@ void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos, write_buf
 
 void faulty_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {
   ++syncs_;
-  if (auto err = take_sync_fault()) {
+  if (auto err = take_sync_fault(what)) {
     post_while_alive(ctx_, alive_.watch(),
                      [handler = std::move(handler), failure = injected_sync_error(*err, what)]() {
                        handler(failure);
@@ -102,7 +102,7 @@ result<void> faulty_backend::truncate(int fd, std::uint64_t size, std::string_vi
 
 result<void> faulty_backend::datasync(int fd, std::string_view what) {
   ++syncs_;
-  if (auto err = take_sync_fault()) return injected_sync_error(*err, what);
+  if (auto err = take_sync_fault(what)) return injected_sync_error(*err, what);
   return inner_->datasync(fd, what);
 }
 
@@ -123,7 +123,12 @@ void faulty_backend::fail_next_truncate(int err) {
   next_truncate_ = err;
 }
 
+void faulty_backend::add_rule(fault_rule rule) {
+  rules_.push_back({std::move(rule)});
+}
+
 void faulty_backend::clear_faults() {
+  rules_.clear();
   next_write_.reset();
   all_writes_.reset();
   next_sync_.reset();
@@ -131,15 +136,34 @@ void faulty_backend::clear_faults() {
   next_truncate_.reset();
 }
 
-std::optional<faulty_backend::write_fault> faulty_backend::take_write_fault() {
+const fault_rule* faulty_backend::fire_rule(fault_rule::op kind, std::string_view what) {
+  const fault_rule* fired = nullptr;
+  for (auto& r : rules_) {
+    if (r.rule.kind != kind || !r.rule.matches(what)) continue;
+    ++r.seen;
+    if (fired != nullptr || r.seen <= r.rule.after) continue;
+    if (r.rule.times != 0 && r.fired >= r.rule.times) continue;
+    ++r.fired;
+    fired = &r.rule;
+  }
+  return fired;
+}
+
+std::optional<faulty_backend::write_fault> faulty_backend::take_write_fault(std::string_view what) {
   if (auto fault = std::exchange(next_write_, std::nullopt)) return fault;
   if (all_writes_) return write_fault{*all_writes_, 0};
+  if (rules_.empty()) return std::nullopt;
+  if (const auto* r = fire_rule(fault_rule::op::write, what))
+    return write_fault{r->err, r->written};
   return std::nullopt;
 }
 
-std::optional<int> faulty_backend::take_sync_fault() {
+std::optional<int> faulty_backend::take_sync_fault(std::string_view what) {
   if (auto err = std::exchange(next_sync_, std::nullopt)) return err;
-  return all_syncs_;
+  if (all_syncs_) return all_syncs_;
+  if (rules_.empty()) return std::nullopt;
+  if (const auto* r = fire_rule(fault_rule::op::sync, what)) return r->err;
+  return std::nullopt;
 }
 
 }  // namespace sluice::io

@@ -8,6 +8,10 @@
 // Injected failures are reported like real ones: through the handler, on the io_context thread,
 // never inline; the error carries the errno, `what` and the position.
 //
+// Rules (add_rule, segment/io/fault_spec.h) fail matching calls by the file they name; the broker
+// installs them from SLUICE_FAULT_INJECTION so integration tests reach a real sluiced. They apply
+// after the one-shot and standing faults, and count every call they match.
+//
 // Threading: shard-owned like the inner backend; no mutex. The io_context must outlive it.
 
 #include <boost/asio/io_context.hpp>
@@ -15,9 +19,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
+#include "segment/io/fault_spec.h"
 
 namespace sluice::io {
 
@@ -51,7 +57,9 @@ class faulty_backend final : public backend {
   void fail_all_syncs(int err);
   // The next truncate fails with `err` and leaves the file as it was.
   void fail_next_truncate(int err);
-  // Removes every fault, one-shot and standing.
+  // Adds a rule (see fault_spec.h): it fails the calls it matches, by the file they name.
+  void add_rule(fault_rule rule);
+  // Removes every fault, one-shot, standing and rules.
   void clear_faults();
 
   // Calls so far, failed ones included: async_write_at; async_datasync plus datasync.
@@ -66,8 +74,16 @@ class faulty_backend final : public backend {
     std::size_t prefix;  // bytes written before the failure
   };
 
-  std::optional<write_fault> take_write_fault();
-  std::optional<int> take_sync_fault();
+  struct rule_state {
+    fault_rule rule;
+    std::uint64_t seen = 0;   // matching calls
+    std::uint64_t fired = 0;  // failures injected
+  };
+
+  std::optional<write_fault> take_write_fault(std::string_view what);
+  std::optional<int> take_sync_fault(std::string_view what);
+  // The first rule of `kind` that fails this call; every matching rule counts the call.
+  const fault_rule* fire_rule(fault_rule::op kind, std::string_view what);
   void write_prefix_then_fail(int fd, std::uint64_t pos, write_buffers data, std::string_view what,
                               write_fault fault, write_handler handler);
 
@@ -79,6 +95,7 @@ class faulty_backend final : public backend {
   std::optional<int> next_sync_;
   std::optional<int> all_syncs_;
   std::optional<int> next_truncate_;
+  std::vector<rule_state> rules_;
   std::uint64_t writes_ = 0;
   std::uint64_t syncs_ = 0;
   alive_token alive_;

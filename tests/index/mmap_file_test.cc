@@ -1,6 +1,7 @@
 #include "index/mmap_file.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -56,6 +57,34 @@ TEST_CASE("resize shrinks and grows the file and keeps the bytes below the cut")
   REQUIRE(file->resize(4096));
   CHECK(file->capacity() == 4096);
   CHECK(std::memcmp(file->data(), "abc\0\0\0", 6) == 0);
+}
+
+std::uint64_t allocated_bytes(const std::filesystem::path& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
+
+TEST_CASE(
+    "reserve allocates the pages below its end, so writing them cannot fault on a full disk") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 64 * 1024);
+  REQUIRE(file);
+  const auto sparse = allocated_bytes(dir / "a");
+  CHECK(sparse < 64 * 1024);  // preallocated sparse
+  REQUIRE(file->reserve(1));
+  CHECK(allocated_bytes(dir / "a") >= sparse + 4096);
+  const auto one_page = allocated_bytes(dir / "a");
+  REQUIRE(file->reserve(4096));  // within the reserved page: nothing to do
+  CHECK(allocated_bytes(dir / "a") == one_page);
+  REQUIRE(file->reserve(1 << 30));  // clamped to the capacity
+  CHECK(allocated_bytes(dir / "a") >= 64 * 1024);
+  CHECK(size_of(dir / "a") == 64 * 1024);  // never extends the file
+  // Shrinking frees pages; regrowing makes them sparse again and reserve allocates them anew.
+  REQUIRE(file->resize(4096));
+  REQUIRE(file->resize(64 * 1024));
+  REQUIRE(file->reserve(64 * 1024));
+  CHECK(allocated_bytes(dir / "a") >= 64 * 1024);
 }
 
 TEST_CASE("a file resized to zero has no mapping and still syncs and closes") {
