@@ -198,7 +198,7 @@ def main():
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump({"meta": meta, "figures": figures, "runs": runs}, f, indent=1)
     charts = draw_charts(out, figures, meta)
-    write_report(out, meta, figures, failed, charts)
+    write_report(out, meta, dict(figures, _runs=ok_runs), failed, charts)
 
 
 def gnuplot(out, name, script, data):
@@ -300,8 +300,11 @@ def write_report(out, meta, fig, failed, charts):
       "this same run. Raw runs: `raw.jsonl`; every figure: `results.json`.\n"
       % (meta["command"], meta["commit"], meta["started"], meta["finished"], meta["nproc"],
          meta["kernel"], meta["filesystem"], meta["repeat"]))
-    w("The machine is shared with other work (load average at each run is in `raw.jsonl`), so "
-      "figures are noisy; every system ran interleaved with the others, run by run.\n")
+    loads = [r["load1"] for r in fig.get("_runs", []) if "load1" in r]
+    w("The machine is shared with other work, so figures are noisy; every system ran "
+      "interleaved with the others, run by run. 1-minute load average at the start of the runs "
+      "(2 CPUs): median %s, min %s, max %s (per run in `raw.jsonl`).\n"
+      % ((statistics.median(loads), min(loads), max(loads)) if loads else ("?", "?", "?")))
     w("## Systems and settings\n")
     w("| | Sluice | Redis Streams | NATS JetStream |\n| --- | --- | --- | --- |")
     w("| version | this commit, Release build | %s | %s |"
@@ -384,8 +387,10 @@ def write_report(out, meta, fig, failed, charts):
                       % (row["durability"], row["rate"], NAMES[s]))
                 continue
             x = row["systems"][s]
-            w("| %s | %d/s | %s | %s | %s | %s | %s | %s |" % (
+            behind = x["achieved_msgs_s"] and x["achieved_msgs_s"]["median"] < 0.95 * row["rate"]
+            w("| %s | %d/s | %s | %s%s | %s | %s | %s | %s |" % (
                 row["durability"], row["rate"], NAMES[s], fmt(x["achieved_msgs_s"]),
+                " **(fell behind the rate)**" if behind else "",
                 fmt(x["p50"], 2), fmt(x["p99"], 2), fmt(x["p999"], 2), fmt(x["max"], 2)))
     w("\n| durability | rate | Sluice p99 / best peer p99 | target p99 ≤ best peer | Sluice p99 / "
       "fdatasync p99 | target ≤ 2 (durable) |\n| --- | --- | --- | --- | --- | --- |")
