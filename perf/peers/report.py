@@ -44,7 +44,9 @@ def fmt(s, digits=0, unit=""):
 
 
 def ratio_txt(r):
-    return "—" if r is None else "%.2f" % r
+    if r is None:
+        return "—"
+    return "%.2f" % r if r >= 0.1 else "%.2g" % r
 
 
 def verdict(ok):
@@ -298,7 +300,7 @@ def write_report(out, meta, fig, failed, charts):
       "%s. Every figure is the median of %d runs, min–max in parentheses; MB = 10^6 bytes of "
       "record values (keys, ids and headers not counted). Ratios compare medians measured in "
       "this same run. Raw runs: `raw.jsonl`; every figure: `results.json`.\n"
-      % (meta["command"], meta["commit"], meta["started"], meta["finished"], meta["nproc"],
+      % (meta["command"].strip(), meta["commit"], meta["started"], meta["finished"], meta["nproc"],
          meta["kernel"], meta["filesystem"], meta["repeat"]))
     loads = [r["load1"] for r in fig.get("_runs", []) if "load1" in r]
     w("The machine is shared with other work, so figures are noisy; every system ran "
@@ -365,6 +367,9 @@ def write_report(out, meta, fig, failed, charts):
             ratio_txt(row["sluice_over_best_peer"]), ratio_txt(row.get("sluice_over_disk")),
             verdict(row["target_2x_peer_met"]),
             ("; " + verdict(row["target_0_6_disk_met"])) if "target_0_6_disk_met" in row else ""))
+    w("\nRedis fsyncs once per event-loop iteration under `appendfsync always`, and it reads at "
+      "most 16 KiB of one client's commands per iteration, so a single pipelining connection gets "
+      "few XADDs per fsync (more connections would share them; not measured here).")
     w("\nmsgs/s of the peers: " + "; ".join(
         "%s %s B %s: %s" % (NAMES[s], row["record_size"], row["durability"],
                             fmt(row["systems"][s]["msgs_s"]))
@@ -416,7 +421,8 @@ def write_report(out, meta, fig, failed, charts):
         *[fmt(fo["systems"].get(s, {}).get("aggregate_mb_s")) for s in SYSTEMS],
         ratio_txt(fo["sluice_over_best_peer"]), ratio_txt(fo.get("sluice_over_tcp")),
         verdict(fo["target_2x_peer_met"])))
-    w("\nFan-out aggregate: all bytes read by the four consumers over the slowest one's time. "
+    w("\nFan-out aggregate: all bytes read by the four consumers over the slowest one's time "
+      "(four connections, so it can exceed the single-connection loopback TCP figure). "
       "Writing the history (%d MiB, relaxed, count-bound, one run): %s.\n" % (
           meta["history_mib"], "; ".join("%s %s MB/s" % (NAMES[s], fmt(v["mb_s"]))
                                          for s, v in fig["history_load"].items())))
