@@ -238,6 +238,8 @@ def bar_chart(out, name, title, ylabel, series, rows, logscale=False):
     """A clustered bar chart, one cluster per row, one bar (median, min-max) per series;
     series without any figure are left out."""
     keep = [i for i in range(len(series)) if any(r[1][i] is not None for r in rows)]
+    if not keep or keep == [len(series) - 1]:  # nothing but the limit
+        return None
     series = [series[i] for i in keep]
     rows = [(label, [stats[i] for i in keep]) for label, stats in rows]
     plots = []
@@ -303,6 +305,9 @@ def write_report(out, meta, fig, failed, charts):
       % (meta["command"].strip(), meta["commit"], meta["started"], meta["finished"], meta["nproc"],
          meta["kernel"], meta["filesystem"], meta["repeat"]))
     loads = [r["load1"] for r in fig.get("_runs", []) if "load1" in r]
+    if meta.get("only") and meta["only"] != "limits,throughput,partitions,replay":
+        w("Parts run: %s (`--only`); the other workloads are not in this report.\n"
+          % meta["only"])
     w("The machine is shared with other work, so figures are noisy; every system ran "
       "interleaved with the others, run by run. 1-minute load average at the start of the runs "
       "(2 CPUs): median %s, min %s, max %s (per run in `raw.jsonl`).\n"
@@ -351,6 +356,7 @@ def write_report(out, meta, fig, failed, charts):
     w("| loopback TCP | two processes, 1 MiB writes, %d s | %s MB/s |\n"
       % (meta["tcp_seconds"], fmt(lim["loopback_tcp_mb_s"])))
 
+    mark = len(L)  # each workload section is dropped again when it has no figures
     w("## 1. Produce throughput (one partition / stream, pipelined)\n")
     if charts.get("produce"):
         w("![produce throughput](%s)\n" % charts["produce"])
@@ -375,6 +381,9 @@ def write_report(out, meta, fig, failed, charts):
                             fmt(row["systems"][s]["msgs_s"]))
         for row in fig["produce"] for s in PEERS if s in row["systems"]) + ".\n")
 
+    if not any(row["systems"] for row in fig["produce"]):
+        del L[mark:]
+    mark = len(L)
     w("## 2. Ack latency at a fixed rate (1 KiB records)\n")
     for dur in ["durable", "relaxed"]:
         if charts.get("latency_" + dur):
@@ -407,6 +416,9 @@ def write_report(out, meta, fig, failed, charts):
             verdict(row.get("target_2x_fdatasync_met"))))
     w("")
 
+    if not fig["latency"]:
+        del L[mark:]
+    mark = len(L)
     w("## 3 and 4. Replay from the first offset, one consumer and four at once\n")
     if charts.get("replay"):
         w("![replay](%s)\n" % charts["replay"])
@@ -430,7 +442,14 @@ def write_report(out, meta, fig, failed, charts):
         "%s %s %.0f MiB" % (NAMES[r["system"]], r["phase"], r["mib"])
         for r in fig["rss_hwm_mib"]) + ".\n")
 
+    if not fig["replay"]["systems"]:
+        del L[mark:]
+    mark = len(L)
     w("## 5. %d partitions, one producer spreading keys (1 KiB records)\n" % meta["partitions"])
+    if meta.get("partitions_warmup"):
+        w("Each measured run follows an unmeasured warm-up run of the same length on the same "
+          "fresh topic/streams (the first writes to new partitions fault in their index pages, "
+          "a one-time cost).\n")
     w("One producer, record n keyed `k<n mod %d>`: Sluice a topic of %d partitions "
       "(`sluice-compare-sluice`, the producer library with the throughput settings above; "
       "murmur2 of the key picks the partition); Redis and NATS %d streams, record n to stream "
@@ -453,6 +472,8 @@ def write_report(out, meta, fig, failed, charts):
                        else "—" for s in SYSTEMS)))
     w("")
 
+    if not fig["partitions"]:
+        del L[mark:]
     w("## Not measured yet\n")
     w("- End-to-end latency (producer to consumer) for the peers; only send-to-ack here.")
     w("- NATS JetStream under durable settings (not available in the Debian 12 package).")
