@@ -32,6 +32,7 @@ using testing::acked_map;
 using testing::broker_process;
 using testing::check_partition;
 using testing::eventually;
+using testing::has;
 using testing::read_partition;
 using testing::send_one;
 using testing::small_tmpfs;
@@ -51,10 +52,6 @@ producer_config producer_for(const std::string& address) {
           .request_timeout = 1s,
           .delivery_timeout = 1s,
           .retry_backoff = 50ms};
-}
-
-bool has(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
 }
 
 // Whether the process is alive (not a zombie): it must survive a full disk.

@@ -18,6 +18,11 @@
 
 namespace sluice::testing {
 
+// Whether an error message or a broker log mentions `part`.
+inline bool has(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
 // Called by main() before any thread exists: unshares the mount namespace (as root; else
 // through a user namespace) and makes every mount private, so the tmpfs file systems mounted
 // by the tests are seen by this process and the brokers it starts, and by nothing else.

@@ -26,6 +26,7 @@ using namespace std::chrono_literals;
 using testing::acked_map;
 using testing::broker_process;
 using testing::check_partition;
+using testing::has;
 using testing::read_partition;
 using testing::send_one;
 using testing::temp_dir;
@@ -42,10 +43,6 @@ producer_config producer_for(const std::string& address) {
           .request_timeout = 2s,
           .delivery_timeout = 3s,
           .retry_backoff = 50ms};
-}
-
-bool has(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
 }
 
 struct stream {

@@ -110,27 +110,6 @@ request_builder create_topic_request(std::string_view name) {
   return b;
 }
 
-request_builder produce_request(std::string_view topic, byte_buffer batch) {
-  request_builder b;
-  auto& fbb = b.fbb();
-  auto range = b.add_payload(std::make_shared<const byte_buffer>(std::move(batch)));
-  auto partition = wire::CreateProducePartition(fbb, 0, &range);
-  auto t = wire::CreateProduceTopic(fbb, fbb.CreateString(topic.data(), topic.size()),
-                                    fbb.CreateVector(&partition, 1));
-  b.set_body(wire::CreateProduceRequest(fbb, 1, 30'000, fbb.CreateVector(&t, 1)));
-  return b;
-}
-
-request_builder fetch_request(std::string_view topic, std::int64_t offset, std::int32_t max_bytes) {
-  request_builder b;
-  auto& fbb = b.fbb();
-  auto part = wire::CreateFetchPartition(fbb, 0, offset, max_bytes);
-  auto t = wire::CreateFetchTopic(fbb, fbb.CreateString(topic.data(), topic.size()),
-                                  fbb.CreateVector(&part, 1));
-  b.set_body(wire::CreateFetchRequest(fbb, 0, 1, max_bytes, fbb.CreateVector(&t, 1)));
-  return b;
-}
-
 byte_buffer batch_of(int records, std::size_t value_size) {
   const std::string value(value_size, 'v');
   record_batch_builder builder;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "protocol/bytes.h"
 #include "protocol/request_builder.h"
@@ -35,7 +36,11 @@ class raw_client {
   int fd_ = -1;
 };
 
-// A request body helper: builds a MetadataRequest for all topics.
+// Request body helpers: a MetadataRequest for all topics; a ProduceRequest (acks=1) of one
+// batch to partition 0; a FetchRequest of partition 0 from `offset` (no wait).
 [[nodiscard]] request_builder metadata_request();
+[[nodiscard]] request_builder produce_request(std::string_view topic, byte_buffer batch);
+[[nodiscard]] request_builder fetch_request(std::string_view topic, std::int64_t offset,
+                                            std::int32_t max_bytes);
 
 }  // namespace sluice::testing
