@@ -69,7 +69,9 @@ void producer_fleet::run(worker& w) {
     }
     if (stopping_.load()) break;
     const record_id id{w.index, seq};
-    auto [topic, partition] = target_of(id);
+    const auto target = target_of(id);  // no structured binding: the lambda captures it
+    const std::int32_t topic = target.first;
+    const std::int32_t partition = target.second;
     std::string value = value_of(config_.seed, id);
     const std::uint64_t value_hash = hash_of(value);
     w.outstanding.fetch_add(1);

@@ -176,7 +176,9 @@ void check_partition(const std::vector<consumer_record>& read, std::string_view 
     if (!allow_unacked) REQUIRE_MESSAGE(acked.contains(seq), "unacknowledged record " << seq);
     seq_at[r.offset] = seq;
   }
-  for (const auto& [seq, offset] : acked) {
+  for (const auto& entry : acked) {  // no structured binding: CAPTURE takes it (clang 14)
+    const auto seq = entry.first;
+    const auto offset = entry.second;
     if (offset < from_offset) continue;
     CAPTURE(seq);
     CAPTURE(offset);

@@ -139,7 +139,9 @@ TEST_CASE_FIXTURE(examples_fixture,
 
   const auto records = read_topic(broker.address(), "events", 21);
   REQUIRE(records.size() == 21);
-  for (const auto& [i, at] : where) {
+  for (const auto& entry : where) {  // no structured binding: CAPTURE takes it (clang 14)
+    const auto i = entry.first;
+    const auto& at = entry.second;
     CAPTURE(i);
     const auto it = records.find(at);
     REQUIRE(it != records.end());

@@ -30,6 +30,9 @@ namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Loops over maps name their pair members instead of using structured bindings: doctest's INFO
+// and CAPTURE capture them in a lambda, which clang 14 (the sanitizer builds) does not allow.
 using testing::broker_process;
 using testing::eventually;
 using testing::tcp_proxy;
@@ -71,7 +74,9 @@ class raw_client {
     request_builder req;
     auto& fbb = req.fbb();
     std::vector<flatbuffers::Offset<wire::ConfigEntry>> entries;
-    for (const auto& [k, v] : configs) {
+    for (const auto& entry : configs) {
+      const auto& k = entry.first;
+      const auto& v = entry.second;
       entries.push_back(wire::CreateConfigEntry(fbb, fbb.CreateString(k), fbb.CreateString(v)));
     }
     auto topic =
@@ -199,7 +204,9 @@ void check_stored_exactly_once(raw_client& admin, const std::string& topic, int 
     for (const auto& r : admin.read_all(topic, p)) where[r.value].push_back({p, r.offset});
   }
   std::size_t acked = 0;
-  for (const auto& [i, outcome] : got) {
+  for (const auto& entry : got) {
+    const auto i = entry.first;
+    const auto& outcome = entry.second;
     if (!outcome) continue;
     ++acked;
     const auto& places = where[value_of(i)];
@@ -208,7 +215,9 @@ void check_stored_exactly_once(raw_client& admin, const std::string& topic, int 
     CHECK(places[0].first == outcome->partition);
     CHECK(places[0].second == outcome->offset);
   }
-  for (const auto& [value, places] : where) {
+  for (const auto& entry : where) {
+    const auto& value = entry.first;
+    const auto& places = entry.second;
     INFO(value);
     CHECK(places.size() == 1);
   }
@@ -235,7 +244,8 @@ TEST_CASE("producer: every record gets its own offset, increasing per partition 
   auto got = d.take();
   std::map<int, std::int64_t> last;
   std::map<int, std::size_t> per_partition;
-  for (const auto& [i, outcome] : got) {
+  for (const auto& entry : got) {
+    const auto& outcome = entry.second;
     REQUIRE(outcome.has_value());
     CHECK(outcome->topic == "events");
     const int part = outcome->partition;
@@ -246,7 +256,9 @@ TEST_CASE("producer: every record gets its own offset, increasing per partition 
     ++per_partition[part];
   }
   CHECK(per_partition.size() == 4);
-  for (const auto& [part, count] : per_partition) {
+  for (const auto& entry : per_partition) {
+    const auto& part = entry.first;
+    const auto& count = entry.second;
     CHECK(last[part] == static_cast<std::int64_t>(count) - 1);  // 0..count-1, no holes
   }
   check_stored_exactly_once(f.admin, "events", 4, got);
@@ -297,7 +309,8 @@ TEST_CASE("producer: acks=0 stores the records and reports offset -1") {
     REQUIRE(p->send(std::move(r), d.track(i)).has_value());
   }
   REQUIRE(p->flush(60s).has_value());
-  for (const auto& [i, outcome] : d.take()) {
+  for (const auto& entry : d.take()) {
+    const auto& outcome = entry.second;
     REQUIRE(outcome.has_value());
     CHECK(outcome->offset == -1);
   }
@@ -391,7 +404,9 @@ TEST_CASE("producer: a batch above max.message.bytes is split; only a record too
     const auto got = d.take();
     REQUIRE(got.size() == n);
     std::int64_t next_offset = 0;
-    for (const auto& [i, outcome] : got) {
+    for (const auto& entry : got) {
+      const auto& i = entry.first;
+      const auto& outcome = entry.second;
       INFO("record ", i, ": ", outcome ? "" : outcome.error().message());
       if (i == big) {
         REQUIRE_FALSE(outcome.has_value());
@@ -461,7 +476,9 @@ TEST_CASE("producer: requests timed out while the broker was stopped are stored 
   REQUIRE(p->flush(60s).has_value());
   auto got = d.take();
   REQUIRE(got.size() == 4000);
-  for (const auto& [i, outcome] : got) {
+  for (const auto& entry : got) {
+    const auto& i = entry.first;
+    const auto& outcome = entry.second;
     INFO(i, ": ", outcome ? "" : outcome.error().message());
     CHECK(outcome.has_value());
   }
@@ -487,7 +504,9 @@ TEST_CASE("producer: batches cut off by dropped connections are retried and stor
   REQUIRE(p->flush(60s).has_value());
   auto got = d.take();
   REQUIRE(got.size() == sent);
-  for (const auto& [i, outcome] : got) {
+  for (const auto& entry : got) {
+    const auto& i = entry.first;
+    const auto& outcome = entry.second;
     INFO(i, ": ", outcome ? "" : outcome.error().message());
     CHECK(outcome.has_value());
   }
@@ -517,7 +536,9 @@ TEST_CASE("producer: after a broker crash and restart, every acknowledged record
   REQUIRE(p->flush(60s).has_value());
   auto got = d.take();
   REQUIRE(got.size() == 4000);
-  for (const auto& [i, outcome] : got) {
+  for (const auto& entry : got) {
+    const auto& i = entry.first;
+    const auto& outcome = entry.second;
     INFO(i, ": ", outcome ? "" : outcome.error().message());
     CHECK(outcome.has_value());
   }

@@ -57,9 +57,10 @@ class outcomes {
   }
   std::map<int, result<record_metadata>> got() {
     std::lock_guard lock(mu_);
-    for (const auto& [i, n] : calls_) {
+    for (const auto& call : calls_) {  // no structured binding: INFO captures it (clang 14)
+      const int i = call.first;
       INFO("record ", i);
-      CHECK(n == 1);
+      CHECK(call.second == 1);
     }
     return got_;
   }
@@ -206,7 +207,9 @@ TEST_CASE("a batch refused for good fails with the broker's error; the rest is s
 std::set<int> failed_with(const std::map<int, result<record_metadata>>& got,
                           boost::system::error_code code) {
   std::set<int> failed;
-  for (const auto& [i, r] : got) {
+  for (const auto& entry : got) {  // no structured binding: INFO captures it (clang 14)
+    const int i = entry.first;
+    const auto& r = entry.second;
     if (r) continue;
     INFO("record ", i, ": ", r.error().message());
     CHECK(r.error().code == code);
