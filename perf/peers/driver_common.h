@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -50,6 +51,15 @@ class options {
 };
 
 // When the run stops: after `count` records (when > 0) or `seconds` (when > 0).
+// What a produce run's acknowledgement callbacks collect, under one mutex.
+struct ack_state {
+  std::mutex mutex;
+  cli::latency_histogram latency;
+  std::uint64_t acked = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t bytes = 0;
+};
+
 struct target {
   std::uint64_t count = 0;
   double seconds = 0;
@@ -73,9 +83,9 @@ inline std::int64_t steady_ns() {
 }
 
 // One JSON line on stdout, the fields of `sluice perf --json` plus "system".
-inline void print_figures(const std::string& system, const std::string& mode,
-                          std::uint64_t records, std::uint64_t bytes, std::uint64_t failed,
-                          double seconds, const cli::latency_histogram* latency,
+inline void print_figures(const std::string& system, const std::string& mode, std::uint64_t records,
+                          std::uint64_t bytes, std::uint64_t failed, double seconds,
+                          const cli::latency_histogram* latency,
                           const nlohmann::ordered_json& extra = {}) {
   constexpr double mib = 1024.0 * 1024.0;
   nlohmann::ordered_json j{{"system", system},
@@ -88,8 +98,8 @@ inline void print_figures(const std::string& system, const std::string& mode,
                            {"mib_per_sec", seconds > 0 ? double(bytes) / mib / seconds : 0.0}};
   const bool has_latency = latency != nullptr && latency->count() > 0;
   j["latency"] = has_latency ? nlohmann::ordered_json("send-to-ack") : nullptr;
-  for (auto [name, p] : {std::pair{"latency_p50_ms", 50.0}, {"latency_p99_ms", 99.0},
-                         {"latency_p999_ms", 99.9}}) {
+  for (auto [name, p] :
+       {std::pair{"latency_p50_ms", 50.0}, {"latency_p99_ms", 99.0}, {"latency_p999_ms", 99.9}}) {
     j[name] = has_latency ? nlohmann::ordered_json(cli::to_ms(latency->percentile(p))) : nullptr;
   }
   j["latency_max_ms"] = has_latency ? nlohmann::ordered_json(cli::to_ms(latency->max())) : nullptr;

@@ -89,14 +89,6 @@ int remove(const options& o) {
   return 0;
 }
 
-struct ack_state {
-  std::mutex mutex;
-  cli::latency_histogram latency;
-  std::uint64_t acked = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t bytes = 0;
-};
-
 void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*, void* closure) {
   auto& st = *static_cast<ack_state*>(closure);
   const auto now = steady_ns();
@@ -138,8 +130,8 @@ int produce(const options& o) {
     pace(limiter, sent, start);
     auto value = payload.value(sent);
     cli::stamp_send_time(value, steady_ns());
-    check(js_PublishAsync(s.js, subjects[sent % subjects.size()].c_str(), value.data(), static_cast<int>(value.size()),
-                          nullptr),
+    check(js_PublishAsync(s.js, subjects[sent % subjects.size()].c_str(), value.data(),
+                          static_cast<int>(value.size()), nullptr),
           "publish");
   }
   jsPubOptions po;
@@ -198,11 +190,16 @@ int main(int argc, char** argv) {
   int rc = 2;
   try {
     const sluice::compare::options o(argc, argv);
-    if (o.mode() == "create") rc = sluice::compare::create(o);
-    else if (o.mode() == "delete") rc = sluice::compare::remove(o);
-    else if (o.mode() == "produce") rc = sluice::compare::produce(o);
-    else if (o.mode() == "replay") rc = sluice::compare::replay(o);
-    else fmt::print(stderr, "sluice-compare-nats: unknown mode {}\n", o.mode());
+    if (o.mode() == "create")
+      rc = sluice::compare::create(o);
+    else if (o.mode() == "delete")
+      rc = sluice::compare::remove(o);
+    else if (o.mode() == "produce")
+      rc = sluice::compare::produce(o);
+    else if (o.mode() == "replay")
+      rc = sluice::compare::replay(o);
+    else
+      fmt::print(stderr, "sluice-compare-nats: unknown mode {}\n", o.mode());
   } catch (const std::exception& e) {
     fmt::print(stderr, "sluice-compare-nats: {}\n", e.what());
     rc = 1;

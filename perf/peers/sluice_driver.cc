@@ -17,14 +17,6 @@
 namespace sluice::compare {
 namespace {
 
-struct ack_state {
-  std::mutex mutex;
-  cli::latency_histogram latency;
-  std::uint64_t acked = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t bytes = 0;
-};
-
 int produce(const options& o) {
   producer_config config;
   config.brokers = fmt::format("127.0.0.1:{}", static_cast<int>(o.num("port", 9190)));
