@@ -50,8 +50,10 @@ result<fault_rule> parse_rule(std::string_view text) {
     r.kind = fault_rule::op::write;
   } else if (fields[0] == "sync") {
     r.kind = fault_rule::op::sync;
+  } else if (fields[0] == "truncate") {
+    r.kind = fault_rule::op::truncate;
   } else {
-    return bad(fmt::format("unknown op '{}' (write or sync)", fields[0]));
+    return bad(fmt::format("unknown op '{}' (write, sync or truncate)", fields[0]));
   }
   const auto err = errno_named(fields[1]);
   if (!err) return bad(fmt::format("unknown errno '{}' (EIO, ENOSPC, EDQUOT or EROFS)", fields[1]));

@@ -9,7 +9,9 @@
 //
 //   spec  := rule (';' rule)*
 //   rule  := op ':' errno (':' key '=' value)*
-//   op    := write | sync        write: async_write_at; sync: async_datasync and datasync
+//   op    := write | sync | truncate
+//            write: async_write_at; sync: async_datasync and datasync; truncate: truncate (the
+//            cut back after a failed write)
 //   errno := EIO | ENOSPC | EDQUOT | EROFS
 //   keys  := partition=<topic>-<n>   only files in that partition's directory (default: all)
 //            after=<n>              let the first n matching calls through (default 0)
@@ -34,7 +36,7 @@ namespace sluice::io {
 inline constexpr const char* fault_injection_env_var = "SLUICE_FAULT_INJECTION";
 
 struct fault_rule {
-  enum class op { write, sync };
+  enum class op { write, sync, truncate };
   op kind = op::write;
   int err = 0;
   std::string partition;    // empty: every file

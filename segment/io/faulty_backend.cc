@@ -93,7 +93,11 @@ result<std::size_t> faulty_backend::read_at(int fd, std::uint64_t pos, std::span
 }
 
 result<void> faulty_backend::truncate(int fd, std::uint64_t size, std::string_view what) {
-  if (auto err = std::exchange(next_truncate_, std::nullopt)) {
+  auto err = std::exchange(next_truncate_, std::nullopt);
+  if (!err && !rules_.empty()) {
+    if (const auto* r = fire_rule(fault_rule::op::truncate, what)) err = r->err;
+  }
+  if (err) {
     return make_errno_error(*err,
                             fmt::format("truncate {} to {} bytes (injected fault)", what, size));
   }

@@ -6,7 +6,9 @@
 //    online: the next append takes the same offset;
 //  - a failed fdatasync takes the partition offline: produce gets storage_error naming the
 //    partition, fetch still serves what was acknowledged, other partitions are unaffected; a
-//    restart recovers it with every acknowledged record.
+//    restart recovers it with every acknowledged record;
+//  - so does a failed cut back after a torn write (the torn bytes stay on disk, never served;
+//    recovery at the restart cuts them).
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -83,7 +85,9 @@ TEST_SUITE("io_faults") {
         "write:EIO:partition=faulty-0:after=3;"                // a write fails, nothing written
         "write:EIO:partition=faulty-1:after=3:written=100;"    // torn: 100 bytes, then EIO
         "write:ENOSPC:partition=faulty-2:after=3:written=50;"  // torn, then ENOSPC (retried)
-        "sync:EIO:partition=faulty-3:after=3";                 // an fdatasync fails
+        "sync:EIO:partition=faulty-3:after=3;"                 // an fdatasync fails
+        "write:EIO:partition=faulty-4:after=3:written=100;"    // torn, and then
+        "truncate:EIO:partition=faulty-4";                     //   cutting it back fails
     std::optional<broker_process> broker;
     broker.emplace(
         broker_process::options{.data_dir = data_dir,
@@ -91,7 +95,7 @@ TEST_SUITE("io_faults") {
                                 .env = {fmt::format("SLUICE_FAULT_INJECTION={}", spec)}});
     {
       auto a = admin::create({.brokers = broker->address()}).value();
-      REQUIRE_OK(a->create_topic({.name = "faulty", .partitions = 4}));
+      REQUIRE_OK(a->create_topic({.name = "faulty", .partitions = 5}));
       REQUIRE_OK(a->create_topic({.name = "healthy", .partitions = 1}));
     }
     CHECK(has(broker->log_text(), "TEST-ONLY fault injection"));
@@ -100,6 +104,7 @@ TEST_SUITE("io_faults") {
     stream torn{"faulty", 1, "torn"};
     stream enospc{"faulty", 2, "enospc"};
     stream sync{"faulty", 3, "sync"};
+    stream uncut{"faulty", 4, "uncut"};
     stream healthy{"healthy", 0, "healthy"};
     REQUIRE_OK(healthy.send(*p));
 
@@ -157,22 +162,45 @@ TEST_SUITE("io_faults") {
         CHECK_MESSAGE(has(part.problem->message(), "offline"), part.problem->message());
       }
     }
+    // A torn write whose cut back fails: the write's error to the producer, then the partition
+    // is offline like after a failed fdatasync; the torn bytes are never served.
+    {
+      const error e = uncut.send_until_failure(*p);
+      CHECK(e.code == wire::make_error_code(wire::ErrorCode::storage_error));
+      CHECK_MESSAGE(has(e.message(), "100 of"), e.message());
+      CHECK(uncut.acked.size() == 3);
+      const error again = uncut.send_until_failure(*p, 1);
+      CHECK(again.code == wire::make_error_code(wire::ErrorCode::storage_error));
+      CHECK_MESSAGE(has(again.message(), "offline"), again.message());
+      uncut.check(broker->address(), false);
+      CHECK(has(broker->log_text(), "truncate"));
+      auto a = admin::create({.brokers = broker->address()}).value();
+      auto d = a->describe_topic("faulty");
+      REQUIRE_OK(d);
+      for (const auto& part : d->partitions) {
+        if (part.partition != 4) continue;
+        REQUIRE(part.problem.has_value());
+        CHECK(part.problem->code == wire::make_error_code(wire::ErrorCode::storage_error));
+        CHECK_MESSAGE(has(part.problem->message(), "offline"), part.problem->message());
+      }
+    }
     for (auto* s : {&eio, &torn, &enospc, &healthy}) REQUIRE_OK(s->send(*p));
     for (auto* s : {&eio, &torn, &enospc, &healthy}) s->check(broker->address(), false);
     p.reset();
 
     // A restart without faults runs recovery: every partition is back with every acknowledged
     // record. The batch whose fdatasync failed was not acknowledged: it may be there (whole)
-    // or not.
+    // or not. The torn one is cut.
     // Shutdown writes no clean checkpoint for the offline partition and says so: exit 1.
     CHECK(broker->stop() == 1);
     CHECK(has(broker->log_text(), "shutdown failed"));
     broker.reset();
     broker.emplace(broker_process::options{.data_dir = data_dir, .extra_args = {"--shards", "2"}});
     p = producer::create(producer_for(broker->address())).value();
-    for (auto* s : {&eio, &torn, &enospc, &sync, &healthy}) REQUIRE_OK(s->send(*p));
+    for (auto* s : {&eio, &torn, &enospc, &sync, &uncut, &healthy}) REQUIRE_OK(s->send(*p));
     for (auto* s : {&eio, &torn, &enospc, &healthy}) s->check(broker->address(), false);
     sync.check(broker->address(), true);
+    uncut.check(broker->address(), false);  // the torn batch was cut by recovery
   }
 
   TEST_CASE("a malformed SLUICE_FAULT_INJECTION stops sluiced at start-up, saying why") {

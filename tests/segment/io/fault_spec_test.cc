@@ -16,9 +16,10 @@ bool is_errno(const error& e, int err) {
 }
 
 TEST_CASE("parse_fault_spec reads every key") {
-  auto rules = parse_fault_spec("write:EIO:partition=t-0:after=3:written=40;sync:ENOSPC:times=all");
+  auto rules = parse_fault_spec(
+      "write:EIO:partition=t-0:after=3:written=40;sync:ENOSPC:times=all;truncate:EROFS");
   REQUIRE(rules.has_value());
-  REQUIRE(rules->size() == 2);
+  REQUIRE(rules->size() == 3);
   const auto& w = (*rules)[0];
   CHECK(w.kind == fault_rule::op::write);
   CHECK(w.err == EIO);
@@ -31,13 +32,15 @@ TEST_CASE("parse_fault_spec reads every key") {
   CHECK(s.err == ENOSPC);
   CHECK(s.partition.empty());
   CHECK(s.times == 0);
+  CHECK((*rules)[2].kind == fault_rule::op::truncate);
+  CHECK((*rules)[2].err == EROFS);
   CHECK(parse_fault_spec("").value().empty());
 }
 
 TEST_CASE("parse_fault_spec refuses malformed rules, naming them") {
   for (const char* bad :
        {"write", "read:EIO", "write:EBADF", "write:EIO:after", "write:EIO:after=x",
-        "write:EIO:times=0", "sync:EIO:written=5", "write:EIO:colour=red",
+        "write:EIO:times=0", "sync:EIO:written=5", "truncate:EIO:written=5", "write:EIO:colour=red",
         "write:EIO:partition=a/b", "write:EIO;", "write:EIO:after=-1"}) {
     CAPTURE(bad);
     auto r = parse_fault_spec(bad);
@@ -56,7 +59,7 @@ TEST_CASE("a rule matches only files of its partition") {
   CHECK_FALSE(r.matches("write /data/at-1/00000000000000000000.log at position 0"));
 }
 
-TEST_CASE_TEMPLATE("faulty_backend rules: after, times, written, partition", K,
+TEST_CASE_TEMPLATE("faulty_backend rules: after, times, written, partition, each op", K,
                    SLUICE_REAL_BACKENDS) {
   boost::asio::io_context ctx;
   temp_dir dir;
@@ -65,7 +68,8 @@ TEST_CASE_TEMPLATE("faulty_backend rules: after, times, written, partition", K,
   faulty_backend io(ctx, make_backend(ctx, K::kind));
   auto rules = parse_fault_spec(
       "write:EIO:partition=t-0:after=1:times=2:written=10;"
-      "sync:EIO:partition=t-0:after=1;write:ENOSPC:partition=u-0");
+      "sync:EIO:partition=t-0:after=1;write:ENOSPC:partition=u-0;"
+      "truncate:EIO:partition=t-0:after=1");
   REQUIRE(rules.has_value());
   for (auto& r : *rules) io.add_rule(r);
   const std::string what = "write " + (dir / "t-0/00.log").string();
@@ -91,6 +95,15 @@ TEST_CASE_TEMPLATE("faulty_backend rules: after, times, written, partition", K,
   CHECK(io.datasync(log.fd(), sync_what).has_value());
   CHECK(is_errno(io.datasync(log.fd(), sync_what).error(), EIO));
   CHECK(io.datasync(log.fd(), sync_what).has_value());
+
+  const std::string truncate_what = "truncate " + (dir / "t-0/00.log").string();
+  CHECK(io.truncate(log.fd(), 150, truncate_what).has_value());
+  auto refused = io.truncate(log.fd(), 100, truncate_what);
+  REQUIRE(refused.has_error());
+  CHECK(is_errno(refused.error(), EIO));
+  CHECK(contents(log.fd()).size() == 150);  // a failed truncate leaves the file as it was
+  CHECK(io.truncate(log.fd(), 100, truncate_what).has_value());
+  CHECK(contents(log.fd()).size() == 100);
   io.clear_faults();
 }
 
