@@ -100,8 +100,10 @@ void client_connection::start_handshake(connect_handler handler) {
   req.finish(id, client_version(wire::RequestBody::ApiVersionsRequest), opts_.client_id);
   in_flight_.emplace(
       id, pending{wire::RequestBody::ApiVersionsRequest, clock::now() + opts_.connect_timeout,
-                  [this, self = shared_from_this(),
-                   handler = std::move(handler)](result<response_frame> r) {
+                  // Only `this`: the pending entry is owned by this connection, so holding
+                  // `self` here would be a cycle that leaks the connection whenever the loop
+                  // stops before the broker answers. Whoever runs the handler holds a reference.
+                  [this, handler = std::move(handler)](result<response_frame> r) {
                     if (!r) {
                       close();
                       handler(r.error());
