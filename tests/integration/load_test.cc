@@ -33,6 +33,7 @@
 #include "protocol/record_batch_builder.h"
 #include "tests/integration/broker_process.h"
 #include "tests/integration/raw_client.h"
+#include "tests/integration/test_support.h"
 
 using namespace sluice;
 using namespace sluice::testing;
@@ -450,8 +451,12 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
   CHECK(good.slowest() < 3s);
   CHECK(count_of(log, "stalled in the middle of a frame") >= staller_count);
   CHECK(count_of(log, "refusing frame") >= 4);
-  CHECK(rss.peak_kib() < rss_bound_kib);
-  CHECK(hwm_kib < rss_bound_kib);
+  if (built_with_sanitizer) {
+    MESSAGE("RSS bound not checked: this broker runs under a sanitizer");
+  } else {
+    CHECK(rss.peak_kib() < rss_bound_kib);
+    CHECK(hwm_kib < rss_bound_kib);
+  }
   MESSAGE("broker RSS: idle ", rss_idle_kib, " KiB; with ", idle_count, " connections ",
           rss_connections_kib, " KiB; sampled peak ", rss.peak_kib(), " KiB; VmHWM ", hwm_kib,
           " KiB (bound ", rss_bound_kib, " KiB)");
@@ -551,7 +556,10 @@ TEST_CASE(
   CHECK(served);
 }
 
-TEST_CASE("out of file descriptors, the listener backs off instead of spinning, and recovers") {
+// Not under the sanitizers: their runtime needs descriptors of its own (UBSan's vptr check
+// probes memory through a pipe()), so with none left it reports false errors and kills the broker.
+TEST_CASE("out of file descriptors, the listener backs off instead of spinning, and recovers" *
+          doctest::skip(built_with_sanitizer)) {
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data"});
   raw_client before(broker.port());

@@ -15,6 +15,21 @@
 
 namespace sluice::testing {
 
+// True in the sanitizer builds (scripts/sanitize.sh), where the broker under test is built the
+// same way: shadow memory makes RSS figures meaningless, and the sanitizer runtime needs file
+// descriptors of its own.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool built_with_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool built_with_sanitizer = true;
+#else
+inline constexpr bool built_with_sanitizer = false;
+#endif
+#else
+inline constexpr bool built_with_sanitizer = false;
+#endif
+
 // Polls `pred` every 5 ms until it holds (true) or `timeout` passed (false): tests wait for a
 // condition with a generous deadline, never for a fixed time.
 template <class Pred>
