@@ -67,6 +67,8 @@ class fetch_buffer {
   // Gives back a reservation whose answer is dropped (stale).
   void release(std::size_t bytes);
   void push(fetched_chunk chunk, std::size_t reserved = 0);
+  // Several chunks in this order, under one lock and with one wake-up.
+  void push(std::vector<fetched_chunk> chunks, std::size_t reserved);
   // poll() then fails with `why` (client_closed) at once, also a poll() waiting now.
   void close(const error& why);
 

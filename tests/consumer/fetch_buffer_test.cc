@@ -57,6 +57,26 @@ TEST_CASE("poll returns at most max_records, in order, and advances the position
   CHECK(buffer.bytes() == 0);
 }
 
+TEST_CASE("chunks pushed together are polled in order, a small one whole") {
+  fetch_buffer buffer(1000, nullptr);
+  auto p = buffer.add_partition(tp0);
+  std::vector<fetched_chunk> chunks;
+  chunks.push_back(records(p, 0, 2));
+  chunks.push_back(records(p, 2, 5));
+  buffer.reserve(10);
+  buffer.push(std::move(chunks), 10);
+  CHECK(buffer.bytes() == 5);
+  auto first = buffer.poll(0ms, 2);  // the first chunk, handed over whole
+  REQUIRE(first);
+  CHECK(offsets_of(*first) == std::vector<std::int64_t>{0, 1});
+  CHECK(buffer.position(tp0) == 2);
+  auto second = buffer.poll(0ms, 10);
+  REQUIRE(second);
+  CHECK(offsets_of(*second) == std::vector<std::int64_t>{2, 3, 4});
+  CHECK(buffer.position(tp0) == 5);
+  CHECK(buffer.bytes() == 0);
+}
+
 TEST_CASE("poll waits up to the timeout and returns empty when nothing arrives") {
   fetch_buffer buffer(1000, nullptr);
   const auto start = std::chrono::steady_clock::now();
