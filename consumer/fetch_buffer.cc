@@ -139,6 +139,9 @@ std::optional<error> fetch_buffer::take_locked(std::vector<consumer_record>& out
                                                std::size_t max_records) {
   while (!chunks_.empty() && out.size() < max_records) {
     fetched_chunk& c = chunks_.front();
+    // A chunk that does not fit whole waits for the next poll(), which takes it without moving
+    // its records (the io thread cuts answers into chunks of at most max_poll_records).
+    if (!out.empty() && c.records.size() - c.next_record > max_records - out.size()) break;
     if (take_records(c, out, max_records) > 0 && c.partition) {
       c.partition->position = out.back().offset + 1;
     }

@@ -74,7 +74,8 @@ class fetch_buffer {
 
   // ---- polling thread ----
   // Up to max_records records, waiting up to timeout for the first; an error chunk's failure
-  // once the records before it were returned. Empty after the timeout.
+  // once the records before it were returned. Empty after the timeout. A chunk's records are
+  // returned by one poll() unless the chunk alone holds more than max_records.
   [[nodiscard]] result<std::vector<consumer_record>> poll(std::chrono::milliseconds timeout,
                                                           std::size_t max_records);
   [[nodiscard]] std::optional<std::int64_t> position(const topic_partition& tp) const;
