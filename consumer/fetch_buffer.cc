@@ -4,6 +4,26 @@
 #include <iterator>
 
 namespace sluice::consumer_detail {
+namespace {
+
+// Moves the chunk's records not taken yet to out, as many as fit in max_records; how many.
+std::size_t take_records(fetched_chunk& c, std::vector<consumer_record>& out,
+                         std::size_t max_records) {
+  const std::size_t left = c.records.size() - c.next_record;
+  if (out.empty() && c.next_record == 0 && left <= max_records) {
+    out.swap(c.records);  // the whole chunk at once: no record moves
+    c.records.clear();
+    return left;
+  }
+  const auto take = std::min(left, max_records - out.size());
+  const auto first = c.records.begin() + static_cast<std::ptrdiff_t>(c.next_record);
+  out.insert(out.end(), std::make_move_iterator(first),
+             std::make_move_iterator(first + static_cast<std::ptrdiff_t>(take)));
+  c.next_record += take;
+  return take;
+}
+
+}  // namespace
 
 fetch_buffer::fetch_buffer(std::size_t max_bytes, std::function<void()> on_room)
     : max_bytes_(max_bytes), on_room_(std::move(on_room)) {}
@@ -69,10 +89,19 @@ void fetch_buffer::release(std::size_t bytes) {
 }
 
 void fetch_buffer::push(fetched_chunk chunk, std::size_t reserved) {
+  std::vector<fetched_chunk> one;
+  one.push_back(std::move(chunk));
+  push(std::move(one), reserved);
+}
+
+void fetch_buffer::push(std::vector<fetched_chunk> chunks, std::size_t reserved) {
   {
     std::lock_guard lock(mutex_);
-    bytes_ = bytes_ - std::min(bytes_, reserved) + chunk.bytes;
-    chunks_.push_back(std::move(chunk));
+    bytes_ -= std::min(bytes_, reserved);
+    for (auto& c : chunks) {
+      bytes_ += c.bytes;
+      chunks_.push_back(std::move(c));
+    }
   }
   ready_.notify_one();
 }
@@ -110,13 +139,11 @@ std::optional<error> fetch_buffer::take_locked(std::vector<consumer_record>& out
                                                std::size_t max_records) {
   while (!chunks_.empty() && out.size() < max_records) {
     fetched_chunk& c = chunks_.front();
-    const auto take = std::min(c.records.size() - c.next_record, max_records - out.size());
-    if (take > 0) {
-      const auto first = c.records.begin() + static_cast<std::ptrdiff_t>(c.next_record);
-      out.insert(out.end(), std::make_move_iterator(first),
-                 std::make_move_iterator(first + static_cast<std::ptrdiff_t>(take)));
-      c.next_record += take;
-      if (c.partition) c.partition->position = out.back().offset + 1;
+    // A chunk that does not fit whole waits for the next poll(), which takes it without moving
+    // its records (the io thread cuts answers into chunks of at most max_poll_records).
+    if (!out.empty() && c.records.size() - c.next_record > max_records - out.size()) break;
+    if (take_records(c, out, max_records) > 0 && c.partition) {
+      c.partition->position = out.back().offset + 1;
     }
     if (c.next_record < c.records.size()) break;  // out is full
     if (c.failure && !out.empty()) break;         // the records first; the next poll() fails

@@ -67,12 +67,15 @@ class fetch_buffer {
   // Gives back a reservation whose answer is dropped (stale).
   void release(std::size_t bytes);
   void push(fetched_chunk chunk, std::size_t reserved = 0);
+  // Several chunks in this order, under one lock and with one wake-up.
+  void push(std::vector<fetched_chunk> chunks, std::size_t reserved);
   // poll() then fails with `why` (client_closed) at once, also a poll() waiting now.
   void close(const error& why);
 
   // ---- polling thread ----
   // Up to max_records records, waiting up to timeout for the first; an error chunk's failure
-  // once the records before it were returned. Empty after the timeout.
+  // once the records before it were returned. Empty after the timeout. A chunk's records are
+  // returned by one poll() unless the chunk alone holds more than max_records.
   [[nodiscard]] result<std::vector<consumer_record>> poll(std::chrono::milliseconds timeout,
                                                           std::size_t max_records);
   [[nodiscard]] std::optional<std::int64_t> position(const topic_partition& tp) const;

@@ -189,16 +189,28 @@ void fetcher::decode(const decode_job& job) {
     buffer_->release(job.bytes.size());
     return maybe_fetch();  // the room it held may be what a fetch waits for
   }
-  fetched_chunk chunk;
-  chunk.partition = st.view;
-  const auto outcome =
-      decode_fetched_batches(job.bytes, st.view->tp, job.from, config_.check_crcs, chunk.records);
-  chunk.next_position = outcome.next_offset;
-  for (const auto& r : chunk.records) chunk.bytes += record_footprint(r);
-  if (outcome.failure) {
-    return fail(st, outcome.next_offset, *outcome.failure, std::move(chunk), job.bytes.size());
+  // Chunks of at most max_poll_records records: poll() takes such a chunk's records as one
+  // vector instead of moving them one by one. They are pushed together, which wakes a waiting
+  // poll() once per answer.
+  std::vector<fetched_chunk> chunks;
+  std::size_t decoded_bytes = 0;
+  for (const byte_span piece : split_at_batches(job.bytes, config_.max_poll_records)) {
+    fetched_chunk& chunk = chunks.emplace_back();
+    chunk.partition = st.view;
+    const auto outcome =
+        decode_fetched_batches(piece, st.view->tp, job.from, config_.check_crcs, chunk.records);
+    chunk.next_position = outcome.next_offset;
+    for (const auto& r : chunk.records) chunk.bytes += record_footprint(r);
+    if (outcome.failure) {
+      auto failed = std::move(chunk);
+      chunks.pop_back();
+      buffer_->push(std::move(chunks), decoded_bytes);
+      return fail(st, outcome.next_offset, *outcome.failure, std::move(failed),
+                  job.bytes.size() - decoded_bytes);
+    }
+    decoded_bytes += piece.size();
   }
-  buffer_->push(std::move(chunk), job.bytes.size());
+  buffer_->push(std::move(chunks), decoded_bytes);
 }
 
 void fetcher::on_partition_error(partition_state& st, const fetched_partition& p) {

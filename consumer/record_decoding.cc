@@ -59,7 +59,42 @@ result<void> decode_batch(const record_batch_view& batch, const topic_partition&
   return {};
 }
 
+// The records the headers of the whole batches in `bytes` announce, at most as many as the
+// bytes can hold (a header may lie; decoding checks it).
+std::size_t records_announced(byte_span bytes) {
+  constexpr std::size_t min_record_bytes = 7;  // a length, attributes and five empty varints
+  batch_reader reader(bytes);
+  std::size_t announced = 0;
+  for (;;) {
+    auto batch = reader.next();
+    if (!batch || !*batch) break;
+    announced += static_cast<std::size_t>(std::max(0, (*batch)->header().records_count));
+  }
+  return std::min(announced, bytes.size() / min_record_bytes);
+}
+
 }  // namespace
+
+std::vector<byte_span> split_at_batches(byte_span bytes, std::size_t max_records) {
+  std::vector<byte_span> pieces;
+  batch_reader reader(bytes);
+  std::size_t piece_start = 0;
+  std::size_t piece_records = 0;
+  for (;;) {
+    const std::size_t batch_start = reader.position();
+    auto batch = reader.next();
+    if (!batch || !*batch) break;
+    const auto count = static_cast<std::size_t>(std::max(0, (*batch)->header().records_count));
+    if (batch_start > piece_start && piece_records + count > max_records) {
+      pieces.push_back(bytes.subspan(piece_start, batch_start - piece_start));
+      piece_start = batch_start;
+      piece_records = 0;
+    }
+    piece_records += count;
+  }
+  pieces.push_back(bytes.subspan(piece_start));  // with what follows the last whole batch
+  return pieces;
+}
 
 std::int64_t next_fetch_offset(byte_span bytes, std::int64_t position) {
   batch_reader reader(bytes);
@@ -75,6 +110,8 @@ decode_outcome decode_fetched_batches(byte_span bytes, const topic_partition& tp
                                       std::int64_t position, bool check_crcs,
                                       std::vector<consumer_record>& out) {
   decode_outcome outcome{.next_offset = position, .failure = std::nullopt};
+  // Growing `out` record by record would move every record several times.
+  out.reserve(out.size() + records_announced(bytes));
   batch_reader reader(bytes);
   for (;;) {
     auto batch = reader.next();

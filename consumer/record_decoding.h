@@ -19,6 +19,13 @@ namespace sluice::consumer_detail {
 // malformed header (decode_fetched_batches then reports it).
 [[nodiscard]] std::int64_t next_fetch_offset(byte_span bytes, std::int64_t position);
 
+// Cuts `bytes` between whole batches into consecutive pieces of at most max_records records
+// each by the batch headers' counts (a batch with more is a piece of its own), so that each
+// piece decodes into a chunk poll() can hand over whole. What follows the last whole batch (a
+// partial batch, or a malformed header decode_fetched_batches reports) stays with the last
+// piece; the pieces cover `bytes` exactly, and there is always at least one.
+[[nodiscard]] std::vector<byte_span> split_at_batches(byte_span bytes, std::size_t max_records);
+
 struct decode_outcome {
   // Where the partition's position goes once these records are consumed: after the last whole
   // batch, or, on failure, the offset of the batch that failed (never below `position`).

@@ -44,8 +44,7 @@ std::vector<std::int64_t> offsets_of(const std::vector<consumer_record>& records
 TEST_CASE("poll returns at most max_records, in order, and advances the position") {
   fetch_buffer buffer(1000, nullptr);
   auto p = buffer.add_partition(tp0);
-  buffer.push(records(p, 0, 3));
-  buffer.push(records(p, 3, 6));
+  buffer.push(records(p, 0, 6));  // more than one poll's worth: split
   auto first = buffer.poll(0ms, 4);
   REQUIRE(first);
   CHECK(offsets_of(*first) == std::vector<std::int64_t>{0, 1, 2, 3});
@@ -54,6 +53,42 @@ TEST_CASE("poll returns at most max_records, in order, and advances the position
   REQUIRE(second);
   CHECK(offsets_of(*second) == std::vector<std::int64_t>{4, 5});
   CHECK(buffer.position(tp0) == 6);
+  CHECK(buffer.bytes() == 0);
+}
+
+TEST_CASE("poll joins chunks that fit and leaves one that does not for the next poll") {
+  fetch_buffer buffer(1000, nullptr);
+  auto p = buffer.add_partition(tp0);
+  buffer.push(records(p, 0, 1));
+  buffer.push(records(p, 1, 3));
+  buffer.push(records(p, 3, 6));
+  auto first = buffer.poll(0ms, 4);
+  REQUIRE(first);
+  CHECK(offsets_of(*first) == std::vector<std::int64_t>{0, 1, 2});
+  CHECK(buffer.position(tp0) == 3);
+  auto second = buffer.poll(0ms, 4);
+  REQUIRE(second);
+  CHECK(offsets_of(*second) == std::vector<std::int64_t>{3, 4, 5});
+  CHECK(buffer.position(tp0) == 6);
+}
+
+TEST_CASE("chunks pushed together are polled in order, a small one whole") {
+  fetch_buffer buffer(1000, nullptr);
+  auto p = buffer.add_partition(tp0);
+  std::vector<fetched_chunk> chunks;
+  chunks.push_back(records(p, 0, 2));
+  chunks.push_back(records(p, 2, 5));
+  buffer.reserve(10);
+  buffer.push(std::move(chunks), 10);
+  CHECK(buffer.bytes() == 5);
+  auto first = buffer.poll(0ms, 2);  // the first chunk, handed over whole
+  REQUIRE(first);
+  CHECK(offsets_of(*first) == std::vector<std::int64_t>{0, 1});
+  CHECK(buffer.position(tp0) == 2);
+  auto second = buffer.poll(0ms, 10);
+  REQUIRE(second);
+  CHECK(offsets_of(*second) == std::vector<std::int64_t>{2, 3, 4});
+  CHECK(buffer.position(tp0) == 5);
   CHECK(buffer.bytes() == 0);
 }
 

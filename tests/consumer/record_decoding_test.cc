@@ -154,6 +154,35 @@ TEST_CASE("next_fetch_offset reads batch headers only") {
   CHECK(next_fetch_offset({}, 7) == 7);
 }
 
+TEST_CASE("split_at_batches cuts between whole batches, at most max_records per piece") {
+  const auto a = test::batch_at(0, 3);
+  const auto b = test::batch_at(3, 2);
+  const auto c = test::batch_at(5, 6);
+  const auto d = test::batch_at(11, 1);
+  const auto bytes = test::concat({a, b, c, d});
+  const auto pieces = split_at_batches(bytes, 5);
+  REQUIRE(pieces.size() == 3);  // a+b (5 records), c alone (6 > 5), d
+  CHECK(pieces[0].size() == a.size() + b.size());
+  CHECK(pieces[1].size() == c.size());
+  CHECK(pieces[2].size() == d.size());
+  std::vector<consumer_record> out;
+  for (const auto piece : pieces) CHECK(!decode_fetched_batches(piece, tp, 0, true, out).failure);
+  CHECK(out.size() == 12);
+}
+
+TEST_CASE("split_at_batches keeps a trailing partial batch with the last piece") {
+  const auto whole = test::batch_at(0, 3);
+  const auto next = test::batch_at(3, 3);
+  auto bytes = test::concat({whole, next});
+  bytes.resize(whole.size() + next.size() / 2);
+  const auto pieces = split_at_batches(bytes, 1);
+  REQUIRE(pieces.size() == 1);
+  CHECK(pieces[0].size() == bytes.size());
+  const auto none = split_at_batches(byte_span(bytes).subspan(0, 10), 1);
+  REQUIRE(none.size() == 1);
+  CHECK(none[0].size() == 10);
+}
+
 TEST_CASE("a record's footprint counts its key, value and headers") {
   consumer_record r;
   const auto empty = record_footprint(r);
