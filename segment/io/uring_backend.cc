@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <utility>
 
@@ -16,6 +17,15 @@
 namespace sluice::io {
 
 namespace {
+
+// More workers are an optimisation: a kernel that refuses keeps its default.
+void raise_worker_limit(::io_uring& ring, unsigned bounded) {
+  unsigned limits[2] = {bounded, 0};  // {bounded, unbounded}; 0 keeps the current value
+  if (const int rc = io_uring_register_iowq_max_workers(&ring, limits); rc < 0) {
+    spdlog::info("io_uring: could not raise the io-wq worker limit to {}: {}; keeping the default",
+                 bounded, std::strerror(-rc));
+  }
+}
 
 // The opcodes the backend issues; a kernel without them cannot run it.
 result<void> check_opcodes(::io_uring& ring) {
@@ -53,6 +63,7 @@ result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_con
   }
   ring_ptr ring(raw.release());
   if (auto ok = check_opcodes(*ring); !ok) return ok.error();
+  raise_worker_limit(*ring, max_bounded_workers);
   const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) return make_errno_error(errno, "eventfd for io_uring completions");
   if (const int rc = io_uring_register_eventfd(ring.get(), efd); rc < 0) {

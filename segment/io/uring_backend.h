@@ -42,6 +42,11 @@ namespace sluice::io {
 class uring_backend final : public backend {
  public:
   static constexpr unsigned default_entries = 256;
+  // Most io-wq workers the ring may run at once for bounded work (regular-file writes and
+  // fdatasyncs). The kernel's default, 4 per CPU, lets fdatasyncs that wait on the disk occupy
+  // every worker while the writes that acknowledge appends queue behind them: with 1 000
+  // partitions under flush=interval, each fdatasyncing every interval, that stalled the shard.
+  static constexpr unsigned max_bounded_workers = 64;
 
   // Sets up a ring of `entries` submission slots, checks that the kernel supports the WRITE and
   // FSYNC opcodes, and registers the eventfd. The error says which step failed and errno.
