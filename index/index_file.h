@@ -73,6 +73,8 @@ class index_file {
 
   // msync: every append and truncation so far is on disk.
   [[nodiscard]] result<void> flush();
+  // The file's descriptor: an fdatasync of it does what flush() does, e.g. asynchronously.
+  [[nodiscard]] int fd() const { return file_.fd(); }
   // Shrinks the file to entry_count() entries; afterwards is_full() until regrow().
   [[nodiscard]] result<void> trim();
   // Extends a trimmed file back to the max size so appends can continue (a closed segment that

@@ -39,6 +39,8 @@ class mmap_file {
   [[nodiscard]] std::size_t file_size_at_open() const { return size_at_open_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   [[nodiscard]] bool is_open() const { return fd_ >= 0; }
+  // The descriptor, for an fdatasync started elsewhere (it covers writes made through data()).
+  [[nodiscard]] int fd() const { return fd_; }
 
   // msync(MS_SYNC) of the whole mapping: on success every write made through data() so far is
   // on disk. With an empty mapping, fdatasync of the file (so a size change is durable).

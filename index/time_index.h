@@ -79,6 +79,8 @@ class time_index {
 
   // msync: all appends and truncations so far are on disk.
   [[nodiscard]] result<void> flush();
+  // The file's descriptor: an fdatasync of it does what flush() does, e.g. asynchronously.
+  [[nodiscard]] int fd() const { return file_.fd(); }
   // Shrinks the file to entry_count()*12 (on roll and close). The index is then full:
   // appending requires regrow() (or reopening) first.
   [[nodiscard]] result<void> trim();

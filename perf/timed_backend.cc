@@ -17,11 +17,19 @@ void timed_backend::async_write_at(int fd, std::uint64_t pos, io::write_buffers 
 
 void timed_backend::async_datasync(int fd, std::string_view what, io::sync_handler handler) {
   sync_started();
-  inner_->async_datasync(fd, what,
-                         [this, started = clock::now(), h = std::move(handler)](result<void> r) {
-                           sync_finished(started);
-                           h(std::move(r));
-                         });
+  inner_->async_datasync(fd, what, timed(std::move(handler)));
+}
+
+void timed_backend::async_fsync(int fd, std::string_view what, io::sync_handler handler) {
+  sync_started();
+  inner_->async_fsync(fd, what, timed(std::move(handler)));
+}
+
+io::sync_handler timed_backend::timed(io::sync_handler handler) {
+  return [this, started = clock::now(), h = std::move(handler)](result<void> r) {
+    sync_finished(started);
+    h(std::move(r));
+  };
 }
 
 result<void> timed_backend::datasync(int fd, std::string_view what) {

@@ -38,6 +38,7 @@ class timed_backend final : public io::backend {
   void async_write_at(int fd, std::uint64_t pos, io::write_buffers data, std::string_view what,
                       io::write_handler handler) override;
   void async_datasync(int fd, std::string_view what, io::sync_handler handler) override;
+  void async_fsync(int fd, std::string_view what, io::sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override {
@@ -56,6 +57,8 @@ class timed_backend final : public io::backend {
   using clock = std::chrono::steady_clock;
 
   void sync_started();
+  // Wraps a sync handler so its latency is recorded when it runs.
+  io::sync_handler timed(io::sync_handler handler);
   void sync_finished(clock::time_point started);
 
   std::unique_ptr<io::backend> inner_;

@@ -7,40 +7,40 @@
 #include <cerrno>
 
 namespace sluice {
-namespace {
-
-result<void> write_all_and_sync(const std::filesystem::path& path, byte_span data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_errno_error(errno, "create " + path.string());
+result<int> write_unsynced_file(const std::filesystem::path& tmp, byte_span contents) {
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_errno_error(errno, "create " + tmp.string());
   std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
       ::close(fd);
-      return make_errno_error(err, "write " + path.string());
+      return make_errno_error(err, "write " + tmp.string());
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fdatasync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return make_errno_error(err, "fdatasync " + path.string());
-  }
-  ::close(fd);
-  return {};
+  return fd;
 }
 
-}  // namespace
+result<void> rename_file(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return make_errno_error(errno, fmt::format("rename {} to {}", from.string(), to.string()));
+  }
+  return {};
+}
 
 result<void> replace_file_atomically(const std::filesystem::path& path, byte_span contents) {
   auto tmp = path;
   tmp += ".tmp";
-  if (auto r = write_all_and_sync(tmp, contents); !r) return r;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_errno_error(errno, fmt::format("rename {} to {}", tmp.string(), path.string()));
-  }
+  auto fd = write_unsynced_file(tmp, contents);
+  if (!fd) return fd.error();
+  const int rc = ::fdatasync(*fd);
+  const int err = errno;
+  ::close(*fd);
+  if (rc != 0) return make_errno_error(err, "fdatasync " + tmp.string());
+  if (auto r = rename_file(tmp, path); !r) return r;
   return sync_directory(path.parent_path());
 }
 

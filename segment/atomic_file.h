@@ -16,6 +16,15 @@ namespace sluice {
 [[nodiscard]] result<void> replace_file_atomically(const std::filesystem::path& path,
                                                    byte_span contents);
 
+// The steps of replace_file_atomically for a caller that syncs asynchronously:
+// write_unsynced_file creates (or truncates) `file`, writes `contents` without syncing and
+// returns the open descriptor (the caller fdatasyncs and closes it); rename_file then puts it
+// in place (the caller fsyncs the directory).
+[[nodiscard]] result<int> write_unsynced_file(const std::filesystem::path& file,
+                                              byte_span contents);
+[[nodiscard]] result<void> rename_file(const std::filesystem::path& from,
+                                       const std::filesystem::path& to);
+
 // fsync of a directory, so a created, renamed or removed entry survives a machine crash.
 [[nodiscard]] result<void> sync_directory(const std::filesystem::path& dir);
 

@@ -17,15 +17,6 @@ namespace {
 
 constexpr const char* magic_line = "sluice-checkpoint 1";
 
-std::string render(const partition_checkpoint& cp) {
-  std::string out = fmt::format("{}\nclean {}\nlog_start_offset {}\nrecovery_point {} {} {}\n",
-                                magic_line, cp.clean ? 1 : 0, cp.log_start_offset,
-                                cp.recovery_point, cp.recovery_segment, cp.recovery_position);
-  out += fmt::format("truncate_to {}\nleader_epochs {}\n", cp.truncate_to, cp.leader_epochs.size());
-  for (const auto& e : cp.leader_epochs) out += fmt::format("{} {}\n", e.epoch, e.start_offset);
-  return out;
-}
-
 error corrupt(const std::filesystem::path& file, std::string_view what) {
   return make_error(log_errc::corrupt_log, fmt::format("{}: {}", file.string(), what));
 }
@@ -64,6 +55,15 @@ result<partition_checkpoint> parse(std::istream& in, const std::filesystem::path
 
 }  // namespace
 
+std::string render_checkpoint(const partition_checkpoint& cp) {
+  std::string out = fmt::format("{}\nclean {}\nlog_start_offset {}\nrecovery_point {} {} {}\n",
+                                magic_line, cp.clean ? 1 : 0, cp.log_start_offset,
+                                cp.recovery_point, cp.recovery_segment, cp.recovery_position);
+  out += fmt::format("truncate_to {}\nleader_epochs {}\n", cp.truncate_to, cp.leader_epochs.size());
+  for (const auto& e : cp.leader_epochs) out += fmt::format("{} {}\n", e.epoch, e.start_offset);
+  return out;
+}
+
 result<std::optional<partition_checkpoint>> read_checkpoint(const std::filesystem::path& dir) {
   auto file = dir / checkpoint_file_name;
   std::ifstream in(file);
@@ -78,7 +78,7 @@ result<std::optional<partition_checkpoint>> read_checkpoint(const std::filesyste
 }
 
 result<void> write_checkpoint(const std::filesystem::path& dir, const partition_checkpoint& cp) {
-  return replace_file_atomically(dir / checkpoint_file_name, as_bytes(render(cp)));
+  return replace_file_atomically(dir / checkpoint_file_name, as_bytes(render_checkpoint(cp)));
 }
 
 }  // namespace sluice

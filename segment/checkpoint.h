@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "protocol/result.h"
@@ -47,6 +48,8 @@ inline constexpr const char* checkpoint_file_name = "checkpoint";
 // nullopt when the directory has no checkpoint (a new or pre-checkpoint log).
 [[nodiscard]] result<std::optional<partition_checkpoint>> read_checkpoint(
     const std::filesystem::path& dir);
+// The file's text, as write_checkpoint writes it (for writers that sync asynchronously).
+[[nodiscard]] std::string render_checkpoint(const partition_checkpoint& cp);
 [[nodiscard]] result<void> write_checkpoint(const std::filesystem::path& dir,
                                             const partition_checkpoint& cp);
 

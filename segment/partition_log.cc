@@ -165,28 +165,6 @@ result<std::optional<offset>> partition_log::offset_for_timestamp(std::int64_t t
   return std::optional<offset>{};
 }
 
-partition_checkpoint partition_log::make_checkpoint(bool clean) const {
-  partition_checkpoint cp;
-  cp.clean = clean;
-  cp.log_start_offset = log_start_;
-  cp.recovery_point = durable_.next;
-  cp.recovery_segment = durable_.segment_base;
-  cp.recovery_position = durable_.pos;
-  cp.leader_epochs = epochs_;
-  return cp;
-}
-
-result<void> partition_log::checkpoint() {
-  if (offline_) return error{make_error_code(log_errc::log_offline), offline_->detail};
-  // Index entries below the recovery point must be on disk before the checkpoint trusts them.
-  if (auto r = active().flush_indexes(); !r) return r;
-  partition_checkpoint cp = make_checkpoint(false);
-  if (auto r = write_checkpoint(dir_, cp); !r) return r;
-  checkpointed_ = cp;
-  last_checkpoint_ms_ = clock_.now_ms();
-  return {};
-}
-
 result<void> partition_log::begin_leader_epoch(leader_epoch epoch) {
   if (epoch < current_epoch_) {
     return make_error(log_errc::bad_config,
@@ -226,7 +204,7 @@ result<void> partition_log::delete_segments_below(offset new_start) {
   // the next open deletes, never a log start pointing at deleted data.
   log_start_ = std::max(log_start_, new_start);
   partition_checkpoint cp = make_checkpoint(false);
-  if (auto r = write_checkpoint(dir_, cp); !r) return r;
+  if (auto r = store_checkpoint(cp); !r) return r;
   checkpointed_ = cp;
   while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
     auto it = segments_.begin();
@@ -256,7 +234,7 @@ result<void> partition_log::truncate_to(offset end) {
     intent.recovery_segment = segments_.begin()->first;
     intent.recovery_position = file_pos{0};
   }
-  if (auto r = write_checkpoint(dir_, intent); !r) return r;
+  if (auto r = store_checkpoint(intent); !r) return r;
   if (auto r = cut_to(end); !r) {
     fence(r.error());
     return r;
@@ -296,7 +274,10 @@ void partition_log::close(std::function<void(result<void>)> handler) {
 }
 
 void partition_log::maybe_finish_close() {
-  if (!closing_ || !close_handler_ || !pending_.empty() || !syncs_.empty()) return;
+  if (!closing_ || !close_handler_ || !pending_.empty() || !syncs_.empty() ||
+      checkpoint_in_flight_) {
+    return;
+  }
   auto finish = [this](result<void> r) {
     boost::asio::post(ctx_, [h = std::move(close_handler_), r = std::move(r)] { h(r); });
     close_handler_ = nullptr;
@@ -312,7 +293,7 @@ void partition_log::maybe_finish_close() {
   durable_ = visible_;
   if (auto r = active().seal(); !r) return finish(r);
   partition_checkpoint cp = make_checkpoint(true);
-  auto r = write_checkpoint(dir_, cp);
+  auto r = store_checkpoint(cp);
   if (r) checkpointed_ = cp;
   finish(r);
 }

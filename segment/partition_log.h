@@ -216,6 +216,17 @@ class partition_log {
   file_pos visible_end_in(const segment& seg) const;
   position end_position() const;
   partition_checkpoint make_checkpoint(bool clean) const;
+
+  // checkpoints (partition_log_checkpoint.cc)
+  // Writes `cp` now, synchronously; a periodic checkpoint in flight is then not installed.
+  result<void> store_checkpoint(const partition_checkpoint& cp);
+  // The periodic checkpoint, which keeps the shard's thread free: the fdatasyncs of the active
+  // indexes and of checkpoint.tmp and the directory's fsync go through the backend; only the
+  // small write and the rename run here. One at a time; close() waits for it.
+  void start_periodic_checkpoint();
+  struct checkpoint_job;
+  void install_periodic_checkpoint(const std::shared_ptr<checkpoint_job>& job);
+  void end_periodic_checkpoint(const std::optional<error>& err);
   result<void> delete_segments_below(offset new_start);
 
   std::filesystem::path dir_;
@@ -232,6 +243,8 @@ class partition_log {
   position durable_;
   partition_checkpoint checkpointed_;
   std::int64_t last_checkpoint_ms_ = 0;
+  std::uint64_t checkpoint_generation_ = 0;  // checkpoints written or started so far
+  bool checkpoint_in_flight_ = false;        // a periodic checkpoint has not ended yet
   std::vector<epoch_entry> epochs_;
   leader_epoch current_epoch_{0};
   recovery_report recovery_;

@@ -276,9 +276,8 @@ void partition_log::on_sync_done(std::uint64_t id, const std::optional<error>& e
     const position& d = target.next <= visible_.next ? target : visible_;
     if (d.next > durable_.next) durable_ = d;
   }
-  if (!closing_ && clock_.now_ms() - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
-    if (auto r = checkpoint(); !r)
-      spdlog::warn("{}: checkpoint failed: {}", dir_.string(), r.error().message());
+  if (clock_.now_ms() - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
+    start_periodic_checkpoint();
   }
   // The next group commit starts at the end of this turn: the appenders just acknowledged may
   // append again first, and ride it too.

@@ -8,6 +8,7 @@
 // the I/O backend. The .log file descriptor is shared (log_file) so a reader's slice stays
 // readable after retention has deleted the segment.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -121,6 +122,8 @@ class segment {
   // fdatasync'd by the caller.
   [[nodiscard]] result<void> seal();
   [[nodiscard]] result<void> flush_indexes();
+  // The two index files' descriptors: fdatasyncs of both do what flush_indexes() does.
+  [[nodiscard]] std::array<int, 2> index_fds() const { return {offsets_.fd(), times_.fd()}; }
   // Makes a sealed segment appendable again (its indexes regrow to full size), for when the
   // segment after it was cut away.
   [[nodiscard]] result<void> reopen_indexes();

@@ -59,6 +59,9 @@ class backend {
   // fdatasync(fd), started once every write to `fd` started before this call has finished
   // (successfully or not): it covers those writes and every one whose handler ran before.
   virtual void async_datasync(int fd, std::string_view what, sync_handler handler) = 0;
+  // fsync(fd), ordered like async_datasync. For a directory after a rename or unlink: fdatasync
+  // is not documented to make its entries durable.
+  virtual void async_fsync(int fd, std::string_view what, sync_handler handler) = 0;
 
   // Synchronous helpers for the slow paths (open, recovery, roll, truncation).
   virtual result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,

@@ -76,6 +76,14 @@ void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos, write_buf
 }
 
 void faulty_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {
+  start_sync(fd, what, std::move(handler), false);
+}
+
+void faulty_backend::async_fsync(int fd, std::string_view what, sync_handler handler) {
+  start_sync(fd, what, std::move(handler), true);
+}
+
+void faulty_backend::start_sync(int fd, std::string_view what, sync_handler handler, bool full) {
   ++syncs_;
   if (auto err = take_sync_fault(what)) {
     post_while_alive(ctx_, alive_.watch(),
@@ -84,6 +92,7 @@ void faulty_backend::async_datasync(int fd, std::string_view what, sync_handler 
                      });
     return;
   }
+  if (full) return inner_->async_fsync(fd, what, std::move(handler));
   inner_->async_datasync(fd, what, std::move(handler));
 }
 

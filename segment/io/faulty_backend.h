@@ -39,6 +39,7 @@ class faulty_backend final : public backend {
                       write_handler handler) override;
   // Covers the same writes as the inner backend's async_datasync.
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
+  void async_fsync(int fd, std::string_view what, sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;
@@ -69,6 +70,7 @@ class faulty_backend final : public backend {
   [[nodiscard]] backend& inner() { return *inner_; }
 
  private:
+  void start_sync(int fd, std::string_view what, sync_handler handler, bool full);
   struct write_fault {
     int err;
     std::size_t prefix;  // bytes written before the failure

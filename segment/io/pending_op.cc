@@ -33,9 +33,11 @@ std::unique_ptr<pending_op> pending_op::write(int fd, std::uint64_t pos, write_b
   return op;
 }
 
-std::unique_ptr<pending_op> pending_op::sync(int fd, std::string_view what, sync_handler handler) {
+std::unique_ptr<pending_op> pending_op::sync(int fd, std::string_view what, sync_handler handler,
+                                             bool full_sync) {
   auto op = std::make_unique<pending_op>();
   op->kind = op_kind::sync;
+  op->full_sync = full_sync;
   op->fd = fd;
   op->what = what;
   op->on_sync = std::move(handler);
@@ -85,7 +87,8 @@ void pending_op::advance(std::size_t written) {
 
 void pending_op::fail(int err, std::string_view note) {
   if (kind == op_kind::sync) {
-    failure = make_errno_error(err, fmt::format("fdatasync {}{}", what, note));
+    failure = make_errno_error(
+        err, fmt::format("{} {}{}", full_sync ? "fsync" : "fdatasync", what, note));
     return;
   }
   failure = make_errno_error(err, fmt::format("write {} at position {} ({} of {} bytes written{})",

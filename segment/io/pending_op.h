@@ -41,7 +41,8 @@ struct pending_op {
   std::uint64_t seq = 0;   // order in which the backend was asked (ordered syncs, see backend.h)
   // uring_backend only: a sync to link right behind this write while both are queued.
   std::unique_ptr<pending_op> then_sync;
-  bool linked = false;  // uring_backend only: the sync is the tail of an io_uring link
+  bool linked = false;     // uring_backend only: the sync is the tail of an io_uring link
+  bool full_sync = false;  // a sync: fsync rather than fdatasync
   std::string what;
   write_handler on_write;
   sync_handler on_sync;
@@ -49,7 +50,9 @@ struct pending_op {
 
   static std::unique_ptr<pending_op> write(int fd, std::uint64_t pos, write_buffers data,
                                            std::string_view what, write_handler handler);
-  static std::unique_ptr<pending_op> sync(int fd, std::string_view what, sync_handler handler);
+  // An fdatasync, or with full_sync an fsync.
+  static std::unique_ptr<pending_op> sync(int fd, std::string_view what, sync_handler handler,
+                                          bool full_sync = false);
 
   // The iovecs for the next write syscall: the unwritten rest, capped to what one syscall
   // accepts (IOV_MAX vectors, well under 2 GiB).

@@ -33,6 +33,10 @@ void pwrite_backend::async_datasync(int fd, std::string_view what, sync_handler 
   enqueue(pending_op::sync(fd, what, std::move(handler)));
 }
 
+void pwrite_backend::async_fsync(int fd, std::string_view what, sync_handler handler) {
+  enqueue(pending_op::sync(fd, what, std::move(handler), true));
+}
+
 result<std::size_t> pwrite_backend::read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                                             std::string_view what) {
   return sync_ops::read_at(fd, pos, out, what);
@@ -83,7 +87,7 @@ void pwrite_backend::execute(pending_op& op) {
       const auto v = op.next_iovecs();
       res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
     } else {
-      res = ::fdatasync(op.fd);
+      res = op.full_sync ? ::fsync(op.fd) : ::fdatasync(op.fd);
     }
     if (res < 0) res = -errno;
     if (op.record(res) == op_step::done) return;

@@ -44,6 +44,7 @@ class pwrite_backend final : public backend {
   void async_write_at(int fd, std::uint64_t pos, write_buffers data, std::string_view what,
                       write_handler handler) override;
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
+  void async_fsync(int fd, std::string_view what, sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;

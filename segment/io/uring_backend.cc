@@ -43,7 +43,7 @@ void prepare(io_uring_sqe& sqe, pending_op& op) {
     const auto v = op.next_iovecs();
     io_uring_prep_writev(&sqe, op.fd, v.data(), static_cast<unsigned>(v.size()), op.pos);
   } else {
-    io_uring_prep_fsync(&sqe, op.fd, IORING_FSYNC_DATASYNC);
+    io_uring_prep_fsync(&sqe, op.fd, op.full_sync ? 0U : IORING_FSYNC_DATASYNC);
   }
   io_uring_sqe_set_data(&sqe, &op);
 }
@@ -109,6 +109,12 @@ void uring_backend::async_write_at(int fd, std::uint64_t pos, write_buffers data
 
 void uring_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {
   auto op = pending_op::sync(fd, what, std::move(handler));
+  op->seq = next_seq_++;
+  place_sync(std::move(op));
+}
+
+void uring_backend::async_fsync(int fd, std::string_view what, sync_handler handler) {
+  auto op = pending_op::sync(fd, what, std::move(handler), true);
   op->seq = next_seq_++;
   place_sync(std::move(op));
 }

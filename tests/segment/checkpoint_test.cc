@@ -1,0 +1,130 @@
+// The periodic checkpoint: it runs through the backend while appends go on, installs only when
+// every fdatasync it depends on succeeded, and never replaces a checkpoint written after it
+// started.
+
+#include "segment/checkpoint.h"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "log_fixture.h"
+
+namespace sluice::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Makes the next acknowledged group commit start a periodic checkpoint.
+void make_checkpoint_due(log_fixture& f) {
+  f.clk.advance(f.config.checkpoint_interval + 1ms);
+}
+
+// Runs the log's io_context until `done` holds or 10 s have passed.
+template <class Pred>
+bool run_until(log_fixture& f, Pred done) {
+  f.ctx.restart();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done() && std::chrono::steady_clock::now() < deadline) f.ctx.run_one_for(50ms);
+  return done();
+}
+
+partition_checkpoint on_disk(const log_fixture& f) {
+  auto cp = read_checkpoint(f.log_dir());
+  REQUIRE_MESSAGE(cp.has_value(), (cp ? "" : cp.error().message()));
+  REQUIRE(cp->has_value());
+  return **cp;
+}
+
+}  // namespace
+
+TEST_CASE("the periodic checkpoint moves the recovery point to what is durable") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(3, 200, i)).has_value());
+  CHECK(f.log->recovery_point() < f.log->durable_end());
+
+  make_checkpoint_due(f);
+  REQUIRE(f.append(make_batch(3, 200, 10)).has_value());
+  REQUIRE(run_until(f, [&] { return f.log->recovery_point() == f.log->durable_end(); }));
+  CHECK(on_disk(f).recovery_point == offset{33});
+  CHECK_FALSE(std::filesystem::exists(f.log_dir() / "periodic.checkpoint.tmp"));
+
+  // A crash now re-scans nothing: the checkpoint trusted everything that was durable.
+  f.crash();
+  f.open();
+  CHECK_FALSE(f.log->last_recovery().clean);
+  CHECK(f.log->last_recovery().bytes_scanned == 0);
+  CHECK(f.log->log_end_offset() == offset{33});
+}
+
+TEST_CASE("a checkpoint written while a periodic one is in flight is not replaced by it") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(3, 200, 0)).has_value());
+  make_checkpoint_due(f);
+
+  // The acknowledgement runs after the group commit that started the periodic checkpoint, so
+  // its periodic.checkpoint.tmp is written and its fdatasyncs are still with the backend.
+  std::optional<result<append_info>> acked;
+  bool tmp_was_pending = false;
+  f.log->append(make_batch(3, 200, 1), [&](result<append_info> r) {
+    tmp_was_pending = std::filesystem::exists(f.log_dir() / "periodic.checkpoint.tmp");
+    REQUIRE(f.log->begin_leader_epoch(leader_epoch{7}).has_value());
+    acked = std::move(r);
+  });
+  REQUIRE(run_until(f, [&] { return acked.has_value(); }));
+  REQUIRE(acked->has_value());
+  REQUIRE(tmp_was_pending);
+
+  f.ctx.restart();
+  f.ctx.run_for(300ms);  // the periodic checkpoint's fdatasyncs complete
+  const auto cp = on_disk(f);
+  REQUIRE(cp.leader_epochs.size() == 1);
+  CHECK(cp.leader_epochs[0].epoch == leader_epoch{7});
+  CHECK(cp.leader_epochs[0].start_offset == offset{6});
+}
+
+TEST_CASE("a periodic checkpoint whose fdatasync fails leaves the previous one in place") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(3, 200, 0)).has_value());
+  REQUIRE(f.log->checkpoint().has_value());
+  const offset before = on_disk(f).recovery_point;
+
+  // The group commit's fdatasync goes through; the first of the checkpoint's fails.
+  io::fault_rule first_checkpoint_sync;
+  first_checkpoint_sync.kind = io::fault_rule::op::sync;
+  first_checkpoint_sync.err = EIO;
+  first_checkpoint_sync.after = 1;
+  first_checkpoint_sync.text = "sync:EIO:after=1";
+  f.io->add_rule(first_checkpoint_sync);
+  make_checkpoint_due(f);
+  REQUIRE(f.append(make_batch(3, 200, 1)).has_value());
+  f.ctx.restart();
+  f.ctx.run_for(300ms);
+  CHECK(on_disk(f).recovery_point == before);
+  CHECK_FALSE(f.log->offline());
+
+  // The log goes on, and the next periodic checkpoint succeeds.
+  make_checkpoint_due(f);
+  REQUIRE(f.append(make_batch(3, 200, 2)).has_value());
+  REQUIRE(run_until(f, [&] { return f.log->recovery_point() == f.log->durable_end(); }));
+  CHECK(on_disk(f).recovery_point == offset{9});
+}
+
+TEST_CASE("close waits for a periodic checkpoint in flight, then writes the clean one") {
+  log_fixture f;
+  f.open();
+  REQUIRE(f.append(make_batch(3, 200, 0)).has_value());
+  make_checkpoint_due(f);
+  REQUIRE(f.append(make_batch(3, 200, 1)).has_value());  // starts the periodic checkpoint
+  f.close();
+  f.open();
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.log->log_end_offset() == offset{6});
+  CHECK_FALSE(std::filesystem::exists(f.log_dir() / "periodic.checkpoint.tmp"));
+}
+
+}  // namespace sluice::test
