@@ -13,7 +13,7 @@ result<void> disk_space_monitor::check_appendable(std::uint64_t bytes) {
   if (min_free_ == 0) return {};
   const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   auto last = checked_at_ns_.load(std::memory_order_relaxed);
-  if (now - last >= std::chrono::nanoseconds(refresh_).count() &&
+  if ((last == never || now - last >= std::chrono::nanoseconds(refresh_).count()) &&
       checked_at_ns_.compare_exchange_strong(last, now)) {
     struct statvfs st {};
     if (::statvfs(dir_.c_str(), &st) == 0) {

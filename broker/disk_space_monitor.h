@@ -29,7 +29,10 @@ class disk_space_monitor {
   std::filesystem::path dir_;
   std::uint64_t min_free_;
   std::chrono::milliseconds refresh_;
-  std::atomic<std::int64_t> checked_at_ns_{0};
+  // When statvfs last ran; `never` makes the first call run it whatever the clock reads (the
+  // steady clock starts at boot, so "0" was less than one refresh ago on a fresh machine).
+  static constexpr std::int64_t never = INT64_MIN;
+  std::atomic<std::int64_t> checked_at_ns_{never};
   std::atomic<std::uint64_t> free_bytes_{UINT64_MAX};
 };
 
