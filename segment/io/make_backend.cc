@@ -1,11 +1,11 @@
 // make_backend(): which backend a shard runs on (see backend.h).
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <spdlog/spdlog.h>
 
 #include "segment/io/backend.h"
 #include "segment/io/pwrite_backend.h"
@@ -31,7 +31,8 @@ backend_kind kind_from_environment() {
 std::unique_ptr<backend> make_backend(boost::asio::io_context& ctx, backend_kind kind) {
   if (kind == backend_kind::automatic) kind = kind_from_environment();
   if (kind == backend_kind::pwrite) return std::make_unique<pwrite_backend>(ctx);
-  auto ring = uring_backend::create(ctx);
+  auto ring = uring_backend::create(ctx, uring_backend::default_entries,
+                                    uring_backend::default_inline_write_max_bytes);
   if (ring) return std::move(*ring);
   if (kind == backend_kind::io_uring) {
     throw std::runtime_error("cannot set up the io_uring backend: " + ring.error().message());

@@ -4,6 +4,7 @@
 #include <liburing.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,7 +57,8 @@ void uring_backend::ring_closer::operator()(::io_uring* ring) const {
 }
 
 result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_context& ctx,
-                                                             unsigned entries) {
+                                                             unsigned entries,
+                                                             std::size_t inline_write_max_bytes) {
   auto raw = std::make_unique<::io_uring>();
   if (const int rc = io_uring_queue_init(entries, raw.get(), 0); rc < 0) {
     return make_errno_error(-rc, fmt::format("io_uring_queue_init({} entries)", entries));
@@ -70,12 +72,15 @@ result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_con
     ::close(efd);
     return make_errno_error(-rc, "io_uring_register_eventfd");
   }
-  return std::unique_ptr<uring_backend>(new uring_backend(ctx, std::move(ring), efd));
+  return std::unique_ptr<uring_backend>(
+      new uring_backend(ctx, std::move(ring), efd, inline_write_max_bytes));
 }
 
-uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd)
+uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd,
+                             std::size_t inline_write_max_bytes)
     : ctx_(ctx),
       ring_(std::move(ring)),
+      inline_write_max_bytes_(inline_write_max_bytes),
       eventfd_(ctx, eventfd),
       capacity_(ring_->cq.ring_entries),
       can_link_(ring_->sq.ring_entries >= 2) {}
@@ -102,9 +107,26 @@ void uring_backend::wait_for_ring() {
 void uring_backend::async_write_at(int fd, std::uint64_t pos, write_buffers data,
                                    std::string_view what, write_handler handler) {
   auto op = pending_op::write(fd, pos, data, what, std::move(handler));
+  if (try_write_inline(op)) return;
   op->seq = next_seq_++;
   unfinished_writes_[fd].insert(op->seq);
   enqueue(std::move(op));
+}
+
+bool uring_backend::try_write_inline(std::unique_ptr<pending_op>& op) {
+  // A write behind one in the ring waits its turn, so writes to a file finish in order.
+  if (op->left > inline_write_max_bytes_ || unfinished_writes_.contains(op->fd)) return false;
+  for (;;) {
+    const auto v = op->next_iovecs();
+    long res = ::pwritev(op->fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op->pos));
+    if (res < 0) res = -errno;
+    if (op->record(res) == op_step::done) break;
+  }
+  // Finished, so a datasync started from now on covers it; its handler still runs later, on
+  // the loop, as for every op.
+  post_while_alive(ctx_, alive_.watch(),
+                   [op = std::shared_ptr<pending_op>(std::move(op))] { op->run_handler(); });
+  return true;
 }
 
 void uring_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {

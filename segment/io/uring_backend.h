@@ -48,10 +48,20 @@ class uring_backend final : public backend {
   // partitions under flush=interval, each fdatasyncing every interval, that stalled the shard.
   static constexpr unsigned max_bounded_workers = 64;
 
+  // Writes of at most this many bytes, to a file with no write in the ring, are made on the
+  // caller's thread (pwritev) and only their handler is posted. Buffered ext4 writes always go
+  // to an io-wq worker, and for a write of a few KiB the worker's wake-up, switch and
+  // completion cost more than the copy itself: with 1 000 partitions each request carries
+  // hundreds of one-record batches, one write each (workload 5, perf/RESULTS.md). Larger writes
+  // stay in the ring, where the kernel copies them while the shard goes on.
+  static constexpr std::size_t default_inline_write_max_bytes = 16 * 1024;
+
   // Sets up a ring of `entries` submission slots, checks that the kernel supports the WRITE and
   // FSYNC opcodes, and registers the eventfd. The error says which step failed and errno.
+  // inline_write_max_bytes: see default_inline_write_max_bytes; 0 sends every write to the ring.
   [[nodiscard]] static result<std::unique_ptr<uring_backend>> create(
-      boost::asio::io_context& ctx, unsigned entries = default_entries);
+      boost::asio::io_context& ctx, unsigned entries = default_entries,
+      std::size_t inline_write_max_bytes = 0);
 
   uring_backend(const uring_backend&) = delete;
   uring_backend& operator=(const uring_backend&) = delete;
@@ -85,7 +95,12 @@ class uring_backend final : public backend {
   };
   using ring_ptr = std::unique_ptr<::io_uring, ring_closer>;
 
-  uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd);
+  uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd,
+                std::size_t inline_write_max_bytes);
+
+  // Makes the write now if it is small and nothing is ahead of it in the ring for its file;
+  // false if it must go to the ring.
+  bool try_write_inline(std::unique_ptr<pending_op>& op);
 
   void enqueue(std::unique_ptr<pending_op> op);
   // Queues a sync, links it behind a queued write, or parks it until earlier writes finish.
@@ -107,6 +122,7 @@ class uring_backend final : public backend {
 
   boost::asio::io_context& ctx_;
   ring_ptr ring_;
+  std::size_t inline_write_max_bytes_;
   boost::asio::posix::stream_descriptor eventfd_;
   unsigned capacity_;  // most ops in the ring at once: the completion queue's size
   bool can_link_;      // the SQ holds a write and its sync at once

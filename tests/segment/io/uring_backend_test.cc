@@ -11,8 +11,9 @@ namespace sluice::io::test {
 namespace {
 
 std::unique_ptr<uring_backend> make_ring(boost::asio::io_context& ctx,
-                                         unsigned entries = uring_backend::default_entries) {
-  auto ring = uring_backend::create(ctx, entries);
+                                         unsigned entries = uring_backend::default_entries,
+                                         std::size_t inline_write_max_bytes = 0) {
+  auto ring = uring_backend::create(ctx, entries, inline_write_max_bytes);
   REQUIRE_MESSAGE(ring.has_value(), (ring ? "" : ring.error().message()));
   return std::move(ring).value();
 }
@@ -33,6 +34,31 @@ TEST_CASE("writes started in the same io_context turn share one io_uring_submit"
   CHECK(completed == 8);
   CHECK(ring->submit_calls() == 1);
   CHECK(contents(log.fd()) == data);
+}
+
+TEST_CASE("small writes are made at once; large ones, and writes behind them, go to the ring") {
+  boost::asio::io_context ctx;
+  temp_dir dir;
+  file log(dir / "00.log", O_RDWR | O_CREAT);
+  auto ring = make_ring(ctx, uring_backend::default_entries, 4096);
+  const auto small = pattern(4096, 1);
+  const auto large = pattern(65536, 2);
+  const auto behind = pattern(512, 3);
+  int completed = 0;
+  auto count = [&](result<std::size_t> r) { completed += r.has_value() ? 1 : 0; };
+  ring->async_write_at(log.fd(), 0, small, "00.log", count);
+  CHECK(contents(log.fd()) == small);  // written inside the call...
+  CHECK(completed == 0);               // ...but its handler runs on the loop
+  ring->async_write_at(log.fd(), 4096, large, "00.log", count);
+  ring->async_write_at(log.fd(), 4096 + 65536, behind, "00.log", count);  // small, yet queued
+  CHECK(contents(log.fd()).size() == 4096);
+  ctx.run();
+  CHECK(completed == 3);
+  CHECK(ring->submit_calls() == 1);
+  auto expected = small;
+  expected.insert(expected.end(), large.begin(), large.end());
+  expected.insert(expected.end(), behind.begin(), behind.end());
+  CHECK(contents(log.fd()) == expected);
 }
 
 TEST_CASE("operations beyond the ring's capacity wait in a queue and all complete") {
