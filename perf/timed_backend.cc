@@ -25,6 +25,12 @@ void timed_backend::async_fsync(int fd, std::string_view what, io::sync_handler 
   inner_->async_fsync(fd, what, timed(std::move(handler)));
 }
 
+void timed_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                                          std::string_view what, io::sync_handler handler) {
+  ++t_.writebacks;
+  inner_->async_start_writeback(fd, from, length, what, std::move(handler));
+}
+
 io::sync_handler timed_backend::timed(io::sync_handler handler) {
   return [this, started = clock::now(), h = std::move(handler)](result<void> r) {
     sync_finished(started);

@@ -24,6 +24,7 @@ struct io_timings {
   latency_histogram sync_latency;   // async_datasync call to handler
   std::uint64_t writes = 0;
   std::uint64_t syncs = 0;                // fdatasyncs, asynchronous and synchronous
+  std::uint64_t writebacks = 0;           // early writeback starts (sync_file_range)
   std::chrono::nanoseconds sync_busy{0};  // time with at least one async fdatasync in flight
   int max_syncs_in_flight = 0;
 };
@@ -39,6 +40,8 @@ class timed_backend final : public io::backend {
                       io::write_handler handler) override;
   void async_datasync(int fd, std::string_view what, io::sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, io::sync_handler handler) override;
+  void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                             std::string_view what, io::sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override {

@@ -262,6 +262,7 @@ result<void> partition_log::cut_to(offset end) {
   if (auto r = io_.datasync(seg.fd(), "fdatasync " + seg.log_path().string()); !r) return r;
   next_offset_ = seg.next_offset();
   visible_ = durable_ = end_position();
+  writeback_file_.reset();  // writes start again below where early writeback had got to
   std::erase_if(epochs_, [&](const epoch_entry& e) { return e.start_offset >= next_offset_; });
   return {};
 }

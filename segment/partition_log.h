@@ -69,6 +69,12 @@ class partition_log {
   // shard acknowledges; under flush=always the fdatasync that follows is what acknowledges, so
   // everything of a turn goes in one write.
   static inline std::size_t max_write_bytes_interval = 256 * 1024;
+  // Under flush=interval, writeback of a log file's new bytes starts once this many have been
+  // written since the last start (sync_file_range, backend.h). Without it the page cache holds
+  // a whole interval's bytes and the interval's fdatasync writes them all at once, which holds
+  // the disk long enough to stall the appends behind it (perf/RESULTS.md: relaxed p99 at 50k
+  // msgs/s). 0 turns it off.
+  static inline std::uint64_t writeback_kick_bytes = 4 << 20;
 
   using append_handler = std::function<void(result<append_info>)>;
 
@@ -190,6 +196,9 @@ class partition_log {
   void on_write_done(const std::vector<std::shared_ptr<pending_append>>& run,
                      result<std::size_t> r);
   void note_dirty(const std::shared_ptr<log_file>& f);
+  // Starts writeback of `f` up to `written_end` when enough has piled up (writeback_kick_bytes).
+  void maybe_start_writeback(const std::shared_ptr<log_file>& f, std::uint64_t write_start,
+                             std::uint64_t written_end);
   bool writes_in_flight() const;
   void advance();
   // Where the appends a sync started now would cover end: those written or being written, up
@@ -252,8 +261,11 @@ class partition_log {
 
   std::deque<std::shared_ptr<pending_append>> pending_;  // in offset order
   std::vector<std::shared_ptr<log_file>> dirty_files_;   // written to since the last sync began
-  bool submit_posted_ = false;                           // submit() runs at the end of the turn
-  struct sync_group {                                    // one group commit in flight
+  std::shared_ptr<log_file> writeback_file_;             // the file early writeback follows
+  std::uint64_t writeback_from_ = 0;  // where its bytes not yet handed to writeback start
+  bool writeback_in_flight_ = false;
+  bool submit_posted_ = false;  // submit() runs at the end of the turn
+  struct sync_group {           // one group commit in flight
     std::uint64_t id;
     position target;  // it covers the appends below target.next
     bool done;

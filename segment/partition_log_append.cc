@@ -165,7 +165,10 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
     buffers.emplace_back(p->bytes);
   }
   const pending_append& head = *run.front();
-  note_dirty(head.file);
+  const std::shared_ptr<log_file> file = head.file;
+  const std::uint64_t write_start = head.pos.value;
+  const std::uint64_t write_end = run.back()->pos.value + run.back()->bytes.size();
+  note_dirty(file);
   std::string what =
       fmt::format("write {} at position {} (offsets {} to {})", head.file->path().string(),
                   head.pos, head.info.base_offset, run.back()->info.last_offset);
@@ -175,6 +178,7 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
         if (alive.expired()) return;
         on_write_done(run, std::move(r));
       });
+  maybe_start_writeback(file, write_start, write_end);
 }
 
 void partition_log::on_write_done(const std::vector<std::shared_ptr<pending_append>>& run,
@@ -186,6 +190,30 @@ void partition_log::on_write_done(const std::vector<std::shared_ptr<pending_appe
   for (const auto& p : run) p->st = st;
   if (!r && !rollback_error_) rollback_error_ = r.error();
   advance();
+}
+
+void partition_log::maybe_start_writeback(const std::shared_ptr<log_file>& f,
+                                          std::uint64_t write_start, std::uint64_t written_end) {
+  if (config_.flush.kind != flush_policy::mode::interval || writeback_kick_bytes == 0) return;
+  if (writeback_file_ != f) {  // rolled, or the first write since open
+    writeback_file_ = f;
+    writeback_from_ = write_start;
+  }
+  // Whole pages only: a partly filled last page is written again once the next append fills it.
+  constexpr std::uint64_t page = 4096;
+  const std::uint64_t end = written_end / page * page;
+  if (writeback_in_flight_ || end < writeback_from_ + writeback_kick_bytes) return;
+  writeback_in_flight_ = true;
+  const std::uint64_t from = std::exchange(writeback_from_, end);
+  // Ordered behind the write just started (backend.h), so the range is dirty when it runs.
+  io_.async_start_writeback(f->fd(), from, end - from, f->path().string(),
+                            [this, alive = std::weak_ptr<bool>(alive_), f](result<void> r) {
+                              if (alive.expired()) return;
+                              writeback_in_flight_ = false;
+                              // Only a head start: the interval's fdatasync still covers these
+                              // bytes and reports (and fences the log on) any real write error.
+                              if (!r) spdlog::warn("{}: {}", dir_.string(), r.error().message());
+                            });
 }
 
 void partition_log::note_dirty(const std::shared_ptr<log_file>& f) {
@@ -320,6 +348,7 @@ void partition_log::roll_back_failed_writes() {
   if (r) r = active().reopen_indexes();
   if (r) r = active().truncate(first.pos, cut, io_);
   next_offset_ = cut;
+  writeback_file_.reset();  // writes start again below where early writeback had got to
   rollback_error_.reset();
   fail_pending(err);
   if (!r) fence(r.error());

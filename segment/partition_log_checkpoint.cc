@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "segment/atomic_file.h"
 #include "segment/errc.h"
@@ -28,6 +29,7 @@ struct partition_log::checkpoint_job {
   std::uint64_t generation = 0;
   partition_checkpoint cp;
   std::vector<int> fds;
+  std::vector<std::string> names;  // of what fds[i] refers to, for errors
   std::size_t remaining = 0;
   std::optional<error> first_error;
 
@@ -75,14 +77,15 @@ void partition_log::start_periodic_checkpoint() {
   // Index entries below the recovery point are in the active segment's indexes (a roll syncs
   // the sealed segment's); their fdatasyncs and checkpoint.tmp's run at once, and the rename
   // waits for all three.
-  for (int fd : active().index_fds()) {
-    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  for (const auto& index : active().index_files()) {
+    const int copy = ::fcntl(index.fd, F_DUPFD_CLOEXEC, 0);
     if (copy < 0) {
       spdlog::warn("{}: checkpoint skipped: dup of an index descriptor: {}", dir_.string(),
                    std::strerror(errno));
       return;
     }
     job->fds.push_back(copy);
+    job->names.push_back(index.path.string());
   }
   auto tmp = write_unsynced_file(dir_ / periodic_tmp_name, as_bytes(render_checkpoint(job->cp)));
   if (!tmp) {
@@ -90,10 +93,11 @@ void partition_log::start_periodic_checkpoint() {
     return;
   }
   job->fds.push_back(*tmp);
+  job->names.push_back((dir_ / periodic_tmp_name).string());
   checkpoint_in_flight_ = true;
   job->remaining = job->fds.size();
-  for (int fd : job->fds) {
-    io_.async_datasync(fd, dir_.string() + " checkpoint",
+  for (std::size_t i = 0; i < job->fds.size(); ++i) {
+    io_.async_datasync(job->fds[i], job->names[i],
                        [this, alive = std::weak_ptr<bool>(alive_), job](result<void> r) {
                          if (alive.expired()) return;
                          if (!r && !job->first_error) job->first_error = r.error();

@@ -122,8 +122,15 @@ class segment {
   // fdatasync'd by the caller.
   [[nodiscard]] result<void> seal();
   [[nodiscard]] result<void> flush_indexes();
-  // The two index files' descriptors: fdatasyncs of both do what flush_indexes() does.
-  [[nodiscard]] std::array<int, 2> index_fds() const { return {offsets_.fd(), times_.fd()}; }
+  struct index_file_ref {
+    int fd;
+    const std::filesystem::path& path;
+  };
+  // The two index files: fdatasyncs of both descriptors do what flush_indexes() does.
+  [[nodiscard]] std::array<index_file_ref, 2> index_files() const {
+    return {index_file_ref{offsets_.fd(), offsets_.path()},
+            index_file_ref{times_.fd(), times_.path()}};
+  }
   // Makes a sealed segment appendable again (its indexes regrow to full size), for when the
   // segment after it was cut away.
   [[nodiscard]] result<void> reopen_indexes();

@@ -62,6 +62,14 @@ class backend {
   // fsync(fd), ordered like async_datasync. For a directory after a rename or unlink: fdatasync
   // is not documented to make its entries durable.
   virtual void async_fsync(int fd, std::string_view what, sync_handler handler) = 0;
+  // Starts writeback of the dirty pages in [from, from + length) of `fd` and does not wait for
+  // it (sync_file_range with SYNC_FILE_RANGE_WRITE); ordered like async_datasync. It makes
+  // nothing durable and an async_datasync must still cover the range: it only leaves that
+  // fdatasync less to write, so the fdatasync holds the disk (and the writes queued behind it)
+  // for less time. The handler reports whether the start failed; a kernel without the call
+  // completes it successfully having done nothing.
+  virtual void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                                     std::string_view what, sync_handler handler) = 0;
 
   // Synchronous helpers for the slow paths (open, recovery, roll, truncation).
   virtual result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,

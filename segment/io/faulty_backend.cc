@@ -83,6 +83,13 @@ void faulty_backend::async_fsync(int fd, std::string_view what, sync_handler han
   start_sync(fd, what, std::move(handler), true);
 }
 
+void faulty_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                                           std::string_view what, sync_handler handler) {
+  // Only a hint: faults are injected where durability is decided, in the syncs.
+  writeback_ranges_.emplace_back(from, length);
+  inner_->async_start_writeback(fd, from, length, what, std::move(handler));
+}
+
 void faulty_backend::start_sync(int fd, std::string_view what, sync_handler handler, bool full) {
   ++syncs_;
   if (auto err = take_sync_fault(what)) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "segment/io/alive_token.h"
@@ -40,6 +41,8 @@ class faulty_backend final : public backend {
   // Covers the same writes as the inner backend's async_datasync.
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, sync_handler handler) override;
+  void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                             std::string_view what, sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;
@@ -66,6 +69,11 @@ class faulty_backend final : public backend {
   // Calls so far, failed ones included: async_write_at; async_datasync plus datasync.
   [[nodiscard]] std::uint64_t writes() const { return writes_; }
   [[nodiscard]] std::uint64_t syncs() const { return syncs_; }
+  // The ranges async_start_writeback was asked for, in order (from, length).
+  [[nodiscard]] const std::vector<std::pair<std::uint64_t, std::uint64_t>>& writeback_ranges()
+      const {
+    return writeback_ranges_;
+  }
 
   [[nodiscard]] backend& inner() { return *inner_; }
 
@@ -100,6 +108,7 @@ class faulty_backend final : public backend {
   std::vector<rule_state> rules_;
   std::uint64_t writes_ = 0;
   std::uint64_t syncs_ = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> writeback_ranges_;
   alive_token alive_;
 };
 

@@ -34,15 +34,37 @@ std::unique_ptr<pending_op> pending_op::write(int fd, std::uint64_t pos, write_b
 }
 
 std::unique_ptr<pending_op> pending_op::sync(int fd, std::string_view what, sync_handler handler,
-                                             bool full_sync) {
+                                             sync_kind kind) {
   auto op = std::make_unique<pending_op>();
   op->kind = op_kind::sync;
-  op->full_sync = full_sync;
+  op->sync_what = kind;
   op->fd = fd;
   op->what = what;
   op->on_sync = std::move(handler);
   return op;
 }
+
+std::unique_ptr<pending_op> pending_op::writeback(int fd, std::uint64_t from, std::uint64_t length,
+                                                  std::string_view what, sync_handler handler) {
+  auto op = sync(fd, what, std::move(handler), sync_kind::writeback);
+  op->pos = from;
+  op->range_bytes = length;
+  return op;
+}
+
+namespace {
+std::string_view syscall_name(sync_kind kind) {
+  switch (kind) {
+    case sync_kind::data:
+      return "fdatasync";
+    case sync_kind::full:
+      return "fsync";
+    case sync_kind::writeback:
+      return "sync_file_range (start writeback)";
+  }
+  return "sync";
+}
+}  // namespace
 
 std::span<const iovec> pending_op::next_iovecs() const {
   std::size_t n = 0;
@@ -87,8 +109,7 @@ void pending_op::advance(std::size_t written) {
 
 void pending_op::fail(int err, std::string_view note) {
   if (kind == op_kind::sync) {
-    failure = make_errno_error(
-        err, fmt::format("{} {}{}", full_sync ? "fsync" : "fdatasync", what, note));
+    failure = make_errno_error(err, fmt::format("{} {}{}", syscall_name(sync_what), what, note));
     return;
   }
   failure = make_errno_error(err, fmt::format("write {} at position {} ({} of {} bytes written{})",

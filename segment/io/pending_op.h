@@ -24,6 +24,13 @@ namespace sluice::io {
 
 enum class op_kind { write, sync };
 
+// What a sync op asks of the kernel.
+enum class sync_kind {
+  data,       // fdatasync
+  full,       // fsync
+  writeback,  // sync_file_range(SYNC_FILE_RANGE_WRITE) of [pos, pos + range_bytes): a start only
+};
+
 // What the backend does after recording a syscall result.
 enum class op_step {
   again,  // issue the syscall again for what is left (short write or EINTR)
@@ -33,7 +40,8 @@ enum class op_step {
 struct pending_op {
   op_kind kind = op_kind::write;
   int fd = -1;
-  std::uint64_t pos = 0;   // where the first byte not yet written goes (writes)
+  std::uint64_t pos = 0;          // where the first byte not yet written goes (writes); range start
+  std::uint64_t range_bytes = 0;  // sync_kind::writeback: the range's length
   std::vector<iovec> iov;  // the bytes not yet written, from iov[first] on; owned by the caller
   std::size_t first = 0;   // iov[0..first) are written
   std::size_t done = 0;    // bytes written so far
@@ -41,8 +49,8 @@ struct pending_op {
   std::uint64_t seq = 0;   // order in which the backend was asked (ordered syncs, see backend.h)
   // uring_backend only: a sync to link right behind this write while both are queued.
   std::unique_ptr<pending_op> then_sync;
-  bool linked = false;     // uring_backend only: the sync is the tail of an io_uring link
-  bool full_sync = false;  // a sync: fsync rather than fdatasync
+  bool linked = false;  // uring_backend only: the sync is the tail of an io_uring link
+  sync_kind sync_what = sync_kind::data;
   std::string what;
   write_handler on_write;
   sync_handler on_sync;
@@ -50,9 +58,12 @@ struct pending_op {
 
   static std::unique_ptr<pending_op> write(int fd, std::uint64_t pos, write_buffers data,
                                            std::string_view what, write_handler handler);
-  // An fdatasync, or with full_sync an fsync.
+  // An fdatasync or an fsync.
   static std::unique_ptr<pending_op> sync(int fd, std::string_view what, sync_handler handler,
-                                          bool full_sync = false);
+                                          sync_kind kind = sync_kind::data);
+  // Starts writeback of [from, from + length) without waiting for it.
+  static std::unique_ptr<pending_op> writeback(int fd, std::uint64_t from, std::uint64_t length,
+                                               std::string_view what, sync_handler handler);
 
   // The iovecs for the next write syscall: the unwritten rest, capped to what one syscall
   // accepts (IOV_MAX vectors, well under 2 GiB).

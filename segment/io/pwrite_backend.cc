@@ -1,5 +1,6 @@
 #include "segment/io/pwrite_backend.h"
 
+#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -9,6 +10,22 @@
 #include "segment/io/sync_file_ops.h"
 
 namespace sluice::io {
+
+namespace {
+// One sync syscall for `op`: 0 or -1 with errno, like the syscalls.
+long run_sync(const pending_op& op) {
+  switch (op.sync_what) {
+    case sync_kind::data:
+      return ::fdatasync(op.fd);
+    case sync_kind::full:
+      return ::fsync(op.fd);
+    case sync_kind::writeback:
+      return ::sync_file_range(op.fd, static_cast<off_t>(op.pos),
+                               static_cast<off_t>(op.range_bytes), SYNC_FILE_RANGE_WRITE);
+  }
+  return 0;
+}
+}  // namespace
 
 pwrite_backend::pwrite_backend(boost::asio::io_context& ctx)
     : ctx_(ctx), worker_([this] { run_worker(); }) {}
@@ -34,7 +51,12 @@ void pwrite_backend::async_datasync(int fd, std::string_view what, sync_handler 
 }
 
 void pwrite_backend::async_fsync(int fd, std::string_view what, sync_handler handler) {
-  enqueue(pending_op::sync(fd, what, std::move(handler), true));
+  enqueue(pending_op::sync(fd, what, std::move(handler), sync_kind::full));
+}
+
+void pwrite_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                                           std::string_view what, sync_handler handler) {
+  enqueue(pending_op::writeback(fd, from, length, what, std::move(handler)));
 }
 
 result<std::size_t> pwrite_backend::read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
@@ -87,7 +109,7 @@ void pwrite_backend::execute(pending_op& op) {
       const auto v = op.next_iovecs();
       res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
     } else {
-      res = op.full_sync ? ::fsync(op.fd) : ::fdatasync(op.fd);
+      res = run_sync(op);
     }
     if (res < 0) res = -errno;
     if (op.record(res) == op_step::done) return;

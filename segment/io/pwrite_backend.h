@@ -45,6 +45,8 @@ class pwrite_backend final : public backend {
                       write_handler handler) override;
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, sync_handler handler) override;
+  void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                             std::string_view what, sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;

@@ -39,12 +39,34 @@ result<void> check_opcodes(::io_uring& ring) {
   return {};
 }
 
+bool supports_sync_file_range(::io_uring& ring) {
+  io_uring_probe* probe = io_uring_get_probe_ring(&ring);
+  if (probe == nullptr) return false;
+  const bool ok = io_uring_opcode_supported(probe, IORING_OP_SYNC_FILE_RANGE) != 0;
+  io_uring_free_probe(probe);
+  return ok;
+}
+
+void prepare_sync(io_uring_sqe& sqe, const pending_op& op) {
+  switch (op.sync_what) {
+    case sync_kind::data:
+      return io_uring_prep_fsync(&sqe, op.fd, IORING_FSYNC_DATASYNC);
+    case sync_kind::full:
+      return io_uring_prep_fsync(&sqe, op.fd, 0U);
+    case sync_kind::writeback: {
+      // The SQE holds a 32-bit length; 0 means "to the end of the file".
+      const auto len = op.range_bytes <= UINT32_MAX ? static_cast<unsigned>(op.range_bytes) : 0U;
+      return io_uring_prep_sync_file_range(&sqe, op.fd, len, op.pos, SYNC_FILE_RANGE_WRITE);
+    }
+  }
+}
+
 void prepare(io_uring_sqe& sqe, pending_op& op) {
   if (op.kind == op_kind::write) {
     const auto v = op.next_iovecs();
     io_uring_prep_writev(&sqe, op.fd, v.data(), static_cast<unsigned>(v.size()), op.pos);
   } else {
-    io_uring_prep_fsync(&sqe, op.fd, op.full_sync ? 0U : IORING_FSYNC_DATASYNC);
+    prepare_sync(sqe, op);
   }
   io_uring_sqe_set_data(&sqe, &op);
 }
@@ -83,6 +105,7 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       inline_write_max_bytes_(inline_write_max_bytes),
       eventfd_(ctx, eventfd),
       capacity_(ring_->cq.ring_entries),
+      can_start_writeback_(supports_sync_file_range(*ring_)),
       can_link_(ring_->sq.ring_entries >= 2) {}
 
 uring_backend::~uring_backend() {
@@ -136,7 +159,19 @@ void uring_backend::async_datasync(int fd, std::string_view what, sync_handler h
 }
 
 void uring_backend::async_fsync(int fd, std::string_view what, sync_handler handler) {
-  auto op = pending_op::sync(fd, what, std::move(handler), true);
+  auto op = pending_op::sync(fd, what, std::move(handler), sync_kind::full);
+  op->seq = next_seq_++;
+  place_sync(std::move(op));
+}
+
+void uring_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                                          std::string_view what, sync_handler handler) {
+  auto op = pending_op::writeback(fd, from, length, what, std::move(handler));
+  if (!can_start_writeback_) {  // a hint the kernel cannot take: done, having done nothing
+    post_while_alive(ctx_, alive_.watch(),
+                     [op = std::shared_ptr<pending_op>(std::move(op))] { op->run_handler(); });
+    return;
+  }
   op->seq = next_seq_++;
   place_sync(std::move(op));
 }

@@ -78,6 +78,8 @@ class uring_backend final : public backend {
                       write_handler handler) override;
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, sync_handler handler) override;
+  void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
+                             std::string_view what, sync_handler handler) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;
@@ -124,8 +126,9 @@ class uring_backend final : public backend {
   ring_ptr ring_;
   std::size_t inline_write_max_bytes_;
   boost::asio::posix::stream_descriptor eventfd_;
-  unsigned capacity_;  // most ops in the ring at once: the completion queue's size
-  bool can_link_;      // the SQ holds a write and its sync at once
+  unsigned capacity_;         // most ops in the ring at once: the completion queue's size
+  bool can_start_writeback_;  // the kernel has IORING_OP_SYNC_FILE_RANGE
+  bool can_link_;             // the SQ holds a write and its sync at once
   std::size_t in_ring_ = 0;
   std::deque<std::unique_ptr<pending_op>> queued_;  // started, not yet in the ring
   std::uint64_t next_seq_ = 0;

@@ -5,9 +5,14 @@
 #include "segment/checkpoint.h"
 
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <string>
 
 #include "log_fixture.h"
 
@@ -100,12 +105,23 @@ TEST_CASE("a periodic checkpoint whose fdatasync fails leaves the previous one i
   first_checkpoint_sync.after = 1;
   first_checkpoint_sync.text = "sync:EIO:after=1";
   f.io->add_rule(first_checkpoint_sync);
+  auto warnings = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  const auto previous_logger = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", warnings));
   make_checkpoint_due(f);
   REQUIRE(f.append(make_batch(3, 200, 1)).has_value());
   f.ctx.restart();
   f.ctx.run_for(300ms);
+  spdlog::set_default_logger(previous_logger);
   CHECK(on_disk(f).recovery_point == before);
   CHECK_FALSE(f.log->offline());
+  // The warning names the file whose fdatasync failed, not only the log's directory.
+  const auto lines = warnings->last_formatted();
+  const std::string failed_file = "fdatasync " + (f.log_dir() / "").string();
+  CHECK(std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+    return line.find("checkpoint failed") != std::string::npos &&
+           line.find(failed_file) != std::string::npos;
+  }));
 
   // The log goes on, and the next periodic checkpoint succeeds.
   make_checkpoint_due(f);

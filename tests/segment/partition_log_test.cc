@@ -117,6 +117,59 @@ TEST_CASE("under flush=interval a turn's appends are written in bounded pieces")
   CHECK(f.log->visible_end() == offset{static_cast<std::int64_t>(4 * per_write)});
 }
 
+namespace {
+// Appends `count` one-record batches of `value_size` bytes and runs the loop until all are
+// acknowledged; returns the bytes appended.
+std::uint64_t append_and_wait(log_fixture& f, int count, std::size_t value_size) {
+  std::uint64_t bytes = 0;
+  int done = 0;
+  for (int i = 0; i < count; ++i) {
+    auto batch = make_batch(1, value_size, static_cast<std::uint64_t>(i));
+    bytes += batch.size();
+    f.log->append(std::move(batch), [&](result<append_info> r) {
+      REQUIRE(r.has_value());
+      ++done;
+    });
+  }
+  f.ctx.restart();
+  while (done < count && f.ctx.run_one() > 0) {
+  }
+  REQUIRE(done == count);
+  return bytes;
+}
+}  // namespace
+
+TEST_CASE("under flush=interval writeback of the log starts every few MiB, in whole pages") {
+  log_fixture f;
+  log_config cfg;
+  cfg.flush = *flush_policy::parse("interval:60000");  // the timer stays out of the way
+  f.open(cfg);
+  std::uint64_t written = 0;
+  for (int round = 0; round < 10; ++round) {  // ~10 MiB, a stream rather than one burst
+    written += append_and_wait(f, 16, 64 * 1024);
+    f.ctx.restart();
+    f.ctx.poll();  // a writeback's handler, so the next one may start
+  }
+  const auto& ranges = f.io->writeback_ranges();
+  REQUIRE(ranges.size() >= 2);
+  std::uint64_t expected_from = 0;  // contiguous, from the start of the fresh segment
+  for (const auto& [from, length] : ranges) {
+    CHECK(from == expected_from);
+    CHECK(length >= partition_log::writeback_kick_bytes);
+    CHECK((from + length) % 4096 == 0);
+    expected_from = from + length;
+  }
+  CHECK(expected_from <= written);
+  CHECK(written - expected_from < partition_log::writeback_kick_bytes + 64 * 1024 + 4096);
+}
+
+TEST_CASE("under flush=always no early writeback is started: each group commit syncs") {
+  log_fixture f;
+  f.open();
+  append_and_wait(f, 100, 64 * 1024);
+  CHECK(f.io->writeback_ranges().empty());
+}
+
 TEST_CASE("a batch with a bad CRC, magic or length is refused and nothing is appended") {
   log_fixture f;
   f.open();

@@ -124,6 +124,55 @@ TEST_CASE_TEMPLATE("datasync of a bad fd fails with EBADF and names the file", K
   CHECK(f.io->datasync(-1, "gone.log").error().code.value() == EBADF);
 }
 
+TEST_CASE_TEMPLATE("fsync of a bad fd fails with EBADF and says fsync, not fdatasync", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  std::optional<result<void>> outcome;
+  f.io->async_fsync(-1, "some/dir", [&](result<void> r) { outcome = r; });
+  f.ctx.run();
+  REQUIRE(outcome.has_value());
+  REQUIRE(outcome->has_error());
+  CHECK(outcome->error().code.value() == EBADF);
+  CHECK(outcome->error().detail.find("fsync some/dir") != std::string::npos);
+  CHECK(outcome->error().detail.find("fdatasync") == std::string::npos);
+}
+
+TEST_CASE_TEMPLATE("writeback started right behind a write runs after it and succeeds", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  file log(f.dir / "00.log", O_RDWR | O_CREAT);
+  const auto data = pattern(1 << 20, 7);
+  std::vector<std::string> events;
+  f.io->async_write_at(log.fd(), 0, data, "00.log", [&](result<std::size_t> w) {
+    CHECK(w.has_value());
+    events.push_back("written");
+  });
+  f.io->async_start_writeback(log.fd(), 0, data.size(), "00.log", [&](result<void> r) {
+    CHECK(r.has_value());
+    events.push_back("writeback started");
+  });
+  f.io->async_datasync(log.fd(), "00.log", [&](result<void> r) {
+    CHECK(r.has_value());
+    events.push_back("synced");
+  });
+  f.ctx.run();
+  CHECK(events == std::vector<std::string>{"written", "writeback started", "synced"});
+  CHECK(contents(log.fd()) == data);
+}
+
+TEST_CASE_TEMPLATE("writeback of a bad fd fails with EBADF and names the call and the file", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  std::optional<result<void>> outcome;
+  f.io->async_start_writeback(-1, 0, 4096, "gone.log", [&](result<void> r) { outcome = r; });
+  f.ctx.run();
+  REQUIRE(outcome.has_value());
+  REQUIRE(outcome->has_error());
+  CHECK(outcome->error().code.value() == EBADF);
+  CHECK(outcome->error().detail.find("sync_file_range") != std::string::npos);
+  CHECK(outcome->error().detail.find("gone.log") != std::string::npos);
+}
+
 // RLIMIT_FSIZE makes the kernel write only up to the limit (a real short write) and refuse the
 // rest with EFBIG: the backend must continue at the advanced position and report that error.
 TEST_CASE_TEMPLATE("a short write is continued at the advanced position", K, SLUICE_REAL_BACKENDS) {
