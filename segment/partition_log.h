@@ -236,6 +236,7 @@ class partition_log {
   struct checkpoint_job;
   void install_periodic_checkpoint(const std::shared_ptr<checkpoint_job>& job);
   void end_periodic_checkpoint(const std::optional<error>& err);
+  void discard_periodic_tmp() const;
   result<void> delete_segments_below(offset new_start);
 
   std::filesystem::path dir_;

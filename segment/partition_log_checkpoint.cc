@@ -102,7 +102,10 @@ void partition_log::start_periodic_checkpoint() {
                          if (alive.expired()) return;
                          if (!r && !job->first_error) job->first_error = r.error();
                          if (--job->remaining > 0) return;
-                         if (job->first_error) return end_periodic_checkpoint(job->first_error);
+                         if (job->first_error) {
+                           discard_periodic_tmp();
+                           return end_periodic_checkpoint(job->first_error);
+                         }
                          install_periodic_checkpoint(job);
                        });
   }
@@ -112,6 +115,7 @@ void partition_log::install_periodic_checkpoint(const std::shared_ptr<checkpoint
   // A checkpoint written synchronously since is newer (a log start moved up, a truncation
   // intent): this one must not replace it.
   if (job->generation != checkpoint_generation_ || offline_) {
+    discard_periodic_tmp();
     return end_periodic_checkpoint(std::nullopt);
   }
   if (auto r = rename_file(dir_ / periodic_tmp_name, dir_ / checkpoint_file_name); !r) {
@@ -129,6 +133,14 @@ void partition_log::install_periodic_checkpoint(const std::shared_ptr<checkpoint
                     if (job->generation == checkpoint_generation_) checkpointed_ = job->cp;
                     end_periodic_checkpoint(std::nullopt);
                   });
+}
+
+// A periodic checkpoint that will not be installed leaves no file behind. Best effort: a
+// leftover is never read (recovery reads only `checkpoint`) and the next one overwrites it.
+void partition_log::discard_periodic_tmp() const {
+  if (::unlink((dir_ / periodic_tmp_name).c_str()) != 0 && errno != ENOENT) {
+    spdlog::warn("{}: removing {}: {}", dir_.string(), periodic_tmp_name, std::strerror(errno));
+  }
 }
 
 void partition_log::end_periodic_checkpoint(const std::optional<error>& err) {

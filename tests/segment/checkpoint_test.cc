@@ -89,6 +89,7 @@ TEST_CASE("a checkpoint written while a periodic one is in flight is not replace
   REQUIRE(cp.leader_epochs.size() == 1);
   CHECK(cp.leader_epochs[0].epoch == leader_epoch{7});
   CHECK(cp.leader_epochs[0].start_offset == offset{6});
+  CHECK_FALSE(std::filesystem::exists(f.log_dir() / "periodic.checkpoint.tmp"));
 }
 
 TEST_CASE("a periodic checkpoint whose fdatasync fails leaves the previous one in place") {
@@ -115,6 +116,7 @@ TEST_CASE("a periodic checkpoint whose fdatasync fails leaves the previous one i
   spdlog::set_default_logger(previous_logger);
   CHECK(on_disk(f).recovery_point == before);
   CHECK_FALSE(f.log->offline());
+  CHECK_FALSE(std::filesystem::exists(f.log_dir() / "periodic.checkpoint.tmp"));
   // The warning names the file whose fdatasync failed, not only the log's directory.
   const auto lines = warnings->last_formatted();
   const std::string failed_file = "fdatasync " + (f.log_dir() / "").string();
