@@ -92,6 +92,7 @@ std::vector<batch_ptr> producer_batch::split() {
     if (stamp) stamp->base_sequence = add_to_sequence(stamp->base_sequence, sequences_used);
     sequences_used += part->record_count();
     part->seal(stamp);
+    part->window_index = window_index;
     parts.push_back(std::move(part));
   }
   records_.clear();

@@ -87,7 +87,10 @@ class producer_batch {
   // this one's sequences can no longer be reused, nor its records stored ahead of that batch.
   bool later_may_be_stored = false;
   bool split_part = false;  // made by split()
-  bool unsettled = false;   // a split part that waits for the fate of the batches after it
+  // Its place among the batches of its partition, counted as the sender seals them (split parts
+  // keep the batch's): bounds how far sending may run ahead of an unfinished batch (sender.h).
+  std::uint64_t window_index = 0;
+  bool unsettled = false;  // a split part that waits for the fate of the batches after it
 
  private:
   struct pending_record {

@@ -196,6 +196,7 @@ sender::batch_list sender::drain_new(clock::time_point now, std::size_t max_byte
     if (config_.idempotence) stamp = sequences_.assign(b->tp(), b->record_count());
     b->seal(stamp);
     auto& s = state_of(b->tp());
+    b->window_index = s.sealed++;
     s.queue.push_back(b);
   }
   return batches;
@@ -411,7 +412,12 @@ bool sender::may_send(const std::string& topic, std::int32_t partition) const {
   const int limit = s.confirmed || !config_.idempotence ? config_.max_in_flight : 1;
   // While split parts are pending nothing new goes: a new batch in flight beside a part that is
   // refused again could be stored ahead of it.
-  return s.awaiting == 0 && !s.reset_needed && s.split_parts == 0 && s.in_flight < limit;
+  // (The queue's front is the oldest unfinished batch: see sender.h on the window.)
+  const bool within_window =
+      !config_.idempotence || s.queue.empty() ||
+      s.sealed - s.queue.front()->window_index < static_cast<std::uint64_t>(limit);
+  return s.awaiting == 0 && !s.reset_needed && s.split_parts == 0 && s.in_flight < limit &&
+         within_window;
 }
 
 sender::partition_state& sender::state_of(const topic_partition& tp) {

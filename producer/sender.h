@@ -16,6 +16,14 @@
 //    is in flight, the partition is reset — it moves to a new producer id (InitProducerId),
 //    its queued batches are stamped again from sequence 0 and resent in order. On a later
 //    batch, out_of_order_sequence only means an earlier one is missing: it waits its turn.
+//  - With idempotence, a partition's new batch goes only while fewer than max_in_flight
+//    batches have been sealed since its oldest unfinished one, finished ones included. The
+//    broker answers pipelined requests as each completes, so a request held up (a slow
+//    partition in it, a lost answer) does not stop those behind it; without this bound the
+//    partition would go on storing batches until that request times out, and its retry would
+//    be older than the 5 batches the broker remembers per producer (as Kafka's broker does):
+//    refused as out of order, then stored again under a new producer id. With the bound, a
+//    retry is always among the last max_in_flight (at most 5) batches stored.
 //  - Until the broker has acknowledged a batch of a partition's (current) producer id, only one
 //    batch of that partition is in flight: a broker takes any sequence from a producer id it
 //    does not know yet, so a pipelined batch could overtake a refused first one.
@@ -98,8 +106,9 @@ class sender {
     // batch at a time: a broker accepts any sequence from a producer id it does not know, so a
     // second batch overtaking a refused first one would be stored ahead of it.
     bool confirmed = false;
-    int split_parts = 0;  // parts of split batches in the queue: no new batch goes meanwhile
-    int unsettled = 0;    // of which wait for the fate of the batches after them
+    int split_parts = 0;       // parts of split batches in the queue: no new batch goes meanwhile
+    std::uint64_t sealed = 0;  // batches sealed so far: the next one's window_index
+    int unsettled = 0;         // of which wait for the fate of the batches after them
   };
   using batch_list = std::vector<batch_ptr>;
 

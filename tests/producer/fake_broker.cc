@@ -177,6 +177,10 @@ fake_broker::reply fake_broker::produce(const wire::Request& req, byte_span payl
     --drop_after_store_;
     return {{}, true};
   }
+  if (lose_answers_ > 0) {
+    --lose_answers_;
+    return {};
+  }
   if (body->acks() == 0) return {};
   return {
       frame_of(req.request_id(), fbb, wire::CreateProduceResponse(fbb, fbb.CreateVector(topics))),
@@ -257,6 +261,10 @@ void fake_broker::create_topic(const std::string& name, std::int32_t partitions)
 
 void fake_broker::set_produce_fault(produce_fault f) {
   io_.call([&] { fault_ = std::move(f); });
+}
+
+void fake_broker::lose_answers(int n) {
+  io_.call([&] { lose_answers_ = n; });
 }
 
 void fake_broker::drop_after_store(int n) {

@@ -50,6 +50,10 @@ class fake_broker {
   void drop_after_store(int n);
   // While set, requests are read and never answered.
   void set_silent(bool silent);
+  // The next n Produce requests are handled (batches stored) and their answers lost, while the
+  // connection stays open and later requests are answered: a request held up on the broker
+  // until the client's request timeout, while the requests after it complete.
+  void lose_answers(int n);
   // Forgets every producer's sequences (as a broker whose state was lost), and from now on
   // refuses a batch of an unknown producer id unless its sequence is 0.
   void forget_producers();
@@ -111,6 +115,7 @@ class fake_broker {
   std::map<std::string, std::vector<partition_log>> topics_;
   produce_fault fault_;
   int drop_after_store_ = 0;
+  int lose_answers_ = 0;
   bool silent_ = false;
   bool strict_unknown_producers_ = false;
   wire::ErrorCode init_producer_id_error_ = wire::ErrorCode::none;

@@ -157,6 +157,29 @@ TEST_CASE("repeated dropped connections with many batches in flight store everyt
   }
 }
 
+TEST_CASE("a batch whose answer is lost is still within the broker's 5 remembered when retried") {
+  // The broker answers pipelined requests as each completes, so one held up (here: its answer
+  // lost) does not stop the ones behind it. Had the producer kept sending that partition's
+  // batches until the request timed out, more than 5 would be stored after it: the broker,
+  // which remembers 5 per producer, would refuse the retry as out of order, and the producer
+  // would store it again under a new producer id.
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto c = config_for(b);
+  c.batch_size = 256;  // many small batches, pipelined
+  c.request_timeout = 500ms;
+  auto p = producer::create(c).value();
+  outcomes o;
+  send_numbered(*p, o, "t", 0, 5);
+  REQUIRE(p->flush(30s).has_value());
+  b.lose_answers(1);
+  send_numbered(*p, o, "t", 5, 400);
+  REQUIRE(p->flush(30s).has_value());
+  check_partition(b, "t", 0, o.got());
+  CHECK(p->statistics().retries >= 1);
+  CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
+}
+
 TEST_CASE("a retriable refusal is retried after the backoff and the order is kept") {
   fake_broker b;
   b.create_topic("t", 1);
