@@ -21,19 +21,10 @@ done
 bins=("$@")
 [ ${#bins[@]} -gt 0 ] || { echo "usage: $0 [--rate N] [--flush P] [--runs N] BIN_DIR..." >&2; exit 2; }
 work=$(mktemp -d /tmp/latency-ab.XXXXXX)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; true; }
-trap cleanup EXIT
-
-start() {  # BIN_DIR
-  rm -rf "$work/data" "$work/ready"
-  "$1/sluiced" --data-dir "$work/data" --host 127.0.0.1 --port 0 --ready-file "$work/ready" \
-    >>"$work/sluiced.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 400); do [ -s "$work/ready" ] && break; sleep 0.05; done
-  port=$(cat "$work/ready")
-}
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+. "$(dirname "$0")/ab_broker.sh"
+trap ab_cleanup EXIT
+start() { rm -rf "$work/data"; ab_start "$1"; }  # a fresh data directory per run
+stop() { ab_stop; }
 
 for i in $(seq "$runs"); do
   for b in "${bins[@]}"; do

@@ -23,19 +23,10 @@ bins=("$@")
 [ ${#bins[@]} -gt 0 ] || { echo "usage: $0 [--history-mib N] [--runs N] BIN_DIR..." >&2; exit 2; }
 work=${work:-$(mktemp -d /tmp/replay-ab.XXXXXX)}
 mkdir -p "$work"
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; true; }
-trap cleanup EXIT
-
-start() {  # BIN_DIR
-  rm -f "$work/ready"
-  "$1/sluiced" --data-dir "$work/data" --host 127.0.0.1 --port 0 --ready-file "$work/ready" \
-    >>"$work/sluiced.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 400); do [ -s "$work/ready" ] && break; sleep 0.05; done
-  port=$(cat "$work/ready")
-}
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+. "$(dirname "$0")/ab_broker.sh"
+trap ab_cleanup EXIT
+start() { ab_start "$1"; }
+stop() { ab_stop; }
 
 if [ ! -e "$work/written" ]; then
   start "${bins[0]}"
