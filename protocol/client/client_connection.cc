@@ -266,11 +266,21 @@ asio::awaitable<void> client_connection::sweep_timeouts() {
         ++it;
       }
     }
-    for (auto& h : expired) {
-      h(make_error(
-          client_errc::timed_out,
-          fmt::format("no response from {} within the request timeout", addr_.to_string())));
-    }
+    if (expired.empty()) continue;
+    // As Kafka's clients do: a broker that left a request unanswered this long may never answer
+    // anything on this connection again (a half-open connection after the peer vanished looks
+    // exactly like this and can stay "open" for hours). Close it, so callers retry on a new
+    // connection instead of queueing behind a dead one. Closed first: no handler below may send
+    // on it.
+    open_ = false;
+    const auto late = make_error(
+        client_errc::timed_out,
+        fmt::format("no response from {} within the request timeout", addr_.to_string()));
+    for (auto& h : expired) h(late);
+    fail_everything(
+        make_error(client_errc::connection_lost,
+                   fmt::format("connection to {} closed because a request on it timed out",
+                               addr_.to_string())));
   }
 }
 

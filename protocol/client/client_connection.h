@@ -1,7 +1,9 @@
 #pragma once
 // A client's connection to one broker on the native protocol: requests are pipelined (many in
 // flight, matched to responses by request id), written in call order with gather writes, and
-// time out individually.
+// time out individually. A request that times out closes the connection: it fails with
+// timed_out and every other request in flight with connection_lost, so callers retry on a new
+// connection rather than behind a broker (or a half-open socket) that stopped answering.
 //
 // Threading: a connection lives on one executor run by one thread (a client's io thread). Every
 // method must be called there; handlers run there, never inline inside the call.
@@ -56,8 +58,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   // Sends a request and delivers its response. Fails with: unsupported_version (the broker's
   // range lacks this client's version; nothing sent), the broker's request-level error (e.g.
   // corrupt_message), protocol_violation (a body of another type), timed_out after
-  // request_timeout + extra_timeout (a long poll passes its max wait here), connection_lost,
-  // client_closed.
+  // request_timeout + extra_timeout (a long poll passes its max wait here; the connection is
+  // then closed), connection_lost (also when another request on it timed out), client_closed.
   void send(request_builder req, response_handler handler,
             std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0});
   // Sends a request that has no response (Produce with acks=0); the handler runs once the

@@ -81,6 +81,7 @@ asio::awaitable<void> fake_broker::accept_loop() {
 asio::awaitable<void> fake_broker::serve(tcp::socket s) {
   auto socket = std::make_shared<tcp::socket>(std::move(s));
   sockets_.push_back(socket);
+  const int connection_number = ++connections_accepted_;
   for (;;) {
     std::array<std::byte, frame_format::prefix_size> prefix{};
     auto [ec, n] = co_await asio::async_read(*socket, asio::buffer(prefix), use_tuple);
@@ -92,6 +93,7 @@ asio::awaitable<void> fake_broker::serve(tcp::socket s) {
     if (bec) break;
     auto req = verify_request(byte_span(body).first(p->message_length));
     if (!req) break;
+    if (connection_number <= frozen_up_to_) continue;  // read, never handled nor answered
     auto r = handle(**req, byte_span(body).subspan(p->message_length));
     if (!r.frame.empty()) {
       auto [wec, wn] = co_await asio::async_write(*socket, asio::buffer(r.frame), use_tuple);
@@ -269,6 +271,16 @@ void fake_broker::lose_answers(int n) {
 
 void fake_broker::drop_after_store(int n) {
   io_.call([&] { drop_after_store_ = n; });
+}
+
+void fake_broker::freeze_open_connections() {
+  io_.call([&] { frozen_up_to_ = connections_accepted_; });
+}
+
+int fake_broker::connections_accepted() {
+  int n = 0;
+  io_.call([&] { n = connections_accepted_; });
+  return n;
 }
 
 void fake_broker::set_silent(bool silent) {

@@ -50,6 +50,10 @@ class fake_broker {
   void drop_after_store(int n);
   // While set, requests are read and never answered.
   void set_silent(bool silent);
+  // The connections open now read requests and never handle or answer them again, as a
+  // half-open connection whose peer is gone; connections made later are served normally.
+  void freeze_open_connections();
+  [[nodiscard]] int connections_accepted();
   // The next n Produce requests are handled (batches stored) and their answers lost, while the
   // connection stays open and later requests are answered: a request held up on the broker
   // until the client's request timeout, while the requests after it complete.
@@ -124,6 +128,8 @@ class fake_broker {
   std::map<wire::ErrorCode, int> refusals_;
   std::int64_t next_producer_id_ = 1000;
   int produce_requests_ = 0;
+  int connections_accepted_ = 0;
+  int frozen_up_to_ = 0;  // connections numbered up to this one are frozen
   std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
 };
 

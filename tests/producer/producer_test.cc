@@ -436,6 +436,27 @@ TEST_CASE("after a delivery timeout, later records of the partition are still st
   CHECK(stored.back().value == "kept");
 }
 
+TEST_CASE("a request timeout replaces the connection, so a half-open one is not used forever") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  auto c = config_for(b);
+  c.request_timeout = 200ms;
+  c.delivery_timeout = 10s;
+  auto p = producer::create(c).value();
+  REQUIRE(p->send(record("t", "before")).get().has_value());
+  REQUIRE(b.connections_accepted() == 1);
+  // The broker still accepts connections, but the one in use never answers again: retrying
+  // on it would fail the record only at delivery_timeout.
+  b.freeze_open_connections();
+  auto md = p->send(record("t", "after")).get();
+  REQUIRE(md.has_value());
+  CHECK(md->offset == 1);
+  CHECK(b.connections_accepted() == 2);
+  const auto stored = b.records("t", 0);
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[1].value == "after");
+}
+
 TEST_CASE("InitProducerId refused for good fails every record with that error") {
   fake_broker b;
   b.create_topic("t", 1);
