@@ -30,9 +30,10 @@
 // losing or repeating records; poll() reports the outage once it has lasted request_timeout
 // (and again every request_timeout), and the consumer keeps retrying until close().
 //
-// Memory: max_buffered_bytes counts the decoded records waiting for poll() (their strings and
-// the record objects), plus the fetched bytes of an answer being decoded; one answer per
-// partition may go past it.
+// Memory: max_buffered_bytes counts the decoded records waiting for poll() (the record objects
+// and the bytes their views point into), plus the fetched bytes of an answer being decoded; one
+// answer per partition may go past it. Records point into the fetch answer's bytes instead of
+// owning copies (consumer_record): decoding allocates nothing per record.
 //
 // Threading: a consumer is used by one thread at a time (like Kafka's); the io thread is
 // internal.
@@ -44,6 +45,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/result.h"
@@ -74,14 +76,21 @@ struct consumer_config {
   [[nodiscard]] result<void> validate() const;
 };
 
+// A record as fetched. Key, value and headers are views into the fetched bytes (or, for a
+// compressed batch, its decompressed records), which `bytes` keeps alive: the views stay valid
+// as long as the record (or a copy of it) lives, with no copy per record. The records of one
+// fetch answer share its bytes, so a record kept long keeps that answer's memory (up to
+// max_partition_fetch_bytes); copy key and value out (std::string(*r.value)) to keep them
+// apart. nullopt: a null key, value (tombstone) or header value.
 struct consumer_record {
   std::string topic{};
   std::int32_t partition = 0;
   std::int64_t offset = 0;
   std::int64_t timestamp = 0;
-  std::optional<std::string> key{};
-  std::optional<std::string> value{};
-  std::vector<std::pair<std::string, std::optional<std::string>>> headers{};
+  std::optional<std::string_view> key{};
+  std::optional<std::string_view> value{};
+  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> headers{};
+  std::shared_ptr<const void> bytes{};  // owns what the views point into
 };
 
 class consumer {

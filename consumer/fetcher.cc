@@ -164,13 +164,14 @@ void fetcher::on_fetch_answer(const sent_generations& sent, result<response_fram
   for (const auto& p : *partitions) {
     auto it = sent.find(p.tp);
     auto* st = it != sent.end() ? current(p.tp, it->second) : nullptr;
-    if (st != nullptr) on_fetched_partition(*st, p, jobs);
+    if (st != nullptr) on_fetched_partition(*st, p, r->payload_owner(), jobs);
   }
   maybe_fetch();  // the next fetches go out while this answer is decoded
   for (const auto& job : jobs) decode(job);
 }
 
 void fetcher::on_fetched_partition(partition_state& st, const fetched_partition& p,
+                                   const std::shared_ptr<const void>& bytes_owner,
                                    std::vector<decode_job>& jobs) {
   if (p.high_watermark >= 0) buffer_->set_high_watermark(st.view, p.high_watermark);
   if (p.error != wire::ErrorCode::none) return on_partition_error(st, p);
@@ -180,7 +181,7 @@ void fetcher::on_fetched_partition(partition_state& st, const fetched_partition&
   // Counted until decoded (then the records' footprint replaces it), so the fetch sent before
   // decoding sees how full the buffer is about to be.
   buffer_->reserve(p.records.size());
-  jobs.push_back({&st, st.generation, from, p.records});
+  jobs.push_back({&st, st.generation, from, p.records, bytes_owner});
 }
 
 void fetcher::decode(const decode_job& job) {
@@ -198,7 +199,8 @@ void fetcher::decode(const decode_job& job) {
     fetched_chunk& chunk = chunks.emplace_back();
     chunk.partition = st.view;
     const auto outcome =
-        decode_fetched_batches(piece, st.view->tp, job.from, config_.check_crcs, chunk.records);
+        decode_fetched_batches(piece, job.bytes_owner, st.view->tp, job.from, config_.check_crcs,
+                               chunk.records);
     chunk.next_position = outcome.next_offset;
     for (const auto& r : chunk.records) chunk.bytes += record_footprint(r);
     if (outcome.failure) {

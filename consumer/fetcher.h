@@ -66,8 +66,9 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
   struct decode_job {
     partition_state* state;
     std::uint64_t generation;
-    std::int64_t from;  // the fetch offset
-    byte_span bytes;    // valid while the answer's frame lives
+    std::int64_t from;                        // the fetch offset
+    byte_span bytes;                          // valid while the answer's frame lives
+    std::shared_ptr<const void> bytes_owner;  // the frame's bytes, which the records keep
   };
 
   [[nodiscard]] partition_state* current(const topic_partition& tp, std::uint64_t generation);
@@ -75,6 +76,7 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
   void send_resets(clock::time_point now);
   void on_fetch_answer(const sent_generations& sent, result<response_frame> r);
   void on_fetched_partition(partition_state& st, const fetched_partition& p,
+                            const std::shared_ptr<const void>& bytes_owner,
                             std::vector<decode_job>& jobs);
   void decode(const decode_job& job);
   void on_partition_error(partition_state& st, const fetched_partition& p);

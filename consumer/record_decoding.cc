@@ -15,13 +15,14 @@ error about(const topic_partition& tp, const error& e) {
   return error{e.code, fmt::format("{}-{}: {}", tp.topic, tp.partition, e.detail)};
 }
 
-std::optional<std::string> to_string(const std::optional<byte_span>& b) {
+std::optional<std::string_view> to_view(const std::optional<byte_span>& b) {
   if (!b) return std::nullopt;
-  return std::string(as_string_view(*b));
+  return as_string_view(*b);
 }
 
 void append_records(const decoded_records& decoded, const topic_partition& tp,
-                    std::int64_t position, std::vector<consumer_record>& out) {
+                    std::int64_t position, const std::shared_ptr<const void>& owner,
+                    std::vector<consumer_record>& out) {
   for (const record_view& v : decoded.records()) {
     if (v.offset.value < position) continue;
     consumer_record& r = out.emplace_back();
@@ -29,16 +30,21 @@ void append_records(const decoded_records& decoded, const topic_partition& tp,
     r.partition = tp.partition;
     r.offset = v.offset.value;
     r.timestamp = v.timestamp;
-    r.key = to_string(v.key);
-    r.value = to_string(v.value);
-    r.headers.reserve(v.headers.size());
-    for (const header_view& h : v.headers) r.headers.emplace_back(h.key, to_string(h.value));
+    r.key = to_view(v.key);
+    r.value = to_view(v.value);
+    if (!v.headers.empty()) {
+      r.headers.reserve(v.headers.size());
+      for (const header_view& h : v.headers) r.headers.emplace_back(h.key, to_view(h.value));
+    }
+    r.bytes = owner;
   }
 }
 
-// Checks and decodes one batch that holds records at or after position.
+// Checks and decodes one batch that holds records at or after position. The records point into
+// the batch bytes, which `owner` keeps alive, or into the decompressed records they then share.
 result<void> decode_batch(const record_batch_view& batch, const topic_partition& tp,
                           std::int64_t position, bool check_crcs,
+                          const std::shared_ptr<const void>& owner,
                           std::vector<consumer_record>& out) {
   if (check_crcs) {
     if (const auto computed = batch.computed_crc(); computed != batch.header().crc) {
@@ -55,7 +61,12 @@ result<void> decode_batch(const record_batch_view& batch, const topic_partition&
         decoded.error().code,
         fmt::format("batch at offset {}: {}", batch.header().base_offset, decoded.error().detail)};
   }
-  append_records(*decoded, tp, position, out);
+  if (decoded->owns_bytes()) {
+    auto kept = std::make_shared<const decoded_records>(std::move(*decoded));
+    append_records(*kept, tp, position, kept, out);
+  } else {
+    append_records(*decoded, tp, position, owner, out);
+  }
   return {};
 }
 
@@ -106,9 +117,10 @@ std::int64_t next_fetch_offset(byte_span bytes, std::int64_t position) {
   }
 }
 
-decode_outcome decode_fetched_batches(byte_span bytes, const topic_partition& tp,
-                                      std::int64_t position, bool check_crcs,
-                                      std::vector<consumer_record>& out) {
+decode_outcome decode_fetched_batches(byte_span bytes,
+                                      const std::shared_ptr<const void>& bytes_owner,
+                                      const topic_partition& tp, std::int64_t position,
+                                      bool check_crcs, std::vector<consumer_record>& out) {
   decode_outcome outcome{.next_offset = position, .failure = std::nullopt};
   // Growing `out` record by record would move every record several times.
   out.reserve(out.size() + records_announced(bytes));
@@ -129,7 +141,7 @@ decode_outcome decode_fetched_batches(byte_span bytes, const topic_partition& tp
       outcome.next_offset = std::max(outcome.next_offset, h.next_offset().value);
       continue;
     }
-    if (auto r = decode_batch(**batch, tp, position, check_crcs, out); !r) {
+    if (auto r = decode_batch(**batch, tp, position, check_crcs, bytes_owner, out); !r) {
       outcome.next_offset = std::max(position, h.base_offset.value);
       outcome.failure = about(tp, r.error());
       return outcome;
@@ -149,8 +161,8 @@ std::size_t record_footprint(const consumer_record& r) {
   std::size_t n =
       sizeof(consumer_record) + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
   for (const auto& [k, v] : r.headers) {
-    n +=
-        sizeof(std::pair<std::string, std::optional<std::string>>) + k.size() + (v ? v->size() : 0);
+    n += sizeof(std::pair<std::string_view, std::optional<std::string_view>>) + k.size() +
+         (v ? v->size() : 0);
   }
   return n;
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -34,15 +35,20 @@ struct decode_outcome {
 };
 
 // Appends to `out` the records of the whole batches in `bytes` with offset >= position, in
-// order. Batches wholly below position and control batches are skipped without being checked.
-// A trailing partial batch is ignored (fetched again later). Failures, each naming the
-// partition and batch offset: a malformed batch header, a CRC mismatch (with check_crcs),
-// records that do not decode (protocol_errc), bytes without any whole batch.
-[[nodiscard]] decode_outcome decode_fetched_batches(byte_span bytes, const topic_partition& tp,
+// order. The records' views point into `bytes` (bytes_owner keeps them alive: each record holds
+// it) or into a compressed batch's decompressed records (which its records then share). Batches
+// wholly below position and control batches are skipped without being checked. A trailing partial
+// batch is ignored (fetched again later). Failures, each naming the partition and batch offset: a
+// malformed batch header, a CRC mismatch (with check_crcs), records that do not decode
+// (protocol_errc), bytes without any whole batch.
+[[nodiscard]] decode_outcome decode_fetched_batches(byte_span bytes,
+                                                    const std::shared_ptr<const void>& bytes_owner,
+                                                    const topic_partition& tp,
                                                     std::int64_t position, bool check_crcs,
                                                     std::vector<consumer_record>& out);
 
-// The memory a record holds, roughly: what max_buffered_bytes counts.
+// The memory a record refers to, roughly (the record and the bytes its views cover): what
+// max_buffered_bytes counts.
 [[nodiscard]] std::size_t record_footprint(const consumer_record& r);
 
 }  // namespace sluice::consumer_detail

@@ -50,6 +50,9 @@ class decoded_records {
   ~decoded_records() = default;
 
   [[nodiscard]] const std::vector<record_view>& records() const { return records_; }
+  // Whether the views point into this object's own buffer (a compressed batch's records) rather
+  // than into the batch bytes.
+  [[nodiscard]] bool owns_bytes() const { return !decompressed_.empty(); }
 
  private:
   friend result<decoded_records> decode_records(const record_batch_view&, std::size_t);

@@ -253,7 +253,7 @@ TEST_SUITE("disk_full") {
     for (const auto& r : read_partition(broker->address(), "tiny", 0)) {
       REQUIRE(r.value.has_value());
       REQUIRE(r.key.has_value());
-      const auto seq = std::stoull(r.key->substr(5));
+      const auto seq = std::stoull(std::string(r.key->substr(5)));
       CHECK(tiny.acked.contains(seq));
       CHECK(*r.value == testing::value_of("tiny", seq, r.value->size()));
     }
@@ -278,7 +278,7 @@ TEST_SUITE("disk_full") {
     broker->start();
     std::size_t read = 0;
     for (const auto& r : read_partition(broker->address(), "tiny", 0)) {
-      const auto seq = std::stoull(r.key->substr(5));
+      const auto seq = std::stoull(std::string(r.key->substr(5)));
       CHECK(tiny.acked.contains(seq));
       CHECK(*r.value == testing::value_of("tiny", seq, r.value->size()));
       ++read;

@@ -168,7 +168,7 @@ void check_partition(const std::vector<consumer_record>& read, std::string_view 
     REQUIRE(r.value.has_value());
     REQUIRE(r.value->size() == size);
     const auto seq_text = r.value->substr(tag.size() + 1, 10);
-    const std::uint64_t seq = std::stoull(seq_text);
+    const std::uint64_t seq = std::stoull(std::string(seq_text));
     REQUIRE(seq < sent);
     REQUIRE(r.key == key_of(tag, seq));
     REQUIRE(*r.value == value_of(tag, seq, size));

@@ -63,7 +63,7 @@ std::string value_of(std::uint64_t seq) {
 }
 
 // The sequence number a value_of() value starts with; nullopt for anything else.
-std::optional<std::uint64_t> seq_of(const std::optional<std::string>& value) {
+std::optional<std::uint64_t> seq_of(const std::optional<std::string_view>& value) {
   if (!value || value->size() < 10) return std::nullopt;
   std::uint64_t seq = 0;
   auto [end, ec] = std::from_chars(value->data(), value->data() + 10, seq);

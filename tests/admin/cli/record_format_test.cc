@@ -68,9 +68,10 @@ TEST_CASE("json is one line, with null for a null key and value") {
 
 TEST_CASE("bytes that are not UTF-8 become U+FFFD instead of failing") {
   auto r = sample();
-  r.value = std::string(
+  const std::string not_utf8(
       "a\xff"
       "b");
+  r.value = not_utf8;
   const auto j = nlohmann::json::parse(format_json(r));
   CHECK(j["value"] ==
         "a\xEF\xBF\xBD"
