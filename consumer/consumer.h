@@ -71,7 +71,12 @@ struct consumer_config {
   std::size_t max_poll_records = 500;                 // max.poll.records
   std::size_t max_buffered_bytes = 64ULL << 20;       // prefetched, not yet polled
   std::chrono::milliseconds request_timeout{30'000};  // request.timeout.ms
-  bool check_crcs = true;                             // check.crcs
+  // receive.buffer.bytes: SO_RCVBUF of the connection; -1 leaves it to the kernel, as does a
+  // net.core.rmem_max below it (set_receive_buffer in client_connection.h). The default holds a
+  // whole max_partition_fetch_bytes answer, so the broker sends the next answer while the
+  // previous one is decoded (perf/RESULTS.md, "Replay").
+  std::int32_t receive_buffer_bytes = 1 << 20;
+  bool check_crcs = true;  // check.crcs
 
   [[nodiscard]] result<void> validate() const;
 };

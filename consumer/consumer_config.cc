@@ -29,6 +29,9 @@ result<void> consumer_config::validate() const {
   if (max_poll_records == 0) return invalid("max_poll_records", "must be at least 1");
   if (max_buffered_bytes == 0) return invalid("max_buffered_bytes", "must be positive");
   if (request_timeout.count() <= 0) return invalid("request_timeout", "must be positive");
+  if (receive_buffer_bytes < -1 || receive_buffer_bytes == 0) {
+    return invalid("receive_buffer_bytes", "must be positive, or -1 for the kernel's default");
+  }
   if (auto b = bootstrap_brokers(brokers); !b) return b.error();
   return {};
 }

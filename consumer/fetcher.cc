@@ -40,6 +40,7 @@ fetcher::fetcher(const boost::asio::any_io_executor& ex, consumer_config config,
   client_connection::options opts;
   opts.client_id = config_.client_id;
   opts.request_timeout = config_.request_timeout;
+  opts.receive_buffer_bytes = config_.receive_buffer_bytes;
   // An answer holds up to fetch_max_bytes plus at least one whole batch per partition.
   opts.max_response_bytes = std::max(frame_format::default_max_response_bytes,
                                      static_cast<std::uint32_t>(config_.fetch_max_bytes) * 2U);
@@ -198,9 +199,8 @@ void fetcher::decode(const decode_job& job) {
   for (const byte_span piece : split_at_batches(job.bytes, config_.max_poll_records)) {
     fetched_chunk& chunk = chunks.emplace_back();
     chunk.partition = st.view;
-    const auto outcome =
-        decode_fetched_batches(piece, job.bytes_owner, st.view->tp, job.from, config_.check_crcs,
-                               chunk.records);
+    const auto outcome = decode_fetched_batches(piece, job.bytes_owner, st.view->tp, job.from,
+                                                config_.check_crcs, chunk.records);
     chunk.next_position = outcome.next_offset;
     for (const auto& r : chunk.records) chunk.bytes += record_footprint(r);
     if (outcome.failure) {

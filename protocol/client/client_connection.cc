@@ -11,6 +11,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <fstream>
 
 #include "protocol/client/client_errc.h"
 #include "protocol/frame.h"
@@ -33,6 +34,22 @@ error network_error(const boost::system::error_code& ec, const broker_address& a
 }
 
 }  // namespace
+
+long receive_buffer_limit() {
+  static const long limit = [] {
+    std::ifstream in("/proc/sys/net/core/rmem_max");
+    long value = -1;
+    return in >> value ? value : -1L;
+  }();
+  return limit;
+}
+
+bool set_receive_buffer(tcp::socket& socket, int bytes) {
+  if (bytes < 0 || receive_buffer_limit() < bytes) return false;
+  boost::system::error_code ec;
+  socket.set_option(asio::socket_base::receive_buffer_size(bytes), ec);
+  return !ec;
+}
 
 client_connection::client_connection(const asio::any_io_executor& ex, broker_address addr,
                                      options opts)
@@ -84,6 +101,7 @@ asio::awaitable<void> client_connection::connect(connect_handler handler) {
   }
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  set_receive_buffer(socket_, opts_.receive_buffer_bytes);
   open_ = true;
   asio::co_spawn(ex_, read_loop(), asio::detached);
   asio::co_spawn(ex_, sweep_timeouts(), asio::detached);

@@ -34,6 +34,17 @@
 
 namespace sluice {
 
+// Sets the socket's receive buffer (SO_RCVBUF) to `bytes`; whether it did. A consumer uses it so
+// that a whole fetch answer fits in the socket while it decodes the previous one: autotuning
+// starts small (tcp_rmem's default) and grows slowly under a request-response pattern, so the
+// broker stalled with most of an answer unsent. Leaves the kernel's autotuning in charge when
+// bytes is -1 and when net.core.rmem_max is below `bytes`: the kernel would cap the buffer and
+// turn autotuning off, and a capped buffer (Debian's default cap is 208 KiB) replayed slower
+// than autotuning.
+// The cap as /proc/sys/net/core/rmem_max says (-1 when unreadable): read once.
+[[nodiscard]] long receive_buffer_limit();
+bool set_receive_buffer(boost::asio::ip::tcp::socket& socket, int bytes);
+
 class client_connection : public std::enable_shared_from_this<client_connection> {
  public:
   struct options {
@@ -41,6 +52,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds request_timeout{30'000};
     std::uint32_t max_response_bytes = frame_format::default_max_response_bytes;
+    // SO_RCVBUF of the socket; -1 leaves it to the kernel's autotuning (set_receive_buffer).
+    int receive_buffer_bytes = -1;
   };
   using connect_handler = std::function<void(result<std::shared_ptr<client_connection>>)>;
   using response_handler = std::function<void(result<response_frame>)>;

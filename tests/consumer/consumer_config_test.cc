@@ -47,6 +47,13 @@ TEST_CASE("out of range consumer settings are refused naming the setting") {
   c.request_timeout = 0ms;
   check_refused(c, "request_timeout");
   c = ok;
+  c.receive_buffer_bytes = 0;
+  check_refused(c, "receive_buffer_bytes");
+  c.receive_buffer_bytes = -2;
+  check_refused(c, "receive_buffer_bytes");
+  c.receive_buffer_bytes = -1;  // the kernel's default
+  CHECK(c.validate());
+  c = ok;
   c.brokers = "host:99999";
   check_refused(c, "host:99999");
 }

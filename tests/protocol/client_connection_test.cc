@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -38,6 +39,32 @@ TEST_CASE("a connection stopped mid-handshake is freed with everything its handl
   }
   // A connection kept alive by a reference cycle would still hold the handler, and its state.
   CHECK(watch.expired());
+}
+
+TEST_CASE("set_receive_buffer sizes SO_RCVBUF, and -1 leaves the kernel's default") {
+  using boost::asio::ip::tcp;
+  boost::asio::io_context ctx;
+  auto rcvbuf_of = [](tcp::socket& s) {
+    tcp::socket::receive_buffer_size size;
+    s.get_option(size);
+    return size.value();
+  };
+  tcp::socket untouched(ctx, tcp::v4());
+  const int kernel_default = rcvbuf_of(untouched);
+  CHECK_FALSE(set_receive_buffer(untouched, -1));
+  CHECK(rcvbuf_of(untouched) == kernel_default);
+
+  const long cap = receive_buffer_limit();
+  REQUIRE(cap > 0);
+  const int within = static_cast<int>(std::min(cap, 1L << 20));
+  tcp::socket sized(ctx, tcp::v4());
+  CHECK(set_receive_buffer(sized, within));
+  CHECK(rcvbuf_of(sized) >= within);  // Linux reports twice the size (its bookkeeping)
+
+  // Above the cap the kernel would shrink it and stop autotuning: left alone instead.
+  tcp::socket above(ctx, tcp::v4());
+  CHECK_FALSE(set_receive_buffer(above, static_cast<int>(std::min(cap + 1, 1L << 30))));
+  CHECK(rcvbuf_of(above) == kernel_default);
 }
 
 }  // namespace sluice
