@@ -34,15 +34,17 @@
 
 namespace sluice {
 
+// The kernel's cap on SO_RCVBUF, as /proc/sys/net/core/rmem_max says (-1 when unreadable); read
+// once.
+[[nodiscard]] long receive_buffer_limit();
+
 // Sets the socket's receive buffer (SO_RCVBUF) to `bytes`; whether it did. A consumer uses it so
 // that a whole fetch answer fits in the socket while it decodes the previous one: autotuning
 // starts small (tcp_rmem's default) and grows slowly under a request-response pattern, so the
 // broker stalled with most of an answer unsent. Leaves the kernel's autotuning in charge when
-// bytes is -1 and when net.core.rmem_max is below `bytes`: the kernel would cap the buffer and
-// turn autotuning off, and a capped buffer (Debian's default cap is 208 KiB) replayed slower
+// bytes is -1 and when receive_buffer_limit() is below `bytes`: the kernel would cap the buffer
+// and turn autotuning off, and a capped buffer (Debian's default cap is 208 KiB) replayed slower
 // than autotuning.
-// The cap as /proc/sys/net/core/rmem_max says (-1 when unreadable): read once.
-[[nodiscard]] long receive_buffer_limit();
 bool set_receive_buffer(boost::asio::ip::tcp::socket& socket, int bytes);
 
 class client_connection : public std::enable_shared_from_this<client_connection> {

@@ -187,7 +187,8 @@ TEST_CASE("split_at_batches cuts between whole batches, at most max_records per 
   CHECK(pieces[1].size() == c.size());
   CHECK(pieces[2].size() == d.size());
   std::vector<consumer_record> out;
-  for (const auto piece : pieces) CHECK(!decode_fetched_batches(piece, nullptr, tp, 0, true, out).failure);
+  for (const auto piece : pieces)
+    CHECK(!decode_fetched_batches(piece, nullptr, tp, 0, true, out).failure);
   CHECK(out.size() == 12);
 }
 

@@ -6,9 +6,13 @@
 
 #include "consumer/consumer.h"
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +23,7 @@
 #include "admin/admin.h"
 #include "protocol/client/broker_address.h"
 #include "protocol/client/broker_pool.h"
+#include "protocol/client/client_connection.h"
 #include "protocol/client/client_errc.h"
 #include "protocol/client/io_thread.h"
 #include "protocol/errc.h"
@@ -186,6 +191,27 @@ struct consumer_fixture {
 
 const topic_partition t0{"t", 0};
 
+// SO_RCVBUF of each of this process's TCP sockets connected to 127.0.0.1:port.
+std::vector<int> receive_buffers_of_connections_to(std::uint16_t port) {
+  std::vector<int> sizes;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    if (peer.sin_family != AF_INET || ntohs(peer.sin_port) != port) continue;
+    int size = 0;
+    socklen_t size_len = sizeof size;
+    if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &size_len) == 0) sizes.push_back(size);
+  }
+  return sizes;
+}
+
 }  // namespace
 
 TEST_CASE_FIXTURE(consumer_fixture, "consumer: replays a partition from the beginning") {
@@ -198,6 +224,30 @@ TEST_CASE_FIXTURE(consumer_fixture, "consumer: replays a partition from the begi
   CHECK(records.size() == 500);
   check_sequence(records, 0);
   CHECK(c->position(t0).value() == 500);
+}
+
+TEST_CASE_FIXTURE(consumer_fixture,
+                  "consumer: its connection's receive buffer is receive_buffer_bytes") {
+  produce_records(0, 10);
+  const int asked = static_cast<int>(std::min(receive_buffer_limit(), 300L << 10));
+  REQUIRE(asked > 0);
+  // Linux reports twice the size asked for (it counts its bookkeeping).
+  auto sized_connections = [&] {
+    const auto sizes = receive_buffers_of_connections_to(broker.port());
+    return std::count(sizes.begin(), sizes.end(), 2 * asked);
+  };
+  {
+    auto c = make_consumer({.auto_offset_reset = consumer_config::offset_reset::earliest,
+                            .receive_buffer_bytes = asked});
+    REQUIRE_OK(c->assign({t0}));
+    check_sequence(consume(*c, 10), 0);
+    CHECK(sized_connections() == 1);
+  }
+  auto kernel_sized = make_consumer(
+      {.auto_offset_reset = consumer_config::offset_reset::earliest, .receive_buffer_bytes = -1});
+  REQUIRE_OK(kernel_sized->assign({t0}));
+  check_sequence(consume(*kernel_sized, 10), 0);
+  CHECK(sized_connections() == 0);
 }
 
 TEST_CASE_FIXTURE(consumer_fixture,
