@@ -88,7 +88,8 @@ result<void> broker::start() {
   if (auto r = topics_->load(); !r) return r;
   disk_ = std::make_unique<disk_space_monitor>(config_.data_dir, config_.min_free_bytes);
   for (std::size_t i = 0; i < config_.shards; ++i) {
-    shards_.push_back(std::make_unique<shard>(i, config_.io_backend, config_.fault_rules));
+    shards_.push_back(
+        std::make_unique<shard>(i, config_.io_backend, config_.data_dir, config_.fault_rules));
   }
   for (const auto& rule : config_.fault_rules) {
     spdlog::warn("TEST-ONLY fault injection ({}): {}", io::fault_injection_env_var, rule.text);

@@ -17,8 +17,9 @@ std::size_t shard_of(std::string_view topic, std::int32_t partition, std::size_t
 namespace {
 
 std::unique_ptr<io::backend> make_shard_backend(boost::asio::io_context& ctx, io::backend_kind kind,
+                                                const std::filesystem::path& data_dir,
                                                 const std::vector<io::fault_rule>& faults) {
-  auto inner = io::make_backend(ctx, kind);
+  auto inner = io::make_backend(ctx, kind, data_dir);
   if (faults.empty()) return inner;
   auto faulty = std::make_unique<io::faulty_backend>(ctx, std::move(inner));
   for (const auto& rule : faults) faulty->add_rule(rule);
@@ -27,10 +28,11 @@ std::unique_ptr<io::backend> make_shard_backend(boost::asio::io_context& ctx, io
 
 }  // namespace
 
-shard::shard(std::size_t index, io::backend_kind backend, const std::vector<io::fault_rule>& faults)
+shard::shard(std::size_t index, io::backend_kind backend, const std::filesystem::path& data_dir,
+             const std::vector<io::fault_rule>& faults)
     : index_(index),
       work_(boost::asio::make_work_guard(ctx_)),
-      io_(make_shard_backend(ctx_, backend, faults)),
+      io_(make_shard_backend(ctx_, backend, data_dir, faults)),
       retention_timer_(ctx_) {}
 
 shard::~shard() {

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,8 +27,10 @@ namespace sluice {
 
 class shard {
  public:
-  // With fault rules (tests only), the backend is wrapped in an io::faulty_backend applying them.
-  shard(std::size_t index, io::backend_kind backend,
+  // data_dir: the directory the shard's logs live under, opened now for syncfs (see
+  // io::make_backend). With fault rules (tests only), the backend is wrapped in an
+  // io::faulty_backend applying them.
+  shard(std::size_t index, io::backend_kind backend, const std::filesystem::path& data_dir = {},
         const std::vector<io::fault_rule>& faults = {});
   ~shard();
   shard(const shard&) = delete;

@@ -20,6 +20,11 @@ void timed_backend::async_datasync(int fd, std::string_view what, io::sync_handl
   inner_->async_datasync(fd, what, timed(std::move(handler)));
 }
 
+void timed_backend::async_sync_filesystem(int fd, std::string_view what, io::sync_handler handler) {
+  sync_started();
+  inner_->async_sync_filesystem(fd, what, timed(std::move(handler)));
+}
+
 void timed_backend::async_fsync(int fd, std::string_view what, io::sync_handler handler) {
   sync_started();
   inner_->async_fsync(fd, what, timed(std::move(handler)));

@@ -40,6 +40,7 @@ class timed_backend final : public io::backend {
                       io::write_handler handler) override;
   void async_datasync(int fd, std::string_view what, io::sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, io::sync_handler handler) override;
+  void async_sync_filesystem(int fd, std::string_view what, io::sync_handler handler) override;
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, io::sync_handler handler) override;
 

@@ -169,9 +169,9 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
   const std::uint64_t write_start = head.pos.value;
   const std::uint64_t write_end = run.back()->pos.value + run.back()->bytes.size();
   note_dirty(file);
-  std::string what =
-      fmt::format("write {} at position {} (offsets {} to {})", head.file->path().string(),
-                  head.pos, head.info.base_offset, run.back()->info.last_offset);
+  // The backend's error says "write <what> at position <pos> (...)".
+  std::string what = fmt::format("{} (offsets {} to {})", head.file->path().string(),
+                                 head.info.base_offset, run.back()->info.last_offset);
   io_.async_write_at(
       head.file->fd(), head.pos.value, io::write_buffers(buffers), what,
       [this, alive = std::weak_ptr<bool>(alive_), run = std::move(run)](result<std::size_t> r) {
@@ -280,9 +280,16 @@ void partition_log::start_sync(position target) {
     boost::asio::post(ctx_, [on_file_synced] { on_file_synced(result<void>{}); });
     return;
   }
+  // Under flush=interval every log of the shard syncs about once an interval: one syncfs can
+  // serve them all (backend.h), where 1 000 partitions made 1 000 fdatasyncs a second.
+  const bool interval = config_.flush.kind == flush_policy::mode::interval;
   for (const auto& f : files) {
-    io_.async_datasync(f->fd(), "fdatasync " + f->path().string(),
-                       [on_file_synced, f](result<void> r) { on_file_synced(std::move(r)); });
+    auto handler = [on_file_synced, f](result<void> r) { on_file_synced(std::move(r)); };
+    if (interval) {
+      io_.async_sync_filesystem(f->fd(), f->path().string(), std::move(handler));
+    } else {
+      io_.async_datasync(f->fd(), f->path().string(), std::move(handler));
+    }
   }
 }
 
@@ -378,7 +385,12 @@ void partition_log::fence(const error& e) {
 
 void partition_log::schedule_flush_timer() {
   if (config_.flush.kind != flush_policy::mode::interval) return;
-  flush_timer_.expires_after(config_.flush.interval);
+  // On a grid shared by every log with this interval: their syncs reach the backend in the same
+  // turn, and one syncfs serves them all (a log's first interval may be shorter).
+  const auto now = std::chrono::steady_clock::now().time_since_epoch();
+  const auto step =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.flush.interval);
+  flush_timer_.expires_at(std::chrono::steady_clock::time_point((now / step + 1) * step));
   flush_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](auto ec) {
     if (ec || alive.expired()) return;
     on_flush_timer();

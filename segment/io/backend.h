@@ -22,6 +22,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -62,6 +63,16 @@ class backend {
   // fsync(fd), ordered like async_datasync. For a directory after a rename or unlink: fdatasync
   // is not documented to make its entries durable.
   virtual void async_fsync(int fd, std::string_view what, sync_handler handler) = 0;
+  // Makes every file of fd's filesystem durable (syncfs), ordered like async_datasync: it covers
+  // at least the writes to `fd` an async_datasync would. It is for many files synced at about
+  // the same moment (every log under flush=interval): the backend serves all the requests that
+  // arrive while one syncfs runs with the next one, so a shard with 1 000 such logs makes a few
+  // syncfs calls, and the disk a few cache flushes, per interval instead of 1 000 fdatasyncs.
+  // An error is the filesystem's (a writeback error on any of its files since the sync root was
+  // opened): it fails every request that syncfs served, and every later one. Without a sync root (make_backend), for
+  // a file of another filesystem, or on a kernel whose syncfs does not report writeback errors
+  // (before 5.8), it is an fdatasync of `fd`, or an fsync when `fd` is a directory.
+  virtual void async_sync_filesystem(int fd, std::string_view what, sync_handler handler) = 0;
   // Starts writeback of the dirty pages in [from, from + length) of `fd` and does not wait for
   // it (sync_file_range with SYNC_FILE_RANGE_WRITE); ordered like async_datasync. It makes
   // nothing durable and an async_datasync must still cover the range: it only leaves that
@@ -86,7 +97,11 @@ inline constexpr const char* backend_env_var = "SLUICE_IO_BACKEND";
 
 // automatic: probe io_uring by creating a real ring; if that fails, log one line saying why and
 // use the pwrite backend. io_uring: fail (exception) if it cannot be set up.
+// sync_root: a directory opened now, before the files the backend will write (the broker's data
+// directory); async_sync_filesystem runs syncfs through it for the files of its filesystem
+// (filesystem_syncer.h). Empty: async_sync_filesystem is an fdatasync (fsync for a directory).
 std::unique_ptr<backend> make_backend(boost::asio::io_context& ctx,
-                                      backend_kind kind = backend_kind::automatic);
+                                      backend_kind kind = backend_kind::automatic,
+                                      const std::filesystem::path& sync_root = {});
 
 }  // namespace sluice::io

@@ -10,8 +10,8 @@
 //   spec  := rule (';' rule)*
 //   rule  := op ':' errno (':' key '=' value)*
 //   op    := write | sync | truncate
-//            write: async_write_at; sync: async_datasync and datasync; truncate: truncate (the
-//            cut back after a failed write)
+//            write: async_write_at; sync: async_datasync, async_sync_filesystem and
+//            datasync; truncate: truncate (the cut back after a failed write)
 //   errno := EIO | ENOSPC | EDQUOT | EROFS
 //   keys  := partition=<topic>-<n>   only files in that partition's directory (default: all)
 //            after=<n>              let the first n matching calls through (default 0)

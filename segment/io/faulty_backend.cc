@@ -34,8 +34,11 @@ std::vector<std::span<const std::byte>> first_bytes(write_buffers data, std::siz
   return out;
 }
 
-error injected_sync_error(int err, std::string_view what) {
-  return make_errno_error(err, fmt::format("fdatasync {} (injected fault)", what));
+error injected_sync_error(int err, std::string_view what, sync_kind kind = sync_kind::data) {
+  const std::string_view call = kind == sync_kind::filesystem ? "syncfs"
+                                : kind == sync_kind::full     ? "fsync"
+                                                              : "fdatasync";
+  return make_errno_error(err, fmt::format("{} {} (injected fault)", call, what));
 }
 
 }  // namespace
@@ -76,11 +79,15 @@ void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos, write_buf
 }
 
 void faulty_backend::async_datasync(int fd, std::string_view what, sync_handler handler) {
-  start_sync(fd, what, std::move(handler), false);
+  start_sync(fd, what, std::move(handler), sync_kind::data);
 }
 
 void faulty_backend::async_fsync(int fd, std::string_view what, sync_handler handler) {
-  start_sync(fd, what, std::move(handler), true);
+  start_sync(fd, what, std::move(handler), sync_kind::full);
+}
+
+void faulty_backend::async_sync_filesystem(int fd, std::string_view what, sync_handler handler) {
+  start_sync(fd, what, std::move(handler), sync_kind::filesystem);
 }
 
 void faulty_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
@@ -90,16 +97,19 @@ void faulty_backend::async_start_writeback(int fd, std::uint64_t from, std::uint
   inner_->async_start_writeback(fd, from, length, what, std::move(handler));
 }
 
-void faulty_backend::start_sync(int fd, std::string_view what, sync_handler handler, bool full) {
+void faulty_backend::start_sync(int fd, std::string_view what, sync_handler handler,
+                                sync_kind kind) {
   ++syncs_;
   if (auto err = take_sync_fault(what)) {
     post_while_alive(ctx_, alive_.watch(),
-                     [handler = std::move(handler), failure = injected_sync_error(*err, what)]() {
-                       handler(failure);
-                     });
+                     [handler = std::move(handler),
+                      failure = injected_sync_error(*err, what, kind)]() { handler(failure); });
     return;
   }
-  if (full) return inner_->async_fsync(fd, what, std::move(handler));
+  if (kind == sync_kind::full) return inner_->async_fsync(fd, what, std::move(handler));
+  if (kind == sync_kind::filesystem) {
+    return inner_->async_sync_filesystem(fd, what, std::move(handler));
+  }
   inner_->async_datasync(fd, what, std::move(handler));
 }
 

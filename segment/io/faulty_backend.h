@@ -25,6 +25,7 @@
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
 #include "segment/io/fault_spec.h"
+#include "segment/io/pending_op.h"
 
 namespace sluice::io {
 
@@ -41,6 +42,8 @@ class faulty_backend final : public backend {
   // Covers the same writes as the inner backend's async_datasync.
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, sync_handler handler) override;
+  // Sync faults apply to it as to async_datasync.
+  void async_sync_filesystem(int fd, std::string_view what, sync_handler handler) override;
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, sync_handler handler) override;
 
@@ -55,7 +58,8 @@ class faulty_backend final : public backend {
   void fail_next_write(int err, std::size_t bytes_written_first = 0);
   // Every async_write_at fails with `err` and writes nothing (a full disk), until clear_faults().
   void fail_all_writes(int err);
-  // The next datasync (async_datasync or datasync) fails with `err` without syncing anything.
+  // The next datasync (async_datasync, async_sync_filesystem or datasync) fails with `err`
+  // without syncing anything.
   void fail_next_sync(int err);
   // Every datasync fails with `err` without syncing, until clear_faults().
   void fail_all_syncs(int err);
@@ -66,7 +70,8 @@ class faulty_backend final : public backend {
   // Removes every fault, one-shot, standing and rules.
   void clear_faults();
 
-  // Calls so far, failed ones included: async_write_at; async_datasync plus datasync.
+  // Calls so far, failed ones included: async_write_at; async_datasync, async_sync_filesystem
+  // and datasync.
   [[nodiscard]] std::uint64_t writes() const { return writes_; }
   [[nodiscard]] std::uint64_t syncs() const { return syncs_; }
   // The ranges async_start_writeback was asked for, in order (from, length).
@@ -78,7 +83,7 @@ class faulty_backend final : public backend {
   [[nodiscard]] backend& inner() { return *inner_; }
 
  private:
-  void start_sync(int fd, std::string_view what, sync_handler handler, bool full);
+  void start_sync(int fd, std::string_view what, sync_handler handler, sync_kind kind);
   struct write_fault {
     int err;
     std::size_t prefix;  // bytes written before the failure

@@ -26,19 +26,28 @@ backend_kind kind_from_environment() {
                            ": expected pwrite, io_uring or automatic");
 }
 
+std::unique_ptr<filesystem_syncer> open_syncer(const std::filesystem::path& root) {
+  return root.empty() ? nullptr : filesystem_syncer::open(root);
+}
+
 }  // namespace
 
-std::unique_ptr<backend> make_backend(boost::asio::io_context& ctx, backend_kind kind) {
+std::unique_ptr<backend> make_backend(boost::asio::io_context& ctx, backend_kind kind,
+                                      const std::filesystem::path& sync_root) {
   if (kind == backend_kind::automatic) kind = kind_from_environment();
-  if (kind == backend_kind::pwrite) return std::make_unique<pwrite_backend>(ctx);
-  auto ring = uring_backend::create(ctx, uring_backend::default_entries,
-                                    uring_backend::default_inline_write_max_bytes);
+  if (kind == backend_kind::pwrite) {
+    return std::make_unique<pwrite_backend>(ctx, open_syncer(sync_root));
+  }
+  auto ring = uring_backend::create(
+      ctx, {.entries = uring_backend::default_entries,
+            .inline_write_max_bytes = uring_backend::default_inline_write_max_bytes,
+            .syncer = open_syncer(sync_root)});
   if (ring) return std::move(*ring);
   if (kind == backend_kind::io_uring) {
     throw std::runtime_error("cannot set up the io_uring backend: " + ring.error().message());
   }
   spdlog::warn("io_uring is unavailable ({}); using the pwrite backend", ring.error().message());
-  return std::make_unique<pwrite_backend>(ctx);
+  return std::make_unique<pwrite_backend>(ctx, open_syncer(sync_root));
 }
 
 }  // namespace sluice::io

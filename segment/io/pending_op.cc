@@ -61,6 +61,8 @@ std::string_view syscall_name(sync_kind kind) {
       return "fsync";
     case sync_kind::writeback:
       return "sync_file_range (start writeback)";
+    case sync_kind::filesystem:
+      return "syncfs";
   }
   return "sync";
 }

@@ -26,9 +26,10 @@ enum class op_kind { write, sync };
 
 // What a sync op asks of the kernel.
 enum class sync_kind {
-  data,       // fdatasync
-  full,       // fsync
-  writeback,  // sync_file_range(SYNC_FILE_RANGE_WRITE) of [pos, pos + range_bytes): a start only
+  data,        // fdatasync
+  full,        // fsync
+  writeback,   // sync_file_range(SYNC_FILE_RANGE_WRITE) of [pos, pos + range_bytes): a start only
+  filesystem,  // syncfs: every file of fd's filesystem (see backend::async_sync_filesystem)
 };
 
 // What the backend does after recording a syscall result.

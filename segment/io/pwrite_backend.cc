@@ -18,6 +18,7 @@ long run_sync(const pending_op& op) {
     case sync_kind::data:
       return ::fdatasync(op.fd);
     case sync_kind::full:
+    case sync_kind::filesystem:  // run by the syncer (execute)
       return ::fsync(op.fd);
     case sync_kind::writeback:
       return ::sync_file_range(op.fd, static_cast<off_t>(op.pos),
@@ -27,8 +28,9 @@ long run_sync(const pending_op& op) {
 }
 }  // namespace
 
-pwrite_backend::pwrite_backend(boost::asio::io_context& ctx)
-    : ctx_(ctx), worker_([this] { run_worker(); }) {}
+pwrite_backend::pwrite_backend(boost::asio::io_context& ctx,
+                               std::unique_ptr<filesystem_syncer> syncer)
+    : ctx_(ctx), syncer_(std::move(syncer)), worker_([this] { run_worker(); }) {}
 
 pwrite_backend::~pwrite_backend() {
   std::deque<std::unique_ptr<pending_op>> dropped;
@@ -52,6 +54,10 @@ void pwrite_backend::async_datasync(int fd, std::string_view what, sync_handler 
 
 void pwrite_backend::async_fsync(int fd, std::string_view what, sync_handler handler) {
   enqueue(pending_op::sync(fd, what, std::move(handler), sync_kind::full));
+}
+
+void pwrite_backend::async_sync_filesystem(int fd, std::string_view what, sync_handler handler) {
+  enqueue(pending_op::sync(fd, what, std::move(handler), filesystem_sync_kind(syncer_.get(), fd)));
 }
 
 void pwrite_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
@@ -105,13 +111,17 @@ void pwrite_backend::complete(pending_op& op) {
 void pwrite_backend::execute(pending_op& op) {
   for (;;) {
     long res = 0;
-    if (op.kind == op_kind::write) {
-      const auto v = op.next_iovecs();
-      res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
+    if (op.kind == op_kind::sync && op.sync_what == sync_kind::filesystem) {
+      res = syncer_->sync();  // 0 or -errno already
     } else {
-      res = run_sync(op);
+      if (op.kind == op_kind::write) {
+        const auto v = op.next_iovecs();
+        res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
+      } else {
+        res = run_sync(op);
+      }
+      if (res < 0) res = -errno;
     }
-    if (res < 0) res = -errno;
     if (op.record(res) == op_step::done) return;
   }
 }

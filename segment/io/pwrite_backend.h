@@ -21,14 +21,17 @@
 
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
+#include "segment/io/filesystem_syncer.h"
 #include "segment/io/pending_op.h"
 
 namespace sluice::io {
 
 class pwrite_backend final : public backend {
  public:
-  // Starts the worker thread.
-  explicit pwrite_backend(boost::asio::io_context& ctx);
+  // Starts the worker thread. With a syncer, async_sync_filesystem for its filesystem's files is
+  // a syncfs in the worker, in turn like every other operation; without, an fdatasync.
+  explicit pwrite_backend(boost::asio::io_context& ctx,
+                          std::unique_ptr<filesystem_syncer> syncer = nullptr);
 
   pwrite_backend(const pwrite_backend&) = delete;
   pwrite_backend& operator=(const pwrite_backend&) = delete;
@@ -45,6 +48,7 @@ class pwrite_backend final : public backend {
                       write_handler handler) override;
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, sync_handler handler) override;
+  void async_sync_filesystem(int fd, std::string_view what, sync_handler handler) override;
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, sync_handler handler) override;
 
@@ -57,11 +61,12 @@ class pwrite_backend final : public backend {
   using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
 
   void enqueue(std::unique_ptr<pending_op> op);
-  void complete(pending_op& op);        // on the io_context thread
-  void run_worker();                    // the worker thread's loop
-  static void execute(pending_op& op);  // blocking syscalls, on the worker thread
+  void complete(pending_op& op);  // on the io_context thread
+  void run_worker();              // the worker thread's loop
+  void execute(pending_op& op);   // blocking syscalls, on the worker thread
 
   boost::asio::io_context& ctx_;
+  std::unique_ptr<filesystem_syncer> syncer_;  // sync() on the worker thread only
   alive_token alive_;
   std::size_t outstanding_ = 0;     // started, handler not yet run; io_context thread only
   std::optional<work_guard> busy_;  // held while outstanding_ > 0

@@ -52,6 +52,7 @@ void prepare_sync(io_uring_sqe& sqe, const pending_op& op) {
     case sync_kind::data:
       return io_uring_prep_fsync(&sqe, op.fd, IORING_FSYNC_DATASYNC);
     case sync_kind::full:
+    case sync_kind::filesystem:  // never in the ring (enqueue), listed for completeness
       return io_uring_prep_fsync(&sqe, op.fd, 0U);
     case sync_kind::writeback: {
       // The SQE holds a 32-bit length; 0 means "to the end of the file".
@@ -79,11 +80,10 @@ void uring_backend::ring_closer::operator()(::io_uring* ring) const {
 }
 
 result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_context& ctx,
-                                                             unsigned entries,
-                                                             std::size_t inline_write_max_bytes) {
+                                                             options opts) {
   auto raw = std::make_unique<::io_uring>();
-  if (const int rc = io_uring_queue_init(entries, raw.get(), 0); rc < 0) {
-    return make_errno_error(-rc, fmt::format("io_uring_queue_init({} entries)", entries));
+  if (const int rc = io_uring_queue_init(opts.entries, raw.get(), 0); rc < 0) {
+    return make_errno_error(-rc, fmt::format("io_uring_queue_init({} entries)", opts.entries));
   }
   ring_ptr ring(raw.release());
   if (auto ok = check_opcodes(*ring); !ok) return ok.error();
@@ -95,18 +95,20 @@ result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_con
     return make_errno_error(-rc, "io_uring_register_eventfd");
   }
   return std::unique_ptr<uring_backend>(
-      new uring_backend(ctx, std::move(ring), efd, inline_write_max_bytes));
+      new uring_backend(ctx, std::move(ring), efd, std::move(opts)));
 }
 
-uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd,
-                             std::size_t inline_write_max_bytes)
+uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd, options opts)
     : ctx_(ctx),
       ring_(std::move(ring)),
-      inline_write_max_bytes_(inline_write_max_bytes),
+      inline_write_max_bytes_(opts.inline_write_max_bytes),
       eventfd_(ctx, eventfd),
       capacity_(ring_->cq.ring_entries),
       can_start_writeback_(supports_sync_file_range(*ring_)),
-      can_link_(ring_->sq.ring_entries >= 2) {}
+      can_link_(ring_->sq.ring_entries >= 2),
+      syncer_(std::move(opts.syncer)) {
+  if (syncer_) sync_thread_ = std::make_unique<filesystem_sync_thread>(ctx, *syncer_);
+}
 
 uring_backend::~uring_backend() {
   wait_for_ring();
@@ -164,6 +166,12 @@ void uring_backend::async_fsync(int fd, std::string_view what, sync_handler hand
   place_sync(std::move(op));
 }
 
+void uring_backend::async_sync_filesystem(int fd, std::string_view what, sync_handler handler) {
+  auto op = pending_op::sync(fd, what, std::move(handler), filesystem_sync_kind(syncer_.get(), fd));
+  op->seq = next_seq_++;
+  place_sync(std::move(op));
+}
+
 void uring_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                                           std::string_view what, sync_handler handler) {
   auto op = pending_op::writeback(fd, from, length, what, std::move(handler));
@@ -203,8 +211,8 @@ std::size_t uring_backend::unfinished_writes_before(const pending_op& sync) cons
 bool uring_backend::can_link_to_last_queued(const pending_op& sync) const {
   if (!can_link_ || queued_.empty()) return false;
   const pending_op& last = *queued_.back();
-  return last.kind == op_kind::write && last.fd == sync.fd && last.seq < sync.seq &&
-         !last.then_sync;
+  return sync.sync_what != sync_kind::filesystem && last.kind == op_kind::write &&
+         last.fd == sync.fd && last.seq < sync.seq && !last.then_sync;
 }
 
 void uring_backend::write_finished(const pending_op& op) {
@@ -240,6 +248,9 @@ result<void> uring_backend::datasync(int fd, std::string_view what) {
 }
 
 void uring_backend::enqueue(std::unique_ptr<pending_op> op) {
+  if (op->kind == op_kind::sync && op->sync_what == sync_kind::filesystem) {
+    return sync_thread_->request(std::move(op));  // its earlier writes have finished
+  }
   queued_.push_back(std::move(op));
   schedule_flush();
 }

@@ -33,6 +33,7 @@
 
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
+#include "segment/io/filesystem_syncer.h"
 #include "segment/io/pending_op.h"
 
 struct io_uring;
@@ -56,12 +57,24 @@ class uring_backend final : public backend {
   // stay in the ring, where the kernel copies them while the shard goes on.
   static constexpr std::size_t default_inline_write_max_bytes = 16 * 1024;
 
+  struct options {
+    unsigned entries = default_entries;
+    std::size_t inline_write_max_bytes = 0;
+    // With a syncer, async_sync_filesystem for its filesystem's files is one syncfs on a thread
+    // of the backend (io_uring has no syncfs); without, an fdatasync.
+    std::unique_ptr<filesystem_syncer> syncer;
+  };
+
   // Sets up a ring of `entries` submission slots, checks that the kernel supports the WRITE and
   // FSYNC opcodes, and registers the eventfd. The error says which step failed and errno.
   // inline_write_max_bytes: see default_inline_write_max_bytes; 0 sends every write to the ring.
+  [[nodiscard]] static result<std::unique_ptr<uring_backend>> create(boost::asio::io_context& ctx,
+                                                                     options opts);
   [[nodiscard]] static result<std::unique_ptr<uring_backend>> create(
       boost::asio::io_context& ctx, unsigned entries = default_entries,
-      std::size_t inline_write_max_bytes = 0);
+      std::size_t inline_write_max_bytes = 0) {
+    return create(ctx, options{entries, inline_write_max_bytes, nullptr});
+  }
 
   uring_backend(const uring_backend&) = delete;
   uring_backend& operator=(const uring_backend&) = delete;
@@ -78,6 +91,7 @@ class uring_backend final : public backend {
                       write_handler handler) override;
   void async_datasync(int fd, std::string_view what, sync_handler handler) override;
   void async_fsync(int fd, std::string_view what, sync_handler handler) override;
+  void async_sync_filesystem(int fd, std::string_view what, sync_handler handler) override;
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, sync_handler handler) override;
 
@@ -97,8 +111,7 @@ class uring_backend final : public backend {
   };
   using ring_ptr = std::unique_ptr<::io_uring, ring_closer>;
 
-  uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd,
-                std::size_t inline_write_max_bytes);
+  uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd, options opts);
 
   // Makes the write now if it is small and nothing is ahead of it in the ring for its file;
   // false if it must go to the ring.
@@ -137,6 +150,8 @@ class uring_backend final : public backend {
   bool flush_posted_ = false;
   bool waiting_ = false;  // an async_wait on the eventfd is pending
   std::uint64_t submit_calls_ = 0;
+  std::unique_ptr<filesystem_syncer> syncer_;
+  std::unique_ptr<filesystem_sync_thread> sync_thread_;  // with syncer_
   alive_token alive_;
 };
 

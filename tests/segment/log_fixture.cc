@@ -17,7 +17,11 @@ byte_buffer make_batch(int records, std::size_t value_size, std::uint64_t seed,
   return builder.build();
 }
 
-log_fixture::log_fixture() : io(std::make_unique<io::faulty_backend>(ctx, io::make_backend(ctx))) {}
+// With the temp directory as sync root, as the broker's shards have their data directory: logs
+// under flush=interval sync through syncfs.
+log_fixture::log_fixture()
+    : io(std::make_unique<io::faulty_backend>(
+          ctx, io::make_backend(ctx, io::backend_kind::automatic, dir.path()))) {}
 
 log_fixture::~log_fixture() {
   if (log) close();

@@ -2,9 +2,11 @@
 // Helpers for the I/O backend tests: a temporary directory removed at the end of the test,
 // files opened in it, deterministic byte patterns, and the two real backends as doctest types.
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,9 +14,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <doctest/doctest.h>
 
 #include "segment/io/backend.h"
 
@@ -34,6 +33,7 @@ class temp_dir {
   [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
     return path_ / name;
   }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;

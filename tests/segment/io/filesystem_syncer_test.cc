@@ -1,0 +1,132 @@
+// syncfs for async_sync_filesystem: which files a syncer serves, and the backends' ordering and
+// coalescing of filesystem syncs.
+
+#include "segment/io/filesystem_syncer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/segment/io/io_test_util.h"
+
+namespace sluice::io::test {
+namespace {
+
+TEST_CASE("a syncer serves the files of its root's filesystem; others get their own sync") {
+  temp_dir dir;
+  auto syncer = filesystem_syncer::open(dir.path());
+  REQUIRE(syncer != nullptr);  // Linux >= 5.8 (Debian 12 ships 6.1)
+  file log(dir / "00.log", O_RDWR | O_CREAT);
+  file subdir(dir.path(), O_RDONLY | O_DIRECTORY);
+  CHECK(filesystem_sync_kind(syncer.get(), log.fd()) == sync_kind::filesystem);
+  CHECK(filesystem_sync_kind(syncer.get(), subdir.fd()) == sync_kind::filesystem);
+  file elsewhere("/proc/self/stat", O_RDONLY);  // procfs: another filesystem
+  CHECK(filesystem_sync_kind(syncer.get(), elsewhere.fd()) == sync_kind::data);
+  file elsewhere_dir("/proc/self", O_RDONLY | O_DIRECTORY);
+  CHECK(filesystem_sync_kind(syncer.get(), elsewhere_dir.fd()) == sync_kind::full);
+  CHECK(filesystem_sync_kind(syncer.get(), -1) == sync_kind::data);
+  // Without a syncer: fdatasync for files, fsync for directories.
+  CHECK(filesystem_sync_kind(nullptr, log.fd()) == sync_kind::data);
+  CHECK(filesystem_sync_kind(nullptr, subdir.fd()) == sync_kind::full);
+  CHECK(syncer->sync() == 0);
+}
+
+TEST_CASE("a syncer cannot be made for a root that does not exist") {
+  temp_dir dir;
+  CHECK(filesystem_syncer::open(dir / "missing") == nullptr);
+}
+
+struct fixture {
+  // With the directory as sync root: filesystem syncs are syncfs calls.
+  explicit fixture(backend_kind kind) : io(make_backend(ctx, kind, dir.path())) {}
+  boost::asio::io_context ctx;
+  temp_dir dir;
+  std::unique_ptr<backend> io;
+};
+
+TEST_CASE_TEMPLATE("a filesystem sync runs after the writes started before it", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  file log(f.dir / "00.log", O_RDWR | O_CREAT);
+  const auto data = pattern(256 * 1024, 3);
+  int written = 0;
+  std::vector<int> written_when_synced;
+  for (std::size_t round = 0; round < 10; ++round) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      f.io->async_write_at(log.fd(), (round * 4 + i) * data.size(), data, "00.log", [&](auto r) {
+        REQUIRE(r.has_value());
+        ++written;
+      });
+    }
+    f.io->async_sync_filesystem(log.fd(), "00.log", [&](result<void> r) {
+      CHECK(r.has_value());
+      written_when_synced.push_back(written);
+    });
+  }
+  f.ctx.run();
+  REQUIRE(written_when_synced.size() == 10);
+  for (std::size_t i = 0; i < written_when_synced.size(); ++i) {
+    CHECK(written_when_synced[i] >= static_cast<int>(i + 1) * 4);
+  }
+  CHECK(contents(log.fd()).size() == 40 * data.size());
+}
+
+TEST_CASE_TEMPLATE("filesystem syncs of many files all complete, each after its own writes", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  std::vector<std::unique_ptr<file>> logs;
+  std::vector<int> written(200, 0);
+  std::vector<int> written_when_synced(200, -1);
+  const auto data = pattern(3000, 4);
+  for (std::size_t i = 0; i < 200; ++i) {
+    logs.push_back(std::make_unique<file>(f.dir / (std::to_string(i) + ".log"), O_RDWR | O_CREAT));
+    const int fd = logs.back()->fd();
+    f.io->async_write_at(fd, 0, data, "log", [&written, i](auto r) {
+      REQUIRE(r.has_value());
+      ++written[i];
+    });
+    f.io->async_sync_filesystem(fd, "log", [&, i](result<void> r) {
+      CHECK(r.has_value());
+      written_when_synced[i] = written[i];
+    });
+  }
+  f.ctx.run();
+  for (std::size_t i = 0; i < 200; ++i) CHECK(written_when_synced[i] == 1);
+}
+
+TEST_CASE_TEMPLATE("without a sync root a filesystem sync is an fdatasync of the file", K,
+                   SLUICE_REAL_BACKENDS) {
+  boost::asio::io_context ctx;
+  temp_dir dir;
+  auto io = make_backend(ctx, K::kind);
+  std::optional<result<void>> outcome;
+  io->async_sync_filesystem(-1, "gone.log", [&](result<void> r) { outcome = r; });
+  ctx.run();
+  REQUIRE(outcome.has_value());
+  REQUIRE(outcome->has_error());
+  CHECK(outcome->error().code.value() == EBADF);
+  CHECK(outcome->error().detail.find("fdatasync gone.log") != std::string::npos);
+}
+
+TEST_CASE_TEMPLATE("a file outside the sync root's filesystem gets an fdatasync of its own", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  int ends[2];
+  REQUIRE(::pipe(ends) == 0);  // pipefs: fdatasync refuses it (EINVAL), a syncfs would not
+  std::optional<result<void>> outcome;
+  f.io->async_sync_filesystem(ends[1], "pipe", [&](result<void> r) { outcome = r; });
+  f.ctx.run();
+  ::close(ends[0]);
+  ::close(ends[1]);
+  REQUIRE(outcome.has_value());
+  REQUIRE(outcome->has_error());
+  CHECK(outcome->error().code.value() == EINVAL);
+  CHECK(outcome->error().detail.find("fdatasync pipe") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::io::test
