@@ -26,15 +26,6 @@ void make_checkpoint_due(log_fixture& f) {
   f.clk.advance(f.config.checkpoint_interval + 1ms);
 }
 
-// Runs the log's io_context until `done` holds or 10 s have passed.
-template <class Pred>
-bool run_until(log_fixture& f, Pred done) {
-  f.ctx.restart();
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done() && std::chrono::steady_clock::now() < deadline) f.ctx.run_one_for(50ms);
-  return done();
-}
-
 partition_checkpoint on_disk(const log_fixture& f) {
   auto cp = read_checkpoint(f.log_dir());
   REQUIRE_MESSAGE(cp.has_value(), (cp ? "" : cp.error().message()));
@@ -52,7 +43,7 @@ TEST_CASE("the periodic checkpoint moves the recovery point to what is durable")
 
   make_checkpoint_due(f);
   REQUIRE(f.append(make_batch(3, 200, 10)).has_value());
-  REQUIRE(run_until(f, [&] { return f.log->recovery_point() == f.log->durable_end(); }));
+  REQUIRE(f.run_until([&] { return f.log->recovery_point() == f.log->durable_end(); }));
   CHECK(on_disk(f).recovery_point == offset{33});
   CHECK_FALSE(std::filesystem::exists(f.log_dir() / "periodic.checkpoint.tmp"));
 
@@ -79,7 +70,7 @@ TEST_CASE("a checkpoint written while a periodic one is in flight is not replace
     REQUIRE(f.log->begin_leader_epoch(leader_epoch{7}).has_value());
     acked = std::move(r);
   });
-  REQUIRE(run_until(f, [&] { return acked.has_value(); }));
+  REQUIRE(f.run_until([&] { return acked.has_value(); }));
   REQUIRE(acked->has_value());
   REQUIRE(tmp_was_pending);
 
@@ -128,7 +119,7 @@ TEST_CASE("a periodic checkpoint whose fdatasync fails leaves the previous one i
   // The log goes on, and the next periodic checkpoint succeeds.
   make_checkpoint_due(f);
   REQUIRE(f.append(make_batch(3, 200, 2)).has_value());
-  REQUIRE(run_until(f, [&] { return f.log->recovery_point() == f.log->durable_end(); }));
+  REQUIRE(f.run_until([&] { return f.log->recovery_point() == f.log->durable_end(); }));
   CHECK(on_disk(f).recovery_point == offset{9});
 }
 

@@ -129,10 +129,8 @@ TEST_CASE("flush=interval acknowledges after the write and syncs on the timer") 
   CHECK(f.io->syncs() == syncs);
   CHECK(f.log->visible_end() == offset{2});
   CHECK(f.log->durable_end() == offset{0});
-  f.ctx.restart();
-  f.ctx.run_for(std::chrono::milliseconds(100));
+  CHECK(f.run_until([&] { return f.log->durable_end() == offset{2}; }));
   CHECK(f.io->syncs() > syncs);
-  CHECK(f.log->durable_end() == offset{2});
 }
 
 // The timer's sync is a syncfs (the fixture's backend has a sync root), which cannot say which
@@ -143,15 +141,11 @@ TEST_CASE("flush=interval: a failed sync on the timer takes the log offline at t
   cfg.flush = *flush_policy::parse("interval:20");
   f.open(cfg);
   REQUIRE(f.append(make_batch(2, 100, 1)).has_value());
-  f.ctx.restart();
-  f.ctx.run_for(std::chrono::milliseconds(100));
-  REQUIRE(f.log->durable_end() == offset{2});
+  REQUIRE(f.run_until([&] { return f.log->durable_end() == offset{2}; }));
   REQUIRE(f.append(make_batch(3, 100, 2)).has_value());
   CHECK(f.log->visible_end() == offset{5});
   f.io->fail_next_sync(EIO);
-  f.ctx.restart();
-  f.ctx.run_for(std::chrono::milliseconds(100));
-  CHECK(f.log->offline());
+  CHECK(f.run_until([&] { return f.log->offline(); }));
   CHECK(f.log->visible_end() == offset{2});  // written but never durable: no longer served
   f.crash();  // an offline log's close reports the error; reopening brings it back
   f.open(cfg);

@@ -59,6 +59,18 @@ struct log_fixture {
   result<append_info> append(byte_buffer batch);
   // Reads everything from `from` to the visible end as raw bytes.
   byte_buffer read_all(offset from);
+  // Runs the io_context until `done` holds or 10 s have passed; whether it holds. For what
+  // happens on a timer or a sync (a syncfs waits for every dirty file of the filesystem, so
+  // it can take a while when other tests are writing).
+  template <class Pred>
+  bool run_until(Pred done) {
+    ctx.restart();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      ctx.run_one_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
 
   temp_dir dir;
   boost::asio::io_context ctx;
