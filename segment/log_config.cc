@@ -24,6 +24,12 @@ result<flush_policy> flush_policy::parse(std::string_view text) {
       fmt::format("flush must be 'always' or 'interval:<ms>' with ms >= 1, got '{}'", text));
 }
 
+std::chrono::steady_clock::time_point flush_policy::next_sync_after(
+    std::chrono::steady_clock::time_point now) const {
+  const auto step = std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
+  return std::chrono::steady_clock::time_point((now.time_since_epoch() / step + 1) * step);
+}
+
 std::string flush_policy::to_string() const {
   if (kind == mode::always) return "always";
   return fmt::format("interval:{}", interval.count());

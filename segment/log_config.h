@@ -22,6 +22,11 @@ struct flush_policy {
   // "always" or "interval:<ms>" with ms >= 1.
   static result<flush_policy> parse(std::string_view text);
   [[nodiscard]] std::string to_string() const;
+  // interval: when the timer's next sync is due, the first multiple of `interval` on the
+  // steady clock after `now`. Every log with the same interval syncs on the same grid, so a
+  // shard's logs ask in the same turn and one syncfs serves them all.
+  [[nodiscard]] std::chrono::steady_clock::time_point next_sync_after(
+      std::chrono::steady_clock::time_point now) const;
   bool operator==(const flush_policy&) const = default;
 };
 

@@ -385,12 +385,8 @@ void partition_log::fence(const error& e) {
 
 void partition_log::schedule_flush_timer() {
   if (config_.flush.kind != flush_policy::mode::interval) return;
-  // On a grid shared by every log with this interval: their syncs reach the backend in the same
-  // turn, and one syncfs serves them all (a log's first interval may be shorter).
-  const auto now = std::chrono::steady_clock::now().time_since_epoch();
-  const auto step =
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.flush.interval);
-  flush_timer_.expires_at(std::chrono::steady_clock::time_point((now / step + 1) * step));
+  // On the grid every log shares (a log's first interval may be shorter).
+  flush_timer_.expires_at(config_.flush.next_sync_after(std::chrono::steady_clock::now()));
   flush_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](auto ec) {
     if (ec || alive.expired()) return;
     on_flush_timer();

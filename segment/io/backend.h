@@ -69,9 +69,10 @@ class backend {
   // arrive while one syncfs runs with the next one, so a shard with 1 000 such logs makes a few
   // syncfs calls, and the disk a few cache flushes, per interval instead of 1 000 fdatasyncs.
   // An error is the filesystem's (a writeback error on any of its files since the sync root was
-  // opened): it fails every request that syncfs served, and every later one. Without a sync root (make_backend), for
-  // a file of another filesystem, or on a kernel whose syncfs does not report writeback errors
-  // (before 5.8), it is an fdatasync of `fd`, or an fsync when `fd` is a directory.
+  // opened): it fails every request that syncfs served, and every later one. Without a sync root
+  // (make_backend), for a file of another filesystem, or on a kernel whose syncfs does not report
+  // writeback errors (before 5.8), it is an fdatasync of `fd`, or an fsync when `fd` is a
+  // directory.
   virtual void async_sync_filesystem(int fd, std::string_view what, sync_handler handler) = 0;
   // Starts writeback of the dirty pages in [from, from + length) of `fd` and does not wait for
   // it (sync_file_range with SYNC_FILE_RANGE_WRITE); ordered like async_datasync. It makes

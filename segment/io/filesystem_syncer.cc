@@ -1,7 +1,6 @@
 #include "segment/io/filesystem_syncer.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -10,7 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <utility>
 
 namespace sluice::io {
 
@@ -28,7 +26,8 @@ bool syncfs_reports_errors() {
 
 }  // namespace
 
-std::unique_ptr<filesystem_syncer> filesystem_syncer::open(const std::filesystem::path& root) {
+std::unique_ptr<filesystem_syncer> filesystem_syncer::open(const std::filesystem::path& root,
+                                                           syncfs_call call) {
   if (!syncfs_reports_errors()) {
     spdlog::info(
         "syncfs does not report writeback errors on this kernel; each log file is "
@@ -43,7 +42,7 @@ std::unique_ptr<filesystem_syncer> filesystem_syncer::open(const std::filesystem
     if (fd >= 0) ::close(fd);
     return nullptr;
   }
-  return std::unique_ptr<filesystem_syncer>(new filesystem_syncer(fd, st.st_dev));
+  return std::unique_ptr<filesystem_syncer>(new filesystem_syncer(fd, st.st_dev, call));
 }
 
 filesystem_syncer::~filesystem_syncer() {
@@ -61,7 +60,8 @@ long filesystem_syncer::sync() {
   if (failed_errno_ != 0) return -failed_errno_;
   int rc = 0;
   do {
-    rc = ::syncfs(root_fd_);
+    calls_.fetch_add(1, std::memory_order_relaxed);
+    rc = call_(root_fd_);
   } while (rc != 0 && errno == EINTR);
   if (rc == 0) return 0;
   failed_errno_ = errno;
@@ -70,54 +70,9 @@ long filesystem_syncer::sync() {
   return -failed_errno_;
 }
 
-filesystem_sync_thread::filesystem_sync_thread(boost::asio::io_context& ctx,
-                                               filesystem_syncer& syncer)
-    : ctx_(ctx), syncer_(syncer), thread_([this] { run(); }) {}
-
-filesystem_sync_thread::~filesystem_sync_thread() {
-  std::vector<std::unique_ptr<pending_op>> dropped;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    dropped.swap(waiting_);
-  }
-  wake_.notify_one();
-  thread_.join();
-}
-
-void filesystem_sync_thread::request(std::unique_ptr<pending_op> op) {
-  if (outstanding_++ == 0) busy_.emplace(ctx_.get_executor());
-  {
-    std::lock_guard lock(mutex_);
-    waiting_.push_back(std::move(op));
-  }
-  wake_.notify_one();
-}
-
-void filesystem_sync_thread::run() {
-  pthread_setname_np(pthread_self(), "syncfs");
-  const auto owner = alive_.watch();
-  for (;;) {
-    std::vector<std::unique_ptr<pending_op>> served;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
-      if (stopping_) return;
-      served.swap(waiting_);
-    }
-    const long res = syncer_.sync();
-    for (auto& op : served) op->record(res);
-    post_while_alive(ctx_, owner,
-                     [this, served = std::make_shared<decltype(served)>(std::move(served))] {
-                       complete(*served);
-                     });
-  }
-}
-
-void filesystem_sync_thread::complete(std::vector<std::unique_ptr<pending_op>>& served) {
-  outstanding_ -= served.size();
-  if (outstanding_ == 0) busy_.reset();
-  for (auto& op : served) op->run_handler();
+void filesystem_syncer::serve(std::span<const std::unique_ptr<pending_op>> ops) {
+  const long res = sync();
+  for (const auto& op : ops) op->record(res);
 }
 
 }  // namespace sluice::io

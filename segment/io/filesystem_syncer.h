@@ -8,36 +8,34 @@
 // goes unreported. After an error every later sync fails too: syncfs does not say which file lost
 // its pages, so no file of the filesystem may be called durable again until it is reopened.
 //
-// filesystem_sync_thread runs the syscalls for a backend whose kernel interface has no syncfs
-// (io_uring): one thread, and every request that arrives while a syncfs runs is served by the
-// next one, so many logs asking at about the same moment cost a few syncfs calls.
+// The backends run a syncer's calls on a thread of their own (op_worker.h): every filesystem
+// sync waiting when a syncfs starts is served by it, so many logs asking at about the same moment
+// cost a few syncfs calls.
 //
-// Threading: request() on the backend's io_context thread; sync() on one thread at a
-// time (the sync thread, or the pwrite backend's worker). Handlers run on the io_context thread.
+// Threading: sync() and serve() on one thread at a time (the backend's worker); calls() on any.
 
 #include <sys/types.h>
+#include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <condition_variable>
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <vector>
+#include <span>
 
-#include "segment/io/alive_token.h"
 #include "segment/io/pending_op.h"
 
 namespace sluice::io {
 
 class filesystem_syncer {
  public:
+  using syncfs_call = int (*)(int fd);
+
   // Opens `root`, a directory. nullptr (said once in the log) when it cannot be opened, or when
   // the kernel's syncfs does not report writeback errors (before Linux 5.8): callers then sync
-  // each file on its own.
-  static std::unique_ptr<filesystem_syncer> open(const std::filesystem::path& root);
+  // each file on its own. `call` makes the syscall; tests pass one that fails.
+  static std::unique_ptr<filesystem_syncer> open(const std::filesystem::path& root,
+                                                 syncfs_call call = &::syncfs);
   ~filesystem_syncer();
   filesystem_syncer(const filesystem_syncer&) = delete;
   filesystem_syncer& operator=(const filesystem_syncer&) = delete;
@@ -46,48 +44,26 @@ class filesystem_syncer {
   [[nodiscard]] dev_t device() const { return dev_; }
   // One syncfs through the root: 0, or -errno (also every time after the first failure).
   long sync();
+  // One sync() for all of `ops` (filesystem syncs whose earlier writes have finished): records
+  // its result in each.
+  void serve(std::span<const std::unique_ptr<pending_op>> ops);
+  // How many syncfs calls were made (a failed one included, the refusals after it not).
+  [[nodiscard]] std::uint64_t calls() const { return calls_.load(std::memory_order_relaxed); }
 
  private:
-  filesystem_syncer(int root_fd, dev_t dev) : root_fd_(root_fd), dev_(dev) {}
+  filesystem_syncer(int root_fd, dev_t dev, syncfs_call call)
+      : root_fd_(root_fd), dev_(dev), call_(call) {}
 
   int root_fd_;
   dev_t dev_;
+  syncfs_call call_;
   int failed_errno_ = 0;  // sticky, see above
+  std::atomic<std::uint64_t> calls_{0};
 };
 
 // How a backend serves async_sync_filesystem(fd): a syncfs when `syncer` (may be null) serves fd;
 // otherwise fsync for a directory (fdatasync is not documented to make its entries durable) and
 // fdatasync for anything else.
 [[nodiscard]] sync_kind filesystem_sync_kind(const filesystem_syncer* syncer, int fd);
-
-class filesystem_sync_thread {
- public:
-  filesystem_sync_thread(boost::asio::io_context& ctx, filesystem_syncer& syncer);
-  // Waits for the syncfs running; requests not yet served are dropped, their handlers uncalled.
-  ~filesystem_sync_thread();
-  filesystem_sync_thread(const filesystem_sync_thread&) = delete;
-  filesystem_sync_thread& operator=(const filesystem_sync_thread&) = delete;
-
-  // Serves `op` (a sync_kind::filesystem sync whose earlier writes have finished) with the next
-  // syncfs to start, then runs its handler on the io_context thread.
-  void request(std::unique_ptr<pending_op> op);
-
- private:
-  using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
-
-  void run();
-  void complete(std::vector<std::unique_ptr<pending_op>>& served);  // io_context thread
-
-  boost::asio::io_context& ctx_;
-  filesystem_syncer& syncer_;
-  alive_token alive_;
-  std::size_t outstanding_ = 0;     // io_context thread only
-  std::optional<work_guard> busy_;  // held while outstanding_ > 0, so run() waits for handlers
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::vector<std::unique_ptr<pending_op>> waiting_;  // guarded by mutex_
-  bool stopping_ = false;                             // guarded by mutex_
-  std::thread thread_;  // declared last: starts once everything above exists
-};
 
 }  // namespace sluice::io

@@ -107,7 +107,12 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       can_start_writeback_(supports_sync_file_range(*ring_)),
       can_link_(ring_->sq.ring_entries >= 2),
       syncer_(std::move(opts.syncer)) {
-  if (syncer_) sync_thread_ = std::make_unique<filesystem_sync_thread>(ctx, *syncer_);
+  if (!syncer_) return;
+  // io_uring has no syncfs opcode. Every filesystem sync waiting when one starts shares it.
+  sync_thread_ = std::make_unique<op_worker>(ctx, "syncfs", [this](op_worker::batch taken) {
+    syncer_->serve(taken);
+    sync_thread_->finish(std::move(taken));
+  });
 }
 
 uring_backend::~uring_backend() {
@@ -249,7 +254,7 @@ result<void> uring_backend::datasync(int fd, std::string_view what) {
 
 void uring_backend::enqueue(std::unique_ptr<pending_op> op) {
   if (op->kind == op_kind::sync && op->sync_what == sync_kind::filesystem) {
-    return sync_thread_->request(std::move(op));  // its earlier writes have finished
+    return sync_thread_->submit(std::move(op));  // its earlier writes have finished
   }
   queued_.push_back(std::move(op));
   schedule_flush();

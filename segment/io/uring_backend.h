@@ -34,6 +34,7 @@
 #include "segment/io/alive_token.h"
 #include "segment/io/backend.h"
 #include "segment/io/filesystem_syncer.h"
+#include "segment/io/op_worker.h"
 #include "segment/io/pending_op.h"
 
 struct io_uring;
@@ -151,7 +152,7 @@ class uring_backend final : public backend {
   bool waiting_ = false;  // an async_wait on the eventfd is pending
   std::uint64_t submit_calls_ = 0;
   std::unique_ptr<filesystem_syncer> syncer_;
-  std::unique_ptr<filesystem_sync_thread> sync_thread_;  // with syncer_
+  std::unique_ptr<op_worker> sync_thread_;  // with syncer_: its syncfs calls
   alive_token alive_;
 };
 

@@ -165,4 +165,21 @@ TEST_CASE("flush policies parse and bad ones say what is wrong") {
   CHECK_FALSE(flush_policy::parse("interval:0").has_value());
 }
 
+TEST_CASE("flush=interval syncs fall on a grid shared by every log with the interval") {
+  const auto policy = *flush_policy::parse("interval:250");
+  const std::chrono::steady_clock::time_point grid_point(std::chrono::milliseconds(250 * 4000));
+  using std::chrono::milliseconds;
+  // Logs whose timers are set at different moments of one interval sync at the same moment.
+  CHECK(policy.next_sync_after(grid_point) == grid_point + milliseconds(250));
+  CHECK(policy.next_sync_after(grid_point + milliseconds(1)) == grid_point + milliseconds(250));
+  CHECK(policy.next_sync_after(grid_point + milliseconds(249)) == grid_point + milliseconds(250));
+  CHECK(policy.next_sync_after(grid_point + milliseconds(250)) == grid_point + milliseconds(500));
+  // Other intervals have grids of their own.
+  const auto now = std::chrono::steady_clock::now();
+  const auto next = flush_policy::parse("interval:1000")->next_sync_after(now);
+  CHECK(next > now);
+  CHECK(next <= now + milliseconds(1000));
+  CHECK(next.time_since_epoch() % milliseconds(1000) == std::chrono::steady_clock::duration(0));
+}
+
 }  // namespace sluice::test

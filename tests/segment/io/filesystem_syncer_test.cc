@@ -11,10 +11,27 @@
 #include <string>
 #include <vector>
 
+#include "segment/io/pwrite_backend.h"
+#include "segment/io/uring_backend.h"
 #include "tests/segment/io/io_test_util.h"
 
 namespace sluice::io::test {
 namespace {
+
+// A syncfs that answers with these errnos in turn (0: success), for the error paths a real
+// filesystem will not produce on demand.
+std::vector<int> scripted_errnos;
+std::size_t scripted_calls = 0;
+int scripted_syncfs(int /*fd*/) {
+  const int e = scripted_errnos.at(scripted_calls++);
+  if (e == 0) return 0;
+  errno = e;
+  return -1;
+}
+void script_syncfs(std::vector<int> errnos) {
+  scripted_errnos = std::move(errnos);
+  scripted_calls = 0;
+}
 
 TEST_CASE("a syncer serves the files of its root's filesystem; others get their own sync") {
   temp_dir dir;
@@ -40,11 +57,38 @@ TEST_CASE("a syncer cannot be made for a root that does not exist") {
   CHECK(filesystem_syncer::open(dir / "missing") == nullptr);
 }
 
+TEST_CASE("an interrupted syncfs is made again; after a failure every sync fails, uncalled") {
+  temp_dir dir;
+  script_syncfs({EINTR, 0, EIO, 0});
+  auto syncer = filesystem_syncer::open(dir.path(), &scripted_syncfs);
+  REQUIRE(syncer != nullptr);
+  CHECK(syncer->sync() == 0);
+  CHECK(syncer->calls() == 2);
+  CHECK(syncer->sync() == -EIO);
+  CHECK(syncer->calls() == 3);
+  // The filesystem lost pages of some file: nothing may be called durable again, even though
+  // the next syncfs would succeed.
+  CHECK(syncer->sync() == -EIO);
+  CHECK(syncer->calls() == 3);
+}
+
 struct fixture {
-  // With the directory as sync root: filesystem syncs are syncfs calls.
-  explicit fixture(backend_kind kind) : io(make_backend(ctx, kind, dir.path())) {}
+  // With the directory as sync root: filesystem syncs are syncfs calls (`call`).
+  explicit fixture(backend_kind kind, filesystem_syncer::syncfs_call call = &::syncfs) {
+    auto owned = filesystem_syncer::open(dir.path(), call);
+    REQUIRE(owned != nullptr);
+    syncer = owned.get();
+    if (kind == backend_kind::pwrite) {
+      io = std::make_unique<pwrite_backend>(ctx, std::move(owned));
+    } else {
+      auto ring = uring_backend::create(ctx, {.syncer = std::move(owned)});
+      REQUIRE(ring.has_value());
+      io = std::move(*ring);
+    }
+  }
   boost::asio::io_context ctx;
   temp_dir dir;
+  filesystem_syncer* syncer = nullptr;  // owned by io
   std::unique_ptr<backend> io;
 };
 
@@ -96,6 +140,36 @@ TEST_CASE_TEMPLATE("filesystem syncs of many files all complete, each after its 
   }
   f.ctx.run();
   for (std::size_t i = 0; i < 200; ++i) CHECK(written_when_synced[i] == 1);
+  // Requests that wait together share a syncfs: 200 asked in one turn, each syncfs takes long
+  // enough (a cache flush) for the rest to queue up behind it.
+  CHECK(f.syncer->calls() >= 1);
+  CHECK(f.syncer->calls() <= 50);
+}
+
+TEST_CASE_TEMPLATE("a failed syncfs fails every request it served and every later one", K,
+                   SLUICE_REAL_BACKENDS) {
+  script_syncfs({EIO, 0, 0});
+  fixture f(K::kind, &scripted_syncfs);
+  std::vector<std::unique_ptr<file>> logs;
+  std::vector<std::optional<result<void>>> outcomes(20);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    logs.push_back(std::make_unique<file>(f.dir / (std::to_string(i) + ".log"), O_RDWR | O_CREAT));
+    f.io->async_sync_filesystem(logs.back()->fd(), std::to_string(i) + ".log",
+                                [&outcomes, i](result<void> r) { outcomes[i] = r; });
+  }
+  f.ctx.run();
+  std::optional<result<void>> later;
+  f.io->async_sync_filesystem(logs.front()->fd(), "0.log", [&](result<void> r) { later = r; });
+  f.ctx.restart();
+  f.ctx.run();
+  outcomes.push_back(later);
+  for (const auto& outcome : outcomes) {
+    REQUIRE(outcome.has_value());
+    REQUIRE(outcome->has_error());
+    CHECK(outcome->error().code.value() == EIO);
+    CHECK(outcome->error().detail.find("syncfs") != std::string::npos);
+  }
+  CHECK(f.syncer->calls() == 1);
 }
 
 TEST_CASE_TEMPLATE("without a sync root a filesystem sync is an fdatasync of the file", K,

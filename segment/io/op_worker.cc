@@ -1,0 +1,62 @@
+#include "segment/io/op_worker.h"
+
+#include <pthread.h>
+
+#include <utility>
+
+namespace sluice::io {
+
+op_worker::op_worker(boost::asio::io_context& ctx, std::string thread_name, serve_fn serve)
+    : ctx_(ctx),
+      thread_name_(std::move(thread_name)),
+      serve_(std::move(serve)),
+      thread_([this] { run(); }) {}
+
+op_worker::~op_worker() {
+  batch dropped;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    dropped.swap(waiting_);
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void op_worker::submit(std::unique_ptr<pending_op> op) {
+  if (outstanding_++ == 0) busy_.emplace(ctx_.get_executor());
+  {
+    std::lock_guard lock(mutex_);
+    waiting_.push_back(std::move(op));
+  }
+  wake_.notify_one();
+}
+
+void op_worker::run() {
+  pthread_setname_np(pthread_self(), thread_name_.c_str());
+  for (;;) {
+    batch taken;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
+      if (stopping_) return;
+      taken.swap(waiting_);
+    }
+    serve_(std::move(taken));
+  }
+}
+
+void op_worker::finish(batch done) {
+  if (done.empty()) return;
+  // asio copies handlers in some paths; the batch of move-only ops travels behind a shared_ptr.
+  post_while_alive(ctx_, owner_,
+                   [this, done = std::make_shared<batch>(std::move(done))] { complete(*done); });
+}
+
+void op_worker::complete(batch& done) {
+  outstanding_ -= done.size();
+  if (outstanding_ == 0) busy_.reset();
+  for (auto& op : done) op->run_handler();
+}
+
+}  // namespace sluice::io
