@@ -43,10 +43,16 @@ def fmt(s, digits=0, unit=""):
     return txt + unit
 
 
-def ratio_txt(r):
+def ratio_txt(r, target=None):
+    """Two decimals, or three where two would print the target for a figure on either side of
+    it (0.499 against a 0.5 bar must not read as 0.50, not met)."""
     if r is None:
         return "—"
-    return "%.2f" % r if r >= 0.1 else "%.2g" % r
+    if r < 0.1:
+        return "%.2g" % r
+    if target is not None and r != target and round(r, 2) == target:
+        return "%.3f" % r
+    return "%.2f" % r
 
 
 def verdict(ok):
@@ -370,7 +376,7 @@ def write_report(out, meta, fig, failed, charts):
         w("| %s | %d B | %s | %s | %s | %s | %s | %s | %s%s |" % (
             row["durability"], row["record_size"], fmt(sy.get("sluice", {}).get("mb_s"), 1),
             fmt(sy.get("sluice", {}).get("msgs_s")), fmt(sy.get("redis", {}).get("mb_s"), 1), nats,
-            ratio_txt(row["sluice_over_best_peer"]), ratio_txt(row.get("sluice_over_disk")),
+            ratio_txt(row["sluice_over_best_peer"], 2), ratio_txt(row.get("sluice_over_disk"), 0.6),
             verdict(row["target_2x_peer_met"]),
             ("; " + verdict(row["target_0_6_disk_met"])) if "target_0_6_disk_met" in row else ""))
     w("\nRedis fsyncs once per event-loop iteration under `appendfsync always`, and it reads at "
@@ -410,9 +416,9 @@ def write_report(out, meta, fig, failed, charts):
       "fdatasync p99 | target ≤ 2 (durable) |\n| --- | --- | --- | --- | --- | --- |")
     for row in fig["latency"]:
         w("| %s | %d/s | %s | %s | %s | %s |" % (
-            row["durability"], row["rate"], ratio_txt(row.get("sluice_p99_over_best_peer")),
+            row["durability"], row["rate"], ratio_txt(row.get("sluice_p99_over_best_peer"), 1),
             verdict(row.get("target_p99_le_peer_met")),
-            ratio_txt(row.get("sluice_p99_over_fdatasync_p99")),
+            ratio_txt(row.get("sluice_p99_over_fdatasync_p99"), 2),
             verdict(row.get("target_2x_fdatasync_met"))))
     w("")
 
@@ -427,11 +433,11 @@ def write_report(out, meta, fig, failed, charts):
     w("| --- | --- | --- | --- | --- | --- | --- |")
     w("| replay, 1 consumer, MB/s | %s | %s | %s | %s | %s | ≥ 2× peer: %s; ≥ 0.5 TCP: %s |" % (
         *[fmt(rp["systems"].get(s, {}).get("mb_s")) for s in SYSTEMS],
-        ratio_txt(rp["sluice_over_best_peer"]), ratio_txt(rp.get("sluice_over_tcp")),
+        ratio_txt(rp["sluice_over_best_peer"], 2), ratio_txt(rp.get("sluice_over_tcp"), 0.5),
         verdict(rp["target_2x_peer_met"]), verdict(rp["target_0_5_tcp_met"])))
     w("| fan-out, 4 consumers, aggregate MB/s | %s | %s | %s | %s | %s | ≥ 2× peer: %s |" % (
         *[fmt(fo["systems"].get(s, {}).get("aggregate_mb_s")) for s in SYSTEMS],
-        ratio_txt(fo["sluice_over_best_peer"]), ratio_txt(fo.get("sluice_over_tcp")),
+        ratio_txt(fo["sluice_over_best_peer"], 2), ratio_txt(fo.get("sluice_over_tcp")),
         verdict(fo["target_2x_peer_met"])))
     w("\nFan-out aggregate: all bytes read by the four consumers over the slowest one's time "
       "(four connections, so it can exceed the single-connection loopback TCP figure). "
@@ -466,8 +472,8 @@ def write_report(out, meta, fig, failed, charts):
             row["durability"], fmt(sy.get("sluice", {}).get("msgs_s")),
             fmt(row["sluice_keyed_1_partition_msgs_s"]), fmt(sy.get("redis", {}).get("msgs_s")),
             fmt(sy["nats"]["msgs_s"]) if "nats" in sy else "not comparable",
-            ratio_txt(row.get("sluice_over_1_partition")), verdict(row.get("target_0_5_met")),
-            ratio_txt(row["sluice_over_best_peer"]), verdict(row["target_2x_peer_met"]),
+            ratio_txt(row.get("sluice_over_1_partition"), 0.5), verdict(row.get("target_0_5_met")),
+            ratio_txt(row["sluice_over_best_peer"], 2), verdict(row["target_2x_peer_met"]),
             " / ".join("%.0f" % sy[s]["rss_hwm_mib"] if s in sy and sy[s]["rss_hwm_mib"]
                        else "—" for s in SYSTEMS)))
     w("")
