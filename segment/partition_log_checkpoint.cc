@@ -118,9 +118,14 @@ void partition_log::install_periodic_checkpoint(const std::shared_ptr<checkpoint
     discard_periodic_tmp();
     return end_periodic_checkpoint(std::nullopt);
   }
-  if (auto r = rename_file(dir_ / periodic_tmp_name, dir_ / checkpoint_file_name); !r) {
-    return end_periodic_checkpoint(r.error());
-  }
+  // The rename drops the old checkpoint's last name, and the last reference to a nameless file
+  // frees its blocks: on a `discard` mount a synchronous discard, 0.1-15 ms each, 100 times a
+  // second with 1 000 partitions (perf/RESULTS.md). Held open here, it is freed by the
+  // backend's close instead, off this thread.
+  const int replaced = ::open((dir_ / checkpoint_file_name).c_str(), O_RDONLY | O_CLOEXEC);
+  auto renamed = rename_file(dir_ / periodic_tmp_name, dir_ / checkpoint_file_name);
+  if (replaced >= 0) io_.close_later(replaced, checkpoint_file_name);
+  if (!renamed) return end_periodic_checkpoint(renamed.error());
   const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) {
     return end_periodic_checkpoint(make_errno_error(errno, "open directory " + dir_.string()));

@@ -6,11 +6,10 @@
 // Threading: the token is created and destroyed on the io_context's thread, and the check runs
 // there too; post_while_alive() itself may be called from any thread.
 
-#include <memory>
-#include <utility>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <memory>
+#include <utility>
 
 namespace sluice::io {
 

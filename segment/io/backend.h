@@ -83,6 +83,13 @@ class backend {
   virtual void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                                      std::string_view what, sync_handler handler) = 0;
 
+  // Closes `fd` on a thread of the backend, never the caller's, some time after the call; an
+  // error is only logged (close cannot undo anything). For a descriptor that may hold the last
+  // reference to a file whose name is gone (a checkpoint just replaced by rename): that close
+  // frees the file's blocks, and on a filesystem mounted with `discard` it waits for the device
+  // to discard them, milliseconds each under load, which the caller's thread must not spend.
+  virtual void close_later(int fd, std::string_view what) = 0;
+
   // Synchronous helpers for the slow paths (open, recovery, roll, truncation).
   virtual result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                                       std::string_view what) = 0;

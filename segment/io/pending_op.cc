@@ -1,6 +1,8 @@
 #include "segment/io/pending_op.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -44,6 +46,14 @@ std::unique_ptr<pending_op> pending_op::sync(int fd, std::string_view what, sync
   return op;
 }
 
+std::unique_ptr<pending_op> pending_op::close(int fd, std::string_view what) {
+  auto op = std::make_unique<pending_op>();
+  op->kind = op_kind::close;
+  op->fd = fd;
+  op->what = what;
+  return op;
+}
+
 std::unique_ptr<pending_op> pending_op::writeback(int fd, std::uint64_t from, std::uint64_t length,
                                                   std::string_view what, sync_handler handler) {
   auto op = sync(fd, what, std::move(handler), sync_kind::writeback);
@@ -84,7 +94,7 @@ op_step pending_op::record(long res) {
     fail(static_cast<int>(-res), "");
     return op_step::done;
   }
-  if (kind == op_kind::sync) return op_step::done;
+  if (kind != op_kind::write) return op_step::done;
   const auto written = static_cast<std::size_t>(res);
   SLUICE_ASSERT(written <= left);
   if (written == 0 && left > 0) {
@@ -110,6 +120,10 @@ void pending_op::advance(std::size_t written) {
 }
 
 void pending_op::fail(int err, std::string_view note) {
+  if (kind == op_kind::close) {
+    failure = make_errno_error(err, fmt::format("close {}", what));
+    return;
+  }
   if (kind == op_kind::sync) {
     failure = make_errno_error(err, fmt::format("{} {}{}", syscall_name(sync_what), what, note));
     return;
@@ -119,6 +133,10 @@ void pending_op::fail(int err, std::string_view note) {
 }
 
 void pending_op::run_handler() {
+  if (kind == op_kind::close) {
+    if (failure) spdlog::warn("{}", failure->message());
+    return;
+  }
   if (kind == op_kind::sync) {
     auto handler = std::move(on_sync);
     handler(failure ? result<void>(std::move(*failure)) : result<void>());
@@ -126,6 +144,11 @@ void pending_op::run_handler() {
   }
   auto handler = std::move(on_write);
   handler(failure ? result<std::size_t>(std::move(*failure)) : result<std::size_t>(done));
+}
+
+long run_close(const pending_op& op) {
+  if (::close(op.fd) == 0 || errno == EINTR) return 0;
+  return -errno;
 }
 
 }  // namespace sluice::io

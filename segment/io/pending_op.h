@@ -22,7 +22,7 @@
 
 namespace sluice::io {
 
-enum class op_kind { write, sync };
+enum class op_kind { write, sync, close };
 
 // What a sync op asks of the kernel.
 enum class sync_kind {
@@ -62,6 +62,8 @@ struct pending_op {
   // An fdatasync or an fsync.
   static std::unique_ptr<pending_op> sync(int fd, std::string_view what, sync_handler handler,
                                           sync_kind kind = sync_kind::data);
+  // close(fd); no handler.
+  static std::unique_ptr<pending_op> close(int fd, std::string_view what);
   // Starts writeback of [from, from + length) without waiting for it.
   static std::unique_ptr<pending_op> writeback(int fd, std::uint64_t from, std::uint64_t length,
                                                std::string_view what, sync_handler handler);
@@ -75,12 +77,17 @@ struct pending_op {
   // write; it is not an error by itself. A write that makes no progress fails with EIO.
   op_step record(long res);
 
-  // Calls the handler with the outcome. REQUIRES: record() returned op_step::done.
+  // Calls the handler with the outcome (a close has no handler: its error is logged).
+  // REQUIRES: record() returned op_step::done.
   void run_handler();
 
  private:
   void advance(std::size_t written);
   void fail(int err, std::string_view note);
 };
+
+// close(op.fd) for an op_kind::close op: 0 or -errno. EINTR counts as closed: Linux has released
+// the descriptor by then, and closing it again could close one opened meanwhile.
+long run_close(const pending_op& op);
 
 }  // namespace sluice::io

@@ -15,6 +15,7 @@ namespace {
 // One syscall for `op`: its result, or -errno.
 long run_syscall(pending_op& op) {
   long res = 0;
+  if (op.kind == op_kind::close) return run_close(op);
   if (op.kind == op_kind::write) {
     const auto v = op.next_iovecs();
     res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
@@ -70,6 +71,10 @@ void pwrite_backend::async_sync_filesystem(int fd, std::string_view what, sync_h
 void pwrite_backend::async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                                            std::string_view what, sync_handler handler) {
   worker_.submit(pending_op::writeback(fd, from, length, what, std::move(handler)));
+}
+
+void pwrite_backend::close_later(int fd, std::string_view what) {
+  worker_.submit(pending_op::close(fd, what));
 }
 
 result<std::size_t> pwrite_backend::read_at(int fd, std::uint64_t pos, std::span<std::byte> out,

@@ -47,6 +47,8 @@ class pwrite_backend final : public backend {
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, sync_handler handler) override;
 
+  void close_later(int fd, std::string_view what) override;
+
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;
   result<void> truncate(int fd, std::uint64_t size, std::string_view what) override;

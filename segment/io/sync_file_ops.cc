@@ -1,11 +1,10 @@
 #include "segment/io/sync_file_ops.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-
-#include <fmt/format.h>
 
 namespace sluice::io::sync_ops {
 

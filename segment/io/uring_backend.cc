@@ -106,13 +106,26 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       capacity_(ring_->cq.ring_entries),
       can_start_writeback_(supports_sync_file_range(*ring_)),
       can_link_(ring_->sq.ring_entries >= 2),
-      syncer_(std::move(opts.syncer)) {
-  if (!syncer_) return;
-  // io_uring has no syncfs opcode. Every filesystem sync waiting when one starts shares it.
-  sync_thread_ = std::make_unique<op_worker>(ctx, "syncfs", [this](op_worker::batch taken) {
-    syncer_->serve(taken);
-    sync_thread_->finish(std::move(taken));
-  });
+      syncer_(std::move(opts.syncer)),
+      blocking_(ctx, "io-blocking",
+                [this](op_worker::batch taken) { serve_blocking(std::move(taken)); }) {}
+
+// Closes first (each its own syscall), then every filesystem sync waiting shares one syncfs.
+void uring_backend::serve_blocking(op_worker::batch taken) {
+  op_worker::batch filesystem_syncs;
+  op_worker::batch closed;
+  for (auto& op : taken) {
+    if (op->kind == op_kind::close) {
+      op->record(run_close(*op));
+      closed.push_back(std::move(op));
+    } else {
+      filesystem_syncs.push_back(std::move(op));
+    }
+  }
+  blocking_.finish(std::move(closed));
+  if (filesystem_syncs.empty() || blocking_.stop_requested()) return;
+  syncer_->serve(filesystem_syncs);
+  blocking_.finish(std::move(filesystem_syncs));
 }
 
 uring_backend::~uring_backend() {
@@ -244,6 +257,10 @@ result<std::size_t> uring_backend::read_at(int fd, std::uint64_t pos, std::span<
   return sync_ops::read_at(fd, pos, out, what);
 }
 
+void uring_backend::close_later(int fd, std::string_view what) {
+  blocking_.submit(pending_op::close(fd, what));
+}
+
 result<void> uring_backend::truncate(int fd, std::uint64_t size, std::string_view what) {
   return sync_ops::truncate(fd, size, what);
 }
@@ -254,7 +271,7 @@ result<void> uring_backend::datasync(int fd, std::string_view what) {
 
 void uring_backend::enqueue(std::unique_ptr<pending_op> op) {
   if (op->kind == op_kind::sync && op->sync_what == sync_kind::filesystem) {
-    return sync_thread_->submit(std::move(op));  // its earlier writes have finished
+    return blocking_.submit(std::move(op));  // its earlier writes have finished
   }
   queued_.push_back(std::move(op));
   schedule_flush();

@@ -96,6 +96,8 @@ class uring_backend final : public backend {
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, sync_handler handler) override;
 
+  void close_later(int fd, std::string_view what) override;
+
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;
   result<void> truncate(int fd, std::uint64_t size, std::string_view what) override;
@@ -128,6 +130,7 @@ class uring_backend final : public backend {
   void prepare_next();
   void schedule_flush();
   void flush();
+  void serve_blocking(op_worker::batch taken);  // on blocking_'s thread
   void submit();
   void arm_wait();
   void on_eventfd();
@@ -152,7 +155,9 @@ class uring_backend final : public backend {
   bool waiting_ = false;  // an async_wait on the eventfd is pending
   std::uint64_t submit_calls_ = 0;
   std::unique_ptr<filesystem_syncer> syncer_;
-  std::unique_ptr<op_worker> sync_thread_;  // with syncer_: its syncfs calls
+  // Blocking calls io_uring has no opcode for (syncfs) or that must not run on the caller's
+  // thread (the last close of a deleted file). Declared after syncer_, which it uses.
+  op_worker blocking_;
   alive_token alive_;
 };
 

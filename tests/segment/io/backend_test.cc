@@ -2,10 +2,13 @@
 
 #include "segment/io/backend.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <thread>
@@ -356,6 +359,25 @@ TEST_CASE_TEMPLATE("writes started from handlers complete too", K, SLUICE_REAL_B
   f.ctx.run();
   CHECK(next == 50);
   CHECK(contents(log.fd()) == data);
+}
+
+TEST_CASE_TEMPLATE("close_later closes the descriptor before the io_context runs out of work", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    file opened(f.dir / "00.log", O_RDWR | O_CREAT);
+    fds.push_back(::dup(opened.fd()));
+    REQUIRE(fds.back() >= 0);
+  }
+  std::filesystem::remove(f.dir / "00.log");  // the last close frees the file, off this thread
+  for (const int fd : fds) f.io->close_later(fd, "00.log");
+  f.ctx.run();
+  for (const int fd : fds) {
+    errno = 0;
+    CHECK(::fcntl(fd, F_GETFD) == -1);
+    CHECK(errno == EBADF);
+  }
 }
 
 TEST_CASE_TEMPLATE("destroying the backend with writes pending runs none of their handlers", K,
