@@ -1,7 +1,7 @@
 // Opening a partition log: after a clean close nothing is scanned; after a crash the batches
-// past the checkpointed recovery point are re-validated (length, magic, CRC32C, offsets in
-// sequence), the log is cut at the first torn or corrupt one, and the indexes of what was
-// re-scanned are rebuilt.
+// past the checkpointed recovery point are re-validated (length, magic, CRC32C, the records as
+// an append validates them, offsets in sequence), the log is cut at the first torn or corrupt one,
+// and the indexes of what was re-scanned are rebuilt.
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -226,6 +226,12 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
     if (!view->crc_matches()) {
       bad = fmt::format("CRC mismatch: stored {:#010x}, computed {:#010x}", h->crc,
                         view->computed_crc());
+      break;
+    }
+    // What an append would refuse is not kept either: a batch whose CRC matches can still hold
+    // records that do not decode (written by something other than this broker, or crafted).
+    if (auto valid = view->validate(); !valid) {
+      bad = valid.error().message();
       break;
     }
     if (h->base_offset != seg.next_offset()) {

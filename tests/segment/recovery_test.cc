@@ -9,6 +9,7 @@
 
 #include "log_fixture.h"
 #include "protocol/batch_header.h"
+#include "protocol/crc32c.h"
 #include "segment/checkpoint.h"
 
 namespace sluice::test {
@@ -127,6 +128,37 @@ TEST_CASE("a corrupt batch in the tail cuts the log there and drops later segmen
   REQUIRE(f.log->last_recovery().cut_at.has_value());
   CHECK(*f.log->last_recovery().cut_at == offset{2});
   CHECK(f.log->last_recovery().cut_reason.find("CRC") != std::string::npos);
+}
+
+// Only something other than this broker can write such a batch; recovery keeps what an append
+// would accept and no more.
+TEST_CASE("a batch whose CRC matches but whose records do not decode is cut at recovery") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 3; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  f.crash();
+  const auto size = make_batch(2, 200, 0).size();  // every batch here has this size
+  std::vector<char> bytes(3 * size);
+  {
+    std::ifstream in(first_log(f), std::ios::binary);
+    REQUIRE(in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())));
+  }
+  auto put_u32 = [&](std::size_t pos, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes[pos + i] = static_cast<char>(v >> (24 - 8 * i));
+  };
+  const std::size_t second = size;
+  put_u32(second + 57, 3);  // the records count: 3 claimed, 2 present
+  const auto covered = std::as_bytes(std::span(bytes)).subspan(second + 21, size - 21);
+  put_u32(second + 17, crc32c(byte_span(covered.data(), covered.size())));
+  {
+    std::ofstream out(first_log(f), std::ios::binary | std::ios::in);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  f.open();
+  CHECK(f.log->log_end_offset() == offset{2});
+  REQUIRE(f.log->last_recovery().cut_at.has_value());
+  CHECK(*f.log->last_recovery().cut_at == offset{2});
+  CHECK(f.log->last_recovery().cut_reason.find("CRC") == std::string::npos);
 }
 
 TEST_CASE("a gap in the offsets between segments (a crash during a roll) ends the log there") {
