@@ -223,13 +223,8 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
       bad = view.error().message();
       break;
     }
-    if (!view->crc_matches()) {
-      bad = fmt::format("CRC mismatch: stored {:#010x}, computed {:#010x}", h->crc,
-                        view->computed_crc());
-      break;
-    }
-    // What an append would refuse is not kept either: a batch whose CRC matches can still hold
-    // records that do not decode (written by something other than this broker, or crafted).
+    // The checks an append makes (CRC32C first, then the records): a batch whose CRC matches
+    // can still hold records that do not decode (written by something else, or crafted).
     if (auto valid = view->validate(); !valid) {
       bad = valid.error().message();
       break;
