@@ -28,7 +28,12 @@ partition_log::partition_log(std::filesystem::path dir, log_config config, io::b
       flush_timer_(ctx),
       alive_(std::make_shared<bool>(true)) {}
 
-partition_log::~partition_log() = default;
+// A log dropped without close() (a crash, a test) frees its retired segments here, inline.
+partition_log::~partition_log() {
+  for (auto& r : retired_) {
+    for (const int fd : r.held) ::close(fd);
+  }
+}
 
 result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path dir,
                                                            log_config config, io::backend& io,
@@ -177,6 +182,7 @@ result<void> partition_log::begin_leader_epoch(leader_epoch epoch) {
 }
 
 result<std::size_t> partition_log::enforce_retention() {
+  release_retired(false);  // those a reader held the last time
   const std::int64_t now = clock_.now_ms();
   std::uint64_t total = size_bytes();
   std::size_t count = 0;
@@ -210,10 +216,26 @@ result<void> partition_log::delete_segments_below(offset new_start) {
     auto it = segments_.begin();
     spdlog::info("{}: deleting segment {} (log start offset now {})", dir_.string(),
                  it->second->log_path().filename().string(), log_start_);
-    if (auto r = it->second->remove(); !r) return r;
-    segments_.erase(it);
+    retired_segment retired{it->second->file(), it->second->hold_files()};
+    if (auto r = it->second->remove(); !r) {
+      for (const int fd : retired.held) ::close(fd);
+      return r;
+    }
+    retired_.push_back(std::move(retired));
+    segments_.erase(it);  // unmaps and closes, but the held descriptors keep the blocks
   }
+  release_retired(false);
   return {};
+}
+
+void partition_log::release_retired(bool even_if_read) {
+  std::erase_if(retired_, [&](retired_segment& r) {
+    // use_count is exact here: no new reader can find a segment that left segments_.
+    if (!even_if_read && r.log.use_count() > 1) return false;
+    r.log.reset();
+    for (const int fd : r.held) io_.close_later(fd, "deleted segment");
+    return true;
+  });
 }
 
 result<void> partition_log::truncate_to(offset end) {
@@ -292,6 +314,7 @@ void partition_log::maybe_finish_close() {
   }
   dirty_files_.clear();
   durable_ = visible_;
+  release_retired(true);
   if (auto r = active().seal(); !r) return finish(r);
   partition_checkpoint cp = make_checkpoint(true);
   auto r = store_checkpoint(cp);

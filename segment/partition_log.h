@@ -238,6 +238,9 @@ class partition_log {
   void end_periodic_checkpoint(const std::optional<error>& err);
   void discard_periodic_tmp() const;
   result<void> delete_segments_below(offset new_start);
+  // Hands the held files of retired segments to the backend's close, each once no reader has
+  // its .log any more (or every one, when the log closes).
+  void release_retired(bool even_if_read);
 
   std::filesystem::path dir_;
   log_config config_;
@@ -279,6 +282,14 @@ class partition_log {
   std::function<void(result<void>)> close_handler_;
   boost::asio::steady_timer flush_timer_;
   std::shared_ptr<bool> alive_;  // handlers of the backend check it after destruction
+  // Segments retention deleted: their files stay held (segment::hold_files) until the backend
+  // closes them, so freeing up to segment.bytes of blocks never runs on this thread. A reader's
+  // slice may still have the .log; its close must not be the last, so the files wait for it.
+  struct retired_segment {
+    std::shared_ptr<log_file> log;
+    std::vector<int> held;
+  };
+  std::vector<retired_segment> retired_;
 };
 
 }  // namespace sluice

@@ -332,4 +332,13 @@ result<void> segment::remove() {
   return {};
 }
 
+std::vector<int> segment::hold_files() const {
+  std::vector<int> held;
+  for (const int fd : {file_->fd(), offsets_.fd(), times_.fd()}) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy >= 0) held.push_back(copy);
+  }
+  return held;
+}
+
 }  // namespace sluice

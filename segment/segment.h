@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "index/offset_index.h"
 #include "index/time_index.h"
@@ -136,6 +137,12 @@ class segment {
   [[nodiscard]] result<void> reopen_indexes();
   // Unlinks the three files; readers holding file() keep reading.
   [[nodiscard]] result<void> remove();
+  // New descriptors (dup) on the three files. While one is open, a removed file keeps its
+  // blocks, so the caller chooses which thread pays for freeing them when it closes the last
+  // one: on a `discard` mount that is a synchronous discard of up to segment.bytes. A
+  // descriptor the process cannot make (EMFILE) is left out; that file is then freed wherever
+  // its last owner lets go.
+  [[nodiscard]] std::vector<int> hold_files() const;
 
  private:
   segment(offset base, std::shared_ptr<log_file> file, offset_index offsets, time_index times,

@@ -157,6 +157,23 @@ void faulty_backend::add_rule(fault_rule rule) {
   rules_.push_back({std::move(rule)});
 }
 
+faulty_backend::~faulty_backend() {
+  for (const auto& held : held_closes_) ::close(held.first);
+}
+
+void faulty_backend::close_later(int fd, std::string_view what) {
+  if (holding_closes_) {
+    held_closes_.emplace_back(fd, std::string(what));
+    return;
+  }
+  inner_->close_later(fd, what);
+}
+
+void faulty_backend::release_held_closes() {
+  holding_closes_ = false;
+  for (const auto& [fd, what] : std::exchange(held_closes_, {})) inner_->close_later(fd, what);
+}
+
 void faulty_backend::clear_faults() {
   rules_.clear();
   next_write_.reset();

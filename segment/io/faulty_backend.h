@@ -32,6 +32,7 @@ namespace sluice::io {
 class faulty_backend final : public backend {
  public:
   faulty_backend(boost::asio::io_context& ctx, std::unique_ptr<backend> inner);
+  ~faulty_backend() override;
 
   // "faulty(<inner name>)"
   [[nodiscard]] std::string_view name() const override { return name_; }
@@ -46,7 +47,8 @@ class faulty_backend final : public backend {
   void async_sync_filesystem(int fd, std::string_view what, sync_handler handler) override;
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, sync_handler handler) override;
-  void close_later(int fd, std::string_view what) override { inner_->close_later(fd, what); }
+  // Forwarded, or kept while hold_closes() is in force.
+  void close_later(int fd, std::string_view what) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;
@@ -80,6 +82,11 @@ class faulty_backend final : public backend {
       const {
     return writeback_ranges_;
   }
+
+  // close_later keeps its descriptors open until release_held_closes() forwards them, so a
+  // test sees what its caller left for the backend to close (and not closed itself).
+  void hold_closes() { holding_closes_ = true; }
+  void release_held_closes();
 
   [[nodiscard]] backend& inner() { return *inner_; }
 
@@ -115,6 +122,8 @@ class faulty_backend final : public backend {
   std::uint64_t writes_ = 0;
   std::uint64_t syncs_ = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> writeback_ranges_;
+  bool holding_closes_ = false;
+  std::vector<std::pair<int, std::string>> held_closes_;
   alive_token alive_;
 };
 

@@ -33,17 +33,6 @@ partition_checkpoint on_disk(const log_fixture& f) {
   return **cp;
 }
 
-// Descriptors of this process on a deleted file named `name`.
-int open_deleted(const std::string& name) {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    const auto target = std::filesystem::read_symlink(e.path(), ec).string();
-    if (!ec && target.ends_with("/" + name + " (deleted)")) ++n;
-  }
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("the periodic checkpoint moves the recovery point to what is durable") {
@@ -77,7 +66,7 @@ TEST_CASE("each periodic checkpoint's replaced file is closed by the backend, no
     REQUIRE(f.run_until([&] { return f.log->recovery_point() == f.log->durable_end(); }));
     CHECK(on_disk(f).recovery_point == offset{3 * (round + 1)});
   }
-  CHECK(f.run_until([] { return open_deleted("checkpoint") == 0; }));
+  CHECK(f.run_until([] { return open_deleted_files("/checkpoint") == 0; }));
 }
 
 TEST_CASE("a checkpoint written while a periodic one is in flight is not replaced by it") {

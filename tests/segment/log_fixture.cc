@@ -17,6 +17,16 @@ byte_buffer make_batch(int records, std::size_t value_size, std::uint64_t seed,
   return builder.build();
 }
 
+int open_deleted_files(const std::string& suffix) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.ends_with(suffix + " (deleted)")) ++n;
+  }
+  return n;
+}
+
 // With the temp directory as sync root, as the broker's shards have their data directory: logs
 // under flush=interval sync through syncfs.
 log_fixture::log_fixture()

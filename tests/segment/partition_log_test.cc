@@ -367,6 +367,71 @@ TEST_CASE("a reader keeps its slice after retention deletes the segment") {
   CHECK(bytes->size() == slice->size);
 }
 
+// Freeing a deleted segment's blocks is a synchronous discard on some mounts (up to
+// segment.bytes of them): retention leaves the last close of its files to the backend's thread.
+TEST_CASE("retention leaves the last close of a deleted segment's files to the backend") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_bytes = 0;
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  f.io->hold_closes();
+  auto deleted = f.log->enforce_retention();
+  REQUIRE(deleted.has_value());
+  REQUIRE(*deleted > 0);
+  // Every file is still open, handed to the backend's close: nothing was freed on this thread.
+  CHECK(open_deleted_files(".log") == static_cast<int>(*deleted));
+  CHECK(open_deleted_files(".index") == static_cast<int>(*deleted));
+  CHECK(open_deleted_files(".timeindex") == static_cast<int>(*deleted));
+  f.io->release_held_closes();
+  CHECK(f.run_until([] { return open_deleted_files(".log") + open_deleted_files("index") == 0; }));
+}
+
+TEST_CASE("a deleted segment a reader still holds is closed by the backend after the reader") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_bytes = 0;
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  auto read = f.log->read(offset{0}, 1 << 20);
+  REQUIRE(read.has_value());
+  std::optional<log_slice> slice = std::move(*read);
+  auto deleted = f.log->enforce_retention();
+  REQUIRE(deleted.has_value());
+  REQUIRE(*deleted > 1);
+  // The segments no one reads go; the one read stays held alongside the reader's descriptor.
+  CHECK(f.run_until([] { return open_deleted_files("index") == 2; }));
+  CHECK(open_deleted_files(".log") == 2);
+
+  slice.reset();  // the reader's close is not the last: the log still has the file
+  CHECK(open_deleted_files(".log") == 2);
+  REQUIRE(f.log->enforce_retention().has_value());  // the next pass releases it
+  CHECK(f.run_until([] { return open_deleted_files(".log") + open_deleted_files("index") == 0; }));
+}
+
+TEST_CASE("closing the log releases the deleted segments a reader still holds") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_bytes = 0;
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  auto read = f.log->read(offset{0}, 1 << 20);
+  REQUIRE(read.has_value());
+  std::optional<log_slice> slice = std::move(*read);
+  REQUIRE(f.log->enforce_retention().has_value());
+  f.close();
+  CHECK(f.run_until([] { return open_deleted_files("index") == 0; }));
+  CHECK(open_deleted_files(".log") == 1);  // the reader's own descriptor
+  auto bytes = slice->read_bytes();
+  REQUIRE(bytes.has_value());
+  CHECK(bytes->size() == slice->size);
+  slice.reset();
+  CHECK(open_deleted_files(".log") == 0);
+}
+
 }  // namespace sluice::test
 
 namespace sluice::test {
