@@ -9,9 +9,11 @@
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <utility>
 
 #include "protocol/record.h"
 #include "protocol/record_batch.h"
+#include "segment/atomic_file.h"
 #include "segment/errc.h"
 #include "segment/io/backend.h"
 
@@ -313,9 +315,19 @@ void partition_log::maybe_finish_close() {
     }
   }
   dirty_files_.clear();
+  for (const auto& rolled : std::exchange(roll_syncs_, {})) {
+    const auto& path = rolled.file->path();
+    auto r = rolled.directory ? sync_directory(path)
+                              : io_.datasync(rolled.file->fd(), "fdatasync " + path.string());
+    if (!r) {
+      fence(r.error());
+      return finish(r);
+    }
+  }
   durable_ = visible_;
   release_retired(true);
   if (auto r = active().seal(); !r) return finish(r);
+  if (auto r = active().flush_indexes(); !r) return finish(r);
   partition_checkpoint cp = make_checkpoint(true);
   auto r = store_checkpoint(cp);
   if (r) checkpointed_ = cp;

@@ -189,6 +189,10 @@ class partition_log {
   // append path (partition_log_append.cc)
   result<void> maybe_roll(std::size_t batch_size);
   result<void> roll();
+  // One file of a group commit: fdatasync (fsync for a directory), or a filesystem sync under
+  // flush=interval.
+  void sync_file(const std::shared_ptr<log_file>& f, bool directory,
+                 const std::function<void(result<void>)>& done);
   void schedule_submit();
   void submit();
   void write_queued();
@@ -265,8 +269,15 @@ class partition_log {
 
   std::deque<std::shared_ptr<pending_append>> pending_;  // in offset order
   std::vector<std::shared_ptr<log_file>> dirty_files_;   // written to since the last sync began
-  std::shared_ptr<log_file> writeback_file_;             // the file early writeback follows
-  std::uint64_t writeback_from_ = 0;  // where its bytes not yet handed to writeback start
+  // What a roll left for the next sync besides dirty_files_: the sealed segment's two indexes
+  // (duplicated descriptors) and the directory, whose fsync makes the new file's name durable.
+  struct roll_sync {
+    std::shared_ptr<log_file> file;
+    bool directory;
+  };
+  std::vector<roll_sync> roll_syncs_;
+  std::shared_ptr<log_file> writeback_file_;  // the file early writeback follows
+  std::uint64_t writeback_from_ = 0;          // where its bytes not yet handed to writeback start
   bool writeback_in_flight_ = false;
   bool submit_posted_ = false;  // submit() runs at the end of the turn
   struct sync_group {           // one group commit in flight

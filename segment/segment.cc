@@ -303,8 +303,6 @@ result<void> segment::truncate(file_pos pos, offset new_next, io::backend& io) {
 result<void> segment::seal() {
   if (auto r = times_.reserve_next(); !r) return r;
   times_.append(max_timestamp_, offset_of_max_timestamp_);
-  if (auto r = offsets_.flush(); !r) return r;
-  if (auto r = times_.flush(); !r) return r;
   if (auto r = offsets_.trim(); !r) return r;
   return times_.trim();
 }

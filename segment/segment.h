@@ -119,8 +119,9 @@ class segment {
   // end); indexes lose every entry >= new_next.
   [[nodiscard]] result<void> truncate(file_pos pos, offset new_next, io::backend& io);
 
-  // On roll: final time-index entry, indexes trimmed and msync'd. The .log must already be
-  // fdatasync'd by the caller.
+  // On roll and close: final time-index entry, indexes trimmed to their entries. Nothing is
+  // synced: the caller syncs the indexes (flush_indexes(), or fdatasyncs of index_files())
+  // before a checkpoint trusts them, as it does the .log.
   [[nodiscard]] result<void> seal();
   [[nodiscard]] result<void> flush_indexes();
   struct index_file_ref {

@@ -3,11 +3,14 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cerrno>
 #include <optional>
+#include <string>
 
 #include "log_fixture.h"
 #include "segment/errc.h"
+#include "segment/io/fault_spec.h"
 
 namespace sluice::test {
 
@@ -180,6 +183,50 @@ TEST_CASE("flush=interval syncs fall on a grid shared by every log with the inte
   CHECK(next > now);
   CHECK(next <= now + milliseconds(1000));
   CHECK(next.time_since_epoch() % milliseconds(1000) == std::chrono::steady_clock::duration(0));
+}
+
+}  // namespace sluice::test
+
+namespace sluice::test {
+
+// A roll waits for no disk itself: the group commit after it syncs the new .log, the sealed
+// segment's two indexes (so a checkpoint may trust them) and the directory (so the new file's
+// name survives a crash), and the append is acknowledged only once all four are on disk.
+TEST_CASE("the append that rolls is acknowledged only once the indexes and directory are synced") {
+  const std::array<std::string, 4> synced_in_order = {".log", ".index", ".timeindex", "topic-0"};
+  for (std::size_t failing = 0; failing <= synced_in_order.size(); ++failing) {
+    CAPTURE(failing);
+    log_fixture f;
+    log_config cfg;
+    cfg.segment_bytes = 4096;
+    f.open(cfg);
+    int seed = 0;
+    while (f.log->size_bytes() + make_batch(2, 400, seed).size() <= cfg.segment_bytes) {
+      REQUIRE(f.append(make_batch(2, 400, seed++)).has_value());
+    }
+    const auto syncs_before = f.io->syncs();
+    if (failing < synced_in_order.size()) {
+      io::fault_rule rule;
+      rule.kind = io::fault_rule::op::sync;
+      rule.err = EIO;
+      rule.after = failing;
+      f.io->add_rule(rule);
+    }
+    auto r = f.append(make_batch(2, 400, seed));
+    CHECK(f.log->segment_count() == 2);
+    if (failing == synced_in_order.size()) {  // no fault: acknowledged, after four syncs
+      CHECK(r.has_value());
+      CHECK(f.io->syncs() - syncs_before == 4);
+      continue;
+    }
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code.value() == EIO);
+    const auto message = r.error().message();
+    INFO(message);
+    CHECK(message.find(synced_in_order[failing] + " ") != std::string::npos);
+    CHECK(f.log->offline());
+    f.crash();  // an offline log's close reports the error
+  }
 }
 
 }  // namespace sluice::test
