@@ -324,6 +324,7 @@ void partition_log::maybe_finish_close() {
       return finish(r);
     }
   }
+  unsynced_seals_.clear();
   durable_ = visible_;
   release_retired(true);
   if (auto r = active().seal(); !r) return finish(r);

@@ -229,6 +229,9 @@ class partition_log {
   file_pos visible_end_in(const segment& seg) const;
   position end_position() const;
   partition_checkpoint make_checkpoint(bool clean) const;
+  // Where a checkpoint written now may say recovery starts: durable_, or the start of the first
+  // sealed segment whose indexes are not synced yet when durable_ is past it.
+  position recovery_floor() const;
 
   // checkpoints (partition_log_checkpoint.cc)
   // Writes `cp` now, synchronously; a periodic checkpoint in flight is then not installed.
@@ -276,6 +279,15 @@ class partition_log {
     bool directory;
   };
   std::vector<roll_sync> roll_syncs_;
+  // Sealed segments whose indexes no finished sync covers yet, oldest first, with the group
+  // commit that syncs them once one started. A group that began before the roll can finish
+  // first and carry durable_ past them, so a checkpoint's recovery point stops at the first
+  // of them (recovery_floor()): its indexes are not trusted before they are on disk.
+  struct unsynced_seal {
+    offset segment_base;
+    std::optional<std::uint64_t> synced_by;
+  };
+  std::deque<unsynced_seal> unsynced_seals_;
   std::shared_ptr<log_file> writeback_file_;  // the file early writeback follows
   std::uint64_t writeback_from_ = 0;          // where its bytes not yet handed to writeback start
   bool writeback_in_flight_ = false;

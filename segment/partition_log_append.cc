@@ -121,6 +121,7 @@ result<void> partition_log::roll() {
   to_sync.push_back({std::make_shared<log_file>(dir_fd, dir_), true});
   auto seg = segment::create(dir_, next_offset_, seg_opts_, clock_.now_ms());
   if (!seg) return seg.error();
+  unsynced_seals_.push_back({old.base_offset(), std::nullopt});
   segments_.emplace(next_offset_, std::move(*seg));
   for (auto& r : to_sync) roll_syncs_.push_back(std::move(r));
   return {};
@@ -281,6 +282,11 @@ void partition_log::start_sync(position target) {
   auto files = std::move(dirty_files_);
   dirty_files_.clear();
   auto rolled = std::exchange(roll_syncs_, {});
+  if (!rolled.empty()) {
+    for (auto& u : unsynced_seals_) {
+      if (!u.synced_by) u.synced_by = id;
+    }
+  }
   auto state = std::make_shared<sync_join>(std::max<std::size_t>(files.size() + rolled.size(), 1));
   auto on_file_synced = [this, alive = std::weak_ptr<bool>(alive_), state, id](result<void> r) {
     if (alive.expired()) return;
@@ -322,7 +328,11 @@ void partition_log::on_sync_done(std::uint64_t id, const std::optional<error>& e
   // Groups complete in order: a later fdatasync may not cover an earlier group's other files.
   while (!syncs_.empty() && syncs_.front().done) {
     const position target = syncs_.front().target;
+    const std::uint64_t finished = syncs_.front().id;
     syncs_.pop_front();
+    while (!unsynced_seals_.empty() && unsynced_seals_.front().synced_by == finished) {
+      unsynced_seals_.pop_front();
+    }
     acknowledge_below(target.next);
     // Durable up to the target, or to what was acknowledged if a write below it failed.
     const position& d = target.next <= visible_.next ? target : visible_;

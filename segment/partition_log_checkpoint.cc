@@ -45,11 +45,21 @@ partition_checkpoint partition_log::make_checkpoint(bool clean) const {
   partition_checkpoint cp;
   cp.clean = clean;
   cp.log_start_offset = log_start_;
-  cp.recovery_point = durable_.next;
-  cp.recovery_segment = durable_.segment_base;
-  cp.recovery_position = durable_.pos;
+  const position from = recovery_floor();
+  cp.recovery_point = from.next;
+  cp.recovery_segment = from.segment_base;
+  cp.recovery_position = from.pos;
   cp.leader_epochs = epochs_;
   return cp;
+}
+
+partition_log::position partition_log::recovery_floor() const {
+  for (const auto& u : unsynced_seals_) {
+    if (!segments_.contains(u.segment_base)) continue;  // deleted or cut away since
+    if (durable_.next > u.segment_base) return {u.segment_base, u.segment_base, file_pos{0}};
+    break;
+  }
+  return durable_;
 }
 
 result<void> partition_log::store_checkpoint(const partition_checkpoint& cp) {

@@ -21,6 +21,10 @@ op_worker::~op_worker() {
   }
   wake_.notify_one();
   thread_.join();
+  // A dropped close would leak its descriptor (and keep a deleted file's blocks): it still runs.
+  for (const auto& op : dropped) {
+    if (op->kind == op_kind::close) (void)run_close(*op);
+  }
 }
 
 void op_worker::submit(std::unique_ptr<pending_op> op) {

@@ -41,7 +41,8 @@ class op_worker {
 
   // Starts the thread, named `thread_name` (at most 15 characters).
   op_worker(boost::asio::io_context& ctx, std::string thread_name, serve_fn serve);
-  // Waits for the batch being served to return; ops not yet taken are dropped uncalled.
+  // Waits for the batch being served to return; ops not yet taken are dropped uncalled, except
+  // closes, which are made here.
   ~op_worker();
   op_worker(const op_worker&) = delete;
   op_worker& operator=(const op_worker&) = delete;

@@ -96,7 +96,8 @@ result<void> pwrite_backend::datasync(int fd, std::string_view what) {
 void pwrite_backend::serve(op_worker::batch taken) {
   op_worker::batch filesystem_syncs;
   for (auto& op : taken) {
-    if (worker_.stop_requested()) return;
+    // Stopping drops what is left, but not a close: its descriptor would leak.
+    if (worker_.stop_requested() && op->kind != op_kind::close) continue;
     if (is_filesystem_sync(*op)) {
       filesystem_syncs.push_back(std::move(op));
       continue;

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,12 @@ using namespace std::chrono_literals;
 // Makes the next acknowledged group commit start a periodic checkpoint.
 void make_checkpoint_due(log_fixture& f) {
   f.clk.advance(f.config.checkpoint_interval + 1ms);
+}
+
+ino_t checkpoint_inode(const log_fixture& f) {
+  struct stat st {};
+  REQUIRE(::stat((f.log_dir() / "checkpoint").c_str(), &st) == 0);
+  return st.st_ino;
 }
 
 partition_checkpoint on_disk(const log_fixture& f) {
@@ -60,13 +67,14 @@ TEST_CASE("the periodic checkpoint moves the recovery point to what is durable")
 TEST_CASE("each periodic checkpoint's replaced file is closed by the backend, none leaks") {
   log_fixture f;
   f.open();
+  const auto dir = f.log_dir();
   for (int round = 0; round < 3; ++round) {
     make_checkpoint_due(f);
     REQUIRE(f.append(make_batch(3, 200, round)).has_value());
     REQUIRE(f.run_until([&] { return f.log->recovery_point() == f.log->durable_end(); }));
     CHECK(on_disk(f).recovery_point == offset{3 * (round + 1)});
   }
-  CHECK(f.run_until([] { return open_deleted_files("/checkpoint") == 0; }));
+  CHECK(f.run_until([&] { return open_deleted_files(dir, "/checkpoint") == 0; }));
 }
 
 TEST_CASE("a checkpoint written while a periodic one is in flight is not replaced by it") {
@@ -148,6 +156,47 @@ TEST_CASE("close waits for a periodic checkpoint in flight, then writes the clea
   CHECK(f.log->last_recovery().clean);
   CHECK(f.log->log_end_offset() == offset{6});
   CHECK_FALSE(std::filesystem::exists(f.log_dir() / "periodic.checkpoint.tmp"));
+}
+
+}  // namespace sluice::test
+
+namespace sluice::test {
+
+// A group commit that began before a roll can finish first and make the end of the sealed
+// segment durable, while the sealed indexes' fdatasyncs ride the next group: a checkpoint
+// written then starts recovery at the sealed segment, not past indexes not yet on disk.
+TEST_CASE("a checkpoint does not trust a sealed segment's indexes before their sync ends") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  f.open(cfg);
+  int seed = 0;
+  // Fill the segment to one batch short of rolling.
+  while (f.log->size_bytes() + 2 * make_batch(2, 400, seed).size() <= cfg.segment_bytes) {
+    REQUIRE(f.append(make_batch(2, 400, seed++)).has_value());
+  }
+  make_checkpoint_due(f);
+  const auto inode_before = checkpoint_inode(f);
+  std::optional<result<append_info>> last_in_old;
+  std::optional<result<append_info>> first_in_new;
+  f.log->append(make_batch(2, 400, seed++), [&](auto r) { last_in_old = std::move(r); });
+  f.ctx.restart();
+  REQUIRE(f.ctx.run_one() == 1);  // the end of the turn: its group commit starts
+  f.log->append(make_batch(2, 400, seed++), [&](auto r) { first_in_new = std::move(r); });
+  REQUIRE(f.log->segment_count() == 2);  // that append rolled
+  const offset new_base = f.log->segment_bases().back();
+
+  REQUIRE(f.run_until([&] { return last_in_old && first_in_new; }));
+  REQUIRE(last_in_old->has_value());
+  REQUIRE(first_in_new->has_value());
+  // The periodic checkpoint started when the first group commit finished, durable up to the
+  // new segment's base; it is installed (renamed over the old one) once its fdatasyncs end.
+  REQUIRE(f.run_until([&] { return checkpoint_inode(f) != inode_before; }));
+  CHECK(f.log->durable_end() > new_base);
+  const auto cp = on_disk(f);
+  CHECK(cp.recovery_point == offset{0});
+  CHECK(cp.recovery_segment == offset{0});
+  CHECK(cp.recovery_position == file_pos{0});
 }
 
 }  // namespace sluice::test

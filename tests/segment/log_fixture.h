@@ -45,9 +45,10 @@ class temp_dir {
 byte_buffer make_batch(int records, std::size_t value_size, std::uint64_t seed,
                        std::int64_t timestamp = 1'700'000'000'000);
 
-// Descriptors of this process on deleted files whose path ends with `suffix` (a name such as
-// "/checkpoint", or an extension such as ".log"): what keeps a deleted file's blocks allocated.
-int open_deleted_files(const std::string& suffix);
+// Descriptors of this process on deleted files under `dir` whose path ends with `suffix` (a
+// name such as "/checkpoint", or an extension such as ".log"): what keeps a deleted file's
+// blocks allocated.
+int open_deleted_files(const std::filesystem::path& dir, const std::string& suffix);
 
 struct log_fixture {
   log_fixture();

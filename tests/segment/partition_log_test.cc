@@ -375,17 +375,19 @@ TEST_CASE("retention leaves the last close of a deleted segment's files to the b
   cfg.segment_bytes = 4096;
   cfg.retention_bytes = 0;
   f.open(cfg);
+  const auto dir = f.log_dir();
   for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
   f.io->hold_closes();
   auto deleted = f.log->enforce_retention();
   REQUIRE(deleted.has_value());
   REQUIRE(*deleted > 0);
   // Every file is still open, handed to the backend's close: nothing was freed on this thread.
-  CHECK(open_deleted_files(".log") == static_cast<int>(*deleted));
-  CHECK(open_deleted_files(".index") == static_cast<int>(*deleted));
-  CHECK(open_deleted_files(".timeindex") == static_cast<int>(*deleted));
+  CHECK(open_deleted_files(dir, ".log") == static_cast<int>(*deleted));
+  CHECK(open_deleted_files(dir, ".index") == static_cast<int>(*deleted));
+  CHECK(open_deleted_files(dir, ".timeindex") == static_cast<int>(*deleted));
   f.io->release_held_closes();
-  CHECK(f.run_until([] { return open_deleted_files(".log") + open_deleted_files("index") == 0; }));
+  CHECK(f.run_until(
+      [&] { return open_deleted_files(dir, ".log") + open_deleted_files(dir, "index") == 0; }));
 }
 
 TEST_CASE("a deleted segment a reader still holds is closed by the backend after the reader") {
@@ -394,6 +396,7 @@ TEST_CASE("a deleted segment a reader still holds is closed by the backend after
   cfg.segment_bytes = 4096;
   cfg.retention_bytes = 0;
   f.open(cfg);
+  const auto dir = f.log_dir();
   for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
   auto read = f.log->read(offset{0}, 1 << 20);
   REQUIRE(read.has_value());
@@ -402,13 +405,14 @@ TEST_CASE("a deleted segment a reader still holds is closed by the backend after
   REQUIRE(deleted.has_value());
   REQUIRE(*deleted > 1);
   // The segments no one reads go; the one read stays held alongside the reader's descriptor.
-  CHECK(f.run_until([] { return open_deleted_files("index") == 2; }));
-  CHECK(open_deleted_files(".log") == 2);
+  CHECK(f.run_until([&] { return open_deleted_files(dir, "index") == 2; }));
+  CHECK(open_deleted_files(dir, ".log") == 2);
 
   slice.reset();  // the reader's close is not the last: the log still has the file
-  CHECK(open_deleted_files(".log") == 2);
+  CHECK(open_deleted_files(dir, ".log") == 2);
   REQUIRE(f.log->enforce_retention().has_value());  // the next pass releases it
-  CHECK(f.run_until([] { return open_deleted_files(".log") + open_deleted_files("index") == 0; }));
+  CHECK(f.run_until(
+      [&] { return open_deleted_files(dir, ".log") + open_deleted_files(dir, "index") == 0; }));
 }
 
 TEST_CASE("closing the log releases the deleted segments a reader still holds") {
@@ -417,19 +421,20 @@ TEST_CASE("closing the log releases the deleted segments a reader still holds") 
   cfg.segment_bytes = 4096;
   cfg.retention_bytes = 0;
   f.open(cfg);
+  const auto dir = f.log_dir();
   for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
   auto read = f.log->read(offset{0}, 1 << 20);
   REQUIRE(read.has_value());
   std::optional<log_slice> slice = std::move(*read);
   REQUIRE(f.log->enforce_retention().has_value());
   f.close();
-  CHECK(f.run_until([] { return open_deleted_files("index") == 0; }));
-  CHECK(open_deleted_files(".log") == 1);  // the reader's own descriptor
+  CHECK(f.run_until([&] { return open_deleted_files(dir, "index") == 0; }));
+  CHECK(open_deleted_files(dir, ".log") == 1);  // the reader's own descriptor
   auto bytes = slice->read_bytes();
   REQUIRE(bytes.has_value());
   CHECK(bytes->size() == slice->size);
   slice.reset();
-  CHECK(open_deleted_files(".log") == 0);
+  CHECK(open_deleted_files(dir, ".log") == 0);
 }
 
 }  // namespace sluice::test

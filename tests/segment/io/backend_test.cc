@@ -380,6 +380,29 @@ TEST_CASE_TEMPLATE("close_later closes the descriptor before the io_context runs
   }
 }
 
+// A close dropped at shutdown would leak its descriptor, and keep a deleted file's blocks.
+TEST_CASE_TEMPLATE("destroying the backend still closes every descriptor given to close_later", K,
+                   SLUICE_REAL_BACKENDS) {
+  fixture f(K::kind);
+  file log(f.dir / "00.log", O_RDWR | O_CREAT);
+  const auto data = pattern(256 * 1024, 8);
+  for (std::uint64_t i = 0; i < 32; ++i) {  // keeps the pwrite worker busy past destruction
+    f.io->async_write_at(log.fd(), i * data.size(), data, "00.log", [](auto) {});
+  }
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    fds.push_back(::dup(log.fd()));
+    REQUIRE(fds.back() >= 0);
+    f.io->close_later(fds.back(), "00.log");
+  }
+  f.io.reset();
+  for (const int fd : fds) {
+    errno = 0;
+    CHECK(::fcntl(fd, F_GETFD) == -1);
+    CHECK(errno == EBADF);
+  }
+}
+
 TEST_CASE_TEMPLATE("destroying the backend with writes pending runs none of their handlers", K,
                    SLUICE_REAL_BACKENDS) {
   fixture f(K::kind);
