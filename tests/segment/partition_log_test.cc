@@ -367,16 +367,36 @@ TEST_CASE("a reader keeps its slice after retention deletes the segment") {
   CHECK(bytes->size() == slice->size);
 }
 
-// Freeing a deleted segment's blocks is a synchronous discard on some mounts (up to
-// segment.bytes of them): retention leaves the last close of its files to the backend's thread.
-TEST_CASE("retention leaves the last close of a deleted segment's files to the backend") {
-  log_fixture f;
+namespace {
+
+// 4 KiB segments holding 20 batches, which retention deletes down to the active one.
+void open_and_fill_for_retention(log_fixture& f) {
   log_config cfg;
   cfg.segment_bytes = 4096;
   cfg.retention_bytes = 0;
   f.open(cfg);
-  const auto dir = f.log_dir();
   for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+}
+
+std::optional<log_slice> read_from_start(log_fixture& f) {
+  auto read = f.log->read(offset{0}, 1 << 20);
+  REQUIRE(read.has_value());
+  return std::move(*read);
+}
+
+// Descriptors still open on the deleted segment files (.log, .index, .timeindex) of f's log.
+int open_deleted_segment_files(const log_fixture& f) {
+  return open_deleted_files(f.log_dir(), ".log") + open_deleted_files(f.log_dir(), "index");
+}
+
+}  // namespace
+
+// Freeing a deleted segment's blocks is a synchronous discard on some mounts (up to
+// segment.bytes of them): retention leaves the last close of its files to the backend's thread.
+TEST_CASE("retention leaves the last close of a deleted segment's files to the backend") {
+  log_fixture f;
+  open_and_fill_for_retention(f);
+  const auto dir = f.log_dir();
   f.io->hold_closes();
   auto deleted = f.log->enforce_retention();
   REQUIRE(deleted.has_value());
@@ -386,21 +406,14 @@ TEST_CASE("retention leaves the last close of a deleted segment's files to the b
   CHECK(open_deleted_files(dir, ".index") == static_cast<int>(*deleted));
   CHECK(open_deleted_files(dir, ".timeindex") == static_cast<int>(*deleted));
   f.io->release_held_closes();
-  CHECK(f.run_until(
-      [&] { return open_deleted_files(dir, ".log") + open_deleted_files(dir, "index") == 0; }));
+  CHECK(f.run_until([&] { return open_deleted_segment_files(f) == 0; }));
 }
 
 TEST_CASE("a deleted segment a reader still holds is closed by the backend after the reader") {
   log_fixture f;
-  log_config cfg;
-  cfg.segment_bytes = 4096;
-  cfg.retention_bytes = 0;
-  f.open(cfg);
+  open_and_fill_for_retention(f);
   const auto dir = f.log_dir();
-  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
-  auto read = f.log->read(offset{0}, 1 << 20);
-  REQUIRE(read.has_value());
-  std::optional<log_slice> slice = std::move(*read);
+  auto slice = read_from_start(f);
   auto deleted = f.log->enforce_retention();
   REQUIRE(deleted.has_value());
   REQUIRE(*deleted > 1);
@@ -411,21 +424,14 @@ TEST_CASE("a deleted segment a reader still holds is closed by the backend after
   slice.reset();  // the reader's close is not the last: the log still has the file
   CHECK(open_deleted_files(dir, ".log") == 2);
   REQUIRE(f.log->enforce_retention().has_value());  // the next pass releases it
-  CHECK(f.run_until(
-      [&] { return open_deleted_files(dir, ".log") + open_deleted_files(dir, "index") == 0; }));
+  CHECK(f.run_until([&] { return open_deleted_segment_files(f) == 0; }));
 }
 
 TEST_CASE("closing the log releases the deleted segments a reader still holds") {
   log_fixture f;
-  log_config cfg;
-  cfg.segment_bytes = 4096;
-  cfg.retention_bytes = 0;
-  f.open(cfg);
+  open_and_fill_for_retention(f);
   const auto dir = f.log_dir();
-  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
-  auto read = f.log->read(offset{0}, 1 << 20);
-  REQUIRE(read.has_value());
-  std::optional<log_slice> slice = std::move(*read);
+  auto slice = read_from_start(f);
   REQUIRE(f.log->enforce_retention().has_value());
   f.close();
   CHECK(f.run_until([&] { return open_deleted_files(dir, "index") == 0; }));
