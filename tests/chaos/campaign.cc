@@ -171,7 +171,7 @@ class campaign {
     check((*a)->create_topic({.name = main_topic,
                               .partitions = o_.partitions,
                               .configs = {{"flush", "always"},
-                                          {"segment.bytes", "131072"},
+                                          {"segment.bytes", "524288"},
                                           {"retention.bytes", "-1"},
                                           {"retention.ms", "-1"}}}),
           main_topic);

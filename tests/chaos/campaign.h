@@ -3,7 +3,7 @@
 // loopback port, so the producers keep their address, and with it their producer ids, through
 // every restart:
 //
-//   1. Start the broker, create the topics: `chaos` (flush=always, 128 KiB segments, no
+//   1. Start the broker, create the topics: `chaos` (flush=always, 512 KiB segments, no
 //      retention) and `chaos-retained` (flush=always, 16 KiB segments, retention.bytes 64 KiB,
 //      so rolls and retention deletions happen all the time). Start the producers
 //      (producer_fleet.h).
