@@ -298,6 +298,20 @@ void partition_log::close(std::function<void(result<void>)> handler) {
   maybe_finish_close();
 }
 
+result<void> partition_log::sync_before_close() {
+  for (const auto& f : std::exchange(dirty_files_, {})) {
+    if (auto r = io_.datasync(f->fd(), "fdatasync " + f->path().string()); !r) return r;
+  }
+  for (const auto& rolled : std::exchange(roll_syncs_, {})) {
+    const auto& path = rolled.file->path();
+    auto r = rolled.directory ? sync_directory(path)
+                              : io_.datasync(rolled.file->fd(), "fdatasync " + path.string());
+    if (!r) return r;
+  }
+  unsynced_seals_.clear();
+  return {};
+}
+
 void partition_log::maybe_finish_close() {
   if (!closing_ || !close_handler_ || !pending_.empty() || !syncs_.empty() ||
       checkpoint_in_flight_) {
@@ -308,23 +322,8 @@ void partition_log::maybe_finish_close() {
     close_handler_ = nullptr;
   };
   if (offline_) return finish(error{make_error_code(log_errc::log_offline), offline_->detail});
-  for (const auto& f : dirty_files_) {
-    if (auto r = io_.datasync(f->fd(), "fdatasync " + f->path().string()); !r) {
-      fence(r.error());
-      return finish(r);
-    }
-  }
-  dirty_files_.clear();
-  for (const auto& rolled : std::exchange(roll_syncs_, {})) {
-    const auto& path = rolled.file->path();
-    auto r = rolled.directory ? sync_directory(path)
-                              : io_.datasync(rolled.file->fd(), "fdatasync " + path.string());
-    if (!r) {
-      fence(r.error());
-      return finish(r);
-    }
-  }
-  unsynced_seals_.clear();
+  // A failed sync fences the log, and fence() comes back here to finish the close (offline).
+  if (auto r = sync_before_close(); !r) return fence(r.error());
   durable_ = visible_;
   release_retired(true);
   if (auto r = active().seal(); !r) return finish(r);

@@ -248,6 +248,8 @@ class partition_log {
   // Hands the held files of retired segments to the backend's close, each once no reader has
   // its .log any more (or every one, when the log closes).
   void release_retired(bool even_if_read);
+  // close(): fdatasyncs what no sync covered yet (dirty files, what a roll left).
+  result<void> sync_before_close();
 
   std::filesystem::path dir_;
   log_config config_;

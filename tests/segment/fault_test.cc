@@ -230,3 +230,35 @@ TEST_CASE("the append that rolls is acknowledged only once the indexes and direc
 }
 
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+// close() fdatasyncs what the interval has not synced yet (and what a roll left); a failure
+// there fences the log, and the close reports it once.
+TEST_CASE("a failed fdatasync in close() takes the log offline and fails the close once") {
+  log_fixture f;
+  log_config cfg;
+  cfg.flush = *flush_policy::parse("interval:60000");
+  cfg.segment_bytes = 4096;
+  f.open(cfg);
+  for (int i = 0; i < 8; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  REQUIRE(f.log->segment_count() > 1);  // a roll's syncs are waiting too
+  f.io->fail_next_sync(EIO);
+  int calls = 0;
+  std::optional<result<void>> closed;
+  f.log->close([&](result<void> r) {
+    ++calls;
+    closed = std::move(r);
+  });
+  f.ctx.restart();
+  f.ctx.run();
+  CHECK(calls == 1);
+  REQUIRE(closed.has_value());
+  REQUIRE_FALSE(closed->has_value());
+  CHECK(closed->error().code == make_error_code(log_errc::log_offline));
+  CHECK(closed->error().message().find("injected fault") != std::string::npos);
+  CHECK(f.log->offline());
+  f.crash();
+}
+
+}  // namespace sluice::test
