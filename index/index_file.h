@@ -75,6 +75,7 @@ class index_file {
   [[nodiscard]] result<void> flush();
   // The file's descriptor: an fdatasync of it does what flush() does, e.g. asynchronously.
   [[nodiscard]] int fd() const { return file_.fd(); }
+  [[nodiscard]] result<void> release_descriptor() { return file_.release_descriptor(); }
   // Shrinks the file to entry_count() entries; afterwards is_full() until regrow().
   [[nodiscard]] result<void> trim();
   // Extends a trimmed file back to the max size so appends can continue (a closed segment that

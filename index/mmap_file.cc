@@ -40,6 +40,7 @@ result<mmap_file> mmap_file::open(const std::filesystem::path& path, std::size_t
 
 mmap_file::mmap_file(mmap_file&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      open_(std::exchange(other.open_, false)),
       data_(std::exchange(other.data_, nullptr)),
       capacity_(std::exchange(other.capacity_, 0)),
       size_at_open_(other.size_at_open_),
@@ -50,6 +51,7 @@ mmap_file& mmap_file::operator=(mmap_file&& other) noexcept {
   if (this != &other) {
     (void)close();
     fd_ = std::exchange(other.fd_, -1);
+    open_ = std::exchange(other.open_, false);
     data_ = std::exchange(other.data_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
     size_at_open_ = other.size_at_open_;
@@ -66,7 +68,9 @@ mmap_file::~mmap_file() {
 result<void> mmap_file::sync() {
   SLUICE_ASSERT(is_open());
   if (data_ == nullptr) {
-    if (::fdatasync(fd_) != 0) return io_error(errno, "fdatasync", path_);
+    auto fd = descriptor();
+    if (!fd) return fd.error();
+    if (::fdatasync(*fd) != 0) return io_error(errno, "fdatasync", path_);
     return {};
   }
   if (::msync(data_, capacity_, MS_SYNC) != 0) return io_error(errno, "msync", path_);
@@ -79,7 +83,9 @@ result<void> mmap_file::reserve(std::size_t end) {
   if (end <= reserved_) return {};
   constexpr std::size_t page = 4096;
   const std::size_t to = std::min(capacity_, (end + page - 1) / page * page);
-  if (::fallocate(fd_, 0, static_cast<off_t>(reserved_), static_cast<off_t>(to - reserved_)) != 0) {
+  auto fd = descriptor();
+  if (!fd) return fd.error();
+  if (::fallocate(*fd, 0, static_cast<off_t>(reserved_), static_cast<off_t>(to - reserved_)) != 0) {
     // A file system without fallocate cannot be helped here; the write allocates as before.
     if (errno != EOPNOTSUPP) return io_error(errno, "fallocate (index pages)", path_);
   }
@@ -89,9 +95,12 @@ result<void> mmap_file::reserve(std::size_t end) {
 
 result<void> mmap_file::resize(std::size_t new_capacity) {
   SLUICE_ASSERT(is_open());
+  if (data_ != nullptr && new_capacity == capacity_) return {};  // mapped: the file is that size
+  auto fd = descriptor();
+  if (!fd) return fd.error();
   // Truncate first: if it fails, the old mapping still matches the file and nothing changed.
   // Pages of the old mapping beyond a shrunk end are never touched before the remap below.
-  if (::ftruncate(fd_, static_cast<off_t>(new_capacity)) != 0) {
+  if (::ftruncate(*fd, static_cast<off_t>(new_capacity)) != 0) {
     return io_error(errno, "ftruncate (resize)", path_);
   }
   // Shrinking frees the pages past the new end; regrowing brings them back sparse.
@@ -103,15 +112,31 @@ result<void> mmap_file::resize(std::size_t new_capacity) {
 result<void> mmap_file::close() {
   if (!is_open()) return {};
   unmap();
+  open_ = false;
+  return release_descriptor();
+}
+
+result<void> mmap_file::release_descriptor() {
+  if (fd_ < 0) return {};
   const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) return io_error(errno, "close", path_);
   return {};
 }
 
+result<int> mmap_file::descriptor() {
+  if (fd_ >= 0) return fd_;
+  const int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return io_error(errno, "reopen", path_);
+  fd_ = fd;
+  return fd_;
+}
+
 result<void> mmap_file::map(std::size_t bytes) {
   SLUICE_ASSERT(data_ == nullptr);
   if (bytes == 0) return {};  // mmap refuses length 0; an empty file needs no mapping
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  auto fd = descriptor();
+  if (!fd) return fd.error();
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
   if (p == MAP_FAILED) return io_error(errno, "mmap", path_);
   data_ = static_cast<std::byte*>(p);
   capacity_ = bytes;

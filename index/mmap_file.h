@@ -6,6 +6,11 @@
 //
 // Move-only; the destructor unmaps and closes without syncing or resizing, like a crash would
 // leave the file. Not thread-safe: one owner (a shard) calls everything.
+//
+// The descriptor can be let go while the mapping stays (release_descriptor()): a partition
+// keeps thousands of sealed segments, and their indexes are only read through the mapping. An
+// operation that needs a descriptor again (resize, reserve, the sync of an empty file) reopens
+// the file by its path first.
 
 #include <cstddef>
 #include <filesystem>
@@ -38,9 +43,13 @@ class mmap_file {
   // The file's size before open() extended it (0 for a file open() created).
   [[nodiscard]] std::size_t file_size_at_open() const { return size_at_open_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  [[nodiscard]] bool is_open() const { return fd_ >= 0; }
-  // The descriptor, for an fdatasync started elsewhere (it covers writes made through data()).
+  [[nodiscard]] bool is_open() const { return open_; }
+  // The descriptor, for an fdatasync started elsewhere (it covers writes made through data());
+  // -1 after release_descriptor() until an operation reopens the file.
   [[nodiscard]] int fd() const { return fd_; }
+  // Closes the descriptor and keeps the mapping (which holds the file open in the kernel).
+  // Returns close's error, if any; the object stays usable either way.
+  [[nodiscard]] result<void> release_descriptor();
 
   // msync(MS_SYNC) of the whole mapping: on success every write made through data() so far is
   // on disk. With an empty mapping, fdatasync of the file (so a size change is durable).
@@ -60,12 +69,15 @@ class mmap_file {
 
  private:
   mmap_file(int fd, std::filesystem::path path, std::size_t size_at_open)
-      : fd_(fd), size_at_open_(size_at_open), path_(std::move(path)) {}
+      : fd_(fd), open_(true), size_at_open_(size_at_open), path_(std::move(path)) {}
 
   [[nodiscard]] result<void> map(std::size_t bytes);
+  // The descriptor, reopening the file by path (read-write, never creating) if it was released.
+  [[nodiscard]] result<int> descriptor();
   void unmap() noexcept;
 
   int fd_ = -1;
+  bool open_ = false;  // between open() and close(), with or without a descriptor
   std::byte* data_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t size_at_open_ = 0;

@@ -80,7 +80,10 @@ class time_index {
   // msync: all appends and truncations so far are on disk.
   [[nodiscard]] result<void> flush();
   // The file's descriptor: an fdatasync of it does what flush() does, e.g. asynchronously.
+  // -1 after release_descriptor() until an operation needs one and reopens the file.
   [[nodiscard]] int fd() const { return file_.fd(); }
+  // Closes the descriptor; lookups go on through the mapping (mmap_file::release_descriptor).
+  [[nodiscard]] result<void> release_descriptor() { return file_.release_descriptor(); }
   // Shrinks the file to entry_count()*12 (on roll and close). The index is then full:
   // appending requires regrow() (or reopening) first.
   [[nodiscard]] result<void> trim();

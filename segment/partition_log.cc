@@ -240,6 +240,12 @@ void partition_log::release_retired(bool even_if_read) {
   });
 }
 
+void partition_log::release_index_descriptors(segment& sealed) const {
+  if (auto r = sealed.release_index_descriptors(); !r) {
+    spdlog::warn("{}: {}", dir_.string(), r.error().message());
+  }
+}
+
 result<void> partition_log::truncate_to(offset end) {
   if (!pending_.empty() || !syncs_.empty()) {
     return make_error(log_errc::busy, "truncate_to needs a log with no appends in flight");

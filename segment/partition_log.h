@@ -248,6 +248,9 @@ class partition_log {
   // Hands the held files of retired segments to the backend's close, each once no reader has
   // its .log any more (or every one, when the log closes).
   void release_retired(bool even_if_read);
+  // segment::release_index_descriptors, for a segment that is sealed: a failed close is
+  // logged (the descriptor is gone either way and nothing written depends on it).
+  void release_index_descriptors(segment& sealed) const;
   // close(): fdatasyncs what no sync covered yet (dirty files, what a roll left).
   result<void> sync_before_close();
 

@@ -121,6 +121,7 @@ result<void> partition_log::roll() {
   to_sync.push_back({std::make_shared<log_file>(dir_fd, dir_), true});
   auto seg = segment::create(dir_, next_offset_, seg_opts_, clock_.now_ms());
   if (!seg) return seg.error();
+  release_index_descriptors(old);
   unsynced_seals_.push_back({old.base_offset(), std::nullopt});
   segments_.emplace(next_offset_, std::move(*seg));
   for (auto& r : to_sync) roll_syncs_.push_back(std::move(r));

@@ -279,18 +279,20 @@ result<void> partition_log::delete_segments_after(offset base) {
 
 result<void> partition_log::finish_open() {
   next_offset_ = active().next_offset();
-  // What was re-scanned may still be only in the page cache: make it durable before it
-  // becomes the new recovery point.
+  // What was re-scanned, and the index entries rebuilt from it, may still be only in the page
+  // cache: make them durable before they fall below the new recovery point.
   auto first = rescanned_from_ ? segments_.lower_bound(*rescanned_from_) : segments_.end();
   for (auto it = first; it != segments_.end(); ++it) {
-    if (auto r = io_.datasync(it->second->fd(), "fdatasync " + it->second->log_path().string());
-        !r) {
-      return r;
-    }
+    segment& seg = *it->second;
+    if (auto r = io_.datasync(seg.fd(), "fdatasync " + seg.log_path().string()); !r) return r;
+    if (auto r = seg.flush_indexes(); !r) return r;
   }
   visible_ = durable_ = end_position();
   std::erase_if(epochs_, [&](const epoch_entry& e) { return e.start_offset >= next_offset_; });
   current_epoch_ = epochs_.empty() ? leader_epoch{0} : epochs_.back().epoch;
+  for (auto it = segments_.begin(); it != std::prev(segments_.end()); ++it) {
+    release_index_descriptors(*it->second);
+  }
   return checkpoint();
 }
 

@@ -330,11 +330,21 @@ result<void> segment::remove() {
   return {};
 }
 
+result<void> segment::release_index_descriptors() {
+  auto offsets_released = offsets_.release_descriptor();
+  auto times_released = times_.release_descriptor();
+  return offsets_released ? times_released : offsets_released;
+}
+
 std::vector<int> segment::hold_files() const {
   std::vector<int> held;
-  for (const int fd : {file_->fd(), offsets_.fd(), times_.fd()}) {
-    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  const auto hold = [&held](int copy) {
     if (copy >= 0) held.push_back(copy);
+  };
+  hold(::fcntl(file_->fd(), F_DUPFD_CLOEXEC, 0));
+  for (const auto* index_path : {&offsets_.path(), &times_.path()}) {
+    // A sealed segment's index descriptors are released: a new one holds the file as well.
+    hold(::open(index_path->c_str(), O_RDONLY | O_CLOEXEC));
   }
   return held;
 }

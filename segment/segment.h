@@ -129,20 +129,26 @@ class segment {
     const std::filesystem::path& path;
   };
   // The two index files: fdatasyncs of both descriptors do what flush_indexes() does.
+  // REQUIRES: the descriptors were not released (the active segment's never are).
   [[nodiscard]] std::array<index_file_ref, 2> index_files() const {
     return {index_file_ref{offsets_.fd(), offsets_.path()},
             index_file_ref{times_.fd(), times_.path()}};
   }
+  // Closes the index files' descriptors of a sealed segment and keeps their mappings, so a
+  // partition's segments cost one descriptor each (the .log's) instead of three: a broker
+  // with many partitions and a long history otherwise runs out of descriptors (EMFILE).
+  // Whatever needs an index descriptor later (regrow, truncate) reopens the file by path.
+  [[nodiscard]] result<void> release_index_descriptors();
   // Makes a sealed segment appendable again (its indexes regrow to full size), for when the
   // segment after it was cut away.
   [[nodiscard]] result<void> reopen_indexes();
   // Unlinks the three files; readers holding file() keep reading.
   [[nodiscard]] result<void> remove();
-  // New descriptors (dup) on the three files. While one is open, a removed file keeps its
-  // blocks, so the caller chooses which thread pays for freeing them when it closes the last
-  // one: on a `discard` mount that is a synchronous discard of up to segment.bytes. A
-  // descriptor the process cannot make (EMFILE) is left out; that file is then freed wherever
-  // its last owner lets go.
+  // New descriptors on the three files (the .log's a dup, the indexes' opened again). While one is
+  // open, a removed file keeps its blocks, so the caller chooses which thread pays for freeing them
+  // when it closes the last one: on a `discard` mount that is a synchronous discard of up to
+  // segment.bytes. A descriptor the process cannot make (EMFILE) is left out; that file is then
+  // freed wherever its last owner lets go.
   [[nodiscard]] std::vector<int> hold_files() const;
 
  private:

@@ -46,6 +46,43 @@ TEST_CASE("reopening reports the old size and never shrinks a larger file") {
   CHECK(size_of(dir / "a") == 8192);
 }
 
+TEST_CASE("without its descriptor the mapping still works, and what needs one reopens the file") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  REQUIRE(file->release_descriptor());
+  CHECK(file->fd() == -1);
+  CHECK(file->is_open());
+  std::memcpy(file->data(), "sluice", 6);
+  REQUIRE(file->sync());  // msync needs only the mapping
+  CHECK(file->fd() == -1);
+  CHECK(std::memcmp(read_bytes(dir / "a").data(), "sluice", 6) == 0);
+
+  REQUIRE(file->resize(8192));  // ftruncate: reopened by path
+  CHECK(file->fd() >= 0);
+  CHECK(size_of(dir / "a") == 8192);
+  CHECK(std::memcmp(file->data(), "sluice", 6) == 0);
+  REQUIRE(file->release_descriptor());
+  REQUIRE(file->reserve(8192));  // fallocate
+  CHECK(file->fd() >= 0);
+  REQUIRE(file->close());
+  CHECK_FALSE(file->is_open());
+}
+
+TEST_CASE("a released file that is gone cannot be reopened, and the error names it") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  REQUIRE(file->release_descriptor());
+  std::filesystem::remove(dir / "a");
+  auto r = file->resize(100);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == std::errc::no_such_file_or_directory);
+  CHECK(r.error().message().find("reopen") != std::string::npos);
+  CHECK(r.error().message().find((dir / "a").string()) != std::string::npos);
+  CHECK(file->capacity() == 4096);  // nothing changed
+}
+
 TEST_CASE("resize shrinks and grows the file and keeps the bytes below the cut") {
   temp_dir dir;
   auto file = mmap_file::open(dir / "a", 4096);

@@ -17,16 +17,18 @@ byte_buffer make_batch(int records, std::size_t value_size, std::uint64_t seed,
   return builder.build();
 }
 
-int open_deleted_files(const std::filesystem::path& dir, const std::string& suffix) {
+int open_files(const std::filesystem::path& dir, const std::string& suffix) {
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
     std::error_code ec;
     const auto target = std::filesystem::read_symlink(e.path(), ec).string();
-    if (!ec && target.starts_with(dir.string() + "/") && target.ends_with(suffix + " (deleted)")) {
-      ++n;
-    }
+    if (!ec && target.starts_with(dir.string() + "/") && target.ends_with(suffix)) ++n;
   }
   return n;
+}
+
+int open_deleted_files(const std::filesystem::path& dir, const std::string& suffix) {
+  return open_files(dir, suffix + " (deleted)");
 }
 
 // With the temp directory as sync root, as the broker's shards have their data directory: logs

@@ -49,6 +49,8 @@ byte_buffer make_batch(int records, std::size_t value_size, std::uint64_t seed,
 // name such as "/checkpoint", or an extension such as ".log"): what keeps a deleted file's
 // blocks allocated.
 int open_deleted_files(const std::filesystem::path& dir, const std::string& suffix);
+// Descriptors of this process on files under `dir` whose path ends with `suffix`.
+int open_files(const std::filesystem::path& dir, const std::string& suffix);
 
 struct log_fixture {
   log_fixture();

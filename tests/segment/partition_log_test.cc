@@ -292,6 +292,51 @@ TEST_CASE("segments roll when segment.bytes would be exceeded") {
   }
 }
 
+TEST_CASE("a sealed segment holds one descriptor, its .log's, and its indexes still answer") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.index_interval_bytes = 512;  // several index entries per segment
+  f.open(cfg);
+  std::vector<offset> bases;  // of each appended batch
+  for (int i = 0; i < 40; ++i) {
+    auto r = f.append(make_batch(2, 400, i, 1'700'000'000'000 + 10 * i));
+    REQUIRE(r.has_value());
+    bases.push_back(r->base_offset);
+  }
+  const auto segments = static_cast<int>(f.log->segment_count());
+  REQUIRE(segments > 5);
+  const auto dir = f.log_dir();
+  // The roll's index syncs hold copies until they are done.
+  CHECK(f.run_until([&] { return open_files(dir, ".index") == 1; }));
+  CHECK(open_files(dir, ".timeindex") == 1);
+  CHECK(open_files(dir, ".log") == segments);
+
+  for (std::size_t i = 0; i < bases.size(); ++i) {            // every lookup goes through an index
+    auto slice = f.log->read(offset{bases[i].value + 1}, 1);  // the batch's second record
+    REQUIRE(slice.has_value());
+    CHECK(slice->first_offset == bases[i]);
+    auto at = f.log->offset_for_timestamp(1'700'000'000'000 + 10 * static_cast<std::int64_t>(i));
+    REQUIRE(at.has_value());
+    REQUIRE(at->has_value());
+    CHECK(**at == bases[i]);
+  }
+
+  // A cut into an early segment makes it active again: its indexes reopen and regrow.
+  REQUIRE(f.log->truncate_to(bases[3]).has_value());
+  CHECK(open_files(dir, ".index") == 1);
+  auto again = f.append(make_batch(2, 400, 99));
+  REQUIRE(again.has_value());
+  CHECK(again->base_offset == bases[3]);
+
+  f.close();  // and a reopened log releases what it does not append to
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, 100 + i)).has_value());
+  CHECK(f.run_until([&] { return open_files(dir, ".index") == 1; }));
+  CHECK(open_files(dir, ".timeindex") == 1);
+  CHECK(open_files(dir, ".log") == static_cast<int>(f.log->segment_count()));
+}
+
 TEST_CASE("segments roll when segment.ms has passed") {
   log_fixture f;
   log_config cfg;
