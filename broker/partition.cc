@@ -62,28 +62,42 @@ void partition::complete_producer_state() {
 
 std::optional<offset> partition::find_forgotten_batch(const producer_batch_ids& ids,
                                                       offset before) const {
-  // One pass over the segment holding `before` and the one before it, where a retry that
-  // raced a few newer batches lands. Bounded so that a client sending stale sequence numbers
-  // costs at most two segments' headers per request, not a scan of the whole log.
+  // A retry lands a few of its producer's batches behind the remembered ones, but other
+  // producers' batches between may fill many small segments. Walking back stops at the first
+  // segment holding an older batch of the producer (what was sought would come after it) and
+  // is bounded so that a client sending stale sequence numbers costs at most the budget's
+  // headers per request, not a scan of the whole log.
   const auto bases = log_->segment_bases();
-  const auto holding = std::upper_bound(bases.begin(), bases.end(), before);
-  if (holding == bases.begin()) return std::nullopt;
-  const auto first = std::prev(holding) == bases.begin() ? bases.begin() : std::prev(holding, 2);
-  std::optional<offset> found;
-  auto r = log_->scan_batch_headers(
-      *first,
-      [&](const batch_header& h) {
-        if (!found && h.base_offset < before && producer_batch_ids::of(h) == ids) {
-          found = h.base_offset;
-        }
-      },
-      before + 1);
-  if (!r) {
-    spdlog::warn("{}: looking for producer {} sequence {} in the log: {}", id_.dir_name(),
-                 ids.producer_id, ids.first_sequence, r.error().message());
-    return std::nullopt;
+  auto holding = std::upper_bound(bases.begin(), bases.end(), before);
+  std::size_t scanned_bytes = 0;
+  for (int segments = 0; holding != bases.begin(); ++segments) {
+    if (segments >= 2 && scanned_bytes >= forgotten_search_bytes) break;
+    const auto first = std::prev(holding);
+    const offset until = holding == bases.end() ? before + 1 : std::min(*holding, before + 1);
+    std::optional<offset> found;
+    bool older_seen = false;
+    auto r = log_->scan_batch_headers(
+        *first,
+        [&](const batch_header& h) {
+          scanned_bytes += h.size_bytes();
+          const auto seen = producer_batch_ids::of(h);
+          if (h.base_offset >= before || seen.producer_id != ids.producer_id ||
+              seen.epoch != ids.epoch) {
+            return;
+          }
+          if (seen == ids && !found) found = h.base_offset;
+          if (seen.last_sequence < ids.first_sequence) older_seen = true;
+        },
+        until);
+    if (!r) {
+      spdlog::warn("{}: looking for producer {} sequence {} in the log: {}", id_.dir_name(),
+                   ids.producer_id, ids.first_sequence, r.error().message());
+      return std::nullopt;
+    }
+    if (found || older_seen) return found;
+    holding = first;
   }
-  return found;
+  return std::nullopt;
 }
 
 void partition::produce(byte_buffer batch, produce_handler done) {

@@ -95,6 +95,8 @@ class partition {
   [[nodiscard]] const std::filesystem::path& dir() const { return log_->dir(); }
 
  private:
+  // How much log find_forgotten_batch reads headers of, beyond its first two segments.
+  static constexpr std::size_t forgotten_search_bytes = 16 << 20;
   struct in_flight_duplicate {
     producer_batch_ids ids;
     produce_handler done;
@@ -105,8 +107,11 @@ class partition {
   // Rebuilds the producer state from every batch header in the log (restore_producer_state read
   // only the last two segments), keeping the batches in flight.
   void complete_producer_state();
-  // The base offset of the batch stored with exactly these ids before `before`, searched in the
-  // segment holding `before` and the one before it (producer_state_table::older_than_remembered).
+  // The base offset of the batch stored with exactly these ids before `before`
+  // (producer_state_table::older_than_remembered). Searched segment by segment backwards from
+  // the one holding `before`, until a batch of the same producer older than the one sought
+  // shows it was never stored, or the budget (forgotten_search_bytes, at least two segments)
+  // is spent.
   [[nodiscard]] std::optional<offset> find_forgotten_batch(const producer_batch_ids& ids,
                                                            offset before) const;
   void append_checked(byte_buffer batch, const producer_batch_ids& ids, produce_handler done);

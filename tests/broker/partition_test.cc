@@ -189,6 +189,36 @@ TEST_CASE("a retry of a batch older than the five remembered is answered from th
   CHECK(f.p->status().high_watermark == end);
 }
 
+// Found by the chaos harness (chaos-retained: 16 KiB segments): the log search behind the five
+// remembered batches covered the segment holding the oldest of them and the one before; with
+// other producers' batches between, the retried batch lay further back, was not found, and the
+// refusal (out of order) made the producer store it again under a new producer id.
+TEST_CASE("a retry of a forgotten batch is found however many small segments lie between") {
+  partition_fixture f;
+  log_config config;
+  config.segment_bytes = 1024;
+  f.open(config);
+  auto old = f.produce(idempotent_batch(0, 4));
+  REQUIRE(old);
+  const auto segments_before = f.p->status().segments;
+  for (int i = 1; i <= 6; ++i) {
+    for (int j = 0; j < 24; ++j) {  // another producer fills several segments between
+      REQUIRE(f.produce(idempotent_batch(((i - 1) * 24 + j) * 4, 4, 8)));
+    }
+    REQUIRE(f.produce(idempotent_batch(i * 4, 4)));
+  }
+  REQUIRE(f.p->status().segments >= segments_before + 12);
+  const auto end = f.p->status().high_watermark;
+  auto retry = f.produce(idempotent_batch(0, 4));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == old->base_offset);
+  auto never_sent = f.produce(idempotent_batch(2, 2));  // older, but no such batch was stored
+  REQUIRE_FALSE(never_sent);
+  CHECK(never_sent.error().code == broker_errc::out_of_order_sequence);
+  CHECK(f.p->status().high_watermark == end);
+}
+
 TEST_CASE("a waiting fetch is woken by the next append, or at once if data is already there") {
   partition_fixture f;
   f.open();
