@@ -74,14 +74,25 @@ bool index_file::is_zero_entry(std::size_t i) const {
 
 const std::byte* index_file::entry(std::size_t i) const {
   SLUICE_ASSERT(i < count_);
+  const std::size_t in_file = count_ - pending_.size() / entry_size_;
+  if (i >= in_file) return pending_.data() + (i - in_file) * entry_size_;
   return file_.data() + i * entry_size_;
 }
 
 void index_file::append(std::span<const std::byte> bytes) {
   SLUICE_ASSERT(!is_full());
   SLUICE_ASSERT(bytes.size() == entry_size_);
-  std::memcpy(file_.data() + count_ * entry_size_, bytes.data(), entry_size_);
+  pending_.insert(pending_.end(), bytes.begin(), bytes.end());
   ++count_;
+}
+
+void index_file::write_pending() {
+  if (pending_.empty()) return;
+  const std::size_t in_file = count_ - pending_.size() / entry_size_;
+  if (!file_.write_at(in_file * entry_size_, pending_)) {
+    std::memcpy(file_.data() + in_file * entry_size_, pending_.data(), pending_.size());
+  }
+  pending_.clear();
 }
 
 result<void> index_file::reserve_next() {
@@ -92,11 +103,13 @@ result<void> index_file::reserve_next() {
 void index_file::truncate_to_entries(std::size_t n) {
   SLUICE_ASSERT(n <= count_);
   if (n == count_) return;
+  write_pending();
   std::memset(file_.data() + n * entry_size_, 0, (count_ - n) * entry_size_);
   count_ = n;
 }
 
 result<void> index_file::flush() {
+  write_pending();
   return file_.sync();
 }
 
@@ -110,6 +123,7 @@ result<void> index_file::regrow() {
 }
 
 result<void> index_file::resize(std::size_t bytes) {
+  write_pending();
   auto resized = file_.resize(bytes);
   // After a failed remap the object holds no mapping: keep only what it can still read, so
   // the index degrades to "no entries" (lookups scan from the segment start) instead of
@@ -120,7 +134,7 @@ result<void> index_file::resize(std::size_t bytes) {
 
 result<void> index_file::close() {
   if (!file_.is_open()) return {};
-  auto trimmed = trim();
+  auto trimmed = trim();  // writes what is pending first
   auto closed = file_.close();
   count_ = 0;
   if (!trimmed) return trimmed;

@@ -93,6 +93,22 @@ result<void> mmap_file::reserve(std::size_t end) {
   return {};
 }
 
+result<void> mmap_file::write_at(std::size_t pos, std::span<const std::byte> bytes) {
+  SLUICE_ASSERT(is_open());
+  SLUICE_ASSERT(pos + bytes.size() <= capacity_);
+  auto fd = descriptor();
+  if (!fd) return fd.error();
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::pwrite(*fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(pos + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io_error(n < 0 ? errno : EIO, "pwrite", path_);
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
 result<void> mmap_file::resize(std::size_t new_capacity) {
   SLUICE_ASSERT(is_open());
   if (data_ != nullptr && new_capacity == capacity_) return {};  // mapped: the file is that size

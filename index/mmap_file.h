@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <span>
 
 #include "protocol/result.h"
 
@@ -60,6 +61,9 @@ class mmap_file {
   // write kills the process with SIGBUS. Fails with ENOSPC instead. Cheap when nothing new is
   // needed (no system call).
   [[nodiscard]] result<void> reserve(std::size_t end);
+  // pwrite of `bytes` at `pos` (< capacity(); the page cache is what the mapping shows, so
+  // the bytes are visible through data() at once). Reopens a released descriptor.
+  [[nodiscard]] result<void> write_at(std::size_t pos, std::span<const std::byte> bytes);
   // Sets the file size to new_capacity (ftruncate) and remaps it; used to trim and to regrow.
   // Pointers from data() are invalid afterwards. If ftruncate fails nothing changed; if the
   // remap fails the file has its new size but the object holds no mapping (capacity() == 0).

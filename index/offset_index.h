@@ -75,6 +75,8 @@ class offset_index {
   // index and its values; the caller then rebuilds the index from the log.
   [[nodiscard]] result<void> sanity_check() const;
 
+  // Puts the entries appended so far in the file (index_file::write_pending).
+  void write_pending() { file_.write_pending(); }
   // msync: all appends and truncations so far are on disk.
   [[nodiscard]] result<void> flush();
   // The file's descriptor: an fdatasync of it does what flush() does, e.g. asynchronously.

@@ -143,6 +143,7 @@ void partition_log::schedule_submit() {
 // or being written that no fdatasync covers yet. Its fdatasync is ordered behind those writes
 // by the backend (io_uring links it to the write), so it needs no round trip through here.
 void partition_log::submit() {
+  active().write_pending_index_entries();
   write_queued();
   maybe_start_sync();
 }

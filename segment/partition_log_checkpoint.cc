@@ -87,6 +87,7 @@ void partition_log::start_periodic_checkpoint() {
   // Index entries below the recovery point are in the active segment's indexes (a roll syncs
   // the sealed segment's); their fdatasyncs and checkpoint.tmp's run at once, and the rename
   // waits for all three.
+  active().write_pending_index_entries();  // the fdatasyncs below must cover them
   for (const auto& index : active().index_files()) {
     const int copy = ::fcntl(index.fd, F_DUPFD_CLOEXEC, 0);
     if (copy < 0) {

@@ -124,6 +124,12 @@ class segment {
   // before a checkpoint trusts them, as it does the .log.
   [[nodiscard]] result<void> seal();
   [[nodiscard]] result<void> flush_indexes();
+  // Puts the index entries appended so far in the index files (one pwrite each), as the end of
+  // a turn does; flush_indexes(), seal() and release_index_descriptors() do it first.
+  void write_pending_index_entries() {
+    offsets_.write_pending();
+    times_.write_pending();
+  }
   struct index_file_ref {
     int fd;
     const std::filesystem::path& path;

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -76,6 +77,50 @@ TEST_CASE("appended entries are read back in order") {
   CHECK(entries(index) == std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288)});
   CHECK(index.last_entry() == e(1030, 12288));
   CHECK_FALSE(index.entry_at(3));
+}
+
+TEST_CASE("appended entries reach the file on write_pending, and lookups see them before") {
+  temp_dir dir;
+  auto index = open_index(dir / "0.index");
+  fill(index, 2);
+  index.write_pending();
+  index.append(offset{1030}, file_pos{12288});
+  index.append(offset{1040}, file_pos{16384});
+  CHECK(index.lookup(offset{1035}) == e(1030, 12288));  // pending entries answer lookups
+  CHECK(entries(index) == std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288),
+                                      e(1040, 16384)});
+  auto bytes = read_bytes(dir / "0.index");
+  REQUIRE(bytes.size() == max_bytes);
+  CHECK(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 16) ==
+        raw({{10, 4096}, {20, 8192}}));
+  CHECK(std::all_of(bytes.begin() + 16, bytes.end(), [](auto b) { return b == 0; }));
+
+  index.write_pending();  // one pwrite; lookups now read it through the mapping
+  bytes = read_bytes(dir / "0.index");
+  CHECK(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 32) ==
+        raw({{10, 4096}, {20, 8192}, {30, 12288}, {40, 16384}}));
+  CHECK(index.lookup(offset{1045}) == e(1040, 16384));
+}
+
+TEST_CASE("flush, truncate and trim write the pending entries first") {
+  temp_dir dir;
+  {
+    auto index = open_index(dir / "0.index");
+    fill(index, 3);
+    REQUIRE(index.flush());
+    CHECK(entries(open_index(dir / "0.index")) ==  // another reader sees the file
+          std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288)});
+    index.append(offset{1040}, file_pos{16384});
+    index.append(offset{1050}, file_pos{20480});
+    index.truncate_to(offset{1045});  // a pending entry survives it, one goes
+    CHECK(entries(index).size() == 4);
+    index.append(offset{1060}, file_pos{24576});
+    REQUIRE(index.trim());
+  }
+  CHECK(size_of(dir / "0.index") == 5 * 8);
+  auto again = open_index(dir / "0.index");
+  CHECK(entries(again) == std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288),
+                                      e(1040, 16384), e(1060, 24576)});
 }
 
 TEST_CASE("lookup returns the greatest entry at or below the target") {
