@@ -83,6 +83,23 @@ TEST_CASE("a released file that is gone cannot be reopened, and the error names 
   CHECK(file->capacity() == 4096);  // nothing changed
 }
 
+// A sealed segment's index is already trimmed when it is closed (or deleted by retention), and
+// close trims again: that must not need the released descriptor, nor the file by its path.
+TEST_CASE("resize to the current size of a released file needs neither a descriptor nor the path") {
+  temp_dir dir;
+  auto file = mmap_file::open(dir / "a", 4096);
+  REQUIRE(file);
+  std::memcpy(file->data(), "sluice", 6);
+  const std::byte* mapped = file->data();
+  REQUIRE(file->release_descriptor());
+  std::filesystem::remove(dir / "a");  // a reopen would fail: ENOENT
+  REQUIRE(file->resize(4096));
+  CHECK(file->fd() == -1);
+  CHECK(file->data() == mapped);
+  CHECK(std::memcmp(file->data(), "sluice", 6) == 0);
+  REQUIRE(file->close());
+}
+
 TEST_CASE("resize shrinks and grows the file and keeps the bytes below the cut") {
   temp_dir dir;
   auto file = mmap_file::open(dir / "a", 4096);
