@@ -87,6 +87,7 @@ class index_file {
   [[nodiscard]] result<void> flush();
   // The file's descriptor: an fdatasync of it does what flush() does, e.g. asynchronously.
   [[nodiscard]] int fd() const { return file_.fd(); }
+  [[nodiscard]] result<void> reopen_descriptor() { return file_.reopen_descriptor(); }
   [[nodiscard]] result<void> release_descriptor() {
     write_pending();
     return file_.release_descriptor();

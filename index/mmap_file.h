@@ -51,6 +51,12 @@ class mmap_file {
   // Closes the descriptor and keeps the mapping (which holds the file open in the kernel).
   // Returns close's error, if any; the object stays usable either way.
   [[nodiscard]] result<void> release_descriptor();
+  // Opens the file again by path if its descriptor was released, so fd() is valid.
+  [[nodiscard]] result<void> reopen_descriptor() {
+    auto fd = descriptor();
+    if (!fd) return fd.error();
+    return {};
+  }
 
   // msync(MS_SYNC) of the whole mapping: on success every write made through data() so far is
   // on disk. With an empty mapping, fdatasync of the file (so a size change is durable).

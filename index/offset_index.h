@@ -84,6 +84,8 @@ class offset_index {
   [[nodiscard]] int fd() const { return file_.fd(); }
   // Closes the descriptor; lookups go on through the mapping (mmap_file::release_descriptor).
   [[nodiscard]] result<void> release_descriptor() { return file_.release_descriptor(); }
+  // Undoes release_descriptor(): fd() is valid again (mmap_file::reopen_descriptor).
+  [[nodiscard]] result<void> reopen_descriptor() { return file_.reopen_descriptor(); }
   // Shrinks the file to entry_count()*8 (on roll and close). The index is then full: appending
   // requires regrow() (or reopening) first.
   [[nodiscard]] result<void> trim();

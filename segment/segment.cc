@@ -316,8 +316,13 @@ result<void> segment::reopen_indexes() {
   if (offsets_.is_full()) {
     if (auto r = offsets_.regrow(); !r) return r;
   }
-  if (times_.is_full()) return times_.regrow();
-  return {};
+  if (times_.is_full()) {
+    if (auto r = times_.regrow(); !r) return r;
+  }
+  // An index trimmed at its maximum size regrows without a system call, so nothing above
+  // needed its released descriptor; the next roll and checkpoint fdatasync copies of it.
+  if (auto r = offsets_.reopen_descriptor(); !r) return r;
+  return times_.reopen_descriptor();
 }
 
 result<void> segment::remove() {

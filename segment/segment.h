@@ -145,8 +145,8 @@ class segment {
   // with many partitions and a long history otherwise runs out of descriptors (EMFILE).
   // Whatever needs an index descriptor later (regrow, truncate) reopens the file by path.
   [[nodiscard]] result<void> release_index_descriptors();
-  // Makes a sealed segment appendable again (its indexes regrow to full size), for when the
-  // segment after it was cut away.
+  // Makes a sealed segment appendable again (its indexes regrow to full size and have their
+  // descriptors again, as index_files() requires), for when the segment after it was cut away.
   [[nodiscard]] result<void> reopen_indexes();
   // Unlinks the three files; readers holding file() keep reading.
   [[nodiscard]] result<void> remove();

@@ -337,6 +337,39 @@ TEST_CASE("a sealed segment holds one descriptor, its .log's, and its indexes st
   CHECK(open_files(dir, ".log") == static_cast<int>(f.log->segment_count()));
 }
 
+// A segment rolled because its index was full is trimmed to exactly the index's maximum, so
+// making it active again (a cut into it) regrows nothing; its index descriptors, released at
+// the roll, must still be reopened for the next roll's and checkpoint's fdatasyncs.
+TEST_CASE("a cut into a segment rolled for a full index, then another roll") {
+  log_fixture f;
+  log_config cfg;
+  cfg.index_interval_bytes = 512;
+  cfg.index_max_bytes = 64;  // the smallest: five time entries, so rolls come from the index
+  f.open(cfg);
+  std::vector<offset> bases;
+  for (int i = 0; i < 30; ++i) {
+    auto r = f.append(make_batch(2, 400, i, 1'700'000'000'000 + 10 * i));
+    REQUIRE(r.has_value());
+    bases.push_back(r->base_offset);
+  }
+  REQUIRE(f.log->segment_count() > 3);
+  const auto dir = f.log_dir();
+  CHECK(f.run_until([&] { return open_files(dir, ".index") == 1; }));
+
+  const offset cut = f.log->segment_bases()[1];  // the first segment stays whole, index full
+  REQUIRE(f.log->truncate_to(cut).has_value());
+  REQUIRE(f.log->segment_count() == 1);
+  for (int i = 0; i < 30; ++i) {
+    auto r = f.append(make_batch(2, 400, 50 + i, 1'700'000'001'000 + 10 * i));
+    REQUIRE(r.has_value());
+    CHECK(r->base_offset == offset{cut.value + 2 * i});
+  }
+  CHECK(f.log->segment_count() > 3);
+  f.close();
+  f.open(cfg);
+  CHECK(f.log->log_end_offset() == offset{cut.value + 60});
+}
+
 TEST_CASE("segments roll when segment.ms has passed") {
   log_fixture f;
   log_config cfg;
