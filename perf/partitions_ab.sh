@@ -60,6 +60,6 @@ for i in $(seq "$runs"); do
   done
 done
 for b in "${bins[@]}"; do
-  grep "^$b " "$work/runs.txt" | awk '{print $3}' | sort -g |
-    awk -v b="$b" '{a[NR]=$1} END {print "median", b, a[int((NR+1)/2)], "records/s (" NR " runs)"}'
+  read -r rate n < <(ab_median "$work/runs.txt" "$b" 3)
+  echo "median $b $rate records/s ($n runs)"
 done

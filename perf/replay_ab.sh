@@ -57,9 +57,9 @@ for i in $(seq "$runs"); do
   done
 done
 for b in "${bins[@]}"; do
-  grep "^$b " "$work/runs.txt" | awk '{print $3}' | sort -g |
-    awk -v b="$b" '{a[NR]=$1} END {print "median", b, a[int((NR+1)/2)], "MB/s (" NR " runs)"}'
-  grep "^$b " "$work/runs.txt" | awk '{print $4}' | sort -g |
-    awk -v b="$b" '{a[NR]=$1} END {print "median", b, a[int((NR+1)/2)], "s consumer CPU"}'
+  read -r mbps n < <(ab_median "$work/runs.txt" "$b" 3)
+  read -r cpu _ < <(ab_median "$work/runs.txt" "$b" 4)
+  echo "median $b $mbps MB/s ($n runs)"
+  echo "median $b $cpu s consumer CPU"
 done
 echo "work dir: $work"
