@@ -1,5 +1,6 @@
-# Sourced by the A/B scripts (replay_ab.sh, latency_ab.sh, partitions_ab.sh): start and stop one sluiced on a
-# loopback port of its choosing, with its data and log in the caller's $work directory.
+# Sourced by the A/B scripts (replay_ab.sh, latency_ab.sh, partitions_ab.sh): start and stop
+# one sluiced on a loopback port of its choosing, with its data and log in the caller's $work
+# directory.
 # After ab_start BIN_DIR: $pid is the broker's, $port its port. ab_stop waits for it to exit.
 pid=""
 ab_start() {  # BIN_DIR
