@@ -32,8 +32,9 @@
 //
 // Memory: max_buffered_bytes counts the decoded records waiting for poll() (the record objects
 // and the bytes their views point into), plus the fetched bytes of an answer being decoded; one
-// answer per partition may go past it. Records point into the fetch answer's bytes instead of
-// owning copies (consumer_record): decoding allocates nothing per record.
+// answer per partition, and one more on its way (two fetches in flight), may go past it.
+// Records point into the fetch answer's bytes instead of owning copies (consumer_record):
+// decoding allocates nothing per record.
 //
 // Threading: a consumer is used by one thread at a time (like Kafka's); the io thread is
 // internal.

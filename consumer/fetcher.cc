@@ -91,7 +91,8 @@ void fetcher::seek(const topic_partition& tp, std::int64_t offset) {
   SLUICE_ASSERT(it != states_.end());
   partition_state& st = it->second;
   st.generation = next_generation_++;
-  st.fetching = st.resetting = st.stopped = false;
+  st.forget_requests();
+  st.stopped = false;
   st.retry_at = {};
   st.fetch_position = offset;
   buffer_->seek(st.view, offset);
@@ -136,53 +137,83 @@ void fetcher::arm_retry_timer(clock::time_point at) {
 
 void fetcher::send_fetch(clock::time_point now) {
   std::vector<fetch_target> targets;
-  auto sent = std::make_shared<sent_generations>();
+  auto sent = std::make_shared<sent_requests>();
   for (auto& [tp, st] : states_) {
     if (!st.can_fetch(now)) continue;
     targets.push_back({tp, *st.fetch_position});
-    sent->emplace(tp, st.generation);
-    st.fetching = true;
+    sent->emplace(tp, sent_request{st.generation, *st.fetch_position});
+    ++st.fetches_in_flight;
+    st.position_pending = true;
   }
   if (targets.empty()) return;
+  auto self = shared_from_this();
   pool_->send(
       fetch_request(targets, config_),
-      [self = shared_from_this(), sent](result<response_frame> r) {
-        self->on_fetch_answer(*sent, std::move(r));
-      },
-      config_.fetch_max_wait);
+      [self, sent](result<response_frame> r) { self->on_fetch_answer(*sent, std::move(r)); },
+      config_.fetch_max_wait,
+      [self, sent](const wire::Response& header) { self->on_fetch_header(*sent, header); });
 }
 
-void fetcher::on_fetch_answer(const sent_generations& sent, result<response_frame> r) {
+void fetcher::on_fetch_header(sent_requests& sent, const wire::Response& header) {
+  const auto* body = header.body_as_FetchResponse();
+  if (closed_ || body == nullptr || body->topics() == nullptr) return;
+  bool moved = false;
+  for (const auto* t : *body->topics()) {
+    if (t->name() == nullptr || t->partitions() == nullptr) continue;
+    for (const auto* p : *t->partitions()) {
+      auto it = sent.find({t->name()->str(), p->partition()});
+      if (it == sent.end() || it->second.moved_position) continue;
+      auto* st = current(it->first, it->second.generation);
+      const bool has_records = p->records() != nullptr && p->records()->length() > 0;
+      // The next offset is past the fetch offset whenever records came (the first batch holds
+      // it); anything else is not a position to continue from.
+      if (st == nullptr || p->error() != wire::ErrorCode::none || !has_records ||
+          p->next_fetch_offset() <= it->second.from) {
+        continue;
+      }
+      it->second.moved_position = true;
+      st->fetch_position = p->next_fetch_offset();
+      st->position_pending = false;
+      moved = true;
+    }
+  }
+  if (moved) maybe_fetch();
+}
+
+void fetcher::on_fetch_answer(const sent_requests& sent, result<response_frame> r) {
   if (closed_) return;
   if (!r) return on_request_failure(sent, r.error());
   auto partitions = read_fetch_response(*r);
   if (!partitions) return on_request_failure(sent, partitions.error());
   note_success();
-  for (const auto& [tp, generation] : sent) {
-    if (auto* st = current(tp, generation)) st->fetching = false;
+  for (const auto& [tp, asked] : sent) {
+    auto* st = current(tp, asked.generation);
+    if (st == nullptr) continue;
+    --st->fetches_in_flight;
+    if (!asked.moved_position) st->position_pending = false;
   }
   std::vector<decode_job> jobs;
   for (const auto& p : *partitions) {
     auto it = sent.find(p.tp);
-    auto* st = it != sent.end() ? current(p.tp, it->second) : nullptr;
-    if (st != nullptr) on_fetched_partition(*st, p, r->payload_owner(), jobs);
+    auto* st = it != sent.end() ? current(p.tp, it->second.generation) : nullptr;
+    if (st != nullptr) on_fetched_partition(*st, it->second, p, r->payload_owner(), jobs);
   }
   maybe_fetch();  // the next fetches go out while this answer is decoded
   for (const auto& job : jobs) decode(job);
 }
 
-void fetcher::on_fetched_partition(partition_state& st, const fetched_partition& p,
+void fetcher::on_fetched_partition(partition_state& st, const sent_request& asked,
+                                   const fetched_partition& p,
                                    const std::shared_ptr<const void>& bytes_owner,
                                    std::vector<decode_job>& jobs) {
   if (p.high_watermark >= 0) buffer_->set_high_watermark(st.view, p.high_watermark);
-  if (p.error != wire::ErrorCode::none) return on_partition_error(st, p);
+  if (p.error != wire::ErrorCode::none) return on_partition_error(st, asked.from, p);
   if (p.records.empty()) return;
-  const std::int64_t from = *st.fetch_position;
-  st.fetch_position = next_fetch_offset(p.records, from);
+  if (!asked.moved_position) st.fetch_position = next_fetch_offset(p.records, asked.from);
   // Counted until decoded (then the records' footprint replaces it), so the fetch sent before
   // decoding sees how full the buffer is about to be.
   buffer_->reserve(p.records.size());
-  jobs.push_back({&st, st.generation, from, p.records, bytes_owner});
+  jobs.push_back({&st, st.generation, asked.from, p.records, bytes_owner});
 }
 
 void fetcher::decode(const decode_job& job) {
@@ -215,8 +246,7 @@ void fetcher::decode(const decode_job& job) {
   buffer_->push(std::move(chunks), decoded_bytes);
 }
 
-void fetcher::on_partition_error(partition_state& st, const fetched_partition& p) {
-  const auto at = *st.fetch_position;
+void fetcher::on_partition_error(partition_state& st, std::int64_t at, const fetched_partition& p) {
   const auto code = wire::make_error_code(p.error);
   error e{code, fmt::format("fetch {} at offset {}: {}", name_of(st.view->tp), at,
                             p.error_message.empty() ? code.message() : p.error_message)};
@@ -224,6 +254,7 @@ void fetcher::on_partition_error(partition_state& st, const fetched_partition& p
     if (config_.auto_offset_reset != consumer_config::offset_reset::none) {
       st.fetch_position.reset();  // maybe_fetch() sends the reset
       st.generation = next_generation_++;
+      st.forget_requests();
       return;
     }
     e.detail += fmt::format(
@@ -241,11 +272,11 @@ void fetcher::on_partition_error(partition_state& st, const fetched_partition& p
 
 void fetcher::send_resets(clock::time_point now) {
   std::vector<topic_partition> tps;
-  auto sent = std::make_shared<sent_generations>();
+  auto sent = std::make_shared<sent_requests>();
   for (auto& [tp, st] : states_) {
     if (!st.needs_reset(now)) continue;
     tps.push_back(tp);
-    sent->emplace(tp, st.generation);
+    sent->emplace(tp, sent_request{st.generation});
     st.resetting = true;
   }
   if (tps.empty()) return;
@@ -258,15 +289,15 @@ void fetcher::send_resets(clock::time_point now) {
               });
 }
 
-void fetcher::on_reset_answer(const sent_generations& sent,
-                              const std::vector<topic_partition>& asked, result<response_frame> r) {
+void fetcher::on_reset_answer(const sent_requests& sent, const std::vector<topic_partition>& asked,
+                              result<response_frame> r) {
   if (closed_) return;
   if (!r) return on_request_failure(sent, r.error());
   auto offsets = read_list_offsets(*r, asked);
   if (!offsets) return on_request_failure(sent, offsets.error());
   note_success();
-  for (const auto& [tp, generation] : sent) {
-    auto* st = current(tp, generation);
+  for (const auto& [tp, request] : sent) {
+    auto* st = current(tp, request.generation);
     if (st == nullptr) continue;
     st->resetting = false;
     const auto& o = offsets->at(tp);
@@ -287,17 +318,34 @@ void fetcher::on_reset_answer(const sent_generations& sent,
   maybe_fetch();
 }
 
-void fetcher::on_request_failure(const sent_generations& sent, const error& e) {
+void fetcher::on_request_failure(const sent_requests& sent, const error& e) {
   if (closed_ || e.code == client_errc::client_closed) return;
   const auto retry_at = clock::now() + backoff_after(consecutive_failures_++);
-  for (const auto& [tp, generation] : sent) {
-    auto* st = current(tp, generation);
+  for (const auto& [tp, asked] : sent) {
+    auto* st = current(tp, asked.generation);
     if (st == nullptr) continue;
-    st->fetching = st->resetting = false;
+    if (asked.from >= 0) {
+      forget_fetch(*st, asked);
+    } else {
+      st->resetting = false;
+    }
     st->retry_at = retry_at;
   }
   report(e);
   maybe_fetch();
+}
+
+void fetcher::forget_fetch(partition_state& st, const sent_request& asked) {
+  if (!asked.moved_position) {
+    --st.fetches_in_flight;
+    st.position_pending = false;  // it stays at asked.from
+    return;
+  }
+  // Its records never came, so the position goes back to them, and an answer to a later fetch
+  // (from the position it had moved to) must not be taken.
+  st.generation = next_generation_++;
+  st.forget_requests();
+  st.fetch_position = asked.from;
 }
 
 void fetcher::report(const error& e) {
@@ -322,7 +370,7 @@ void fetcher::note_success() {
 void fetcher::fail(partition_state& st, std::int64_t at, error e, fetched_chunk chunk,
                    std::size_t reserved) {
   st.stopped = true;
-  st.fetching = st.resetting = false;
+  st.forget_requests();
   st.generation = next_generation_++;
   st.fetch_position = at >= 0 ? std::optional<std::int64_t>(at) : std::nullopt;
   chunk.partition = st.view;

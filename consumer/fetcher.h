@@ -3,11 +3,15 @@
 // the answers into the fetch_buffer, resets positions per auto_offset_reset, and retries after
 // dropped connections and broker restarts from the positions it has.
 //
-// Pipelining: every partition that has a position, no fetch in flight and room in the buffer is
-// put in one Fetch; when an answer arrives, the partitions' next positions are read from the
-// batch headers and the next Fetch goes out before the answer is decoded. At most one fetch per
-// partition and generation (partition_state.h) is in flight; a seek starts a new generation, so
-// the partition is fetched again at once and the old answer is dropped when it arrives.
+// Pipelining: every partition that can be fetched (partition_state.h) while the buffer has room
+// is put in one Fetch. Up to two fetches per partition are in flight: when an answer's message
+// arrives, before its records, it says where each partition continues and the next Fetch goes
+// out at once (from a broker that does not say, the next positions are read from the batch
+// headers once the records are in, and the next Fetch goes out before they are decoded). The
+// buffer can so exceed its limit by two answers per partition. A seek starts a new generation,
+// so the partition is fetched again at once and the old answers are dropped when they arrive.
+// When a request fails after its message moved the position on, the position goes back to that
+// request's offset under a new generation.
 //
 // Failures: a partition that fails for good (CRC mismatch, undecodable batch, unknown topic,
 // storage error, out of range with auto_offset_reset=none) gets a failure chunk after its
@@ -61,8 +65,13 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
 
  private:
   using clock = partition_state::clock;
-  // The generation each partition of a request had when it was sent.
-  using sent_generations = std::map<topic_partition, std::uint64_t>;
+  // What a request asked of one partition.
+  struct sent_request {
+    std::uint64_t generation;     // the partition's when the request was sent
+    std::int64_t from = -1;       // the fetch offset; -1: a reset (ListOffsets)
+    bool moved_position = false;  // the answer's message set the partition's next position
+  };
+  using sent_requests = std::map<topic_partition, sent_request>;
   struct decode_job {
     partition_state* state;
     std::uint64_t generation;
@@ -74,15 +83,18 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
   [[nodiscard]] partition_state* current(const topic_partition& tp, std::uint64_t generation);
   void send_fetch(clock::time_point now);
   void send_resets(clock::time_point now);
-  void on_fetch_answer(const sent_generations& sent, result<response_frame> r);
-  void on_fetched_partition(partition_state& st, const fetched_partition& p,
+  void on_fetch_header(sent_requests& sent, const wire::Response& header);
+  void on_fetch_answer(const sent_requests& sent, result<response_frame> r);
+  void on_fetched_partition(partition_state& st, const sent_request& asked,
+                            const fetched_partition& p,
                             const std::shared_ptr<const void>& bytes_owner,
                             std::vector<decode_job>& jobs);
   void decode(const decode_job& job);
-  void on_partition_error(partition_state& st, const fetched_partition& p);
-  void on_reset_answer(const sent_generations& sent, const std::vector<topic_partition>& asked,
+  void on_partition_error(partition_state& st, std::int64_t at, const fetched_partition& p);
+  void on_reset_answer(const sent_requests& sent, const std::vector<topic_partition>& asked,
                        result<response_frame> r);
-  void on_request_failure(const sent_generations& sent, const error& e);
+  void on_request_failure(const sent_requests& sent, const error& e);
+  void forget_fetch(partition_state& st, const sent_request& asked);
   // Stops the partition and queues `chunk` (its records, if any) with the failure; the
   // position after it is `at` (-1: unknown).
   void fail(partition_state& st, std::int64_t at, error e, fetched_chunk chunk = {},

@@ -3,8 +3,13 @@
 // touched only on the io thread (no lock).
 //
 // States: needs a reset (no fetch position: ListOffsets per auto_offset_reset), fetchable,
-// fetching (a Fetch is in flight), resetting (a ListOffsets is in flight), stopped (a failure
-// was handed to poll(); nothing is fetched until the caller seeks).
+// fetching (up to max_fetches_in_flight Fetches are in flight), resetting (a ListOffsets is in
+// flight), stopped (a failure was handed to poll(); nothing is fetched until the caller seeks).
+//
+// Two fetches in flight: the broker says in each answer's message where the partition continues
+// (next_fetch_offset), and that message arrives before the answer's records. Once it has, the
+// next fetch goes out while the records are still on their way, so the broker always has the
+// next answer to send. Until then the position is pending and nothing more is asked for.
 //
 // Generations: every seek, reset and failure gives the partition a new generation number; an
 // answer to a request sent under an older one is stale and is dropped. This is how a seek while
@@ -20,26 +25,36 @@
 
 namespace sluice::consumer_detail {
 
+inline constexpr int max_fetches_in_flight = 2;
+
 struct partition_state {
   using clock = std::chrono::steady_clock;
 
   std::shared_ptr<partition_view> view;  // shared with poll() through the fetch_buffer
   std::uint64_t generation = 0;
   std::optional<std::int64_t> fetch_position;  // the next offset to fetch; nullopt: reset first
-  bool fetching = false;
+  int fetches_in_flight = 0;
+  bool position_pending = false;  // a fetch in flight has not yet said where the next one starts
   bool resetting = false;
   bool stopped = false;
   clock::time_point retry_at{};  // after a retriable failure, nothing is sent before this
 
   [[nodiscard]] bool can_fetch(clock::time_point now) const {
-    return fetch_position && !fetching && !resetting && !stopped && retry_at <= now;
+    return fetch_position && !position_pending && fetches_in_flight < max_fetches_in_flight &&
+           !resetting && !stopped && retry_at <= now;
   }
   [[nodiscard]] bool needs_reset(clock::time_point now) const {
-    return !fetch_position && !fetching && !resetting && !stopped && retry_at <= now;
+    return !fetch_position && fetches_in_flight == 0 && !resetting && !stopped && retry_at <= now;
   }
   // Waiting only for retry_at before it can be sent something.
   [[nodiscard]] bool backing_off(clock::time_point now) const {
-    return !fetching && !resetting && !stopped && retry_at > now;
+    return fetches_in_flight == 0 && !resetting && !stopped && retry_at > now;
+  }
+  // Nothing in flight counts any more (its answers will be stale: a new generation).
+  void forget_requests() {
+    fetches_in_flight = 0;
+    position_pending = false;
+    resetting = false;
   }
 };
 

@@ -19,6 +19,9 @@ struct log_slice {
   file_pos position{0};
   std::size_t size = 0;
   offset first_offset{0};  // base offset of the first batch in the slice
+  // Where a reader continues after this slice: the base offset of the batch after it, or one
+  // past its last batch's last offset. An empty slice: the offset that was asked for.
+  offset next_offset{0};
 
   [[nodiscard]] bool empty() const { return size == 0; }
   // Reads the slice's bytes (pread).

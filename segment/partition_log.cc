@@ -77,24 +77,23 @@ result<log_slice> partition_log::read(offset from, std::size_t max_bytes) const 
                       fmt::format("offset {} is outside the readable range [{}, {}]", from,
                                   log_start_, visible_.next));
   }
-  if (from == visible_.next) return log_slice{nullptr, file_pos{0}, 0, from};
+  if (from == visible_.next) return log_slice{nullptr, file_pos{0}, 0, from, from};
   for (auto it = segments_.upper_bound(from); it != segments_.begin();) {
     --it;  // the segment holding `from`, then (if it ends early) none earlier
     const segment& seg = *it->second;
     file_pos end = visible_end_in(seg);
-    auto pos = seg.find_batch(from, end);
-    if (!pos) return pos.error();
-    if (*pos == end) break;
-    auto stop = seg.whole_batches_end(*pos, max_bytes, end);
-    if (!stop) return stop.error();
-    auto first = seg.header_at(*pos, end);
+    auto first = seg.find_batch(from, end);
     if (!first) return first.error();
-    return log_slice{seg.file(), *pos, stop->value - pos->value, (*first)->base_offset};
+    if (!first->header) break;
+    auto run = seg.whole_batches(*first, max_bytes, end);
+    if (!run) return run.error();
+    return log_slice{seg.file(), first->position, run->end.value - first->position.value,
+                     first->header->base_offset, run->next};
   }
   // `from` lies past the end of its segment: read from the next one.
   auto next = segments_.upper_bound(from);
   if (next == segments_.end() || next->first >= visible_.next) {
-    return log_slice{nullptr, file_pos{0}, 0, from};
+    return log_slice{nullptr, file_pos{0}, 0, from, from};
   }
   return read(next->first, max_bytes);
 }
@@ -283,12 +282,10 @@ result<void> partition_log::cut_to(offset end) {
   if (removed) {
     if (auto r = seg.reopen_indexes(); !r) return r;
   }
-  auto pos = seg.find_batch(end, seg.size());
-  if (!pos) return pos.error();
-  auto h = seg.header_at(*pos, seg.size());
-  if (!h) return h.error();
-  offset new_next = *h ? (*h)->base_offset : seg.next_offset();
-  if (auto r = seg.truncate(*pos, new_next, io_); !r) return r;
+  auto cut = seg.find_batch(end, seg.size());
+  if (!cut) return cut.error();
+  const offset new_next = cut->header ? cut->header->base_offset : seg.next_offset();
+  if (auto r = seg.truncate(cut->position, new_next, io_); !r) return r;
   if (auto r = io_.datasync(seg.fd(), "fdatasync " + seg.log_path().string()); !r) return r;
   next_offset_ = seg.next_offset();
   visible_ = durable_ = end_position();

@@ -177,24 +177,23 @@ bool segment::entry_matches_log(const offset_index::entry& e, file_pos end) cons
   return false;
 }
 
-result<file_pos> segment::find_batch(offset target, file_pos end) const {
+result<segment::batch_location> segment::find_batch(offset target, file_pos end) const {
   auto entry = offsets_.lookup(target);
   file_pos pos = entry && entry_matches_log(*entry, end) ? entry->position : file_pos{0};
   for (;;) {
     auto h = header_at(pos, end);
     if (!h) return h.error();
-    if (!*h || (*h)->last_offset() >= target) return pos;
+    if (!*h || (*h)->last_offset() >= target) return batch_location{pos, *h};
     pos = pos + (*h)->size_bytes();
   }
 }
 
-result<file_pos> segment::whole_batches_end(file_pos start, std::size_t max_bytes,
-                                            file_pos end) const {
-  auto first = header_at(start, end);
-  if (!first) return first.error();
-  if (!*first) return start;
-  file_pos pos = start + (*first)->size_bytes();
-  const std::uint64_t limit = std::min(end.value, start.value + max_bytes);
+result<segment::batch_run> segment::whole_batches(const batch_location& first,
+                                                  std::size_t max_bytes, file_pos end) const {
+  SLUICE_ASSERT(first.header.has_value());
+  file_pos pos = first.position + first.header->size_bytes();
+  offset next = first.header->next_offset();
+  const std::uint64_t limit = std::min(end.value, first.position.value + max_bytes);
   // Jump over whole batches with the index: entries mark batch starts in position order.
   std::size_t lo = 0, hi = offsets_.entry_count();
   while (lo < hi) {
@@ -206,12 +205,16 @@ result<file_pos> segment::whole_batches_end(file_pos start, std::size_t max_byte
   }
   if (lo > 0) {
     const auto jump = *offsets_.entry_at(lo - 1);
+    // A matching entry has a batch at its position, so the loop reads a header there and
+    // `next` is set from it before it is returned.
     if (jump.position > pos && entry_matches_log(jump, end)) pos = jump.position;
   }
   for (;;) {
     auto h = header_at(pos, end);
     if (!h) return h.error();
-    if (!*h || pos.value + (*h)->size_bytes() > limit) return pos;
+    if (!*h) return batch_run{pos, next};
+    if (pos.value + (*h)->size_bytes() > limit) return batch_run{pos, (*h)->base_offset};
+    next = (*h)->next_offset();
     pos = pos + (*h)->size_bytes();
   }
 }
@@ -219,10 +222,10 @@ result<file_pos> segment::whole_batches_end(file_pos start, std::size_t max_byte
 bool segment::time_entry_matches_log(const time_index::entry& e, file_pos end) const {
   // The entry says no batch up to the one holding its offset is later than its timestamp; the
   // holding batch itself is the part of that claim a single read can check.
-  auto pos = find_batch(e.offset, end);
-  if (pos && *pos < end) {
-    auto h = header_at(*pos, end);
-    if (h && *h && (*h)->base_offset <= e.offset && (*h)->max_timestamp <= e.timestamp) return true;
+  auto found = find_batch(e.offset, end);
+  if (found && found->header && found->header->base_offset <= e.offset &&
+      found->header->max_timestamp <= e.timestamp) {
+    return true;
   }
   spdlog::warn("{}: time index entry (timestamp {}, offset {}) does not match the log",
                times_.path().string(), e.timestamp, e.offset);
@@ -238,9 +241,9 @@ result<file_pos> segment::find_timestamp(std::int64_t ts, file_pos end) const {
   // Every batch up to the one holding the entry's offset has max timestamp <= entry < ts.
   auto entry = times_.lookup(ts - 1);
   const bool trusted = entry && time_entry_matches_log(*entry, end);
-  auto pos = find_batch(trusted ? entry->offset : base_, end);
-  if (!pos) return pos;
-  for (file_pos p = *pos;;) {
+  auto found = find_batch(trusted ? entry->offset : base_, end);
+  if (!found) return found.error();
+  for (file_pos p = found->position;;) {
     auto h = header_at(p, end);
     if (!h) return h.error();
     if (!*h || (*h)->max_timestamp >= ts) return p;

@@ -100,13 +100,24 @@ class segment {
 
   // Header of the batch starting at `pos`; nullopt when pos >= end.
   [[nodiscard]] result<std::optional<batch_header>> header_at(file_pos pos, file_pos end) const;
-  // Position of the first batch whose last offset >= target, scanning forward from the index
-  // entry at or below target; `end` when no batch before `end` qualifies.
-  [[nodiscard]] result<file_pos> find_batch(offset target, file_pos end) const;
-  // End of the whole batches from `start` that fit in max_bytes (at least one batch), not past
-  // `end`.
-  [[nodiscard]] result<file_pos> whole_batches_end(file_pos start, std::size_t max_bytes,
-                                                   file_pos end) const;
+  // A batch found in the log: where it starts and its header (nullopt: none, position == end).
+  struct batch_location {
+    file_pos position;
+    std::optional<batch_header> header;
+  };
+  // The first batch whose last offset >= target, scanning forward from the index entry at or
+  // below target; position `end` when no batch before `end` qualifies.
+  [[nodiscard]] result<batch_location> find_batch(offset target, file_pos end) const;
+  // Whole batches from one position: where they end, and the offset a reader continues from
+  // (the base offset of the batch at `end`, or one past the last batch's last offset).
+  struct batch_run {
+    file_pos end;
+    offset next;
+  };
+  // The whole batches from `first` that fit in max_bytes (at least one batch), not past `end`.
+  // REQUIRES: first.header is set.
+  [[nodiscard]] result<batch_run> whole_batches(const batch_location& first, std::size_t max_bytes,
+                                                file_pos end) const;
   // Position of the first batch whose max timestamp >= ts, or `end`.
   [[nodiscard]] result<file_pos> find_timestamp(std::int64_t ts, file_pos end) const;
 

@@ -112,6 +112,7 @@ class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
         auto& slice = w.outcome->slice;
         if (!slice.empty() && (sent == 0 || sent + slice.size <= max_bytes_)) {
           sent += slice.size;
+          pr->next_fetch_offset = slice.next_offset.value;
           pr->records = std::make_unique<wire::PayloadRange>(b.add_slice(std::move(slice)));
         }
       }

@@ -60,16 +60,17 @@ void broker_pool::finish_connecting(const result<connection_ptr>& r) {
 }
 
 void broker_pool::send(request_builder req, client_connection::response_handler handler,
-                       std::chrono::milliseconds extra_timeout) {
+                       std::chrono::milliseconds extra_timeout,
+                       client_connection::header_handler on_header) {
   auto shared_req = std::make_shared<request_builder>(std::move(req));
-  async_connection(
-      [shared_req, handler = std::move(handler), extra_timeout](result<connection_ptr> c) mutable {
-        if (!c) {
-          handler(c.error());
-          return;
-        }
-        (*c)->send(std::move(*shared_req), std::move(handler), extra_timeout);
-      });
+  async_connection([shared_req, handler = std::move(handler), extra_timeout,
+                    on_header = std::move(on_header)](result<connection_ptr> c) mutable {
+    if (!c) {
+      handler(c.error());
+      return;
+    }
+    (*c)->send(std::move(*shared_req), std::move(handler), extra_timeout, std::move(on_header));
+  });
 }
 
 void broker_pool::close() {

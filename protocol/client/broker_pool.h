@@ -30,9 +30,10 @@ class broker_pool : public std::enable_shared_from_this<broker_pool> {
   // for it. Fails with the last address's error when none is reachable.
   void async_connection(connection_handler handler);
 
-  // Sends a request on a live connection (connecting first if needed).
+  // Sends a request on a live connection (connecting first if needed); client_connection::send.
   void send(request_builder req, client_connection::response_handler handler,
-            std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0});
+            std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0},
+            client_connection::header_handler on_header = nullptr);
 
   // Closes the connection; later calls fail with client_closed.
   void close();

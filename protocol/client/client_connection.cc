@@ -138,7 +138,8 @@ void client_connection::start_handshake(connect_handler handler) {
                       broker_version_ = body->broker_software_version()->str();
                     }
                     handler(shared_from_this());
-                  }});
+                  },
+                  nullptr});
   enqueue(std::move(req), nullptr);
 }
 
@@ -153,7 +154,7 @@ result<void> client_connection::check_version(wire::RequestBody type) const {
 }
 
 void client_connection::send(request_builder req, response_handler handler,
-                             std::chrono::milliseconds extra_timeout) {
+                             std::chrono::milliseconds extra_timeout, header_handler on_header) {
   auto fail = [&](error e) {
     asio::post(ex_, [h = std::move(handler), e = std::move(e)]() mutable { h(std::move(e)); });
   };
@@ -161,8 +162,9 @@ void client_connection::send(request_builder req, response_handler handler,
   if (auto v = check_version(req.type()); !v) return fail(v.error());
   const auto id = next_request_id_++;
   req.finish(id, client_version(req.type()), opts_.client_id);
+  if (on_header) ++header_waiters_;
   in_flight_.emplace(id, pending{req.type(), clock::now() + opts_.request_timeout + extra_timeout,
-                                 std::move(handler)});
+                                 std::move(handler), std::move(on_header)});
   enqueue(std::move(req), nullptr);
 }
 
@@ -223,19 +225,43 @@ asio::awaitable<void> client_connection::read_loop() {
       fail_everything(p.error());
       co_return;
     }
-    byte_buffer body(p->body_size());
-    auto [bec, bn] = co_await asio::async_read(socket_, asio::buffer(body), use_tuple);
+    // Not zeroed: every byte is read into it before use, and a fetch answer is megabytes.
+    std::shared_ptr<std::byte[]> body = std::make_shared_for_overwrite<std::byte[]>(p->body_size());
+    auto [mec, mn] =
+        co_await asio::async_read(socket_, asio::buffer(body.get(), p->message_length), use_tuple);
+    if (mec) {
+      fail_everything(network_error(mec, addr_, "reading from"));
+      co_return;
+    }
+    if (header_waiters_ > 0) announce_header({body.get(), p->message_length});
+    if (!open_) co_return;  // a header handler closed the connection
+    auto [bec, bn] = co_await asio::async_read(
+        socket_, asio::buffer(body.get() + p->message_length, p->payload_size()), use_tuple);
     if (bec) {
       fail_everything(network_error(bec, addr_, "reading from"));
       co_return;
     }
-    auto frame = response_frame::parse(std::move(body), p->message_length);
+    auto frame = response_frame::parse(std::move(body), p->body_size(), p->message_length);
     if (!frame) {
       fail_everything(frame.error());
       co_return;
     }
     dispatch(std::move(*frame));
   }
+}
+
+void client_connection::announce_header(byte_span message) {
+  // A message that does not verify is reported by the full parse; here it is only skipped.
+  auto r = verify_response(message);
+  if (!r || (*r)->error() != wire::ErrorCode::none) return;
+  auto it = in_flight_.find((*r)->request_id());
+  if (it == in_flight_.end() || !it->second.on_header) return;
+  if (static_cast<std::uint8_t>((*r)->body_type()) != static_cast<std::uint8_t>(it->second.type)) {
+    return;
+  }
+  auto on_header = std::move(it->second.on_header);
+  --header_waiters_;
+  on_header(**r);
 }
 
 void client_connection::dispatch(response_frame frame) {
@@ -255,6 +281,7 @@ void client_connection::dispatch(response_frame frame) {
   }
   auto p = std::move(it->second);
   in_flight_.erase(it);
+  if (p.on_header) --header_waiters_;
   if (auto e = wire::to_result(r.error(), r.error_message()); !e) {
     p.handler(e.error());
     return;
@@ -278,6 +305,7 @@ asio::awaitable<void> client_connection::sweep_timeouts() {
     std::vector<response_handler> expired;
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
       if (it->second.deadline <= now) {
+        if (it->second.on_header) --header_waiters_;
         expired.push_back(std::move(it->second.handler));
         it = in_flight_.erase(it);
       } else {
@@ -319,6 +347,7 @@ void client_connection::fail_everything(const error& e) {
   }
   auto waiting = std::move(in_flight_);
   in_flight_.clear();
+  header_waiters_ = 0;
   auto queued = std::move(write_queue_);
   write_queue_.clear();
   for (auto& q : queued) {

@@ -60,6 +60,9 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   using connect_handler = std::function<void(result<std::shared_ptr<client_connection>>)>;
   using response_handler = std::function<void(result<response_frame>)>;
   using written_handler = std::function<void(result<void>)>;
+  // Sees a response's message (verified, without an error, of the request's type) as soon as it
+  // has arrived, before its payload; the response handler still runs once the payload is in.
+  using header_handler = std::function<void(const wire::Response&)>;
 
   // Resolves and connects to `addr`, then exchanges ApiVersions. The handler gets an open
   // connection, or the error (Asio's for the network, timed_out, unsupported_version).
@@ -75,8 +78,11 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   // corrupt_message), protocol_violation (a body of another type), timed_out after
   // request_timeout + extra_timeout (a long poll passes its max wait here; the connection is
   // then closed), connection_lost (also when another request on it timed out), client_closed.
+  // on_header (optional) is called first when the message has arrived (header_handler); not at
+  // all when the request fails.
   void send(request_builder req, response_handler handler,
-            std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0});
+            std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0},
+            header_handler on_header = nullptr);
   // Sends a request that has no response (Produce with acks=0); the handler runs once the
   // frame is written to the socket, or with the error.
   void send_oneway(request_builder req, written_handler handler);
@@ -95,6 +101,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
     wire::RequestBody type;
     clock::time_point deadline;
     response_handler handler;
+    header_handler on_header;
   };
   struct queued_frame {
     request_builder frame;
@@ -108,6 +115,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void enqueue(request_builder req, written_handler on_written);
   void write_some_frames();
   boost::asio::awaitable<void> read_loop();
+  void announce_header(byte_span message);
   void dispatch(response_frame frame);
   boost::asio::awaitable<void> sweep_timeouts();
   result<void> check_version(wire::RequestBody type) const;
@@ -122,6 +130,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   bool writing_ = false;
   std::uint64_t next_request_id_ = 1;
   std::unordered_map<std::uint64_t, pending> in_flight_;
+  std::size_t header_waiters_ = 0;  // requests in in_flight_ with an on_header
   std::deque<queued_frame> write_queue_;
   std::vector<api_version_range> broker_versions_;
   std::string broker_version_;

@@ -140,6 +140,37 @@ TEST_CASE("pipelined requests on one connection are all answered, matched by id"
   }
 }
 
+TEST_CASE("a fetch answer says where the next fetch of the partition continues") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("next", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  const std::string value(100, 'v');
+  std::size_t batch_bytes = 0;
+  for (std::uint64_t i = 0; i < 3; ++i) {  // offsets 0-99, 100-199, 200-299
+    record_batch_builder builder;
+    for (int r = 0; r < 100; ++r) builder.add(1'700'000'000'000, std::nullopt, as_bytes(value));
+    auto batch = builder.build();
+    batch_bytes = batch.size();
+    REQUIRE(c.send(produce_request("next", std::move(batch)), 10 + i));
+    REQUIRE(c.read_response().has_value());
+  }
+  auto next_of = [&](std::int64_t from, std::int32_t max_bytes) {
+    REQUIRE(c.send(fetch_request("next", from, max_bytes), 20));
+    auto r = c.read_response();
+    REQUIRE(r.has_value());
+    const auto* p = r->body<wire::FetchResponse>()->topics()->Get(0)->partitions()->Get(0);
+    REQUIRE(p->error() == wire::ErrorCode::none);
+    return p->next_fetch_offset();
+  };
+  const auto room_for_one = static_cast<std::int32_t>(batch_bytes + batch_bytes / 2);
+  CHECK(next_of(0, room_for_one) == 100);
+  CHECK(next_of(150, room_for_one) == 200);  // the batch holding 150 is sent whole
+  CHECK(next_of(150, 1 << 20) == 300);
+  CHECK(next_of(300, 1 << 20) == -1);  // nothing to send: no position to continue from
+}
+
 TEST_CASE("SIGTERM exits 0 after a clean shutdown, and a restart brings the topics back") {
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data"});

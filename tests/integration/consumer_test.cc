@@ -488,6 +488,22 @@ TEST_CASE_FIXTURE(consumer_fixture, "consumer: resumes after dropped connections
 }
 
 TEST_CASE_FIXTURE(consumer_fixture,
+                  "consumer: a connection lost after an answer's message, before its records") {
+  // The message says where the next fetch starts, and the consumer moves on as soon as it has
+  // it; the records that never came must be fetched again.
+  produce_records(0, 3000, 100);  // about 75 KB, one answer
+  tcp_proxy proxy(broker.port());
+  proxy.cut_next_connection_after(20'000);  // past the message, inside the records
+  auto c = make_consumer({.brokers = proxy.address()});
+  REQUIRE_OK(c->assign({t0}));
+  REQUIRE_OK(c->seek_to_beginning({t0}));
+  const auto records = consume(*c, 3000, 10s);
+  CHECK(proxy.connections() >= 2);
+  CHECK(records.size() == 3000);
+  check_sequence(records, 0);
+}
+
+TEST_CASE_FIXTURE(consumer_fixture,
                   "consumer: a broker restart is reported after request_timeout and resumed") {
   produce_records(0, 200);
   tcp_proxy proxy(broker.port());

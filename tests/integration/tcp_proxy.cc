@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -67,20 +68,22 @@ asio::awaitable<void> tcp_proxy::accept_loop() {
     std::erase_if(sessions_, [](const std::weak_ptr<session>& w) { return w.expired(); });
     sessions_.push_back(s);
     asio::co_spawn(io_.context(), pump(s, s->client, s->server), asio::detached);
-    asio::co_spawn(io_.context(), pump(s, s->server, s->client), asio::detached);
+    asio::co_spawn(io_.context(), pump(s, s->server, s->client, cut_next_after_.exchange(SIZE_MAX)),
+                   asio::detached);
   }
 }
 
 asio::awaitable<void> tcp_proxy::pump(std::shared_ptr<session> s, tcp::socket& from,
-                                      tcp::socket& to) {
+                                      tcp::socket& to, std::size_t limit) {
   std::array<char, 64 * 1024> buf{};
-  for (;;) {
-    auto [ec, n] =
-        co_await from.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+  while (limit > 0) {
+    auto [ec, n] = co_await from.async_read_some(
+        asio::buffer(buf.data(), std::min(buf.size(), limit)), asio::as_tuple(asio::use_awaitable));
     if (ec) break;
     auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n),
                                                 asio::as_tuple(asio::use_awaitable));
     if (wec) break;
+    limit -= n;
   }
   s->close();
 }

@@ -1,17 +1,137 @@
-// client_connection's lifetime: a connection whose loop stops before the broker answers must
-// not outlive it (its handlers hold the caller's state).
+// client_connection: a connection whose loop stops before the broker answers must not outlive
+// it (its handlers hold the caller's state); a response's message reaches the header handler
+// before its payload has arrived.
 
 #include "protocol/client/client_connection.h"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <memory>
+#include <thread>
+
+#include "protocol/frame.h"
 
 namespace sluice {
+namespace {
+
+using boost::asio::ip::tcp;
+
+// The id of the next request frame on `s` (blocking).
+std::uint64_t read_request_id(tcp::socket& s) {
+  std::array<std::byte, frame_format::prefix_size> prefix{};
+  boost::asio::read(s, boost::asio::buffer(prefix));
+  auto p = parse_frame_prefix(prefix, 1U << 20);
+  REQUIRE(p.has_value());
+  byte_buffer body(p->body_size());
+  boost::asio::read(s, boost::asio::buffer(body));
+  auto r = verify_request(byte_span(body).first(p->message_length));
+  REQUIRE(r.has_value());
+  return (*r)->request_id();
+}
+
+// Writes a response frame whose payload is `payload_size` bytes, of which only the message is
+// sent here.
+template <class T>
+void write_message(tcp::socket& s, flatbuffers::FlatBufferBuilder& fbb, std::uint64_t id,
+                   flatbuffers::Offset<T> body, std::size_t payload_size) {
+  fbb.Finish(wire::CreateResponse(fbb, id, wire::ErrorCode::none, 0,
+                                  wire::ResponseBodyTraits<T>::enum_value, body.Union()));
+  const auto prefix = encode_frame_prefix(fbb.GetSize(), payload_size);
+  boost::asio::write(s, boost::asio::buffer(prefix));
+  boost::asio::write(s, boost::asio::buffer(fbb.GetBufferPointer(), fbb.GetSize()));
+}
+
+// A broker that accepts every version of every request, then answers one Fetch with a message
+// saying where the partition continues and 1 000 bytes of payload, sent only once `release`.
+void serve_one_fetch(tcp::socket& s, const std::atomic<bool>& release) {
+  flatbuffers::FlatBufferBuilder versions;
+  std::vector<flatbuffers::Offset<wire::ApiVersionRange>> apis;
+  for (auto api = static_cast<int>(wire::RequestBody::MIN) + 1;
+       api <= static_cast<int>(wire::RequestBody::MAX); ++api) {
+    apis.push_back(
+        wire::CreateApiVersionRange(versions, static_cast<std::uint8_t>(api), 0, UINT16_MAX));
+  }
+  write_message(s, versions, read_request_id(s),
+                wire::CreateApiVersionsResponseDirect(versions, &apis, "fake"), 0);
+  const auto fetch_id = read_request_id(s);
+  flatbuffers::FlatBufferBuilder fbb;
+  const wire::PayloadRange records(0, 1000);
+  auto partition =
+      wire::CreateFetchPartitionResult(fbb, 0, wire::ErrorCode::none, 0, 500, 0, &records, 42);
+  auto topic =
+      wire::CreateFetchTopicResult(fbb, fbb.CreateString("t"), fbb.CreateVector(&partition, 1));
+  write_message(s, fbb, fetch_id, wire::CreateFetchResponse(fbb, fbb.CreateVector(&topic, 1)),
+                1000);
+  while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const byte_buffer payload(1000, std::byte{7});
+  boost::asio::write(s, boost::asio::buffer(payload));
+}
+
+request_builder fetch_of_partition_0() {
+  request_builder req;
+  auto& fbb = req.fbb();
+  auto part = wire::CreateFetchPartition(fbb, 0, 0);
+  auto topic = wire::CreateFetchTopic(fbb, fbb.CreateString("t"), fbb.CreateVector(&part, 1));
+  req.set_body(wire::CreateFetchRequest(fbb, 0, 1, 1 << 20, fbb.CreateVector(&topic, 1)));
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("a response's message reaches the header handler before its payload has arrived") {
+  boost::asio::io_context ctx;
+  tcp::acceptor listener(ctx, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  std::atomic<bool> release_payload = false;
+  std::thread broker([&] {
+    tcp::socket s = listener.accept();
+    serve_one_fetch(s, release_payload);
+  });
+  const broker_address addr{"127.0.0.1", listener.local_endpoint().port()};
+  std::shared_ptr<client_connection> conn;
+  client_connection::async_connect(ctx.get_executor(), addr, {}, [&](auto c) {
+    REQUIRE(c.has_value());
+    conn = *c;
+  });
+  auto run_until = [&](const auto& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      ctx.run_for(std::chrono::milliseconds(10));
+    }
+    return done();
+  };
+  REQUIRE(run_until([&] { return conn != nullptr; }));
+
+  std::int64_t next_offset = -1;
+  std::optional<result<response_frame>> answer;
+  conn->send(
+      fetch_of_partition_0(), [&](result<response_frame> r) { answer = std::move(r); },
+      std::chrono::milliseconds(0),
+      [&](const wire::Response& header) {
+        next_offset = header.body_as_FetchResponse()
+                          ->topics()
+                          ->Get(0)
+                          ->partitions()
+                          ->Get(0)
+                          ->next_fetch_offset();
+      });
+  REQUIRE(run_until([&] { return next_offset != -1; }));
+  CHECK(next_offset == 42);
+  CHECK_FALSE(answer.has_value());  // the payload has not been sent yet
+
+  release_payload = true;
+  REQUIRE(run_until([&] { return answer.has_value(); }));
+  REQUIRE(answer->has_value());
+  CHECK((*answer)->payload().size() == 1000);
+  conn->close();
+  broker.join();
+}
 
 TEST_CASE("a connection stopped mid-handshake is freed with everything its handler holds") {
   using boost::asio::ip::tcp;

@@ -212,6 +212,7 @@ TEST_CASE("read starts with the whole batch that holds the offset") {
   auto slice = f.log->read(offset{37}, 1 << 20);
   REQUIRE(slice.has_value());
   CHECK(slice->first_offset == offset{30});
+  CHECK(slice->next_offset == offset{100});  // everything up to the end fitted
   auto bytes = slice->read_bytes();
   REQUIRE(bytes.has_value());
   auto h = parse_batch_header(*bytes);
@@ -229,9 +230,33 @@ TEST_CASE("read returns whole batches only, and at least one even if larger than
   REQUIRE(h.has_value());
   CHECK(one->size == h->size_bytes());
 
+  CHECK(one->next_offset == offset{4});
+
   auto some = f.log->read(offset{0}, 3 * h->size_bytes() + 7);
   REQUIRE(some.has_value());
   CHECK(some->size == 3 * h->size_bytes());
+  CHECK(some->next_offset == offset{12});  // the base offset of the first batch left out
+}
+
+TEST_CASE("a read that jumps over batches with the index still says where the next one starts") {
+  log_fixture f;
+  log_config cfg;
+  cfg.index_interval_bytes = 1;  // an index entry for every batch, so the read jumps
+  f.open(cfg);
+  std::vector<std::size_t> ends;  // where each batch ends in the log
+  for (int i = 0; i < 40; ++i) {
+    auto batch = make_batch(4, 300, i);
+    ends.push_back((ends.empty() ? 0 : ends.back()) + batch.size());
+    REQUIRE(f.append(std::move(batch)).has_value());
+  }
+  for (std::size_t batches = 1; batches <= 40; ++batches) {
+    CAPTURE(batches);
+    // Room for `batches` batches and part of the next one.
+    auto slice = f.log->read(offset{2}, ends[batches - 1] + 100);
+    REQUIRE(slice.has_value());
+    CHECK(slice->size == ends[batches - 1]);
+    CHECK(slice->next_offset == offset{static_cast<std::int64_t>(4 * batches)});
+  }
 }
 
 TEST_CASE("read outside [log start, visible end] is out of range; at the end it is empty") {
@@ -241,6 +266,7 @@ TEST_CASE("read outside [log start, visible end] is out of range; at the end it 
   auto at_end = f.log->read(offset{5}, 100);
   REQUIRE(at_end.has_value());
   CHECK(at_end->empty());
+  CHECK(at_end->next_offset == offset{5});
   auto past = f.log->read(offset{6}, 100);
   REQUIRE_FALSE(past.has_value());
   CHECK(past.error().code == make_error_code(log_errc::offset_out_of_range));
