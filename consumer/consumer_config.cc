@@ -32,6 +32,10 @@ result<void> consumer_config::validate() const {
   if (receive_buffer_bytes < -1 || receive_buffer_bytes == 0) {
     return invalid("receive_buffer_bytes", "must be positive, or -1 for the kernel's default");
   }
+  if (max_fetches_in_flight < 1 || max_fetches_in_flight > max_fetches_in_flight_limit) {
+    return invalid("max_fetches_in_flight",
+                   fmt::format("must be 1 to {}", max_fetches_in_flight_limit));
+  }
   if (auto b = bootstrap_brokers(brokers); !b) return b.error();
   return {};
 }

@@ -139,7 +139,7 @@ void fetcher::send_fetch(clock::time_point now) {
   std::vector<fetch_target> targets;
   auto sent = std::make_shared<sent_requests>();
   for (auto& [tp, st] : states_) {
-    if (!st.can_fetch(now)) continue;
+    if (!st.can_fetch(now, config_.max_fetches_in_flight)) continue;
     targets.push_back({tp, *st.fetch_position});
     sent->emplace(tp, sent_request{st.generation, *st.fetch_position});
     ++st.fetches_in_flight;
@@ -147,11 +147,16 @@ void fetcher::send_fetch(clock::time_point now) {
   }
   if (targets.empty()) return;
   auto self = shared_from_this();
+  client_connection::header_handler on_header;
+  if (config_.max_fetches_in_flight > 1) {
+    on_header = [self, sent](const wire::Response& header) {
+      self->on_fetch_header(*sent, header);
+    };
+  }
   pool_->send(
       fetch_request(targets, config_),
       [self, sent](result<response_frame> r) { self->on_fetch_answer(*sent, std::move(r)); },
-      config_.fetch_max_wait,
-      [self, sent](const wire::Response& header) { self->on_fetch_header(*sent, header); });
+      config_.fetch_max_wait, std::move(on_header));
 }
 
 void fetcher::on_fetch_header(sent_requests& sent, const wire::Response& header) {

@@ -3,8 +3,9 @@
 // touched only on the io thread (no lock).
 //
 // States: needs a reset (no fetch position: ListOffsets per auto_offset_reset), fetchable,
-// fetching (up to max_fetches_in_flight Fetches are in flight), resetting (a ListOffsets is in
-// flight), stopped (a failure was handed to poll(); nothing is fetched until the caller seeks).
+// fetching (up to consumer_config::max_fetches_in_flight Fetches are in flight), resetting (a
+// ListOffsets is in flight), stopped (a failure was handed to poll(); nothing is fetched until the
+// caller seeks).
 //
 // Two fetches in flight: the broker says in each answer's message where the partition continues
 // (next_fetch_offset), and that message arrives before the answer's records. Once it has, the
@@ -25,8 +26,6 @@
 
 namespace sluice::consumer_detail {
 
-inline constexpr int max_fetches_in_flight = 2;
-
 struct partition_state {
   using clock = std::chrono::steady_clock;
 
@@ -39,9 +38,10 @@ struct partition_state {
   bool stopped = false;
   clock::time_point retry_at{};  // after a retriable failure, nothing is sent before this
 
-  [[nodiscard]] bool can_fetch(clock::time_point now) const {
-    return fetch_position && !position_pending && fetches_in_flight < max_fetches_in_flight &&
-           !resetting && !stopped && retry_at <= now;
+  // max_in_flight: consumer_config::max_fetches_in_flight.
+  [[nodiscard]] bool can_fetch(clock::time_point now, int max_in_flight) const {
+    return fetch_position && !position_pending && fetches_in_flight < max_in_flight && !resetting &&
+           !stopped && retry_at <= now;
   }
   [[nodiscard]] bool needs_reset(clock::time_point now) const {
     return !fetch_position && fetches_in_flight == 0 && !resetting && !stopped && retry_at <= now;

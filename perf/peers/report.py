@@ -347,7 +347,9 @@ def write_report(out, meta, fig, failed, charts):
     w("Each server runs on 127.0.0.1 with its own fresh data directory on the same filesystem; "
       "each run uses a fresh topic/stream, deleted afterwards. Durations: produce %d s per run, "
       "fixed-rate %d s per run; history %d MiB of 1 KiB records (written with relaxed settings, "
-      "read back from a warm page cache).\n"
+      "read back from a warm page cache: each system's data files are read once just before "
+      "each replay run, because this machine's kernel pages out what went unread for about a "
+      "minute).\n"
       % (meta["produce_seconds"], meta["latency_seconds"], meta["history_mib"]))
 
     w("## Limits of this machine (same run)\n")

@@ -226,7 +226,7 @@ asio::awaitable<void> client_connection::read_loop() {
       co_return;
     }
     // Not zeroed: every byte is read into it before use, and a fetch answer is megabytes.
-    std::shared_ptr<std::byte[]> body = std::make_shared_for_overwrite<std::byte[]>(p->body_size());
+    std::shared_ptr<std::byte[]> body = receive_buffers_->acquire(p->body_size());
     auto [mec, mn] =
         co_await asio::async_read(socket_, asio::buffer(body.get(), p->message_length), use_tuple);
     if (mec) {

@@ -27,6 +27,7 @@
 
 #include "protocol/api_versions.h"
 #include "protocol/client/broker_address.h"
+#include "protocol/client/receive_buffer_pool.h"
 #include "protocol/frame_format.h"
 #include "protocol/request_builder.h"
 #include "protocol/response_frame.h"
@@ -131,6 +132,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   std::uint64_t next_request_id_ = 1;
   std::unordered_map<std::uint64_t, pending> in_flight_;
   std::size_t header_waiters_ = 0;  // requests in in_flight_ with an on_header
+  std::shared_ptr<receive_buffer_pool> receive_buffers_ = std::make_shared<receive_buffer_pool>();
   std::deque<queued_frame> write_queue_;
   std::vector<api_version_range> broker_versions_;
   std::string broker_version_;

@@ -54,6 +54,13 @@ TEST_CASE("out of range consumer settings are refused naming the setting") {
   c.receive_buffer_bytes = -1;  // the kernel's default
   CHECK(c.validate());
   c = ok;
+  c.max_fetches_in_flight = 0;
+  check_refused(c, "max_fetches_in_flight");
+  c.max_fetches_in_flight = 3;
+  check_refused(c, "max_fetches_in_flight");
+  c.max_fetches_in_flight = 1;
+  CHECK(c.validate());
+  c = ok;
   c.brokers = "host:99999";
   check_refused(c, "host:99999");
 }

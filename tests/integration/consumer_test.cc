@@ -216,14 +216,18 @@ std::vector<int> receive_buffers_of_connections_to(std::uint16_t port) {
 
 TEST_CASE_FIXTURE(consumer_fixture, "consumer: replays a partition from the beginning") {
   produce_records(0, 500);
-  auto c = make_consumer();
-  REQUIRE_OK(c->assign({t0}));
-  REQUIRE_OK(c->seek_to_beginning({t0}));
-  CHECK(c->position(t0).value() == 0);
-  const auto records = consume(*c, 500);
-  CHECK(records.size() == 500);
-  check_sequence(records, 0);
-  CHECK(c->position(t0).value() == 500);
+  // Small answers, so that many fetches follow each other, one or two at a time.
+  for (const int in_flight : {1, 2}) {
+    CAPTURE(in_flight);
+    auto c = make_consumer({.max_partition_fetch_bytes = 4096, .max_fetches_in_flight = in_flight});
+    REQUIRE_OK(c->assign({t0}));
+    REQUIRE_OK(c->seek_to_beginning({t0}));
+    CHECK(c->position(t0).value() == 0);
+    const auto records = consume(*c, 500);
+    CHECK(records.size() == 500);
+    check_sequence(records, 0);
+    CHECK(c->position(t0).value() == 500);
+  }
 }
 
 TEST_CASE_FIXTURE(consumer_fixture,
