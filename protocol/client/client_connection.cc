@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fstream>
+#include <utility>
 
 #include "protocol/client/client_errc.h"
 #include "protocol/frame.h"
@@ -259,7 +260,8 @@ void client_connection::announce_header(byte_span message) {
   if (static_cast<std::uint8_t>((*r)->body_type()) != static_cast<std::uint8_t>(it->second.type)) {
     return;
   }
-  auto on_header = std::move(it->second.on_header);
+  // Emptied here, so dispatch() does not count this request among the waiters again.
+  auto on_header = std::exchange(it->second.on_header, nullptr);
   --header_waiters_;
   on_header(**r);
 }
