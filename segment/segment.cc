@@ -243,12 +243,15 @@ result<file_pos> segment::find_timestamp(std::int64_t ts, file_pos end) const {
   const bool trusted = entry && time_entry_matches_log(*entry, end);
   auto found = find_batch(trusted ? entry->offset : base_, end);
   if (!found) return found.error();
-  for (file_pos p = found->position;;) {
-    auto h = header_at(p, end);
-    if (!h) return h.error();
-    if (!*h || (*h)->max_timestamp >= ts) return p;
-    p = p + (*h)->size_bytes();
+  file_pos p = found->position;
+  std::optional<batch_header> h = found->header;  // already read: the walk starts from it
+  while (h && h->max_timestamp < ts) {
+    p = p + h->size_bytes();
+    auto next = header_at(p, end);
+    if (!next) return next.error();
+    h = *next;
   }
+  return p;
 }
 
 void segment::reset_tail_from_indexes() {
