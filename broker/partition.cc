@@ -6,10 +6,20 @@
 #include <algorithm>
 
 #include "broker/errc.h"
+#include "broker/producer_snapshot.h"
 #include "protocol/record_batch.h"
+#include "segment/clock.h"
 #include "segment/errc.h"
 
 namespace sluice {
+namespace {
+
+std::chrono::milliseconds now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+}
+
+}  // namespace
 
 std::string partition_id::dir_name() const {
   return fmt::format("{}-{}", topic, partition);
@@ -23,41 +33,132 @@ partition::~partition() = default;
 result<std::unique_ptr<partition>> partition::open(partition_id id, std::filesystem::path dir,
                                                    const log_config& config, io::backend& io,
                                                    boost::asio::io_context& ctx) {
-  auto log = partition_log::open(std::move(dir), config, io, ctx);
+  auto snapshot = load_producer_snapshot(id, dir);
+  // Segments a crash left below the log start (between retention's checkpoint and its
+  // deletions) go into the snapshot before open deletes them, as retention would have done.
+  std::optional<offset> leftovers_end;
+  auto fold_leftover = [&](const batch_header& h) {
+    if (h.base_offset >= snapshot.until) snapshot.table.restore(h);
+    leftovers_end = h.next_offset();
+  };
+  auto log = partition_log::open(std::move(dir), config, io, ctx, real_clock(), fold_leftover);
   if (!log) return log.error();
   std::unique_ptr<partition> p(new partition(std::move(id), std::move(*log)));
+  p->adopt_producer_snapshot(std::move(snapshot), leftovers_end);
   if (auto r = p->restore_producer_state(); !r) return r.error();
   return p;
+}
+
+producer_snapshot partition::load_producer_snapshot(const partition_id& id,
+                                                    const std::filesystem::path& dir) {
+  auto snap = read_producer_snapshot(dir);
+  if (!snap) {
+    // Without it, retries of batches retention deleted may be stored again; the partition
+    // itself is whole, so it still opens.
+    spdlog::warn("{}: {}; producer state is rebuilt from the log alone", id.dir_name(),
+                 snap.error().message());
+    return {};
+  }
+  return *snap ? std::move(**snap) : producer_snapshot{};
+}
+
+void partition::adopt_producer_snapshot(producer_snapshot snapshot,
+                                        std::optional<offset> leftovers_end) {
+  if (snapshot.until > log_->log_end_offset()) {
+    spdlog::warn("{}: the producer snapshot ends at offset {}, past the log's end {}; ignored",
+                 id_.dir_name(), snapshot.until, log_->log_end_offset());
+    return;
+  }
+  retained_producers_ = std::move(snapshot.table);
+  retained_until_ = snapshot.until;
+  if (leftovers_end && *leftovers_end > retained_until_) {
+    retained_until_ = *leftovers_end;
+    save_producer_snapshot(retained_producers_, retained_until_);
+  }
+}
+
+offset partition::producer_scan_start() const {
+  // The first segment is below the log start only while retention's hook runs.
+  return std::max(retained_until_, log_->segment_bases().front());
 }
 
 result<void> partition::restore_producer_state() {
   // Opening reads only the headers of the last two segments, which keeps it cheap however long
   // the log is. They need not hold the last batches of every producer that may still retry (a
   // producer whose acknowledgements were lost in a crash while others filled two segments):
-  // the first batch that may be such a retry rebuilds the state from the whole log
+  // the first batch that may be such a retry rebuilds the state from the whole partition
   // (complete_producer_state), once.
   auto bases = log_->segment_bases();
-  if (bases.empty()) {
+  const offset from = bases.size() >= 2 ? bases[bases.size() - 2]
+                      : bases.empty()   ? log_->log_end_offset()
+                                        : bases.back();
+  if (from <= producer_scan_start()) {
+    auto whole = whole_producer_state();
+    if (!whole) return whole.error();
+    producers_ = std::move(*whole);
     producer_state_complete_ = true;
     return {};
   }
-  const offset from = bases.size() >= 2 ? bases[bases.size() - 2] : bases.back();
-  producer_state_complete_ = from <= log_->log_start_offset();
   return log_->scan_batch_headers(from, [this](const batch_header& h) { producers_.restore(h); });
 }
 
+result<producer_state_table> partition::whole_producer_state() const {
+  producer_state_table whole = retained_producers_;
+  auto r = log_->scan_batch_headers(producer_scan_start(),
+                                    [&whole](const batch_header& h) { whole.restore(h); });
+  if (!r) return r.error();
+  return whole;
+}
+
 void partition::complete_producer_state() {
-  producer_state_table full;
-  auto r = log_->scan_batch_headers(log_->log_start_offset(),
-                                    [&full](const batch_header& h) { full.restore(h); });
-  if (!r) {
+  auto whole = whole_producer_state();
+  if (!whole) {
     spdlog::warn("{}: rebuilding producer state from the whole log: {}", id_.dir_name(),
-                 r.error().message());
+                 whole.error().message());
     return;  // keeps the partial state; tried again by the next such batch
   }
-  full.adopt_in_flight(producers_);
-  producers_ = std::move(full);
+  whole->adopt_in_flight(producers_);
+  producers_ = std::move(*whole);
   producer_state_complete_ = true;
+}
+
+result<std::size_t> partition::enforce_retention() {
+  return log_->enforce_retention([this](offset new_start) { retain_producer_state(new_start); });
+}
+
+void partition::retain_producer_state(offset new_log_start) {
+  const auto expiry = (now_ms() - producer_id_expiration).count();
+  producers_.expire_older_than(expiry);
+  const offset from = producer_scan_start();
+  if (new_log_start <= from) return;  // a crash came between a snapshot and its deletion
+  producer_state_table retained;
+  if (producer_state_complete_) {
+    // The table holds every stored batch's producer; what it remembers below the new log start
+    // is all a rebuild from there needs (producer_state_table::remembered). No reading.
+    for (const auto& p : producers_.remembered(new_log_start)) retained.restore(p);
+  } else {
+    retained = retained_producers_;
+    auto r = log_->scan_batch_headers(
+        from, [&retained](const batch_header& h) { retained.restore(h); }, new_log_start);
+    if (!r) {
+      // Retention goes on (it may be what frees the disk); a retry of a batch in these
+      // segments after a restart may then be stored twice.
+      spdlog::warn("{}: producer state of the segments retention deletes: {}", id_.dir_name(),
+                   r.error().message());
+      return;
+    }
+    retained.expire_older_than(expiry);
+  }
+  retained_producers_ = std::move(retained);
+  retained_until_ = new_log_start;
+  save_producer_snapshot(retained_producers_, new_log_start);
+}
+
+void partition::save_producer_snapshot(const producer_state_table& table, offset until) const {
+  if (auto w = write_producer_snapshot(log_->dir(), table, until); !w) {
+    // Kept in memory, so the next retention writes it again; lost if the broker stops first.
+    spdlog::warn("{}: writing the producer snapshot: {}", id_.dir_name(), w.error().message());
+  }
 }
 
 std::optional<offset> partition::find_forgotten_batch(const producer_batch_ids& ids,
@@ -138,23 +239,24 @@ void partition::produce(byte_buffer batch, produce_handler done) {
       duplicates_.push_back({ids, std::move(done)});
       return;
     case kind::append:
-      append_checked(std::move(batch), ids, std::move(done));
+      append_checked(std::move(batch), ids, view->header().max_timestamp, std::move(done));
       return;
   }
 }
 
 void partition::append_checked(byte_buffer batch, const producer_batch_ids& ids,
-                               produce_handler done) {
+                               std::int64_t max_timestamp, produce_handler done) {
   producers_.on_submitted(ids);
-  log_->append(std::move(batch), [this, ids, done = std::move(done)](result<append_info> r) {
-    finish_append(ids, r, done);
-  });
+  log_->append(std::move(batch),
+               [this, ids, max_timestamp, done = std::move(done)](result<append_info> r) {
+                 finish_append(ids, max_timestamp, r, done);
+               });
 }
 
-void partition::finish_append(const producer_batch_ids& ids, const result<append_info>& r,
-                              const produce_handler& done) {
+void partition::finish_append(const producer_batch_ids& ids, std::int64_t max_timestamp,
+                              const result<append_info>& r, const produce_handler& done) {
   if (r) {
-    producers_.on_stored(ids, r->base_offset);
+    producers_.on_stored(ids, r->base_offset, max_timestamp);
     wake_waiters();
   } else {
     producers_.on_failed(ids);
@@ -229,7 +331,17 @@ void partition::close(std::function<void(result<void>)> done) {
     d.done(make_error(log_errc::log_closed, fmt::format("{} is closing", id_.dir_name())));
   }
   duplicates_.clear();
-  log_->close(std::move(done));
+  log_->close([this, done = std::move(done)](result<void> r) {
+    // After a clean close the whole state is saved, so the next open needs no log to rebuild
+    // it (restore_producer_state finds the snapshot ending where the log ends).
+    if (r && producer_state_complete_) {
+      producers_.expire_older_than((now_ms() - producer_id_expiration).count());
+      if (!producers_.remembered().empty()) {
+        save_producer_snapshot(producers_, log_->log_end_offset());
+      }
+    }
+    done(r);
+  });
 }
 
 }  // namespace sluice

@@ -6,6 +6,7 @@
 // completion handlers run there too (callers post results onward). No locking.
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "broker/data_waiter.h"
+#include "broker/producer_snapshot.h"
 #include "broker/producer_state.h"
 #include "protocol/bytes.h"
 #include "protocol/result.h"
@@ -87,7 +89,10 @@ class partition {
   [[nodiscard]] result<void> reconfigure(const log_config& config) {
     return log_->reconfigure(config);
   }
-  [[nodiscard]] result<std::size_t> enforce_retention() { return log_->enforce_retention(); }
+  // Retention of the log (partition_log::enforce_retention); before segments go, what the
+  // producer table needs of them is folded into the producer snapshot
+  // (broker/producer_snapshot.h).
+  [[nodiscard]] result<std::size_t> enforce_retention();
   // close() of the log: waits for appends in flight, writes a clean checkpoint.
   void close(std::function<void(result<void>)> done);
 
@@ -97,16 +102,35 @@ class partition {
  private:
   // How much log find_forgotten_batch reads headers of, beyond its first two segments.
   static constexpr std::size_t forgotten_search_bytes = 16 << 20;
+  // A producer whose newest batch is older than this (by its timestamp) leaves the snapshot:
+  // Kafka's default producer.id.expiration.ms.
+  static constexpr std::chrono::milliseconds producer_id_expiration{24 * 3600 * 1000};
   struct in_flight_duplicate {
     producer_batch_ids ids;
     produce_handler done;
   };
 
   partition(partition_id id, std::unique_ptr<partition_log> log);
+  // The snapshot in `dir`; an empty one when there is none or it is damaged (logged).
+  [[nodiscard]] static producer_snapshot load_producer_snapshot(const partition_id& id,
+                                                                const std::filesystem::path& dir);
+  // Takes the snapshot as the state below its offset, moved up to `leftovers_end` when open
+  // folded segments a crash left below the log start into it (and then written).
+  void adopt_producer_snapshot(producer_snapshot snapshot, std::optional<offset> leftovers_end);
   [[nodiscard]] result<void> restore_producer_state();
-  // Rebuilds the producer state from every batch header in the log (restore_producer_state read
-  // only the last two segments), keeping the batches in flight.
+  // The producer state of the whole partition: the snapshot's, then every batch header in the
+  // log from where the snapshot ends.
+  [[nodiscard]] result<producer_state_table> whole_producer_state() const;
+  // Rebuilds the producer state from the whole partition (restore_producer_state read only the
+  // last two segments), keeping the batches in flight.
   void complete_producer_state();
+  // Brings the producer snapshot up to `new_log_start` and writes it (retention is about to
+  // delete the segments below): from the table when it is complete, else by folding those
+  // segments' batch headers into the snapshot.
+  void retain_producer_state(offset new_log_start);
+  void save_producer_snapshot(const producer_state_table& table, offset until) const;
+  // Where the log's headers take over from the snapshot.
+  [[nodiscard]] offset producer_scan_start() const;
   // The base offset of the batch stored with exactly these ids before `before`
   // (producer_state_table::older_than_remembered). Searched segment by segment backwards from
   // the one holding `before`, until a batch of the same producer older than the one sought
@@ -114,14 +138,19 @@ class partition {
   // is spent.
   [[nodiscard]] std::optional<offset> find_forgotten_batch(const producer_batch_ids& ids,
                                                            offset before) const;
-  void append_checked(byte_buffer batch, const producer_batch_ids& ids, produce_handler done);
-  void finish_append(const producer_batch_ids& ids, const result<append_info>& r,
-                     const produce_handler& done);
+  void append_checked(byte_buffer batch, const producer_batch_ids& ids, std::int64_t max_timestamp,
+                      produce_handler done);
+  void finish_append(const producer_batch_ids& ids, std::int64_t max_timestamp,
+                     const result<append_info>& r, const produce_handler& done);
 
   partition_id id_;
   std::unique_ptr<partition_log> log_;
   producer_state_table producers_;
   bool producer_state_complete_ = false;  // built from the whole log, or kept since it was
+  // The snapshot: the producer state built from every batch below retained_until_ (most of them
+  // deleted by retention since).
+  producer_state_table retained_producers_;
+  offset retained_until_{0};
   std::vector<in_flight_duplicate> duplicates_;
   std::vector<std::weak_ptr<data_waiter>> waiters_;
 };

@@ -73,13 +73,15 @@ void producer_state_table::on_submitted(const producer_batch_ids& ids) {
   e.in_flight.push_back(ids);
 }
 
-void producer_state_table::on_stored(const producer_batch_ids& ids, offset base) {
+void producer_state_table::on_stored(const producer_batch_ids& ids, offset base,
+                                     std::int64_t max_timestamp) {
   if (!ids.idempotent()) return;
   auto it = producers_.find(ids.producer_id);
   if (it == producers_.end() || it->second.epoch != ids.epoch) return;
   auto& in_flight = it->second.in_flight;
   auto f = std::find(in_flight.begin(), in_flight.end(), ids);
   if (f != in_flight.end()) in_flight.erase(f);
+  it->second.last_timestamp = std::max(it->second.last_timestamp, max_timestamp);
   remember(it->second, ids, base);
 }
 
@@ -102,7 +104,44 @@ void producer_state_table::restore(const batch_header& h) {
     e.epoch = ids.epoch;
   }
   e.restored = true;
-  remember(e, ids, h.base_offset);
+  e.last_timestamp = std::max(e.last_timestamp, h.max_timestamp);
+  // A batch seen twice (a snapshot, then the log it was built from) is remembered once.
+  const bool known = std::any_of(e.stored.begin(), e.stored.end(),
+                                 [&](const stored_batch& s) { return s.base == h.base_offset; });
+  if (!known) remember(e, ids, h.base_offset);
+}
+
+void producer_state_table::restore(const remembered_producer& p) {
+  producer_entry& e = producers_[p.producer_id];
+  e = producer_entry{};
+  e.epoch = p.epoch;
+  e.last_timestamp = p.last_timestamp;
+  e.restored = true;
+  const auto keep = std::min(p.batches.size(), remembered_batches);
+  e.stored.assign(p.batches.end() - static_cast<std::ptrdiff_t>(keep), p.batches.end());
+}
+
+std::vector<producer_state_table::remembered_producer> producer_state_table::remembered(
+    offset below) const {
+  std::vector<remembered_producer> out;
+  out.reserve(producers_.size());
+  for (const auto& [id, e] : producers_) {
+    remembered_producer p{id, e.epoch, e.last_timestamp, {}};
+    for (const auto& b : e.stored) {
+      if (b.base < below) p.batches.push_back(b);
+    }
+    if (!p.batches.empty()) out.push_back(std::move(p));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.producer_id < b.producer_id; });
+  return out;
+}
+
+void producer_state_table::expire_older_than(std::int64_t timestamp) {
+  std::erase_if(producers_, [timestamp](const auto& entry) {
+    const producer_entry& e = entry.second;
+    return e.in_flight.empty() && e.last_timestamp >= 0 && e.last_timestamp < timestamp;
+  });
 }
 
 bool producer_state_table::may_predate_restored_state(const producer_batch_ids& ids) const {

@@ -16,8 +16,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "protocol/batch_header.h"
 #include "protocol/result.h"
@@ -40,6 +42,22 @@ class producer_state_table {
  public:
   static constexpr std::size_t remembered_batches = 5;  // Kafka keeps five too
 
+  struct stored_batch {
+    std::int32_t first_sequence;
+    std::int32_t last_sequence;
+    offset base;
+    bool operator==(const stored_batch&) const = default;
+  };
+  // What the table remembers of one producer, as a snapshot holds it
+  // (broker/producer_snapshot.h).
+  struct remembered_producer {
+    std::int64_t producer_id = -1;
+    std::int16_t epoch = -1;
+    std::int64_t last_timestamp = -1;   // the newest batch's max timestamp; -1 when not known
+    std::vector<stored_batch> batches;  // oldest first
+    bool operator==(const remembered_producer&) const = default;
+  };
+
   struct verdict {
     enum class kind { append, duplicate_stored, duplicate_in_flight };
     kind what = kind::append;
@@ -52,13 +70,27 @@ class producer_state_table {
 
   // The batch was handed to the log (REQUIRES: check() said append).
   void on_submitted(const producer_batch_ids& ids);
-  // The log acknowledged it at `base`; it becomes remembered.
-  void on_stored(const producer_batch_ids& ids, offset base);
+  // The log acknowledged it at `base`; it becomes remembered. `max_timestamp` is the batch's
+  // (how old the producer is, for expire_older_than).
+  void on_stored(const producer_batch_ids& ids, offset base, std::int64_t max_timestamp = -1);
   // The append failed; it is forgotten (the producer will retry it).
   void on_failed(const producer_batch_ids& ids);
 
-  // Rebuilds state from a batch already in the log (on open).
+  // Rebuilds state from a batch already in the log (on open); one it remembers already (same
+  // base offset) changes nothing.
   void restore(const batch_header& h);
+  // Rebuilds one producer's state from a snapshot; it replaces what the table had of it.
+  void restore(const remembered_producer& p);
+  // Every producer's remembered batches stored below `below` (in-flight ones are not part of
+  // it), by producer id. Those below an offset are what a table rebuilt from the batches below
+  // it would remember, as far as the batches from there on leave room for (at most
+  // remembered_batches in all), which is all a rebuild that goes on from there keeps of them.
+  [[nodiscard]] std::vector<remembered_producer> remembered(
+      offset below = offset{std::numeric_limits<std::int64_t>::max()}) const;
+  // Forgets producers with nothing in flight whose newest batch is older than `timestamp` (as
+  // Kafka expires producer ids after producer.id.expiration.ms), so a snapshot does not keep
+  // every producer id a partition has ever seen. Producers whose age is not known are kept.
+  void expire_older_than(std::int64_t timestamp);
 
   // On open the state is rebuilt from the log's last segments only, so a producer's batches
   // stored before them are not remembered: a retry of one of them (its acknowledgement was lost
@@ -85,13 +117,9 @@ class producer_state_table {
   [[nodiscard]] std::size_t producer_count() const { return producers_.size(); }
 
  private:
-  struct stored_batch {
-    std::int32_t first_sequence;
-    std::int32_t last_sequence;
-    offset base;
-  };
   struct producer_entry {
     std::int16_t epoch = -1;
+    std::int64_t last_timestamp = -1;
     std::deque<stored_batch> stored;           // oldest first, at most remembered_batches
     std::deque<producer_batch_ids> in_flight;  // submission order
     bool restored = false;  // rebuilt from the log on open: older batches may be forgotten

@@ -34,13 +34,25 @@ result<void> rename_file(const std::filesystem::path& from, const std::filesyste
 result<void> replace_file_atomically(const std::filesystem::path& path, byte_span contents) {
   auto tmp = path;
   tmp += ".tmp";
+  // A temp file left by a failure would hold disk blocks until the next open removes it; on a
+  // full disk they may be what the next write needs.
+  auto discard_tmp = [&tmp] { ::unlink(tmp.c_str()); };
   auto fd = write_unsynced_file(tmp, contents);
-  if (!fd) return fd.error();
+  if (!fd) {
+    discard_tmp();
+    return fd.error();
+  }
   const int rc = ::fdatasync(*fd);
   const int err = errno;
   ::close(*fd);
-  if (rc != 0) return make_errno_error(err, "fdatasync " + tmp.string());
-  if (auto r = rename_file(tmp, path); !r) return r;
+  if (rc != 0) {
+    discard_tmp();
+    return make_errno_error(err, "fdatasync " + tmp.string());
+  }
+  if (auto r = rename_file(tmp, path); !r) {
+    discard_tmp();
+    return r;
+  }
   return sync_directory(path.parent_path());
 }
 

@@ -40,10 +40,11 @@ partition_log::~partition_log() {
 result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path dir,
                                                            log_config config, io::backend& io,
                                                            boost::asio::io_context& ctx,
-                                                           const clock& clk) {
+                                                           const clock& clk,
+                                                           const leftover_hook& on_leftover) {
   if (auto r = config.validate(); !r) return r.error();
   std::unique_ptr<partition_log> log(new partition_log(std::move(dir), config, io, ctx, clk));
-  if (auto r = log->recover(); !r) return r.error();
+  if (auto r = log->recover(on_leftover); !r) return r.error();
   log->schedule_flush_timer();
   return log;
 }
@@ -101,7 +102,7 @@ result<log_slice> partition_log::read(offset from, std::size_t max_bytes) const 
 result<void> partition_log::scan_batch_headers(offset from,
                                                const std::function<void(const batch_header&)>& fn,
                                                offset until) const {
-  from = std::max(from, log_start_);
+  from = std::max(from, segments_.begin()->first);
   until = std::min(until, visible_.next);
   auto it = segments_.upper_bound(from);
   if (it != segments_.begin()) --it;
@@ -182,7 +183,7 @@ result<void> partition_log::begin_leader_epoch(leader_epoch epoch) {
   return checkpoint();
 }
 
-result<std::size_t> partition_log::enforce_retention() {
+result<std::size_t> partition_log::enforce_retention(const retention_hook& before_deleting) {
   release_retired(false);  // those a reader held the last time
   const std::int64_t now = clock_.now_ms();
   std::uint64_t total = size_bytes();
@@ -202,17 +203,23 @@ result<std::size_t> partition_log::enforce_retention() {
     ++count;
   }
   if (count == 0) return count;
-  if (auto r = delete_segments_below(new_start); !r) return r.error();
+  if (auto r = delete_segments_below(new_start, before_deleting); !r) return r.error();
   return count;
 }
 
-result<void> partition_log::delete_segments_below(offset new_start) {
+result<void> partition_log::delete_segments_below(offset new_start,
+                                                  const retention_hook& before_deleting) {
   // The new log start is durable before any file goes: a crash in between leaves segments that
   // the next open deletes, never a log start pointing at deleted data.
+  const offset old_start = log_start_;
   log_start_ = std::max(log_start_, new_start);
   partition_checkpoint cp = make_checkpoint(false);
-  if (auto r = store_checkpoint(cp); !r) return r;
+  if (auto r = store_checkpoint(cp); !r) {
+    log_start_ = old_start;  // nothing was deleted: readers keep what they could read
+    return r;
+  }
   checkpointed_ = cp;
+  if (before_deleting) before_deleting(log_start_);
   while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
     auto it = segments_.begin();
     spdlog::info("{}: deleting segment {} (log start offset now {})", dir_.string(),

@@ -78,11 +78,18 @@ class partition_log {
 
   using append_handler = std::function<void(result<append_info>)>;
 
+  // Called on open with the header of every batch in the segments wholly below the log start
+  // (a crash came between retention's checkpoint and its deletion of them), before they are
+  // deleted, so what the owner keeps of deleted segments (the broker's producer snapshot) can
+  // take them in as retention would have (enforce_retention).
+  using leftover_hook = std::function<void(const batch_header&)>;
+
   // Opens the log in `dir` (created if missing), running recovery. Synchronous; call on the
   // owning thread. `io` and `clk` must outlive the log.
   static result<std::unique_ptr<partition_log>> open(std::filesystem::path dir, log_config config,
                                                      io::backend& io, boost::asio::io_context& ctx,
-                                                     const clock& clk = real_clock());
+                                                     const clock& clk = real_clock(),
+                                                     const leftover_hook& on_leftover = {});
   ~partition_log();
   partition_log(const partition_log&) = delete;
   partition_log& operator=(const partition_log&) = delete;
@@ -130,8 +137,9 @@ class partition_log {
   [[nodiscard]] std::vector<offset> segment_bases() const;
 
   // Calls fn with the header of every visible batch from the one holding `from` (clamped to
-  // the log start) to visible_end, in offset order: headers only, no record bytes are read.
-  // Used to rebuild per-producer state on open.
+  // the first segment) to visible_end, in offset order: headers only, no record bytes are read.
+  // Used to rebuild per-producer state on open. Segments below the log start are there only
+  // while retention's hook runs (enforce_retention), and are read then.
   // With `until`, segments starting at or after it are not read.
   [[nodiscard]] result<void> scan_batch_headers(
       offset from, const std::function<void(const batch_header&)>& fn,
@@ -148,8 +156,13 @@ class partition_log {
   [[nodiscard]] const std::vector<epoch_entry>& leader_epochs() const { return epochs_; }
 
   // Deletes whole closed segments past retention.ms / retention.bytes and advances the log
-  // start offset. Returns the number of segments deleted.
-  [[nodiscard]] result<std::size_t> enforce_retention();
+  // start offset. Returns the number of segments deleted. When there is something to delete,
+  // `before_deleting` is called with the new log start once it is durable (the checkpoint
+  // needs the disk's last free page more than anything the hook writes), while the segments
+  // below it are still there to read (the broker saves what its producer table needs of them).
+  // A crash before they are all deleted leaves them to the next open (open's `on_leftover`).
+  using retention_hook = std::function<void(offset new_log_start)>;
+  [[nodiscard]] result<std::size_t> enforce_retention(const retention_hook& before_deleting = {});
   // Cuts the log so it ends at the start of the batch holding `end` (for followers that
   // diverged). REQUIRES: no appends in flight (else busy); end in [log start, log end].
   [[nodiscard]] result<void> truncate_to(offset end);
@@ -171,8 +184,9 @@ class partition_log {
                 boost::asio::io_context& ctx, const clock& clk);
 
   // open/recovery (partition_log_recovery.cc)
-  result<void> recover();
-  result<void> load_segments(const std::optional<partition_checkpoint>& cp);
+  result<void> recover(const leftover_hook& on_leftover);
+  result<void> load_segments(const std::optional<partition_checkpoint>& cp,
+                             const leftover_hook& on_leftover);
   result<void> restore_trusted_segments(const std::optional<partition_checkpoint>& cp);
   result<void> scan_segment(segment& seg, file_pos from, bool& cut);
   result<void> delete_segments_after(offset base);
@@ -244,7 +258,7 @@ class partition_log {
   void install_periodic_checkpoint(const std::shared_ptr<checkpoint_job>& job);
   void end_periodic_checkpoint(const std::optional<error>& err);
   void discard_periodic_tmp() const;
-  result<void> delete_segments_below(offset new_start);
+  result<void> delete_segments_below(offset new_start, const retention_hook& before_deleting);
   // Hands the held files of retired segments to the backend's close, each once no reader has
   // its .log any more (or every one, when the log closes).
   void release_retired(bool even_if_read);

@@ -77,9 +77,24 @@ result<std::size_t> read_window(const segment& seg, std::uint64_t pos, std::size
   return got;
 }
 
+// Every whole batch header of a segment retention had closed (wholly acknowledged, so only a
+// damaged file ends early; what comes before the damage is shown).
+void show_headers(const segment& seg, const partition_log::leftover_hook& fn) {
+  const file_pos end = seg.size();
+  for (file_pos pos{0}; pos < end;) {
+    auto h = seg.header_at(pos, end);
+    if (!h || !*h) {
+      if (!h) spdlog::warn("{}: {}", seg.log_path().string(), h.error().message());
+      return;
+    }
+    fn(**h);
+    pos = pos + (*h)->size_bytes();
+  }
+}
+
 }  // namespace
 
-result<void> partition_log::recover() {
+result<void> partition_log::recover(const leftover_hook& on_leftover) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) return make_errno_error(ec.value(), "create directory " + dir_.string());
@@ -89,7 +104,7 @@ result<void> partition_log::recover() {
     cp = std::optional<partition_checkpoint>{};
   }
   remove_stale_files(dir_);
-  if (auto r = load_segments(*cp); !r) return r;
+  if (auto r = load_segments(*cp, on_leftover); !r) return r;
   if (*cp && (*cp)->clean) {
     recovery_.clean = true;
     for (auto& [base, seg] : segments_) {
@@ -113,7 +128,8 @@ result<void> partition_log::recover() {
   return finish_open();
 }
 
-result<void> partition_log::load_segments(const std::optional<partition_checkpoint>& cp) {
+result<void> partition_log::load_segments(const std::optional<partition_checkpoint>& cp,
+                                          const leftover_hook& on_leftover) {
   auto bases = list_segment_bases(dir_);
   if (!bases) return bases.error();
   for (offset base : *bases) {
@@ -131,6 +147,7 @@ result<void> partition_log::load_segments(const std::optional<partition_checkpoi
   }
   // Segments wholly below the log start were being deleted by retention when we stopped.
   while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
+    if (on_leftover) show_headers(*segments_.begin()->second, on_leftover);
     if (auto r = segments_.begin()->second->remove(); !r) return r;
     segments_.erase(segments_.begin());
     ++recovery_.segments_deleted;

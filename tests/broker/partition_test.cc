@@ -6,9 +6,12 @@
 #include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
 #include <optional>
 
 #include "broker/errc.h"
+#include "broker/producer_snapshot.h"
 #include "protocol/record_batch_builder.h"
 #include "segment/errc.h"
 #include "segment/io/backend.h"
@@ -19,13 +22,20 @@ using namespace sluice;
 
 namespace {
 
-byte_buffer idempotent_batch(std::int32_t first_seq, int records, std::int64_t pid = 7) {
+byte_buffer idempotent_batch(std::int32_t first_seq, int records, std::int64_t pid = 7,
+                             std::int64_t timestamp = 1'700'000'000'000) {
   record_batch_builder b({.producer_id = pid, .producer_epoch = 0, .base_sequence = first_seq});
   for (int i = 0; i < records; ++i) {
     std::string v = "value-" + std::to_string(first_seq + i);
-    b.add(1'700'000'000'000 + i, std::nullopt, as_bytes(v));
+    b.add(timestamp + i, std::nullopt, as_bytes(v));
   }
   return b.build();
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 struct partition_fixture {
@@ -46,6 +56,12 @@ struct partition_fixture {
     while (!done()) {
       if (ctx.run_one() == 0) ctx.restart();
     }
+  }
+  // Drops the partition without close(): what a killed broker leaves (minus unsynced pages).
+  void crash() {
+    p.reset();
+    ctx.restart();
+    ctx.poll();
   }
   void close() {
     std::optional<result<void>> closed;
@@ -217,6 +233,176 @@ TEST_CASE("a retry of a forgotten batch is found however many small segments lie
   REQUIRE_FALSE(never_sent);
   CHECK(never_sent.error().code == broker_errc::out_of_order_sequence);
   CHECK(f.p->status().high_watermark == end);
+}
+
+// Retention by size, tightened step by step until the log starts past `offset`.
+void delete_below(partition_fixture& f, log_config& config, offset o) {
+  config.retention_bytes = static_cast<std::int64_t>(f.p->status().size_bytes);
+  while (f.p->status().log_start_offset <= o) {
+    config.retention_bytes -= 100;
+    REQUIRE(config.retention_bytes > 0);
+    REQUIRE(f.p->reconfigure(config));
+    REQUIRE(f.p->enforce_retention());
+  }
+}
+
+struct retention_scenario {
+  result<produce_outcome> gone = make_error(broker_errc::out_of_order_sequence, "not produced");
+  result<produce_outcome> lone = gone;
+  result<produce_outcome> kept = gone;
+  offset end{-1};
+};
+
+// Producer 9's first batch and producer 7's only one, then many of producer 8, producer 9's
+// second batch and many more of 8.
+retention_scenario produce_for_retention(partition_fixture& f, std::int64_t now) {
+  retention_scenario s;
+  s.gone = f.produce(idempotent_batch(0, 4, 9, now));
+  s.lone = f.produce(idempotent_batch(0, 4, 7, now));
+  for (int i = 0; i < 30; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, 8, now)));
+  s.kept = f.produce(idempotent_batch(4, 4, 9, now));
+  for (int i = 30; i < 60; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, 8, now)));
+  REQUIRE(s.gone);
+  REQUIRE(s.lone);
+  REQUIRE(s.kept);
+  s.end = f.p->status().high_watermark;
+  return s;
+}
+
+// A partition of 1 KiB segments with produce_for_retention's batches in it.
+struct retention_case {
+  partition_fixture f;
+  log_config config;
+  std::int64_t now = now_ms();
+  retention_scenario s;
+  retention_case() {
+    config.segment_bytes = 1024;
+    f.open(config);
+    s = produce_for_retention(f, now);
+  }
+};
+
+// After retention deleted producer 9's first batch and producer 7's only one.
+void check_retries_recognised(partition_fixture& f, const retention_scenario& s, std::int64_t now) {
+  auto retry = f.produce(idempotent_batch(0, 4, 9, now));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == s.gone->base_offset);
+  retry = f.produce(idempotent_batch(0, 4, 7, now));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == s.lone->base_offset);
+  retry = f.produce(idempotent_batch(4, 4, 9, now));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == s.kept->base_offset);
+  CHECK(f.p->status().high_watermark == s.end);
+  auto next = f.produce(idempotent_batch(8, 4, 9, now));
+  REQUIRE(next);
+  CHECK_FALSE(next->duplicate);
+  CHECK(next->base_offset == s.end);
+}
+
+// Found by the chaos harness (chaos-retained: 16 KiB segments, 64 KiB retained): a broker was
+// killed after storing a producer's batches and before acknowledging them, and retention
+// deleted the first of them before the producer's retry arrived at the restarted broker. Rebuilt
+// from the log, the producer state knew only the later batches: the retry was refused as out of
+// order, and the producer stored them all again under a new producer id. A producer none of
+// whose batches was left in the log had its retry stored twice.
+TEST_CASE("after a crash, retries of batches retention deleted are still recognised") {
+  retention_case c;
+  auto& [f, config, now, s] = c;
+  delete_below(f, config, s.lone->base_offset);
+  REQUIRE(f.p->status().log_start_offset <= s.kept->base_offset);
+  f.crash();
+
+  f.open(config);
+  check_retries_recognised(f, s, now);
+}
+
+// Retention writes the snapshot after its checkpoint and before deleting: a crash in between
+// leaves segments below the log start, which open folds into the snapshot before it deletes them.
+TEST_CASE("segments a crash left below the log start go into the producer snapshot") {
+  retention_case c;
+  auto& [f, config, now, s] = c;
+  const auto dir = f.dir.path() / "t-0";
+  const auto saved = f.dir.path() / "saved";
+  std::filesystem::copy(dir, saved);
+  delete_below(f, config, s.lone->base_offset);
+  f.crash();
+  // As if the broker had died right after retention's checkpoint: the snapshot not yet written,
+  // the segments not yet deleted.
+  std::filesystem::remove(dir / "producer-state.snapshot");
+  for (const auto& e : std::filesystem::directory_iterator(saved)) {
+    if (e.path().extension() != ".log") continue;
+    std::filesystem::copy(e.path(), dir / e.path().filename(),
+                          std::filesystem::copy_options::skip_existing);
+  }
+
+  f.open(config);
+  CHECK(f.p->status().log_start_offset > s.lone->base_offset);
+  CHECK(std::filesystem::exists(dir / "producer-state.snapshot"));
+  check_retries_recognised(f, s, now);
+}
+
+// The same when the partition had only the last two segments' producer state when retention
+// ran (opened after a crash, no retry yet): the deleted segments' headers are read instead.
+TEST_CASE("retention after a partial restore keeps the deleted segments' producer state") {
+  retention_case c;
+  auto& [f, config, now, s] = c;
+  f.close();
+  std::filesystem::remove(f.dir.path() / "t-0" / "producer-state.snapshot");  // as after a crash
+  f.open(config);
+  delete_below(f, config, s.lone->base_offset);
+  REQUIRE(f.p->status().log_start_offset <= s.kept->base_offset);
+  f.close();
+
+  f.open(config);
+  check_retries_recognised(f, s, now);
+}
+
+TEST_CASE("a clean close saves the producer state up to the log's end") {
+  partition_fixture f;
+  f.open();
+  const auto now = now_ms();
+  REQUIRE(f.produce(idempotent_batch(0, 4, 9, now)));
+  REQUIRE(f.produce(idempotent_batch(0, 2, 7, 1'000)));  // a producer idle for decades
+  const auto end = f.p->status().high_watermark;
+  f.close();
+  auto snap = read_producer_snapshot(f.dir.path() / "t-0");
+  REQUIRE(snap);
+  REQUIRE(snap->has_value());
+  CHECK((*snap)->until == end);
+  const auto remembered = (*snap)->table.remembered();
+  REQUIRE(remembered.size() == 1);  // producer 7 expired
+  CHECK(remembered[0].producer_id == 9);
+
+  f.open();
+  auto retry = f.produce(idempotent_batch(0, 4, 9, now));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+}
+
+TEST_CASE("a partition whose producer snapshot is corrupt still opens, from its log alone") {
+  partition_fixture f;
+  log_config config;
+  config.segment_bytes = 1024;
+  f.open(config);
+  const auto now = now_ms();
+  for (int i = 0; i < 40; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, 8, now)));
+  delete_below(f, config, offset{20});
+  f.close();
+  const auto snapshot = f.dir.path() / "t-0" / "producer-state.snapshot";
+  REQUIRE(std::filesystem::exists(snapshot));
+  std::filesystem::resize_file(snapshot, 7);
+
+  f.open(config);
+  auto retry = f.produce(idempotent_batch(39 * 4, 4, 8, now));  // its last batch, in the log
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  auto next = f.produce(idempotent_batch(40 * 4, 4, 8, now));
+  REQUIRE(next);
+  CHECK_FALSE(next->duplicate);
 }
 
 TEST_CASE("a waiting fetch is woken by the next append, or at once if data is already there") {

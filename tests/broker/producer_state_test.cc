@@ -1,9 +1,9 @@
+#include "broker/producer_state.h"
+
 #include <doctest/doctest.h>
 
-#include "tests/result_printer.h"
-
 #include "broker/errc.h"
-#include "broker/producer_state.h"
+#include "tests/result_printer.h"
 
 using namespace sluice;
 using verdict = producer_state_table::verdict;
@@ -108,4 +108,41 @@ TEST_CASE("sequences wrap from INT32_MAX to 0") {
   producer_state_table t;
   store(t, {42, 0, INT32_MAX - 1, INT32_MAX}, 0);
   CHECK(t.check({42, 0, 0, 9})->what == verdict::kind::append);
+}
+
+TEST_CASE("what a table remembers restores into another that answers retries the same way") {
+  producer_state_table t;
+  for (int i = 0; i < 7; ++i) store(t, batch(i * 10, 10), 100 + i * 10);
+  store(t, batch(0, 3, 0, 77), 500);
+  const auto remembered = t.remembered();
+  REQUIRE(remembered.size() == 2);
+  CHECK(remembered[0].producer_id == 42);
+  CHECK(remembered[0].batches.size() == producer_state_table::remembered_batches);
+  CHECK(remembered[0].batches.back() == producer_state_table::stored_batch{60, 69, offset{160}});
+
+  producer_state_table copy;
+  for (const auto& p : remembered) copy.restore(p);
+  CHECK(copy.remembered() == remembered);
+  auto retry = copy.check(batch(60, 10));
+  REQUIRE(retry);
+  CHECK(retry->what == verdict::kind::duplicate_stored);
+  CHECK(retry->stored_base == offset{160});
+  CHECK(copy.check(batch(70, 5))->what == verdict::kind::append);
+  CHECK(copy.check(batch(80, 5)).error().code == broker_errc::out_of_order_sequence);
+}
+
+TEST_CASE("producers whose newest batch is older than the cutoff expire, unless in flight") {
+  producer_state_table t;
+  t.restore(
+      {.producer_id = 1, .epoch = 0, .last_timestamp = 1'000, .batches = {{0, 9, offset{0}}}});
+  t.restore(
+      {.producer_id = 2, .epoch = 0, .last_timestamp = 5'000, .batches = {{0, 9, offset{10}}}});
+  t.restore(
+      {.producer_id = 3, .epoch = 0, .last_timestamp = 1'000, .batches = {{0, 9, offset{20}}}});
+  t.on_submitted(batch(10, 5, 0, 3));  // producer 3 has a batch in flight
+  store(t, batch(0, 4, 0, 4), 30);     // producer 4: stored live, its age not known
+  t.expire_older_than(2'000);
+  std::vector<std::int64_t> left;
+  for (const auto& p : t.remembered()) left.push_back(p.producer_id);
+  CHECK(left == std::vector<std::int64_t>{2, 3, 4});
 }

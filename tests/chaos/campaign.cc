@@ -285,10 +285,11 @@ class campaign {
   void finish() {
     if (!start_broker({})) return;
     if (!await_progress("after the last restart")) return;
-    const auto sent = fleet_->sent();
     if (!fleet_->stop(120s)) {
       result_.failures.push_back("records still without an outcome 120 s after the last send");
     }
+    // Read after the stop: read before it, records sent meanwhile made "acked" exceed "sent".
+    const auto sent = fleet_->sent();
     log(fmt::format(
         "producers stopped: sent {} acked {} failed {} (idle cycles {}, pauses {}, "
         "kill points hit {})",

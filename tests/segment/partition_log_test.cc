@@ -3,12 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <vector>
 
 #include "log_fixture.h"
 #include "protocol/batch_header.h"
 #include "protocol/errc.h"
 #include "protocol/record_batch.h"
+#include "segment/checkpoint.h"
 #include "segment/errc.h"
 
 namespace sluice::test {
@@ -408,13 +410,79 @@ TEST_CASE("segments roll when segment.ms has passed") {
   CHECK(f.log->segment_bases().back() == offset{2});
 }
 
-TEST_CASE("retention.bytes deletes whole closed segments and advances the log start") {
-  log_fixture f;
+namespace {
+
+// 4 KiB segments, 40 batches of two records (about 36 KiB), retention.bytes 10 000.
+log_config fill_past_retention_bytes(log_fixture& f) {
   log_config cfg;
   cfg.segment_bytes = 4096;
   cfg.retention_bytes = 10000;
   f.open(cfg);
   for (int i = 0; i < 40; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("retention tells its hook the durable new log start while the segments are there") {
+  log_fixture f;
+  fill_past_retention_bytes(f);
+  std::optional<offset> told;
+  std::size_t headers_below = 0;
+  auto deleted = f.log->enforce_retention([&](offset new_start) {
+    told = new_start;
+    auto cp = read_checkpoint(f.log_dir());
+    REQUIRE(cp.has_value());
+    REQUIRE(cp->has_value());
+    CHECK((*cp)->log_start_offset == new_start);  // durable before the hook runs
+    REQUIRE(f.log
+                ->scan_batch_headers(
+                    offset{0}, [&](const batch_header&) { ++headers_below; }, new_start)
+                .has_value());
+  });
+  REQUIRE(deleted.has_value());
+  REQUIRE(told.has_value());
+  CHECK(*told == f.log->log_start_offset());
+  CHECK(headers_below == static_cast<std::size_t>(told->value / 2));  // two records a batch
+  told.reset();
+  CHECK(*f.log->enforce_retention([&](offset o) { told = o; }) == 0);
+  CHECK_FALSE(told.has_value());  // nothing to delete: not called
+}
+
+TEST_CASE("segments a crash left below the log start are shown to open before it deletes them") {
+  log_fixture f;
+  const log_config cfg = fill_past_retention_bytes(f);
+  // Retention's checkpoint is written, then the broker dies before the first deletion.
+  const auto saved = f.dir.path() / "saved";
+  std::filesystem::create_directories(saved);
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(f.log_dir())) files.push_back(e.path());
+  for (const auto& p : files) std::filesystem::copy(p, saved / p.filename());
+  offset new_start{-1};
+  REQUIRE(f.log->enforce_retention([&](offset o) { new_start = o; }).has_value());
+  f.crash();
+  for (const auto& p : files) {
+    if (p.extension() == ".log" || p.extension() == ".index" || p.extension() == ".timeindex") {
+      std::filesystem::copy(saved / p.filename(), p, std::filesystem::copy_options::skip_existing);
+    }
+  }
+
+  std::vector<offset> shown;
+  auto reopened =
+      partition_log::open(f.log_dir(), cfg, *f.io, f.ctx, f.clk,
+                          [&](const batch_header& h) { shown.push_back(h.base_offset); });
+  REQUIRE(reopened.has_value());
+  f.log = std::move(*reopened);
+  REQUIRE(shown.size() == static_cast<std::size_t>(new_start.value / 2));
+  for (std::size_t i = 0; i < shown.size(); ++i)
+    CHECK(shown[i] == offset{2 * static_cast<std::int64_t>(i)});
+  CHECK(f.log->segment_bases().front() == new_start);
+  CHECK(f.log->log_start_offset() == new_start);
+}
+
+TEST_CASE("retention.bytes deletes whole closed segments and advances the log start") {
+  log_fixture f;
+  const log_config cfg = fill_past_retention_bytes(f);
   auto before = f.log->segment_count();
   auto deleted = f.log->enforce_retention();
   REQUIRE(deleted.has_value());
