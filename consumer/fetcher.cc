@@ -177,6 +177,7 @@ void fetcher::on_fetch_header(sent_requests& sent, const wire::Response& header)
         continue;
       }
       it->second.moved_position = true;
+      it->second.claimed_next = p->next_fetch_offset();
       st->fetch_position = p->next_fetch_offset();
       st->position_pending = false;
       moved = true;
@@ -214,7 +215,12 @@ void fetcher::on_fetched_partition(partition_state& st, const sent_request& aske
   if (p.high_watermark >= 0) buffer_->set_high_watermark(st.view, p.high_watermark);
   if (p.error != wire::ErrorCode::none) return on_partition_error(st, asked.from, p);
   if (p.records.empty()) return;
-  if (!asked.moved_position) st.fetch_position = next_fetch_offset(p.records, asked.from);
+  const std::int64_t next = next_fetch_offset(p.records, asked.from);
+  if (!asked.moved_position) {
+    st.fetch_position = next;
+  } else if (next != asked.claimed_next) {
+    refetch_from(st, asked, next);  // before the job takes the partition's generation
+  }
   // Counted until decoded (then the records' footprint replaces it), so the fetch sent before
   // decoding sees how full the buffer is about to be.
   buffer_->reserve(p.records.size());
@@ -351,6 +357,18 @@ void fetcher::forget_fetch(partition_state& st, const sent_request& asked) {
   st.generation = next_generation_++;
   st.forget_requests();
   st.fetch_position = asked.from;
+}
+
+void fetcher::refetch_from(partition_state& st, const sent_request& asked, std::int64_t next) {
+  // Taking the answer of the fetch sent from the claimed offset would skip records or deliver
+  // some twice. This answer's records are good: they are decoded under the new generation.
+  st.generation = next_generation_++;
+  st.forget_requests();
+  st.fetch_position = next;
+  report(make_error(client_errc::protocol_violation,
+                    fmt::format("fetch {} at offset {}: the broker said the partition continues "
+                                "at offset {}, but its records end at {}; fetching from {}",
+                                name_of(st.view->tp), asked.from, asked.claimed_next, next, next)));
 }
 
 void fetcher::report(const error& e) {

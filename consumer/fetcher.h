@@ -67,9 +67,10 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
   using clock = partition_state::clock;
   // What a request asked of one partition.
   struct sent_request {
-    std::uint64_t generation;     // the partition's when the request was sent
-    std::int64_t from = -1;       // the fetch offset; -1: a reset (ListOffsets)
-    bool moved_position = false;  // the answer's message set the partition's next position
+    std::uint64_t generation;        // the partition's when the request was sent
+    std::int64_t from = -1;          // the fetch offset; -1: a reset (ListOffsets)
+    bool moved_position = false;     // the answer's message set the partition's next position
+    std::int64_t claimed_next = -1;  // where that message said the partition continues
   };
   using sent_requests = std::map<topic_partition, sent_request>;
   struct decode_job {
@@ -95,6 +96,9 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
                        result<response_frame> r);
   void on_request_failure(const sent_requests& sent, const error& e);
   void forget_fetch(partition_state& st, const sent_request& asked);
+  // The records of an answer whose message moved the position end at `next`, not where the
+  // message said: the fetch sent from there is dropped and the partition fetched from `next`.
+  void refetch_from(partition_state& st, const sent_request& asked, std::int64_t next);
   // Stops the partition and queues `chunk` (its records, if any) with the failure; the
   // position after it is `at` (-1: unknown).
   void fail(partition_state& st, std::int64_t at, error e, fetched_chunk chunk = {},

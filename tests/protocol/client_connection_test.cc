@@ -17,50 +17,19 @@
 #include <thread>
 
 #include "protocol/frame.h"
+#include "tests/protocol/fake_broker.h"
 
 namespace sluice {
 namespace {
 
 using boost::asio::ip::tcp;
-
-// The id of the next request frame on `s` (blocking).
-std::uint64_t read_request_id(tcp::socket& s) {
-  std::array<std::byte, frame_format::prefix_size> prefix{};
-  boost::asio::read(s, boost::asio::buffer(prefix));
-  auto p = parse_frame_prefix(prefix, 1U << 20);
-  REQUIRE(p.has_value());
-  byte_buffer body(p->body_size());
-  boost::asio::read(s, boost::asio::buffer(body));
-  auto r = verify_request(byte_span(body).first(p->message_length));
-  REQUIRE(r.has_value());
-  return (*r)->request_id();
-}
-
-// Writes a response frame whose payload is `payload_size` bytes, of which only the message is
-// sent here.
-template <class T>
-void write_message(tcp::socket& s, flatbuffers::FlatBufferBuilder& fbb, std::uint64_t id,
-                   flatbuffers::Offset<T> body, std::size_t payload_size) {
-  fbb.Finish(wire::CreateResponse(fbb, id, wire::ErrorCode::none, 0,
-                                  wire::ResponseBodyTraits<T>::enum_value, body.Union()));
-  const auto prefix = encode_frame_prefix(fbb.GetSize(), payload_size);
-  boost::asio::write(s, boost::asio::buffer(prefix));
-  boost::asio::write(s, boost::asio::buffer(fbb.GetBufferPointer(), fbb.GetSize()));
-}
+using test::write_message;
 
 // A broker that accepts every version of every request, then answers one Fetch with a message
 // saying where the partition continues and 1 000 bytes of payload, sent only once `release`.
 void serve_one_fetch(tcp::socket& s, const std::atomic<bool>& release) {
-  flatbuffers::FlatBufferBuilder versions;
-  std::vector<flatbuffers::Offset<wire::ApiVersionRange>> apis;
-  for (auto api = static_cast<int>(wire::RequestBody::MIN) + 1;
-       api <= static_cast<int>(wire::RequestBody::MAX); ++api) {
-    apis.push_back(
-        wire::CreateApiVersionRange(versions, static_cast<std::uint8_t>(api), 0, UINT16_MAX));
-  }
-  write_message(s, versions, read_request_id(s),
-                wire::CreateApiVersionsResponseDirect(versions, &apis, "fake"), 0);
-  const auto fetch_id = read_request_id(s);
+  test::accept_every_version(s, test::read_request(s).request().request_id());
+  const auto fetch_id = test::read_request(s).request().request_id();
   flatbuffers::FlatBufferBuilder fbb;
   const wire::PayloadRange records(0, 1000);
   auto partition =
