@@ -123,12 +123,15 @@ void partition::complete_producer_state() {
 }
 
 result<std::size_t> partition::enforce_retention() {
+  producers_.expire_older_than(producer_expiry());
   return log_->enforce_retention([this](offset new_start) { retain_producer_state(new_start); });
 }
 
+std::int64_t partition::producer_expiry() {
+  return (now_ms() - producer_id_expiration).count();
+}
+
 void partition::retain_producer_state(offset new_log_start) {
-  const auto expiry = (now_ms() - producer_id_expiration).count();
-  producers_.expire_older_than(expiry);
   const offset from = producer_scan_start();
   if (new_log_start <= from) return;  // a crash came between a snapshot and its deletion
   producer_state_table retained;
@@ -147,7 +150,7 @@ void partition::retain_producer_state(offset new_log_start) {
                    r.error().message());
       return;
     }
-    retained.expire_older_than(expiry);
+    retained.expire_older_than(producer_expiry());
   }
   retained_producers_ = std::move(retained);
   retained_until_ = new_log_start;
@@ -239,24 +242,25 @@ void partition::produce(byte_buffer batch, produce_handler done) {
       duplicates_.push_back({ids, std::move(done)});
       return;
     case kind::append:
-      append_checked(std::move(batch), ids, view->header().max_timestamp, std::move(done));
+      append_checked(std::move(batch), ids, std::move(done));
       return;
   }
 }
 
 void partition::append_checked(byte_buffer batch, const producer_batch_ids& ids,
-                               std::int64_t max_timestamp, produce_handler done) {
+                               produce_handler done) {
   producers_.on_submitted(ids);
-  log_->append(std::move(batch),
-               [this, ids, max_timestamp, done = std::move(done)](result<append_info> r) {
-                 finish_append(ids, max_timestamp, r, done);
-               });
+  log_->append(std::move(batch), [this, ids, done = std::move(done)](result<append_info> r) {
+    finish_append(ids, r, done);
+  });
 }
 
-void partition::finish_append(const producer_batch_ids& ids, std::int64_t max_timestamp,
-                              const result<append_info>& r, const produce_handler& done) {
+void partition::finish_append(const producer_batch_ids& ids, const result<append_info>& r,
+                              const produce_handler& done) {
   if (r) {
-    producers_.on_stored(ids, r->base_offset, max_timestamp);
+    // Aged by the broker's clock, not the records' timestamps: a producer re-ingesting old
+    // records is not idle.
+    producers_.on_stored(ids, r->base_offset, now_ms().count());
     wake_waiters();
   } else {
     producers_.on_failed(ids);
@@ -335,7 +339,7 @@ void partition::close(std::function<void(result<void>)> done) {
     // After a clean close the whole state is saved, so the next open needs no log to rebuild
     // it (restore_producer_state finds the snapshot ending where the log ends).
     if (r && producer_state_complete_) {
-      producers_.expire_older_than((now_ms() - producer_id_expiration).count());
+      producers_.expire_older_than(producer_expiry());
       if (!producers_.remembered().empty()) {
         save_producer_snapshot(producers_, log_->log_end_offset());
       }

@@ -91,7 +91,8 @@ class partition {
   }
   // Retention of the log (partition_log::enforce_retention); before segments go, what the
   // producer table needs of them is folded into the producer snapshot
-  // (broker/producer_snapshot.h).
+  // (broker/producer_snapshot.h). Producers idle for producer_id_expiration are forgotten
+  // first (every retention check, whether or not anything is deleted).
   [[nodiscard]] result<std::size_t> enforce_retention();
   // close() of the log: waits for appends in flight, writes a clean checkpoint.
   void close(std::function<void(result<void>)> done);
@@ -102,9 +103,12 @@ class partition {
  private:
   // How much log find_forgotten_batch reads headers of, beyond its first two segments.
   static constexpr std::size_t forgotten_search_bytes = 16 << 20;
-  // A producer whose newest batch is older than this (by its timestamp) leaves the snapshot:
-  // Kafka's default producer.id.expiration.ms.
+  // A producer that stored nothing for this long is forgotten (Kafka's default
+  // producer.id.expiration.ms): by the broker's clock when it stored its newest batch here, or
+  // by that batch's timestamp when the state was read from the log.
   static constexpr std::chrono::milliseconds producer_id_expiration{24 * 3600 * 1000};
+  // Producers whose newest batch is older than this (milliseconds since the epoch) expire.
+  [[nodiscard]] static std::int64_t producer_expiry();
   struct in_flight_duplicate {
     producer_batch_ids ids;
     produce_handler done;
@@ -138,10 +142,9 @@ class partition {
   // is spent.
   [[nodiscard]] std::optional<offset> find_forgotten_batch(const producer_batch_ids& ids,
                                                            offset before) const;
-  void append_checked(byte_buffer batch, const producer_batch_ids& ids, std::int64_t max_timestamp,
-                      produce_handler done);
-  void finish_append(const producer_batch_ids& ids, std::int64_t max_timestamp,
-                     const result<append_info>& r, const produce_handler& done);
+  void append_checked(byte_buffer batch, const producer_batch_ids& ids, produce_handler done);
+  void finish_append(const producer_batch_ids& ids, const result<append_info>& r,
+                     const produce_handler& done);
 
   partition_id id_;
   std::unique_ptr<partition_log> log_;

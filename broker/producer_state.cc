@@ -74,14 +74,14 @@ void producer_state_table::on_submitted(const producer_batch_ids& ids) {
 }
 
 void producer_state_table::on_stored(const producer_batch_ids& ids, offset base,
-                                     std::int64_t max_timestamp) {
+                                     std::int64_t stored_at_ms) {
   if (!ids.idempotent()) return;
   auto it = producers_.find(ids.producer_id);
   if (it == producers_.end() || it->second.epoch != ids.epoch) return;
   auto& in_flight = it->second.in_flight;
   auto f = std::find(in_flight.begin(), in_flight.end(), ids);
   if (f != in_flight.end()) in_flight.erase(f);
-  it->second.last_timestamp = std::max(it->second.last_timestamp, max_timestamp);
+  it->second.last_timestamp = std::max(it->second.last_timestamp, stored_at_ms);
   remember(it->second, ids, base);
 }
 

@@ -53,7 +53,7 @@ class producer_state_table {
   struct remembered_producer {
     std::int64_t producer_id = -1;
     std::int16_t epoch = -1;
-    std::int64_t last_timestamp = -1;   // the newest batch's max timestamp; -1 when not known
+    std::int64_t last_timestamp = -1;   // when its newest batch was stored; -1 when not known
     std::vector<stored_batch> batches;  // oldest first
     bool operator==(const remembered_producer&) const = default;
   };
@@ -70,9 +70,9 @@ class producer_state_table {
 
   // The batch was handed to the log (REQUIRES: check() said append).
   void on_submitted(const producer_batch_ids& ids);
-  // The log acknowledged it at `base`; it becomes remembered. `max_timestamp` is the batch's
-  // (how old the producer is, for expire_older_than).
-  void on_stored(const producer_batch_ids& ids, offset base, std::int64_t max_timestamp = -1);
+  // The log acknowledged it at `base`; it becomes remembered. `stored_at_ms` dates the producer
+  // for expire_older_than (-1: not dated, never expires).
+  void on_stored(const producer_batch_ids& ids, offset base, std::int64_t stored_at_ms = -1);
   // The append failed; it is forgotten (the producer will retry it).
   void on_failed(const producer_batch_ids& ids);
 

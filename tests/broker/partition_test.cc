@@ -366,21 +366,40 @@ TEST_CASE("a clean close saves the producer state up to the log's end") {
   f.open();
   const auto now = now_ms();
   REQUIRE(f.produce(idempotent_batch(0, 4, 9, now)));
-  REQUIRE(f.produce(idempotent_batch(0, 2, 7, 1'000)));  // a producer idle for decades
+  REQUIRE(f.produce(idempotent_batch(0, 2, 7, now)));
   const auto end = f.p->status().high_watermark;
   f.close();
   auto snap = read_producer_snapshot(f.dir.path() / "t-0");
   REQUIRE(snap);
   REQUIRE(snap->has_value());
   CHECK((*snap)->until == end);
-  const auto remembered = (*snap)->table.remembered();
-  REQUIRE(remembered.size() == 1);  // producer 7 expired
-  CHECK(remembered[0].producer_id == 9);
+  CHECK((*snap)->table.remembered().size() == 2);
 
   f.open();
   auto retry = f.produce(idempotent_batch(0, 4, 9, now));
   REQUIRE(retry);
   CHECK(retry->duplicate);
+}
+
+// Kafka's producer.id.expiration.ms: a producer that stored nothing for a day is forgotten at
+// the next retention check, so the table does not keep every producer id it ever saw (a retry
+// after that is a new batch). Aged by when the broker stored its batches: a producer sending
+// records with old timestamps (history re-ingested) is not idle.
+TEST_CASE("producers idle for a day are forgotten, by the broker's clock where it has one") {
+  partition_fixture f;
+  f.open();
+  const std::int64_t long_ago = 1'000;
+  REQUIRE(f.produce(idempotent_batch(0, 2, 7, long_ago)));
+  f.crash();  // no snapshot: the state is read from the log, dated by the batch's timestamp
+  f.open();
+  REQUIRE(f.produce(idempotent_batch(0, 2, 8, long_ago)));  // stored now, old records
+  REQUIRE(f.p->enforce_retention());
+  auto live = f.produce(idempotent_batch(0, 2, 8, long_ago));
+  REQUIRE(live);
+  CHECK(live->duplicate);
+  auto idle = f.produce(idempotent_batch(0, 2, 7, long_ago));
+  REQUIRE(idle);
+  CHECK_FALSE(idle->duplicate);
 }
 
 TEST_CASE("a partition whose producer snapshot is corrupt still opens, from its log alone") {
