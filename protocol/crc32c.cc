@@ -1,8 +1,11 @@
 #include "protocol/crc32c.h"
 
+#include <algorithm>
 #include <array>
 
-#include "protocol/crc32c_sse42.h"
+#include <isa-l/crc.h>
+
+#include <limits>
 
 namespace sluice {
 namespace {
@@ -45,18 +48,6 @@ std::uint32_t fold1(std::uint32_t crc, std::byte b) {
   return (crc >> 8) ^ tables[0][(crc ^ std::to_integer<std::uint32_t>(b)) & 0xFFu];
 }
 
-using extend_fn = std::uint32_t (*)(std::uint32_t, byte_span);
-
-extend_fn choose_implementation() {
-  return detail::crc32c_sse42_available() ? detail::crc32c_sse42_extend : crc32c_portable_extend;
-}
-
-// Chosen once, on first use; the CPU does not change under a running process.
-extend_fn implementation() {
-  static const extend_fn chosen = choose_implementation();
-  return chosen;
-}
-
 }  // namespace
 
 std::uint32_t crc32c_portable_extend(std::uint32_t crc, byte_span data) {
@@ -69,11 +60,18 @@ std::uint32_t crc32c_portable_extend(std::uint32_t crc, byte_span data) {
 }
 
 std::uint32_t crc32c_extend(std::uint32_t crc, byte_span data) {
-  return implementation()(crc, data);
-}
-
-bool crc32c_uses_hardware() {
-  return implementation() != crc32c_portable_extend;
+  // ISA-L's crc32_iscsi takes and returns the register without the inversions, and an int
+  // length.
+  constexpr std::size_t max_piece = std::numeric_limits<int>::max();
+  std::uint32_t reg = ~crc;
+  for (std::size_t done = 0; done < data.size();) {
+    const std::size_t n = std::min(data.size() - done, max_piece);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): ISA-L only reads the buffer
+    auto* p = const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(data.data() + done));
+    reg = crc32_iscsi(p, static_cast<int>(n), reg);
+    done += n;
+  }
+  return ~reg;
 }
 
 }  // namespace sluice

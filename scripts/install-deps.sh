@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
-  libboost1.81-dev liburing-dev libzstd-dev libfmt-dev libspdlog-dev libcli11-dev
+  libboost1.81-dev liburing-dev libzstd-dev libisal-dev libfmt-dev libspdlog-dev libcli11-dev
   doctest-dev flatbuffers-compiler libflatbuffers-dev
   python3-kafka python3-zstandard
   nlohmann-json3-dev          # sluice CLI: JSON output
