@@ -1,10 +1,9 @@
 #include "protocol/crc32c.h"
 
-#include <algorithm>
-#include <array>
-
 #include <isa-l/crc.h>
 
+#include <algorithm>
+#include <array>
 #include <limits>
 
 namespace sluice {
@@ -66,8 +65,9 @@ std::uint32_t crc32c_extend(std::uint32_t crc, byte_span data) {
   std::uint32_t reg = ~crc;
   for (std::size_t done = 0; done < data.size();) {
     const std::size_t n = std::min(data.size() - done, max_piece);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): ISA-L only reads the buffer
-    auto* p = const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(data.data() + done));
+    const auto* bytes = reinterpret_cast<const unsigned char*>(data.data() + done);
+    // The signature takes a non-const pointer; ISA-L only reads the buffer.
+    auto* p = const_cast<unsigned char*>(bytes);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
     reg = crc32_iscsi(p, static_cast<int>(n), reg);
     done += n;
   }
