@@ -27,6 +27,7 @@ partition_log::partition_log(std::filesystem::path dir, log_config config, io::b
       ctx_(ctx),
       clock_(clk),
       seg_opts_{config.index_interval_bytes, config.index_max_bytes},
+      zero_tail_(io, [this] { on_zeros_written(); }),
       flush_timer_(ctx),
       alive_(std::make_shared<bool>(true)) {}
 
@@ -293,6 +294,7 @@ result<void> partition_log::cut_to(offset end) {
   if (!cut) return cut.error();
   const offset new_next = cut->header ? cut->header->base_offset : seg.next_offset();
   if (auto r = seg.truncate(cut->position, new_next, io_); !r) return r;
+  zero_tail_.forget(*seg.file());
   if (auto r = io_.datasync(seg.fd(), "fdatasync " + seg.log_path().string()); !r) return r;
   next_offset_ = seg.next_offset();
   visible_ = durable_ = end_position();
@@ -324,7 +326,7 @@ result<void> partition_log::sync_before_close() {
 
 void partition_log::maybe_finish_close() {
   if (!closing_ || !close_handler_ || !pending_.empty() || !syncs_.empty() ||
-      checkpoint_in_flight_) {
+      checkpoint_in_flight_ || zero_tail_.writing()) {
     return;
   }
   auto finish = [this](result<void> r) {
@@ -332,6 +334,8 @@ void partition_log::maybe_finish_close() {
     close_handler_ = nullptr;
   };
   if (offline_) return finish(error{make_error_code(log_errc::log_offline), offline_->detail});
+  // A clean close leaves each .log exactly as long as its batches: the next open trusts that.
+  if (zero_tail_.trim(active().file(), active().size().value)) note_dirty(active().file());
   // A failed sync fences the log, and fence() comes back here to finish the close (offline).
   if (auto r = sync_before_close(); !r) return fence(r.error());
   durable_ = visible_;

@@ -36,6 +36,7 @@
 #include "segment/log_config.h"
 #include "segment/log_slice.h"
 #include "segment/segment.h"
+#include "segment/zero_tail.h"
 
 namespace sluice {
 
@@ -54,6 +55,7 @@ struct recovery_report {
   std::uint64_t bytes_scanned = 0;  // bytes re-validated past the recovery point
   std::uint64_t batches_scanned = 0;
   std::uint64_t bytes_truncated = 0;  // torn or corrupt tail cut away
+  std::uint64_t zeros_trimmed = 0;    // zeros kept ahead of appends (zero_tail.h) cut away
   std::size_t segments_deleted = 0;   // segments after a cut, or below the log start offset
   std::optional<offset> cut_at;       // offset where the log was cut, if it was
   std::string cut_reason;             // why the first bad batch was refused
@@ -236,6 +238,8 @@ class partition_log {
   void schedule_flush_timer();
   void on_flush_timer();
   void maybe_finish_close();
+  // A zero write of zero_tail_ ended: writes that waited for it may start, a close finish.
+  void on_zeros_written();
 
   // helpers
   segment& active() { return *segments_.rbegin()->second; }
@@ -307,6 +311,7 @@ class partition_log {
     std::optional<std::uint64_t> synced_by;
   };
   std::deque<unsynced_seal> unsynced_seals_;
+  zero_tail zero_tail_;                       // zeros ahead of small durable appends
   std::shared_ptr<log_file> writeback_file_;  // the file early writeback follows
   std::uint64_t writeback_from_ = 0;          // where its bytes not yet handed to writeback start
   bool writeback_in_flight_ = false;

@@ -110,6 +110,8 @@ result<void> partition_log::roll() {
   // durable, and no checkpoint trusts the sealed indexes, before all of it is on disk.
   segment& old = active();
   if (auto r = old.seal(); !r) return r;
+  // Its bytes are synced with the next group commit: its cut-off zeros with them.
+  if (zero_tail_.trim(old.file(), old.size().value)) note_dirty(old.file());
   std::vector<roll_sync> to_sync;
   for (const auto& index : old.index_files()) {
     const int copy = ::fcntl(index.fd, F_DUPFD_CLOEXEC, 0);
@@ -162,6 +164,8 @@ void partition_log::write_queued() {
            bytes + pending_[j]->bytes.size() <= cap) {
       bytes += pending_[j++]->bytes.size();
     }
+    // Zeros are still being written where these bytes go: on_zeros_written() resubmits them.
+    if (zero_tail_.must_wait(*pending_[i]->file, pending_[i]->pos.value + bytes)) return;
     start_write(i, j);
     i = j;
   }
@@ -193,6 +197,14 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
         on_write_done(run, std::move(r));
       });
   maybe_start_writeback(file, write_start, write_end);
+  if (config_.flush.kind == flush_policy::mode::always) {
+    zero_tail_.extend_after(file, write_start, write_end);
+  }
+}
+
+void partition_log::on_zeros_written() {
+  schedule_submit();
+  maybe_finish_close();
 }
 
 void partition_log::on_write_done(const std::vector<std::shared_ptr<pending_append>>& run,
@@ -383,6 +395,7 @@ void partition_log::roll_back_failed_writes() {
   }
   if (r) r = active().reopen_indexes();
   if (r) r = active().truncate(first.pos, cut, io_);
+  zero_tail_.forget(*active().file());
   next_offset_ = cut;
   writeback_file_.reset();  // writes start again below where early writeback had got to
   rollback_error_.reset();

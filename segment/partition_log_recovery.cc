@@ -257,6 +257,14 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
     ++recovery_.batches_scanned;
   }
   if (pos >= *file_size) return {};
+  auto zeros = zeros_kept_ahead(seg.fd(), pos, *file_size, seg.log_path());
+  if (!zeros) return zeros.error();
+  if (*zeros) {  // the space zero_tail keeps ahead of appends: no batch was ever there
+    recovery_.zeros_trimmed += *file_size - pos;
+    spdlog::info("{}: cutting {} bytes of zeros kept ahead of appends off {}", dir_.string(),
+                 *file_size - pos, seg.log_path().filename().string());
+    return seg.truncate(file_pos{pos}, seg.next_offset(), io_);
+  }
   cut = true;
   recovery_.bytes_truncated += *file_size - pos;
   recovery_.cut_at = seg.next_offset();

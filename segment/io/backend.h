@@ -97,6 +97,10 @@ class backend {
   virtual result<void> datasync(int fd, std::string_view what) = 0;
 };
 
+// The start of the `what` of every write of zeros ahead of a log's end (segment/zero_tail.h),
+// so the fault-injecting backend can tell those writes from writes of records.
+inline constexpr std::string_view zeros_write_what = "zeros ahead of the end of ";
+
 enum class backend_kind { automatic, io_uring, pwrite };
 
 // Overrides backend_kind::automatic (only): SLUICE_IO_BACKEND=pwrite|io_uring|automatic, so tests

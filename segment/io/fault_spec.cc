@@ -52,8 +52,10 @@ result<fault_rule> parse_rule(std::string_view text) {
     r.kind = fault_rule::op::sync;
   } else if (fields[0] == "truncate") {
     r.kind = fault_rule::op::truncate;
+  } else if (fields[0] == "zeros") {
+    r.kind = fault_rule::op::zeros;
   } else {
-    return bad(fmt::format("unknown op '{}' (write, sync or truncate)", fields[0]));
+    return bad(fmt::format("unknown op '{}' (write, zeros, sync or truncate)", fields[0]));
   }
   const auto err = errno_named(fields[1]);
   if (!err) return bad(fmt::format("unknown errno '{}' (EIO, ENOSPC, EDQUOT or EROFS)", fields[1]));
@@ -81,7 +83,9 @@ result<fault_rule> parse_rule(std::string_view text) {
         r.times = *n;
       }
     } else if (key == "written") {
-      if (r.kind != fault_rule::op::write) return bad("written= applies to write rules only");
+      if (r.kind != fault_rule::op::write && r.kind != fault_rule::op::zeros) {
+        return bad("written= applies to write and zeros rules only");
+      }
       auto n = number(value);
       if (!n) return bad(fmt::format("written='{}' is not a number", value));
       r.written = static_cast<std::size_t>(*n);

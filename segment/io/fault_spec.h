@@ -9,14 +9,16 @@
 //
 //   spec  := rule (';' rule)*
 //   rule  := op ':' errno (':' key '=' value)*
-//   op    := write | sync | truncate
-//            write: async_write_at; sync: async_datasync, async_sync_filesystem and
-//            datasync; truncate: truncate (the cut back after a failed write)
+//   op    := write | zeros | sync | truncate
+//            write: async_write_at of records; zeros: async_write_at of the zeros kept ahead
+//            of small durable appends (segment/zero_tail.h); sync: async_datasync,
+//            async_sync_filesystem and datasync; truncate: truncate (the cut back after a
+//            failed write, and cutting zeros off)
 //   errno := EIO | ENOSPC | EDQUOT | EROFS
 //   keys  := partition=<topic>-<n>   only files in that partition's directory (default: all)
 //            after=<n>              let the first n matching calls through (default 0)
 //            times=<n>|all          fail this many matching calls, then stop (default 1)
-//            written=<bytes>        write only: that many bytes reach the file before the
+//            written=<bytes>        write, zeros: that many bytes reach the file before the
 //                                   error (a torn, short write; default 0)
 //
 // Each rule counts the calls it matches on its own, per shard backend (a partition belongs to
@@ -36,7 +38,7 @@ namespace sluice::io {
 inline constexpr const char* fault_injection_env_var = "SLUICE_FAULT_INJECTION";
 
 struct fault_rule {
-  enum class op { write, sync, truncate };
+  enum class op { write, zeros, sync, truncate };
   op kind = op::write;
   int err = 0;
   std::string partition;    // empty: every file

@@ -200,8 +200,9 @@ std::optional<faulty_backend::write_fault> faulty_backend::take_write_fault(std:
   if (auto fault = std::exchange(next_write_, std::nullopt)) return fault;
   if (all_writes_) return write_fault{*all_writes_, 0};
   if (rules_.empty()) return std::nullopt;
-  if (const auto* r = fire_rule(fault_rule::op::write, what))
-    return write_fault{r->err, r->written};
+  const auto kind =
+      what.starts_with(zeros_write_what) ? fault_rule::op::zeros : fault_rule::op::write;
+  if (const auto* r = fire_rule(kind, what)) return write_fault{r->err, r->written};
   return std::nullopt;
 }
 

@@ -23,7 +23,9 @@ class batch_scanner {
   // `file` must outlive the scanner.
   explicit batch_scanner(log_file_reader& file) : file_(file) {}
 
-  // The batch at position(), or nullopt at the end of the file. Fails without advancing when the
+  // The batch at position(), or nullopt at the end of the file or of its batches when only zeros
+  // to a page boundary follow them (the space the broker keeps ahead of appends,
+  // segment/zero_tail.h, which a crash leaves behind). Fails without advancing when the
   // bytes at position() are not a whole batch: protocol_errc::batch_truncated for a torn tail
   // (too few bytes left for the header or for the length it claims), bad_magic / bad_length
   // for a broken frame; or with an errno error when reading fails.
@@ -31,10 +33,16 @@ class batch_scanner {
 
   // Where the next batch starts; after a failure, where the bad bytes start.
   [[nodiscard]] file_pos position() const { return position_; }
+  // The zeros after the last batch, once next() has returned nullopt.
+  [[nodiscard]] std::uint64_t zeros_at_end() const { return zeros_at_end_; }
 
  private:
   log_file_reader& file_;
+  [[nodiscard]] result<std::optional<batch_at>> next_frame();
+  [[nodiscard]] result<bool> only_zeros_left();
+
   file_pos position_{0};
+  std::uint64_t zeros_at_end_ = 0;
 };
 
 }  // namespace sluice::log_tool

@@ -29,9 +29,14 @@ std::string scan_text(const recovery_report& r) {
 }
 
 std::string cut_text(const recovery_report& r) {
-  if (!r.cut_at) return "cut: nothing";
-  return fmt::format("cut: at offset {}, {} bytes truncated: {}", *r.cut_at, r.bytes_truncated,
-                     r.cut_reason);
+  // Zeros a broker kept ahead of its appends (segment/zero_tail.h) are not damage.
+  const std::string zeros =
+      r.zeros_trimmed == 0
+          ? ""
+          : fmt::format(" ({} bytes of zeros after the last batch cut off)", r.zeros_trimmed);
+  if (!r.cut_at) return "cut: nothing" + zeros;
+  return fmt::format("cut: at offset {}, {} bytes truncated: {}{}", *r.cut_at, r.bytes_truncated,
+                     r.cut_reason, zeros);
 }
 
 // Runs the log's io_context until close() has completed.

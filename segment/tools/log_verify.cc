@@ -44,8 +44,9 @@ class partition_verifier {
   [[nodiscard]] result<check> load_checkpoint();
   [[nodiscard]] check check_epochs() const;
   [[nodiscard]] result<check> verify_segment(const segment_files& files);
+  // `end` ends up where the batches end (zeros may follow them: segment/zero_tail.h).
   [[nodiscard]] result<check> scan_batches(const segment_files& files, log_file_reader& file,
-                                           index_checker& indexes);
+                                           index_checker& indexes, file_pos& end);
   [[nodiscard]] check check_batch(const segment_files& files, const batch_at& batch) const;
   void count_batch(const batch_at& batch);
   void note_recovery_position(const segment_files& files, file_pos position, offset_span span);
@@ -113,20 +114,21 @@ result<check> partition_verifier::verify_segment(const segment_files& files) {
   if (!times) return finding_or_error(files.timeindex, times.error());
   index_checker indexes(files, *offsets, *times);
   if (auto f = indexes.check_order()) return check{std::move(f)};
-  if (auto c = scan_batches(files, *file, indexes); !c || *c) return c;
-  const file_pos end{file->size()};
+  file_pos end{0};  // where the batches end: zeros a crash left ahead of appends may follow
+  if (auto c = scan_batches(files, *file, indexes, end); !c || *c) return c;
   note_recovery_position(files, end, {next_, next_});
   ++totals_.segments;
-  totals_.bytes += file->size();
+  totals_.bytes += end.value;
   totals_.index_entries += offsets->entries.size();
   totals_.timeindex_entries += times->entries.size();
   return check{indexes.at_end(end, next_)};
 }
 
 result<check> partition_verifier::scan_batches(const segment_files& files, log_file_reader& file,
-                                               index_checker& indexes) {
+                                               index_checker& indexes, file_pos& end) {
   batch_scanner scanner(file);
   for (;;) {
+    end = scanner.position();
     auto batch = scanner.next();
     if (!batch && is_io_error(batch.error())) return batch.error();
     if (!batch) {

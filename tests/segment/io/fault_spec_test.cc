@@ -17,9 +17,10 @@ bool is_errno(const error& e, int err) {
 
 TEST_CASE("parse_fault_spec reads every key") {
   auto rules = parse_fault_spec(
-      "write:EIO:partition=t-0:after=3:written=40;sync:ENOSPC:times=all;truncate:EROFS");
+      "write:EIO:partition=t-0:after=3:written=40;sync:ENOSPC:times=all;truncate:EROFS;"
+      "zeros:ENOSPC:written=10");
   REQUIRE(rules.has_value());
-  REQUIRE(rules->size() == 3);
+  REQUIRE(rules->size() == 4);
   const auto& w = (*rules)[0];
   CHECK(w.kind == fault_rule::op::write);
   CHECK(w.err == EIO);
@@ -34,6 +35,8 @@ TEST_CASE("parse_fault_spec reads every key") {
   CHECK(s.times == 0);
   CHECK((*rules)[2].kind == fault_rule::op::truncate);
   CHECK((*rules)[2].err == EROFS);
+  CHECK((*rules)[3].kind == fault_rule::op::zeros);
+  CHECK((*rules)[3].written == 10);
   CHECK(parse_fault_spec("").value().empty());
 }
 

@@ -28,6 +28,22 @@ TEST_CASE("recover cuts a torn tail, reports the offset, and verify then passes"
   CHECK(verified.text.find("offsets 0 to 39") != std::string::npos);
 }
 
+TEST_CASE("recover cuts the zeros a crash left after the last batch off, calling nothing cut") {
+  sample_log log(5);
+  const auto path = log.file(0, "log");
+  const auto end = std::filesystem::file_size(path);
+  const auto padded = (end / 4096 + 2) * 4096;  // zeros to a page boundary (segment/zero_tail.h)
+  std::filesystem::resize_file(path, padded);
+  auto out = run_sluice_log("recover " + quoted(log.dir()));
+  CHECK_MESSAGE(out.exit_code == 0, out.text);
+  CHECK_MESSAGE(out.text.find(fmt::format("cut: nothing ({} bytes of zeros after the last batch "
+                                          "cut off)",
+                                          padded - end)) != std::string::npos,
+                out.text);
+  CHECK(out.text.find("log end offset: 50") != std::string::npos);
+  CHECK(std::filesystem::file_size(path) == end);
+}
+
 TEST_CASE("recover of a cleanly closed log scans nothing and cuts nothing") {
   sample_log log(3);
   auto out = run_sluice_log("recover " + quoted(log.dir()));

@@ -120,4 +120,21 @@ TEST_CASE("verify and dump change no file, even in a log left by a crash") {
   CHECK(snapshot_of(f.log_dir()) == before);
 }
 
+// A broker keeps zeros ahead of small durable appends (segment/zero_tail.h) and cuts them off
+// when it closes; a crash leaves them, up to a page boundary, after the last batch.
+TEST_CASE("verify and dump pass on a log with zeros after its last batch, to a page boundary") {
+  sample_log log(5);
+  const auto path = log.file(0, "log");
+  const auto end = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, (end / 4096 + 3) * 4096);
+  auto verified = run_sluice_log("verify " + quoted(log.dir()));
+  CHECK_MESSAGE(verified.exit_code == 0, verified.text);
+  CHECK(verified.text.find("5 batches, 50 records, offsets 0 to 49") != std::string::npos);
+  auto dumped = run_sluice_log("dump " + quoted(log.dir()));
+  CHECK_MESSAGE(dumped.exit_code == 0, dumped.text);
+  // Not to a page boundary, the same zeros are a torn batch.
+  std::filesystem::resize_file(path, end + 100);
+  CHECK(run_sluice_log("verify " + quoted(log.dir())).exit_code == 1);
+}
+
 }  // namespace sluice::test

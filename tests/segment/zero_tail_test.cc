@@ -1,0 +1,242 @@
+// Zeros kept ahead of small durable appends (segment/zero_tail.h): how they are written, waited
+// for and cut off, and what a partition log's files look like with them, closed and crashed.
+
+#include "segment/zero_tail.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cstddef>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <vector>
+
+#include "log_fixture.h"
+#include "segment/io/backend.h"
+
+namespace sluice::test {
+namespace {
+
+// Records the writes and truncations it is asked for and completes a write only when the test
+// says so: the order in which zero_tail's writes end is the test's to choose.
+class held_backend final : public io::backend {
+ public:
+  explicit held_backend(boost::asio::io_context& ctx) : ctx_(ctx) {}
+
+  struct write {
+    std::uint64_t pos;
+    std::size_t bytes;
+    io::write_handler handler;
+  };
+  std::vector<write> writes;
+  std::vector<std::uint64_t> truncations;
+
+  // Completes the oldest write still held.
+  void finish_write() {
+    REQUIRE(!held_.empty());
+    auto w = std::move(writes[held_.front()]);
+    held_.erase(held_.begin());
+    boost::asio::post(ctx_, [w = std::move(w)]() mutable { w.handler(w.bytes); });
+    ctx_.restart();
+    ctx_.run();
+  }
+
+  [[nodiscard]] std::string_view name() const override { return "held"; }
+  using backend::async_write_at;
+  void async_write_at(int /*fd*/, std::uint64_t pos, io::write_buffers data,
+                      std::string_view /*what*/, io::write_handler handler) override {
+    std::size_t bytes = 0;
+    for (const auto& b : data) bytes += b.size();
+    held_.push_back(writes.size());
+    writes.push_back({pos, bytes, std::move(handler)});
+  }
+  void async_datasync(int, std::string_view, io::sync_handler) override {}
+  void async_fsync(int, std::string_view, io::sync_handler) override {}
+  void async_sync_filesystem(int, std::string_view, io::sync_handler) override {}
+  void async_start_writeback(int, std::uint64_t, std::uint64_t, std::string_view,
+                             io::sync_handler) override {}
+  void close_later(int, std::string_view) override {}
+  result<std::size_t> read_at(int, std::uint64_t, std::span<std::byte>, std::string_view) override {
+    return std::size_t{0};
+  }
+  result<void> truncate(int /*fd*/, std::uint64_t size, std::string_view /*what*/) override {
+    truncations.push_back(size);
+    return {};
+  }
+  result<void> datasync(int, std::string_view) override { return {}; }
+
+ private:
+  boost::asio::io_context& ctx_;
+  std::vector<std::size_t> held_;
+};
+
+std::shared_ptr<log_file> scratch_file(const temp_dir& dir) {
+  const auto path = dir.path() / "00000000000000000000.log";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  return std::make_shared<log_file>(fd, path);
+}
+
+std::uint64_t file_size_of(const std::filesystem::path& p) {
+  return std::filesystem::file_size(p);
+}
+
+bool zeros_between(const std::filesystem::path& p, std::uint64_t from, std::uint64_t to) {
+  std::ifstream in(p, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(from));
+  std::vector<char> bytes(to - from);
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return in.gcount() == static_cast<std::streamsize>(bytes.size()) &&
+         std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+}
+
+std::filesystem::path active_log(log_fixture& f) {
+  return f.log_dir() / (segment::file_stem(f.log->segment_bases().back()) + ".log");
+}
+
+}  // namespace
+
+TEST_CASE("a small write starts a chunk of zeros after it, and writes into them wait for it") {
+  temp_dir dir;
+  boost::asio::io_context ctx;
+  held_backend io(ctx);
+  int written = 0;
+  zero_tail zeros(io, [&] { ++written; });
+  auto file = scratch_file(dir);
+
+  zeros.extend_after(file, 0, 1000);
+  REQUIRE(io.writes.size() == 1);
+  CHECK(io.writes[0].pos == 1000);
+  CHECK(io.writes[0].pos + io.writes[0].bytes == zero_tail::chunk_bytes);  // to a page boundary
+  CHECK(zeros.writing());
+  // The next append lands on zeros still being written: it must wait; one before them need not.
+  CHECK(zeros.must_wait(*file, 1500));
+  CHECK_FALSE(zeros.must_wait(*file, 1000));
+  CHECK_FALSE(zeros.must_wait(*scratch_file(dir), 1500));  // another file
+
+  io.finish_write();
+  CHECK(written == 1);
+  CHECK_FALSE(zeros.writing());
+  CHECK_FALSE(zeros.must_wait(*file, 1500));
+
+  // More than half a chunk of zeros is still ahead: nothing new to write.
+  zeros.extend_after(file, 1000, 2000);
+  CHECK(io.writes.size() == 1);
+  // Past the half-way mark, the next chunk starts where the zeros end.
+  zeros.extend_after(file, zero_tail::chunk_bytes / 2 - 100, zero_tail::chunk_bytes / 2 + 1);
+  REQUIRE(io.writes.size() == 2);
+  CHECK(io.writes[1].pos == zero_tail::chunk_bytes);
+  io.finish_write();
+}
+
+TEST_CASE("large writes get no zeros ahead") {
+  temp_dir dir;
+  boost::asio::io_context ctx;
+  held_backend io(ctx);
+  zero_tail zeros(io, [] {});
+  zeros.extend_after(scratch_file(dir), 0, zero_tail::small_write_bytes + 1);
+  CHECK(io.writes.empty());
+}
+
+TEST_CASE("trimming cuts the zeros off now, and again once a zero write in flight has ended") {
+  temp_dir dir;
+  boost::asio::io_context ctx;
+  held_backend io(ctx);
+  zero_tail zeros(io, [] {});
+  auto file = scratch_file(dir);
+  zeros.extend_after(file, 0, 1000);
+  REQUIRE(zeros.writing());
+  CHECK(zeros.trim(file, 1000));
+  CHECK(io.truncations == std::vector<std::uint64_t>{1000});
+  io.finish_write();  // it may have landed after the first cut
+  CHECK(io.truncations == std::vector<std::uint64_t>{1000, 1000});
+  // Trimmed, the file gets no zeros again until it is appended to again.
+  CHECK_FALSE(zeros.trim(file, 1000));
+}
+
+TEST_CASE("a durable log keeps zeros ahead of its end and a clean close cuts them off") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  const auto data_end = f.log->size_bytes();
+  const auto log_path = active_log(f);
+  CHECK(file_size_of(log_path) > data_end);
+  CHECK(file_size_of(log_path) % zero_tail::page_bytes == 0);
+  CHECK(zeros_between(log_path, data_end, file_size_of(log_path)));
+  const auto before = f.read_all(offset{0});
+
+  f.close();
+  CHECK(file_size_of(log_path) == data_end);
+  f.open();
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.read_all(offset{0}) == before);
+}
+
+TEST_CASE("after a crash the zeros ahead are cut off without calling them damage") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  const auto before = f.read_all(offset{0});
+  const auto log_path = active_log(f);
+  const auto zeros = file_size_of(log_path) - f.log->size_bytes();
+  REQUIRE(zeros > 0);
+  f.crash();
+
+  f.open();
+  const auto& rec = f.log->last_recovery();
+  CHECK_FALSE(rec.clean);
+  CHECK_FALSE(rec.cut_at.has_value());
+  CHECK(rec.bytes_truncated == 0);
+  CHECK(rec.zeros_trimmed == zeros);
+  CHECK(f.read_all(offset{0}) == before);
+  REQUIRE(f.append(make_batch(2, 300, 99)).has_value());
+  CHECK(f.log->log_end_offset() == offset{22});
+}
+
+TEST_CASE("zeros ahead of a batch that does not end a page are a torn batch, not zeros kept") {
+  log_fixture f;
+  f.open();
+  for (int i = 0; i < 3; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  const auto data_end = f.log->size_bytes();
+  const auto log_path = active_log(f);
+  f.crash();
+  // What a crash can leave: the file's new size made durable, the batch's bytes not.
+  std::filesystem::resize_file(log_path, data_end + 100);
+  f.open();
+  CHECK(f.log->last_recovery().bytes_truncated == 100);
+  CHECK(f.log->last_recovery().zeros_trimmed == 0);
+}
+
+TEST_CASE("a zero write that fails (a full disk) leaves the appends alone") {
+  log_fixture f;
+  f.open();
+  io::fault_rule full;
+  full.kind = io::fault_rule::op::zeros;
+  full.err = ENOSPC;
+  full.written = 4096;  // a page of zeros made it
+  full.times = 0;
+  f.io->add_rule(full);
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  const auto before = f.read_all(offset{0});
+  const auto data_end = f.log->size_bytes();
+  const auto log_path = active_log(f);
+  f.close();
+  CHECK(file_size_of(log_path) == data_end);
+  f.open();
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.read_all(offset{0}) == before);
+}
+
+TEST_CASE("under flush=interval nothing is written ahead") {
+  log_fixture f;
+  log_config cfg;
+  cfg.flush = *flush_policy::parse("interval:10");
+  f.open(cfg);
+  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  CHECK(file_size_of(active_log(f)) == f.log->size_bytes());
+}
+
+}  // namespace sluice::test
