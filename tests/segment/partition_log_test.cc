@@ -456,6 +456,27 @@ TEST_CASE("retention tells its hook the durable new log start while the segments
   CHECK_FALSE(told.has_value());  // nothing to delete: not called
 }
 
+TEST_CASE("retention whose checkpoint cannot be written deletes nothing and keeps the log start") {
+  log_fixture f;
+  fill_past_retention_bytes(f);
+  const auto bases = f.log->segment_bases();
+  const auto before = f.read_all(offset{0});
+  // checkpoint.tmp cannot be created while a directory has its name.
+  std::filesystem::create_directory(f.log_dir() / "checkpoint.tmp");
+  bool hook_ran = false;
+  auto deleted = f.log->enforce_retention([&](offset) { hook_ran = true; });
+  REQUIRE_FALSE(deleted.has_value());
+  CHECK_FALSE(hook_ran);
+  CHECK(f.log->log_start_offset() == offset{0});  // readers keep what they could read
+  CHECK(f.log->segment_bases() == bases);
+  CHECK(f.read_all(offset{0}) == before);
+  std::filesystem::remove(f.log_dir() / "checkpoint.tmp");
+  deleted = f.log->enforce_retention();
+  REQUIRE(deleted.has_value());
+  CHECK(*deleted > 0);
+  CHECK(f.log->log_start_offset() > offset{0});
+}
+
 TEST_CASE("segments a crash left below the log start are shown to open before it deletes them") {
   log_fixture f;
   const log_config cfg = fill_past_retention_bytes(f);
