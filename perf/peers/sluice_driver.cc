@@ -5,7 +5,7 @@
 //   produce --port P --topic T --record-size B (--seconds S | --count N) --keys K
 //       one producer, the key of record n is "k<n mod K>" (murmur2 picks the partition, as
 //       Kafka), with the settings of perf/compare's throughput runs: acks 1, linger 5 ms,
-//       64 KiB batches, no compression, idempotence on, 5 requests in flight.
+//       200 KiB batches, no compression, idempotence on, 5 requests in flight.
 //
 // One JSON line (driver_common.h); latency from send() to the acknowledgement callback.
 
@@ -22,7 +22,7 @@ int produce(const options& o) {
   config.brokers = fmt::format("127.0.0.1:{}", static_cast<int>(o.num("port", 9190)));
   config.acks = 1;
   config.linger = std::chrono::milliseconds(5);
-  config.batch_size = 64 * 1024;
+  config.batch_size = 200 * 1024;
   config.codec = compression::none;
   auto p = producer::create(config);
   if (!p) throw std::runtime_error("producer: " + p.error().message());
