@@ -165,7 +165,8 @@ void partition_log::write_queued() {
       bytes += pending_[j++]->bytes.size();
     }
     // Zeros are still being written where these bytes go: on_zeros_written() resubmits them.
-    if (zero_tail_.must_wait(*pending_[i]->file, pending_[i]->pos.value + bytes)) return;
+    const std::uint64_t start = pending_[i]->pos.value;
+    if (zero_tail_.must_wait(*pending_[i]->file, start, start + bytes)) return;
     start_write(i, j);
     i = j;
   }

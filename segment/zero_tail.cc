@@ -24,8 +24,9 @@ const std::array<std::byte, zero_tail::chunk_bytes> zeros{};
 zero_tail::zero_tail(io::backend& io, std::function<void()> on_written)
     : io_(io), on_written_(std::move(on_written)) {}
 
-bool zero_tail::must_wait(const log_file& file, std::uint64_t end) const {
-  return in_flight_ && in_flight_->file.get() == &file && end > in_flight_->from;
+bool zero_tail::must_wait(const log_file& file, std::uint64_t start, std::uint64_t end) const {
+  return in_flight_ && in_flight_->file.get() == &file && end > in_flight_->from &&
+         start < in_flight_->to;
 }
 
 void zero_tail::extend_after(const std::shared_ptr<log_file>& file, std::uint64_t start,

@@ -47,8 +47,8 @@ class zero_tail {
   zero_tail(const zero_tail&) = delete;
   zero_tail& operator=(const zero_tail&) = delete;
 
-  // Whether a write to `file` ending at `end` must wait: zeros are being written where it lands.
-  [[nodiscard]] bool must_wait(const log_file& file, std::uint64_t end) const;
+  // Whether a write of [start, end) to `file` must wait: zeros are being written where it lands.
+  [[nodiscard]] bool must_wait(const log_file& file, std::uint64_t start, std::uint64_t end) const;
   // After starting a write [start, end) to the active file: starts zero-filling the next chunk
   // ahead of `end` when the write is small and less than half a chunk of zeros is left.
   void extend_after(const std::shared_ptr<log_file>& file, std::uint64_t start, std::uint64_t end);

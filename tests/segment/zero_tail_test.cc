@@ -97,6 +97,23 @@ std::filesystem::path active_log(log_fixture& f) {
   return f.log_dir() / (segment::file_stem(f.log->segment_bases().back()) + ".log");
 }
 
+// `n` small batches (two records of 300 bytes), each acknowledged before the next.
+void append_small_batches(log_fixture& f, int n) {
+  for (int i = 0; i < n; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+}
+
+// Closes the log: its .log ends where its batches do, and it reopens clean with all of them.
+void check_clean_close_leaves_no_zeros(log_fixture& f) {
+  const auto before = f.read_all(offset{0});
+  const auto data_end = f.log->size_bytes();
+  const auto log_path = active_log(f);
+  f.close();
+  CHECK(file_size_of(log_path) == data_end);
+  f.open();
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.read_all(offset{0}) == before);
+}
+
 }  // namespace
 
 TEST_CASE("a small write starts a chunk of zeros after it, and writes into them wait for it") {
@@ -113,14 +130,15 @@ TEST_CASE("a small write starts a chunk of zeros after it, and writes into them 
   CHECK(io.writes[0].pos + io.writes[0].bytes == zero_tail::chunk_bytes);  // to a page boundary
   CHECK(zeros.writing());
   // The next append lands on zeros still being written: it must wait; one before them need not.
-  CHECK(zeros.must_wait(*file, 1500));
-  CHECK_FALSE(zeros.must_wait(*file, 1000));
-  CHECK_FALSE(zeros.must_wait(*scratch_file(dir), 1500));  // another file
+  CHECK(zeros.must_wait(*file, 1000, 1500));
+  CHECK_FALSE(zeros.must_wait(*file, 0, 1000));
+  CHECK_FALSE(zeros.must_wait(*file, zero_tail::chunk_bytes, zero_tail::chunk_bytes + 100));
+  CHECK_FALSE(zeros.must_wait(*scratch_file(dir), 1000, 1500));  // another file
 
   io.finish_write();
   CHECK(written == 1);
   CHECK_FALSE(zeros.writing());
-  CHECK_FALSE(zeros.must_wait(*file, 1500));
+  CHECK_FALSE(zeros.must_wait(*file, 1000, 1500));
 
   // More than half a chunk of zeros is still ahead: nothing new to write.
   zeros.extend_after(file, 1000, 2000);
@@ -160,25 +178,19 @@ TEST_CASE("trimming cuts the zeros off now, and again once a zero write in fligh
 TEST_CASE("a durable log keeps zeros ahead of its end and a clean close cuts them off") {
   log_fixture f;
   f.open();
-  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  append_small_batches(f, 10);
   const auto data_end = f.log->size_bytes();
   const auto log_path = active_log(f);
   CHECK(file_size_of(log_path) > data_end);
   CHECK(file_size_of(log_path) % zero_tail::page_bytes == 0);
   CHECK(zeros_between(log_path, data_end, file_size_of(log_path)));
-  const auto before = f.read_all(offset{0});
-
-  f.close();
-  CHECK(file_size_of(log_path) == data_end);
-  f.open();
-  CHECK(f.log->last_recovery().clean);
-  CHECK(f.read_all(offset{0}) == before);
+  check_clean_close_leaves_no_zeros(f);
 }
 
 TEST_CASE("after a crash the zeros ahead are cut off without calling them damage") {
   log_fixture f;
   f.open();
-  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  append_small_batches(f, 10);
   const auto before = f.read_all(offset{0});
   const auto log_path = active_log(f);
   const auto zeros = file_size_of(log_path) - f.log->size_bytes();
@@ -199,7 +211,7 @@ TEST_CASE("after a crash the zeros ahead are cut off without calling them damage
 TEST_CASE("zeros ahead of a batch that does not end a page are a torn batch, not zeros kept") {
   log_fixture f;
   f.open();
-  for (int i = 0; i < 3; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  append_small_batches(f, 3);
   const auto data_end = f.log->size_bytes();
   const auto log_path = active_log(f);
   f.crash();
@@ -219,15 +231,8 @@ TEST_CASE("a zero write that fails (a full disk) leaves the appends alone") {
   full.written = 4096;  // a page of zeros made it
   full.times = 0;
   f.io->add_rule(full);
-  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
-  const auto before = f.read_all(offset{0});
-  const auto data_end = f.log->size_bytes();
-  const auto log_path = active_log(f);
-  f.close();
-  CHECK(file_size_of(log_path) == data_end);
-  f.open();
-  CHECK(f.log->last_recovery().clean);
-  CHECK(f.read_all(offset{0}) == before);
+  append_small_batches(f, 10);
+  check_clean_close_leaves_no_zeros(f);
 }
 
 TEST_CASE("under flush=interval nothing is written ahead") {
@@ -235,7 +240,7 @@ TEST_CASE("under flush=interval nothing is written ahead") {
   log_config cfg;
   cfg.flush = *flush_policy::parse("interval:10");
   f.open(cfg);
-  for (int i = 0; i < 10; ++i) REQUIRE(f.append(make_batch(2, 300, i)).has_value());
+  append_small_batches(f, 10);
   CHECK(file_size_of(active_log(f)) == f.log->size_bytes());
 }
 
