@@ -44,7 +44,6 @@ result<std::optional<batch_at>> batch_scanner::next() {
   auto zeros = only_zeros_left();
   if (!zeros) return zeros.error();
   if (!*zeros) return found;
-  zeros_at_end_ = file_.size() - position_.value;
   return std::optional<batch_at>{};
 }
 

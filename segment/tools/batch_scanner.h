@@ -33,8 +33,6 @@ class batch_scanner {
 
   // Where the next batch starts; after a failure, where the bad bytes start.
   [[nodiscard]] file_pos position() const { return position_; }
-  // The zeros after the last batch, once next() has returned nullopt.
-  [[nodiscard]] std::uint64_t zeros_at_end() const { return zeros_at_end_; }
 
  private:
   log_file_reader& file_;
@@ -42,7 +40,6 @@ class batch_scanner {
   [[nodiscard]] result<bool> only_zeros_left();
 
   file_pos position_{0};
-  std::uint64_t zeros_at_end_ = 0;
 };
 
 }  // namespace sluice::log_tool
