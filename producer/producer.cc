@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "producer/coarse_clock.h"
 #include "producer/metadata_fetcher.h"
 #include "producer/producer_batch.h"
 #include "producer/record_accumulator.h"
@@ -109,7 +110,7 @@ producer::~producer() {
   close();
 }
 
-result<void> producer::send(producer_record record, callback cb) {
+result<void> producer::send(const producer_record& record, callback cb) {
   auto& m = *impl_;
   m.active_sends.fetch_add(1, std::memory_order_acq_rel);
   struct leave {
@@ -129,7 +130,7 @@ result<void> producer::send(producer_record record, callback cb) {
   }
   // A callback's send() runs on the io thread, which cannot wait for itself.
   const bool may_block = !m.io.on_this_thread();
-  const auto deadline = clock::now() + m.config.max_block;
+  const auto deadline = coarse_now() + m.config.max_block;
   auto count = m.metadata->partition_count(record.topic, deadline, may_block);
   if (!count) {
     if (count.error().code.category() == client_category()) return count.error();
@@ -153,11 +154,11 @@ result<void> producer::send(producer_record record, callback cb) {
                                std::move(cb), deadline, may_block);
 }
 
-std::future<result<record_metadata>> producer::send(producer_record record) {
+std::future<result<record_metadata>> producer::send(const producer_record& record) {
   auto promise = std::make_shared<std::promise<result<record_metadata>>>();
   auto future = promise->get_future();
-  auto queued = send(std::move(record),
-                     [promise](result<record_metadata> r) { promise->set_value(std::move(r)); });
+  auto queued =
+      send(record, [promise](result<record_metadata> r) { promise->set_value(std::move(r)); });
   if (!queued) promise->set_value(queued.error());
   return future;
 }

@@ -127,9 +127,9 @@ class producer {
   // detail naming the last error; buffer_full waiting for space). Otherwise cb runs exactly once
   // on the io thread — also for what the broker says about the topic (unknown_topic, an
   // explicit partition out of range: unknown_partition).
-  [[nodiscard]] result<void> send(producer_record record, callback cb);
+  [[nodiscard]] result<void> send(const producer_record& record, callback cb);
   // The same, as a future.
-  [[nodiscard]] std::future<result<record_metadata>> send(producer_record record);
+  [[nodiscard]] std::future<result<record_metadata>> send(const producer_record& record);
 
   // Sends whatever is lingering now and waits until every record sent before this call has its
   // outcome (its callback has run). Fails with timed_out if that takes longer than `timeout`,

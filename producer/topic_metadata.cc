@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "producer/coarse_clock.h"
 #include "protocol/client/client_errc.h"
 
 namespace sluice::producer_internal {
@@ -18,7 +19,7 @@ result<std::int32_t> topic_metadata::partition_count(const std::string& topic,
   if (it != topics_.end() && it->second.partitions > 0) {
     auto& e = it->second;
     const auto count = e.partitions;
-    if (!e.fetching && clock::now() >= e.refresh_at) {
+    if (!e.fetching && coarse_now() >= e.refresh_at) {
       e.fetching = true;  // a refresh in the background; the cached count serves meanwhile
       lock.unlock();
       fetch_(topic);

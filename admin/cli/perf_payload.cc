@@ -16,7 +16,13 @@ payload_source::payload_source(std::size_t record_size, std::uint64_t seed)
 }
 
 std::string payload_source::value(std::uint64_t n) const {
-  return pool_.substr(static_cast<std::size_t>(n % slice_offsets), record_size_);
+  std::string out;
+  fill(n, out);
+  return out;
+}
+
+void payload_source::fill(std::uint64_t n, std::string& out) const {
+  out.assign(pool_, static_cast<std::size_t>(n % slice_offsets), record_size_);
 }
 
 void stamp_send_time(std::string& value, std::int64_t ns) {

@@ -19,6 +19,8 @@ class payload_source {
 
   // The value of record number n: record_size bytes.
   [[nodiscard]] std::string value(std::uint64_t n) const;
+  // The same into `out`, reusing its memory (no allocation once it has held one value).
+  void fill(std::uint64_t n, std::string& out) const;
 
  private:
   static constexpr std::size_t slice_offsets = 1021;  // prime: consecutive slices all differ

@@ -13,6 +13,7 @@ namespace sluice::cli {
 void pace(const rate_limiter& limiter, std::uint64_t n,
           std::chrono::steady_clock::time_point start) {
   constexpr auto slice = std::chrono::milliseconds(100);
+  if (limiter.unlimited()) return;
   for (;;) {
     const auto wait = limiter.delay_before(n, std::chrono::steady_clock::now() - start);
     if (wait.count() == 0 || stop_requested()) return;
