@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "protocol/batch_header.h"
+#include "protocol/idempotent_window.h"
 #include "protocol/result.h"
 #include "protocol/strong_types.h"
 
@@ -40,7 +41,8 @@ struct producer_batch_ids {
 
 class producer_state_table {
  public:
-  static constexpr std::size_t remembered_batches = 5;  // Kafka keeps five too
+  // Kafka keeps five; see protocol/idempotent_window.h.
+  static constexpr std::size_t remembered_batches = idempotent_window_batches;
 
   struct stored_batch {
     std::int32_t first_sequence;

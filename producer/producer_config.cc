@@ -39,11 +39,11 @@ result<void> check_combinations(const producer_config& c) {
                    "needs acks=1 or -1 (the broker's answer says whether a batch was a retry); "
                    "set idempotence=false to use acks=0");
   }
-  // The broker remembers the last 5 batches of each producer per partition: a retried batch
-  // further back than that could not be recognised.
-  if (c.idempotence && c.max_in_flight > 5) {
-    return invalid("max_in_flight",
-                   fmt::format("{} is above 5, the most idempotence allows", c.max_in_flight));
+  // The broker remembers the last idempotent_window_batches batches of each producer per
+  // partition: a retried batch further back than that could not be recognised.
+  if (c.idempotence && c.max_in_flight > idempotent_window_batches) {
+    return invalid("max_in_flight", fmt::format("{} is above {}, the most idempotence allows",
+                                                c.max_in_flight, idempotent_window_batches));
   }
   if (c.delivery_timeout < c.linger + c.request_timeout) {
     return invalid("delivery_timeout",

@@ -21,9 +21,9 @@
 //    broker answers pipelined requests as each completes, so a request held up (a slow
 //    partition in it, a lost answer) does not stop those behind it; without this bound the
 //    partition would go on storing batches until that request times out, and its retry would
-//    be older than the 5 batches the broker remembers per producer (as Kafka's broker does):
+//    be older than the batches the broker remembers per producer (idempotent_window_batches):
 //    refused as out of order, then stored again under a new producer id. With the bound, a
-//    retry is always among the last max_in_flight (at most 5) batches stored.
+//    retry is always among the last max_in_flight (at most idempotent_window_batches) stored.
 //  - Until the broker has acknowledged a batch of a partition's (current) producer id, only one
 //    batch of that partition is in flight: a broker takes any sequence from a producer id it
 //    does not know yet, so a pipelined batch could overtake a refused first one.

@@ -80,9 +80,10 @@ TEST_CASE("an older epoch is fenced; a newer epoch must start at sequence 0") {
   CHECK(t.check(batch(0, 1, 3))->what == verdict::kind::append);
 }
 
-TEST_CASE("only the last five batches are remembered") {
+TEST_CASE("only the last remembered_batches batches are remembered") {
   producer_state_table t;
-  for (int i = 0; i < 7; ++i) store(t, batch(i, 1), i);
+  const int n = static_cast<int>(producer_state_table::remembered_batches) + 2;
+  for (int i = 0; i < n; ++i) store(t, batch(i, 1), i);
   // Batch 0 fell out of memory: its retry is now a sequence error, not a silent duplicate.
   CHECK_FALSE(t.check(batch(0, 1)));
   CHECK(t.check(batch(2, 1))->what == verdict::kind::duplicate_stored);
@@ -112,23 +113,26 @@ TEST_CASE("sequences wrap from INT32_MAX to 0") {
 
 TEST_CASE("what a table remembers restores into another that answers retries the same way") {
   producer_state_table t;
-  for (int i = 0; i < 7; ++i) store(t, batch(i * 10, 10), 100 + i * 10);
+  const int n = static_cast<int>(producer_state_table::remembered_batches) + 2;
+  for (int i = 0; i < n; ++i) store(t, batch(i * 10, 10), 100 + i * 10);
   store(t, batch(0, 3, 0, 77), 500);
   const auto remembered = t.remembered();
   REQUIRE(remembered.size() == 2);
   CHECK(remembered[0].producer_id == 42);
   CHECK(remembered[0].batches.size() == producer_state_table::remembered_batches);
-  CHECK(remembered[0].batches.back() == producer_state_table::stored_batch{60, 69, offset{160}});
+  const int last = (n - 1) * 10;
+  CHECK(remembered[0].batches.back() ==
+        producer_state_table::stored_batch{last, last + 9, offset{100 + last}});
 
   producer_state_table copy;
   for (const auto& p : remembered) copy.restore(p);
   CHECK(copy.remembered() == remembered);
-  auto retry = copy.check(batch(60, 10));
+  auto retry = copy.check(batch(last, 10));
   REQUIRE(retry);
   CHECK(retry->what == verdict::kind::duplicate_stored);
-  CHECK(retry->stored_base == offset{160});
-  CHECK(copy.check(batch(70, 5))->what == verdict::kind::append);
-  CHECK(copy.check(batch(80, 5)).error().code == broker_errc::out_of_order_sequence);
+  CHECK(retry->stored_base == offset{100 + last});
+  CHECK(copy.check(batch(last + 10, 5))->what == verdict::kind::append);
+  CHECK(copy.check(batch(last + 20, 5)).error().code == broker_errc::out_of_order_sequence);
 }
 
 TEST_CASE("producers whose newest batch is older than the cutoff expire, unless in flight") {

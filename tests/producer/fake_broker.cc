@@ -219,7 +219,7 @@ fake_broker::produce_result fake_broker::append(const std::string& topic, std::i
     const auto last = h.base_sequence + h.records_count - 1;
     e.next_sequence = last + 1;
     e.last_batches.push_back({h.base_sequence, last, base});
-    if (e.last_batches.size() > 5) e.last_batches.pop_front();
+    if (e.last_batches.size() > idempotent_window_batches) e.last_batches.pop_front();
   }
   return {wire::ErrorCode::none, "", base, false};
 }

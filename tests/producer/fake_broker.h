@@ -22,6 +22,7 @@
 #include "protocol/batch_header.h"
 #include "protocol/bytes.h"
 #include "protocol/client/io_thread.h"
+#include "protocol/idempotent_window.h"
 #include "protocol/sluice_generated.h"
 
 namespace sluice::test {
@@ -87,7 +88,7 @@ class fake_broker {
       std::int32_t first, last;
       std::int64_t base;
     };
-    std::deque<remembered> last_batches;  // at most 5, as sluiced
+    std::deque<remembered> last_batches;  // at most idempotent_window_batches, as sluiced
   };
   struct partition_log {
     std::vector<byte_buffer> batches;

@@ -34,9 +34,10 @@ TEST_CASE("acks=0 needs idempotence off") {
   CHECK(c.validate().has_value());
 }
 
-TEST_CASE("idempotence allows at most 5 requests in flight") {
+TEST_CASE("idempotence allows at most idempotent_window_batches requests in flight") {
   producer_config c;
-  c.max_in_flight = 6;
+  CHECK(c.max_in_flight == idempotent_window_batches);  // the default
+  c.max_in_flight = idempotent_window_batches + 1;
   check_refused(c, "max_in_flight");
   c.idempotence = false;
   CHECK(c.validate().has_value());

@@ -157,12 +157,12 @@ TEST_CASE("repeated dropped connections with many batches in flight store everyt
   }
 }
 
-TEST_CASE("a batch whose answer is lost is still within the broker's 5 remembered when retried") {
+TEST_CASE("a batch whose answer is lost is still within the broker's remembered when retried") {
   // The broker answers pipelined requests as each completes, so one held up (here: its answer
   // lost) does not stop the ones behind it. Had the producer kept sending that partition's
-  // batches until the request timed out, more than 5 would be stored after it: the broker,
-  // which remembers 5 per producer, would refuse the retry as out of order, and the producer
-  // would store it again under a new producer id.
+  // batches until the request timed out, more than idempotent_window_batches would be stored
+  // after it: the broker, which remembers that many per producer, would refuse the retry as
+  // out of order, and the producer would store it again under a new producer id.
   fake_broker b;
   b.create_topic("t", 1);
   auto c = config_for(b);
