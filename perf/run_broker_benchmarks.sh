@@ -35,22 +35,34 @@ run() {  # prints the command and its JSON line
   "$@" 2>/dev/null | tail -n 1
 }
 
+broker_produce() {  # SIZE TOPIC
+  run "$bin/sluice" perf produce --topic "$2" --record-size "$1" --duration "$secs" \
+    --acks 1 --linger-ms 5 --batch-size 65536 --compression none --json
+}
+# 8 appenders: the storage issue's configuration; 10: as many batches in flight as the
+# producer keeps (max_in_flight 10, protocol/idempotent_window.h), the broker run's concurrency.
+storage_append() {  # SIZE APPENDERS
+  run "$bin/sluice-bench" append --record-size "$1" --batch-bytes 65536 \
+    --appenders "$2" --flush always --seconds "$secs" --dir "$work" --no-baseline --json
+}
+
+# The disk runs slower for a while after a heavy write (its fdatasync p50 went from 0.8 to
+# 2.3 ms for the run right after another), so each run starts after a pause, and the order of
+# the three rotates from one repetition to the next.
 n=0
 for size in 100 1024; do
   for i in $(seq "$repeat"); do
     n=$((n + 1))
     "$bin/sluice" topic create "t$n" --partitions 1 --config flush=always >/dev/null
-    run "$bin/sluice" perf produce --topic "t$n" --record-size "$size" --duration "$secs" \
-      --acks 1 --linger-ms 5 --batch-size 65536 --compression none --json
-    # 8 appenders: the storage issue's configuration; 10: as many batches in flight as the
-    # producer keeps (max_in_flight 10, protocol/idempotent_window.h), the broker run's
-    # concurrency.
-    for appenders in 8 10; do
-      run "$bin/sluice-bench" append --record-size "$size" --batch-bytes 65536 \
-        --appenders "$appenders" --flush always --seconds "$secs" --dir "$work" --no-baseline --json
+    for step in 0 1 2; do
+      sleep 5
+      case $(((step + i) % 3)) in
+        0) broker_produce "$size" "t$n" ;;
+        1) storage_append "$size" 8 ;;
+        2) storage_append "$size" 10 ;;
+      esac
     done
     "$bin/sluice" topic delete "t$n" >/dev/null
-    sleep 5
   done
 done
 
