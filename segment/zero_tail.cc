@@ -21,7 +21,7 @@ const std::array<std::byte, zero_tail::chunk_bytes> zeros{};
 
 }  // namespace
 
-zero_tail::zero_tail(io::backend& io, std::function<void()> on_written)
+zero_tail::zero_tail(io::backend& io, written_handler on_written)
     : io_(io), on_written_(std::move(on_written)) {}
 
 bool zero_tail::must_wait(const log_file& file, std::uint64_t start, std::uint64_t end) const {
@@ -57,8 +57,11 @@ void zero_tail::extend_after(const std::shared_ptr<log_file>& file, std::uint64_
 void zero_tail::on_zero_write_done(bool ok) {
   const range done = *std::exchange(in_flight_, std::nullopt);
   if (!ok) failed_ = done.file;  // it may have written part of its zeros: trim() still cuts
-  if (auto end = std::exchange(trim_when_written_, std::nullopt)) truncate(*done.file, *end);
-  on_written_();
+  std::shared_ptr<log_file> cut;
+  if (auto end = std::exchange(trim_when_written_, std::nullopt)) {
+    if (truncate(*done.file, *end)) cut = done.file;
+  }
+  on_written_(cut);
 }
 
 bool zero_tail::trim(const std::shared_ptr<log_file>& file, std::uint64_t end) {

@@ -42,8 +42,10 @@ class zero_tail {
   static constexpr std::uint64_t page_bytes = 4096;
 
   // `on_written` runs on the shard's thread after each zero write ends, so the owner can start
-  // the writes that had to wait.
-  zero_tail(io::backend& io, std::function<void()> on_written);
+  // the writes that had to wait. Its argument is the file whose zeros were cut off once the
+  // write ended (trim() while it was in flight), else null: its new size needs a sync.
+  using written_handler = std::function<void(const std::shared_ptr<log_file>& cut)>;
+  zero_tail(io::backend& io, written_handler on_written);
   zero_tail(const zero_tail&) = delete;
   zero_tail& operator=(const zero_tail&) = delete;
 
@@ -72,7 +74,7 @@ class zero_tail {
   bool truncate(const log_file& file, std::uint64_t end);
 
   io::backend& io_;
-  std::function<void()> on_written_;
+  written_handler on_written_;
   std::shared_ptr<log_file> file_;  // the active file the zeros below were written to
   std::uint64_t zeroed_to_ = 0;     // its zeros (written or in flight) end here
   std::optional<range> in_flight_;

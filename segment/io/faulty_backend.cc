@@ -49,6 +49,11 @@ faulty_backend::faulty_backend(boost::asio::io_context& ctx, std::unique_ptr<bac
 void faulty_backend::async_write_at(int fd, std::uint64_t pos, write_buffers data,
                                     std::string_view what, write_handler handler) {
   ++writes_;
+  if (holding_zero_writes_ && what.starts_with(zeros_write_what)) {
+    held_zero_writes_.push_back(
+        {fd, pos, {data.begin(), data.end()}, std::string(what), std::move(handler)});
+    return;
+  }
   if (auto fault = take_write_fault(what)) {
     write_prefix_then_fail(fd, pos, data, what, *fault, std::move(handler));
     return;
@@ -119,6 +124,7 @@ result<std::size_t> faulty_backend::read_at(int fd, std::uint64_t pos, std::span
 }
 
 result<void> faulty_backend::truncate(int fd, std::uint64_t size, std::string_view what) {
+  ++truncates_;
   auto err = std::exchange(next_truncate_, std::nullopt);
   if (!err && !rules_.empty()) {
     if (const auto* r = fire_rule(fault_rule::op::truncate, what)) err = r->err;
@@ -172,6 +178,13 @@ void faulty_backend::close_later(int fd, std::string_view what) {
 void faulty_backend::release_held_closes() {
   holding_closes_ = false;
   for (const auto& [fd, what] : std::exchange(held_closes_, {})) inner_->close_later(fd, what);
+}
+
+void faulty_backend::release_held_zero_writes() {
+  holding_zero_writes_ = false;
+  for (auto& w : std::exchange(held_zero_writes_, {})) {
+    inner_->async_write_at(w.fd, w.pos, write_buffers(w.data), w.what, std::move(w.handler));
+  }
 }
 
 void faulty_backend::clear_faults() {

@@ -74,9 +74,10 @@ class faulty_backend final : public backend {
   void clear_faults();
 
   // Calls so far, failed ones included: async_write_at; async_datasync, async_sync_filesystem
-  // and datasync.
+  // and datasync; truncate.
   [[nodiscard]] std::uint64_t writes() const { return writes_; }
   [[nodiscard]] std::uint64_t syncs() const { return syncs_; }
+  [[nodiscard]] std::uint64_t truncates() const { return truncates_; }
   // The ranges async_start_writeback was asked for, in order (from, length).
   [[nodiscard]] const std::vector<std::pair<std::uint64_t, std::uint64_t>>& writeback_ranges()
       const {
@@ -87,6 +88,13 @@ class faulty_backend final : public backend {
   // test sees what its caller left for the backend to close (and not closed itself).
   void hold_closes() { holding_closes_ = true; }
   void release_held_closes();
+
+  // Zero writes (zero_tail's: `what` starts with zeros_write_what) are kept unstarted from
+  // hold_zero_writes() until release_held_zero_writes() starts them, so a test sees what waits
+  // for them. Their bytes must outlive the hold (zero_tail's are static).
+  void hold_zero_writes() { holding_zero_writes_ = true; }
+  void release_held_zero_writes();
+  [[nodiscard]] std::size_t held_zero_writes() const { return held_zero_writes_.size(); }
 
   [[nodiscard]] backend& inner() { return *inner_; }
 
@@ -121,9 +129,19 @@ class faulty_backend final : public backend {
   std::vector<rule_state> rules_;
   std::uint64_t writes_ = 0;
   std::uint64_t syncs_ = 0;
+  std::uint64_t truncates_ = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> writeback_ranges_;
   bool holding_closes_ = false;
   std::vector<std::pair<int, std::string>> held_closes_;
+  struct held_write {
+    int fd;
+    std::uint64_t pos;
+    std::vector<std::span<const std::byte>> data;
+    std::string what;
+    write_handler handler;
+  };
+  bool holding_zero_writes_ = false;
+  std::vector<held_write> held_zero_writes_;
   alive_token alive_;
 };
 

@@ -20,28 +20,14 @@ error torn(std::string what) {
   return make_error(protocol_errc::batch_truncated, std::move(what));
 }
 
-constexpr std::size_t zero_check_bytes = 64 * 1024;
-
 }  // namespace
-
-result<bool> batch_scanner::only_zeros_left() {
-  if (file_.size() % zero_tail::page_bytes != 0) return false;
-  for (std::uint64_t pos = position_.value; pos < file_.size();) {
-    auto bytes = file_.read(pos, zero_check_bytes);
-    if (!bytes) return bytes.error();
-    if (bytes->empty()) break;
-    if (std::any_of(bytes->begin(), bytes->end(), [](std::byte b) { return b != std::byte{0}; }))
-      return false;
-    pos += bytes->size();
-  }
-  return true;
-}
 
 result<std::optional<batch_at>> batch_scanner::next() {
   auto found = next_frame();
   // A read error is not a frame that could be zeros.
   if (found || found.error().code.category() == boost::system::system_category()) return found;
-  auto zeros = only_zeros_left();
+  // What recovery calls zeros kept ahead, the tool does too.
+  auto zeros = zeros_kept_ahead(file_.fd(), position_.value, file_.size(), file_.path());
   if (!zeros) return zeros.error();
   if (!*zeros) return found;
   return std::optional<batch_at>{};

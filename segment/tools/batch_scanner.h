@@ -37,7 +37,6 @@ class batch_scanner {
  private:
   log_file_reader& file_;
   [[nodiscard]] result<std::optional<batch_at>> next_frame();
-  [[nodiscard]] result<bool> only_zeros_left();
 
   file_pos position_{0};
 };

@@ -24,6 +24,8 @@ class log_file_reader {
 
   [[nodiscard]] std::uint64_t size() const { return size_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  // The descriptor, for reads that bypass the window (read-only; the reader owns it).
+  [[nodiscard]] int fd() const { return fd_; }
 
   // The bytes [pos, pos + len), fewer when the file ends first. The view is valid until the
   // next call. Errors keep errno and name the file and position.

@@ -8,13 +8,16 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <cstddef>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <vector>
 
 #include "log_fixture.h"
+#include "protocol/record_batch.h"
 #include "segment/io/backend.h"
 
 namespace sluice::test {
@@ -121,7 +124,10 @@ TEST_CASE("a small write starts a chunk of zeros after it, and writes into them 
   boost::asio::io_context ctx;
   held_backend io(ctx);
   int written = 0;
-  zero_tail zeros(io, [&] { ++written; });
+  zero_tail zeros(io, [&](const std::shared_ptr<log_file>& cut) {
+    CHECK(cut == nullptr);
+    ++written;
+  });
   auto file = scratch_file(dir);
 
   zeros.extend_after(file, 0, 1000);
@@ -154,7 +160,7 @@ TEST_CASE("large writes get no zeros ahead") {
   temp_dir dir;
   boost::asio::io_context ctx;
   held_backend io(ctx);
-  zero_tail zeros(io, [] {});
+  zero_tail zeros(io, [](const std::shared_ptr<log_file>&) {});
   zeros.extend_after(scratch_file(dir), 0, zero_tail::small_write_bytes + 1);
   CHECK(io.writes.empty());
 }
@@ -163,7 +169,8 @@ TEST_CASE("trimming cuts the zeros off now, and again once a zero write in fligh
   temp_dir dir;
   boost::asio::io_context ctx;
   held_backend io(ctx);
-  zero_tail zeros(io, [] {});
+  std::shared_ptr<log_file> cut_after_write;
+  zero_tail zeros(io, [&](const std::shared_ptr<log_file>& cut) { cut_after_write = cut; });
   auto file = scratch_file(dir);
   zeros.extend_after(file, 0, 1000);
   REQUIRE(zeros.writing());
@@ -171,6 +178,7 @@ TEST_CASE("trimming cuts the zeros off now, and again once a zero write in fligh
   CHECK(io.truncations == std::vector<std::uint64_t>{1000});
   io.finish_write();  // it may have landed after the first cut
   CHECK(io.truncations == std::vector<std::uint64_t>{1000, 1000});
+  CHECK(cut_after_write == file);  // the owner syncs the second cut too
   // Trimmed, the file gets no zeros again until it is appended to again.
   CHECK_FALSE(zeros.trim(file, 1000));
 }
@@ -220,6 +228,64 @@ TEST_CASE("zeros ahead of a batch that does not end a page are a torn batch, not
   f.open();
   CHECK(f.log->last_recovery().bytes_truncated == 100);
   CHECK(f.log->last_recovery().zeros_trimmed == 0);
+}
+
+TEST_CASE("an append landing on zeros still being written waits for them, then is stored") {
+  log_fixture f;
+  f.open();
+  f.io->hold_zero_writes();
+  REQUIRE(f.append(make_batch(2, 300, 0)).has_value());
+  REQUIRE(f.io->held_zero_writes() == 1);  // the first small append started zeros after it
+  const auto writes_before = f.io->writes();
+  std::optional<result<append_info>> second;
+  f.log->append(make_batch(2, 300, 1), [&](result<append_info> r) { second = std::move(r); });
+  for (int i = 0; i < 20 && !second; ++i) {
+    f.ctx.restart();
+    f.ctx.run_one_for(std::chrono::milliseconds(10));
+  }
+  // Its bytes go where the held zeros will land: writing them first could be undone by the zeros.
+  CHECK_FALSE(second.has_value());
+  CHECK(f.io->writes() == writes_before);
+
+  f.io->release_held_zero_writes();
+  REQUIRE(f.run_until([&] { return second.has_value(); }));
+  REQUIRE(second->has_value());
+  CHECK((*second)->base_offset == offset{2});
+  // The zeros did not land on it: it reads back whole, CRC and all.
+  auto slice = f.log->read(offset{2}, 1 << 20);
+  REQUIRE(slice.has_value());
+  auto bytes = slice->read_bytes();
+  REQUIRE(bytes.has_value());
+  auto batch = record_batch_view::parse(*bytes);
+  REQUIRE(batch.has_value());
+  CHECK(batch->header().base_offset == offset{2});
+  CHECK(batch->validate().has_value());
+  append_small_batches(f, 3);
+  CHECK(f.log->visible_end() == offset{10});
+  check_clean_close_leaves_no_zeros(f);
+}
+
+TEST_CASE("a segment rolled while its zero write is in flight is cut again when it ends") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 1024;
+  f.open(cfg);
+  f.io->hold_zero_writes();
+  REQUIRE(f.append(make_batch(2, 500, 0)).has_value());  // fills the segment; zeros held
+  REQUIRE(f.io->held_zero_writes() == 1);
+  REQUIRE(f.append(make_batch(2, 100, 1)).has_value());  // rolls, with the zero write in flight
+  REQUIRE(f.log->segment_bases().size() == 2);
+  const auto rolled = f.log_dir() / (segment::file_stem(f.log->segment_bases().front()) + ".log");
+  const auto rolled_end = file_size_of(rolled);  // the roll's cut
+  const auto cuts = f.io->truncates();
+  f.io->release_held_zero_writes();  // the zeros land past that cut...
+  REQUIRE(f.run_until([&] { return f.io->truncates() == cuts + 1; }));
+  CHECK(file_size_of(rolled) == rolled_end);  // ...and are cut off again
+  REQUIRE(f.append(make_batch(1, 10, 2)).has_value());
+  f.crash();
+  f.open(cfg);
+  CHECK(f.log->visible_end() == offset{5});
+  CHECK(file_size_of(rolled) == rolled_end);
 }
 
 TEST_CASE("a zero write that fails (a full disk) leaves the appends alone") {
