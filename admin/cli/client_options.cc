@@ -64,6 +64,10 @@ void add_producer_options(CLI::App& cmd, producer_options& o) {
   cmd.add_option("--compression", o.compression, "batch compression")
       ->check(CLI::IsMember({"none", "zstd"}))
       ->capture_default_str();
+  cmd.add_option("--max-in-flight", o.max_in_flight,
+                 "Produce requests unanswered at once (at most as many batches of a partition)")
+      ->check(CLI::Range(1, idempotent_window_batches))
+      ->capture_default_str();
 }
 
 producer_config make_producer_config(const command_context& ctx, const producer_options& o) {
@@ -74,6 +78,7 @@ producer_config make_producer_config(const command_context& ctx, const producer_
   c.linger = std::chrono::milliseconds(o.linger_ms);
   c.batch_size = o.batch_size;
   c.codec = o.compression == "zstd" ? compression::zstd : compression::none;
+  c.max_in_flight = o.max_in_flight;
   return c;
 }
 

@@ -29,9 +29,10 @@ struct producer_options {
   int linger_ms = 5;
   std::size_t batch_size = 64 * 1024;
   std::string compression = "zstd";
+  int max_in_flight = idempotent_window_batches;
 };
 
-// --acks, --linger-ms, --batch-size, --compression.
+// --acks, --linger-ms, --batch-size, --compression, --max-in-flight.
 void add_producer_options(CLI::App& cmd, producer_options& o);
 [[nodiscard]] producer_config make_producer_config(const command_context& ctx,
                                                    const producer_options& o);

@@ -334,8 +334,8 @@ def write_report(out, meta, fig, failed, charts):
     w("| relaxed | `flush=interval:1000` (ack from the page cache, fdatasync every 1 s) | "
       "`appendfsync everysec` | the default (ack after the write to the file; 2.9 syncs "
       "every 2 minutes) |")
-    w("| pipelining (throughput) | `--acks 1 --linger-ms 5 --batch-size 204800 --compression "
-      "none`, idempotent producer, 5 requests in flight (one batch of a partition each: up to "
+    w("| pipelining (throughput) | `--acks 1 --linger-ms 5 --batch-size 204800 --max-in-flight 5 "
+      "--compression none`, idempotent producer, 5 requests in flight (one batch of a partition each: up to "
       "1 000 KiB unacknowledged) | up to 1 MiB of XADDs unanswered | up to 1 MiB of "
       "`js_PublishAsync` unacknowledged |")
     w("| fixed rate (latency) | `--throughput R --linger-ms 0` | R/s, up to 65536 unanswered | "

@@ -23,6 +23,7 @@ int produce(const options& o) {
   config.acks = 1;
   config.linger = std::chrono::milliseconds(5);
   config.batch_size = 200 * 1024;
+  config.max_in_flight = 5;  // 5 x 200 KiB: the peers' 1 MiB window
   config.codec = compression::none;
   auto p = producer::create(config);
   if (!p) throw std::runtime_error("producer: " + p.error().message());

@@ -309,8 +309,9 @@ TEST_SUITE("cli") {
     cli_fixture f;
     f.run_ok({"topic", "create", "bench", "--partitions", "2"});
     const auto plot = f.dir() / "latency.svg";
-    auto r = f.run_ok({"perf", "produce", "--topic", "bench", "--num-records", "2000",
-                       "--record-size", "64", "--json", "--plot", plot.string()});
+    auto r =
+        f.run_ok({"perf", "produce", "--topic", "bench", "--num-records", "2000", "--record-size",
+                  "64", "--max-in-flight", "2", "--json", "--plot", plot.string()});
     const auto figures = json_lines(r.out);
     REQUIRE(figures.size() == 1);
     const auto& j = figures[0];
@@ -362,6 +363,7 @@ TEST_SUITE("cli") {
         {"topic", "alter", "t"},
         {"produce", "t", "--header", "novalue"},
         {"produce", "t", "--acks", "2"},
+        {"produce", "t", "--max-in-flight", "11"},
         {"produce", "t", "--file", "/nonexistent/records.txt"},
         {"consume", "t", "--from-time", "yesterday"},
         {"consume", "t", "--from-beginning", "--offset", "3"},
