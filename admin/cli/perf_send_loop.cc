@@ -58,8 +58,12 @@ send_loop_result run_send_loop(producer& p, const perf_options& o, perf_stats& a
     }
     send_one(p, record, sink, sent_at);
   }
-  // Every callback has run when flush() returns, so `acks` is complete.
-  if (auto flushed = p.flush(); !flushed) acks.on_failure(flushed.error());
+  // Every callback has run when flush() returns, so `acks` is complete. When it fails, close()
+  // fails what is pending and runs those callbacks now, while `sink` (which they point to) lives.
+  if (auto flushed = p.flush(); !flushed) {
+    acks.on_failure(flushed.error());
+    p.close(std::chrono::milliseconds(0));
+  }
   return {n, clock::now() - start};
 }
 
