@@ -5,9 +5,9 @@
 // offset; the producer never lets more than that many go ahead of its oldest unfinished batch.
 // Kafka's brokers remember 5, and so do Sluice's. A window of 10 made a durable producer of
 // 100-byte records in 64 KiB batches 13% faster (perf/RESULTS.md, "Broker", 2026-12-05); it
-// went back to 5 when the chaos test began storing retried batches twice, before that was
-// traced to another change (tests/chaos/README.md, 2026-12-05): 10 is to be tried again under
-// the chaos loop.
+// went back to 5 when the chaos test began storing retried batches twice; the failures went
+// away only once another change was also taken out, so the window is not known to be at fault
+// (tests/chaos/README.md, 2026-12-05): 10 is to be tried again under the chaos loop.
 
 namespace sluice {
 
