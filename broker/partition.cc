@@ -137,8 +137,9 @@ void partition::retain_producer_state(offset new_log_start) {
   producer_state_table retained;
   if (producer_state_complete_) {
     // The table holds every stored batch's producer; what it remembers below the new log start
-    // is all a rebuild from there needs (producer_state_table::remembered). No reading.
-    for (const auto& p : producers_.remembered(new_log_start)) retained.restore(p);
+    // is all a rebuild from there needs (producer_state_table::remembered), with the batches
+    // there whose acknowledgements are still queued. No reading.
+    for (const auto& p : producers_.remembered_acknowledged(new_log_start)) retained.restore(p);
   } else {
     retained = retained_producers_;
     auto r = log_->scan_batch_headers(
@@ -249,7 +250,7 @@ void partition::produce(byte_buffer batch, produce_handler done) {
 
 void partition::append_checked(byte_buffer batch, const producer_batch_ids& ids,
                                produce_handler done) {
-  producers_.on_submitted(ids);
+  producers_.on_submitted(ids, log_->log_end_offset());  // the offset append() gives it
   log_->append(std::move(batch), [this, ids, done = std::move(done)](result<append_info> r) {
     finish_append(ids, r, done);
   });

@@ -14,6 +14,12 @@ std::int32_t next_sequence(std::int32_t s) {
   return s == INT32_MAX ? 0 : s + 1;
 }
 
+template <class InFlight>
+auto find_in_flight(InFlight& in_flight, const producer_batch_ids& ids) {
+  return std::find_if(in_flight.begin(), in_flight.end(),
+                      [&](const auto& f) { return f.ids == ids; });
+}
+
 }  // namespace
 
 producer_batch_ids producer_batch_ids::of(const batch_header& h) {
@@ -46,13 +52,13 @@ result<producer_state_table::verdict> producer_state_table::check(
     }
   }
   for (const auto& f : e.in_flight) {
-    if (f.first_sequence == ids.first_sequence && f.last_sequence == ids.last_sequence) {
+    if (f.ids.first_sequence == ids.first_sequence && f.ids.last_sequence == ids.last_sequence) {
       return verdict{verdict::kind::duplicate_in_flight, offset{-1}};
     }
   }
   std::optional<std::int32_t> newest;
   if (!e.in_flight.empty()) {
-    newest = e.in_flight.back().last_sequence;
+    newest = e.in_flight.back().ids.last_sequence;
   } else if (!e.stored.empty()) {
     newest = e.stored.back().last_sequence;
   }
@@ -63,15 +69,16 @@ result<producer_state_table::verdict> producer_state_table::check(
                   ids.epoch, ids.first_sequence, next_sequence(*newest)));
 }
 
-void producer_state_table::on_submitted(const producer_batch_ids& ids) {
+void producer_state_table::on_submitted(const producer_batch_ids& ids, offset base) {
   if (!ids.idempotent()) return;
   producer_entry& e = producers_[ids.producer_id];
   if (ids.epoch > e.epoch) {
     e = producer_entry{};
     e.epoch = ids.epoch;
   }
-  e.in_flight.push_back(ids);
+  e.in_flight.push_back({ids, base});
 }
+
 
 void producer_state_table::on_stored(const producer_batch_ids& ids, offset base,
                                      std::int64_t stored_at_ms) {
@@ -79,7 +86,7 @@ void producer_state_table::on_stored(const producer_batch_ids& ids, offset base,
   auto it = producers_.find(ids.producer_id);
   if (it == producers_.end() || it->second.epoch != ids.epoch) return;
   auto& in_flight = it->second.in_flight;
-  auto f = std::find(in_flight.begin(), in_flight.end(), ids);
+  auto f = find_in_flight(in_flight, ids);
   if (f != in_flight.end()) in_flight.erase(f);
   it->second.last_timestamp = std::max(it->second.last_timestamp, stored_at_ms);
   remember(it->second, ids, base);
@@ -90,7 +97,7 @@ void producer_state_table::on_failed(const producer_batch_ids& ids) {
   auto it = producers_.find(ids.producer_id);
   if (it == producers_.end()) return;
   auto& in_flight = it->second.in_flight;
-  auto f = std::find(in_flight.begin(), in_flight.end(), ids);
+  auto f = find_in_flight(in_flight, ids);
   if (f != in_flight.end()) in_flight.erase(f);
 }
 
@@ -123,12 +130,34 @@ void producer_state_table::restore(const remembered_producer& p) {
 
 std::vector<producer_state_table::remembered_producer> producer_state_table::remembered(
     offset below) const {
+  return remembered_below(below, false);
+}
+
+std::vector<producer_state_table::remembered_producer>
+producer_state_table::remembered_acknowledged(offset below) const {
+  return remembered_below(below, true);
+}
+
+std::vector<producer_state_table::remembered_producer> producer_state_table::remembered_below(
+    offset below, bool with_in_flight) const {
   std::vector<remembered_producer> out;
   out.reserve(producers_.size());
   for (const auto& [id, e] : producers_) {
     remembered_producer p{id, e.epoch, e.last_timestamp, {}};
     for (const auto& b : e.stored) {
       if (b.base < below) p.batches.push_back(b);
+    }
+    if (with_in_flight) {
+      // In flight means newer than every stored batch: appended after them.
+      for (const auto& f : e.in_flight) {
+        if (f.base < below) {
+          p.batches.push_back({f.ids.first_sequence, f.ids.last_sequence, f.base});
+        }
+      }
+    }
+    if (p.batches.size() > remembered_batches) {
+      p.batches.erase(p.batches.begin(),
+                      p.batches.end() - static_cast<std::ptrdiff_t>(remembered_batches));
     }
     if (!p.batches.empty()) out.push_back(std::move(p));
   }

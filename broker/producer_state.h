@@ -70,8 +70,9 @@ class producer_state_table {
   // invalid_producer_epoch (the detail says expected and received values).
   [[nodiscard]] result<verdict> check(const producer_batch_ids& ids) const;
 
-  // The batch was handed to the log (REQUIRES: check() said append).
-  void on_submitted(const producer_batch_ids& ids);
+  // The batch was handed to the log, which gives it offset `base` (REQUIRES: check() said
+  // append).
+  void on_submitted(const producer_batch_ids& ids, offset base);
   // The log acknowledged it at `base`; it becomes remembered. `stored_at_ms` dates the producer
   // for expire_older_than (-1: not dated, never expires).
   void on_stored(const producer_batch_ids& ids, offset base, std::int64_t stored_at_ms = -1);
@@ -89,6 +90,12 @@ class producer_state_table {
   // remembered_batches in all), which is all a rebuild that goes on from there keeps of them.
   [[nodiscard]] std::vector<remembered_producer> remembered(
       offset below = offset{std::numeric_limits<std::int64_t>::max()}) const;
+  // As remembered(below), with the batches in flight below `below` counted as stored. For
+  // retention's new log start: the log deletes only segments it has acknowledged, but the
+  // acknowledgements are queued to run later, so batches in those segments may still be in
+  // flight here. Left out, a snapshot taken then would not know them, and after a crash their
+  // retries would be refused or stored twice.
+  [[nodiscard]] std::vector<remembered_producer> remembered_acknowledged(offset below) const;
   // Forgets producers with nothing in flight whose newest batch is older than `timestamp` (as
   // Kafka expires producer ids after producer.id.expiration.ms), so a snapshot does not keep
   // every producer id a partition has ever seen. Producers whose age is not known are kept.
@@ -119,15 +126,21 @@ class producer_state_table {
   [[nodiscard]] std::size_t producer_count() const { return producers_.size(); }
 
  private:
+  struct in_flight_batch {
+    producer_batch_ids ids;
+    offset base;
+  };
   struct producer_entry {
     std::int16_t epoch = -1;
     std::int64_t last_timestamp = -1;
-    std::deque<stored_batch> stored;           // oldest first, at most remembered_batches
-    std::deque<producer_batch_ids> in_flight;  // submission order
+    std::deque<stored_batch> stored;        // oldest first, at most remembered_batches
+    std::deque<in_flight_batch> in_flight;  // submission order
     bool restored = false;  // rebuilt from the log on open: older batches may be forgotten
   };
 
   void remember(producer_entry& e, const producer_batch_ids& ids, offset base);
+  [[nodiscard]] std::vector<remembered_producer> remembered_below(offset below,
+                                                                  bool with_in_flight) const;
 
   std::unordered_map<std::int64_t, producer_entry> producers_;
 };

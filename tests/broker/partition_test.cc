@@ -320,6 +320,48 @@ TEST_CASE("after a crash, retries of batches retention deleted are still recogni
   check_retries_recognised(f, s, now);
 }
 
+// Found by the chaos harness (2026-12-05; chaos-retained kept 64 KiB of 16 KiB segments): the
+// log acknowledges a group commit by queueing each append's completion, and a retention pass
+// that ran before they did deleted segments whose batches the producer state still had in
+// flight. Its snapshot did not know them; the broker was killed, the producer retried the
+// batch it had no answer for, the restarted broker refused it as out of order, and the producer
+// stored it and the batches after it again under a new producer id.
+TEST_CASE("retention between a group commit and its queued acknowledgements keeps their state") {
+  partition_fixture f;
+  log_config config;
+  config.segment_bytes = 1024;
+  f.open(config);
+  const auto now = now_ms();
+  std::optional<result<produce_outcome>> first;
+  f.p->produce(idempotent_batch(0, 4, 5, now), [&](result<produce_outcome> r) { first = r; });
+  int answered = 0;
+  constexpr int fillers = 30;  // several segments of producer 8
+  for (int i = 0; i < fillers; ++i) {
+    f.p->produce(idempotent_batch(i * 4, 4, 8, now), [&](result<produce_outcome> r) {
+      REQUIRE(r);
+      ++answered;
+    });
+  }
+  const offset end{4 + fillers * 4};
+  // Until the log has acknowledged everything, not one completion further.
+  f.run_until([&] { return f.p->status().high_watermark == end || first.has_value(); });
+  REQUIRE_MESSAGE(!first.has_value(), "the completions ran before the log's end was visible");
+  config.retention_bytes = 1;
+  REQUIRE(f.p->reconfigure(config));
+  REQUIRE(f.p->enforce_retention());
+  REQUIRE(f.p->status().log_start_offset > offset{0});
+  f.run_until([&] { return first.has_value() && answered == fillers; });
+  REQUIRE(*first);
+  f.crash();
+
+  f.open(config);
+  auto retry = f.produce(idempotent_batch(0, 4, 5, now));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == offset{0});
+  CHECK(f.p->status().log_end_offset == end);
+}
+
 // Retention writes the snapshot after its checkpoint and before deleting: a crash in between
 // leaves segments below the log start, which open folds into the snapshot before it deletes them.
 TEST_CASE("segments a crash left below the log start go into the producer snapshot") {

@@ -19,7 +19,7 @@ producer_batch_ids batch(std::int32_t first, std::int32_t count, std::int16_t ep
 void store(producer_state_table& t, const producer_batch_ids& ids, std::int64_t base) {
   REQUIRE(t.check(ids));
   REQUIRE(t.check(ids)->what == verdict::kind::append);
-  t.on_submitted(ids);
+  t.on_submitted(ids, offset{base});
   t.on_stored(ids, offset{base});
 }
 
@@ -58,7 +58,7 @@ TEST_CASE("a retry of a batch still in flight is recognised as such") {
   producer_state_table t;
   auto b = batch(0, 3);
   REQUIRE(t.check(b)->what == verdict::kind::append);
-  t.on_submitted(b);
+  t.on_submitted(b, offset{0});
   CHECK(t.check(b)->what == verdict::kind::duplicate_in_flight);
   // The next batch may be pipelined behind it.
   CHECK(t.check(batch(3, 2))->what == verdict::kind::append);
@@ -67,7 +67,7 @@ TEST_CASE("a retry of a batch still in flight is recognised as such") {
 TEST_CASE("a failed append is forgotten so its retry is appended") {
   producer_state_table t;
   auto b = batch(0, 3);
-  t.on_submitted(b);
+  t.on_submitted(b, offset{0});
   t.on_failed(b);
   CHECK(t.check(b)->what == verdict::kind::append);
 }
@@ -143,10 +143,44 @@ TEST_CASE("producers whose newest batch is older than the cutoff expire, unless 
       {.producer_id = 2, .epoch = 0, .last_timestamp = 5'000, .batches = {{0, 9, offset{10}}}});
   t.restore(
       {.producer_id = 3, .epoch = 0, .last_timestamp = 1'000, .batches = {{0, 9, offset{20}}}});
-  t.on_submitted(batch(10, 5, 0, 3));  // producer 3 has a batch in flight
+  t.on_submitted(batch(10, 5, 0, 3), offset{25});  // producer 3 has a batch in flight
   store(t, batch(0, 4, 0, 4), 30);     // producer 4: stored live, its age not known
   t.expire_older_than(2'000);
   std::vector<std::int64_t> left;
   for (const auto& p : t.remembered()) left.push_back(p.producer_id);
   CHECK(left == std::vector<std::int64_t>{2, 3, 4});
+}
+
+TEST_CASE("retention's snapshot counts batches below the new log start still in flight as stored") {
+  producer_state_table t;
+  store(t, batch(0, 10), 100);
+  t.on_submitted(batch(10, 5), offset{110});
+  t.on_submitted(batch(15, 5), offset{115});
+  // Only acknowledged offsets lie below a new log start: 110's completion is queued, 115 may
+  // still be written.
+  auto below_115 = t.remembered_acknowledged(offset{115});
+  REQUIRE(below_115.size() == 1);
+  CHECK(below_115[0].batches == std::vector<producer_state_table::stored_batch>{
+                                 {0, 9, offset{100}}, {10, 14, offset{110}}});
+  REQUIRE(t.remembered(offset{115}).size() == 1);
+  CHECK(t.remembered(offset{115})[0].batches.size() == 1);
+
+  producer_state_table rebuilt;
+  rebuilt.restore(below_115[0]);
+  auto retry = rebuilt.check(batch(10, 5));
+  REQUIRE(retry);
+  CHECK(retry->what == verdict::kind::duplicate_stored);
+  CHECK(retry->stored_base == offset{110});
+}
+
+TEST_CASE("a producer's snapshot keeps its newest remembered batches, in flight ones included") {
+  producer_state_table t;
+  const auto window = static_cast<std::int32_t>(producer_state_table::remembered_batches);
+  for (std::int32_t i = 0; i < window; ++i) store(t, batch(i * 2, 2), 100 + i * 2);
+  t.on_submitted(batch(window * 2, 2), offset{100 + window * 2});
+  auto snap = t.remembered_acknowledged(offset{1000});
+  REQUIRE(snap.size() == 1);
+  REQUIRE(snap[0].batches.size() == producer_state_table::remembered_batches);
+  CHECK(snap[0].batches.front().first_sequence == 2);
+  CHECK(snap[0].batches.back().first_sequence == window * 2);
 }
