@@ -4,7 +4,7 @@
 #   1. durable produce throughput through a real sluiced over loopback (`sluice perf produce`,
 #      1 partition, acks=1, flush=always, 64 KiB batches) for 100-byte and 1 KiB records, next
 #      to `sluice-bench append` with the same record and batch sizes (the storage engine alone,
-#      with 8 appenders as in the storage issue and with 5, the producer's max_in_flight);
+#      with 8 appenders as in the storage issue and with 10, the producer's max_in_flight);
 #   2. ack latency at a fixed 10 000 msgs/s (1 KiB records, linger 0) next to the disk's own
 #      fdatasync latency (`sluice-bench fsync`).
 # Usage: perf/run_broker_benchmarks.sh [BUILD_DIR] > results.txt   (REPEAT=3, SECONDS_PER_RUN=10)
@@ -39,8 +39,8 @@ broker_produce() {  # SIZE TOPIC
   run "$bin/sluice" perf produce --topic "$2" --record-size "$1" --duration "$secs" \
     --acks 1 --linger-ms 5 --batch-size 65536 --compression none --json
 }
-# 8 appenders: the storage issue's configuration; 5: as many batches in flight as the
-# producer keeps (max_in_flight 5, protocol/idempotent_window.h), the broker run's concurrency.
+# 8 appenders: the storage issue's configuration; 10: as many batches in flight as the
+# producer keeps (max_in_flight 10, protocol/idempotent_window.h), the broker run's concurrency.
 storage_append() {  # SIZE APPENDERS
   run "$bin/sluice-bench" append --record-size "$1" --batch-bytes 65536 \
     --appenders "$2" --flush always --seconds "$secs" --dir "$work" --no-baseline --json
@@ -59,7 +59,7 @@ for size in 100 1024; do
       case $(((step + i) % 3)) in
         0) broker_produce "$size" "t$n" ;;
         1) storage_append "$size" 8 ;;
-        2) storage_append "$size" 5 ;;
+        2) storage_append "$size" 10 ;;
       esac
     done
     "$bin/sluice" topic delete "t$n" >/dev/null

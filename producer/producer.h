@@ -69,10 +69,10 @@ struct producer_config {
   std::chrono::milliseconds max_block{60'000};  // max.block.ms: send() wait for space/metadata
   compression codec = compression::zstd;        // compression.type: none or zstd
   int zstd_level = 3;
-  // enable.idempotence: needs acks 1 or -1 and max_in_flight <= idempotent_window_batches (5)
+  // enable.idempotence: needs acks 1 or -1 and max_in_flight <= idempotent_window_batches (10)
   bool idempotence = true;
-  // max.in.flight.requests.per.connection (Produce requests), as Kafka's default
-  // (protocol/idempotent_window.h).
+  // max.in.flight.requests.per.connection (Produce requests). Kafka's default is 5; 10 keeps a
+  // durable producer of small records from waiting on its window (protocol/idempotent_window.h).
   int max_in_flight = idempotent_window_batches;
   std::chrono::milliseconds request_timeout{30'000};    // request.timeout.ms
   std::chrono::milliseconds delivery_timeout{120'000};  // delivery.timeout.ms: send to outcome

@@ -27,7 +27,7 @@ partition_log::partition_log(std::filesystem::path dir, log_config config, io::b
       ctx_(ctx),
       clock_(clk),
       seg_opts_{config.index_interval_bytes, config.index_max_bytes},
-      zero_tail_(io, [this](const std::shared_ptr<log_file>&) { on_zeros_written(); }),
+      zero_tail_(io, [this](const std::shared_ptr<log_file>& cut) { on_zeros_written(cut); }),
       flush_timer_(ctx),
       alive_(std::make_shared<bool>(true)) {}
 

@@ -238,10 +238,9 @@ class partition_log {
   void schedule_flush_timer();
   void on_flush_timer();
   void maybe_finish_close();
-  // A zero write of zero_tail_ ended: writes that waited for it may start, a close finish.
-  // (A rolled .log it cut again is not synced for it: see the 2026-12-05 note in
-  // tests/chaos/README.md.)
-  void on_zeros_written();
+  // A zero write of zero_tail_ ended: writes that waited for it may start, a close finish, and
+  // `cut` (when not null) be synced.
+  void on_zeros_written(const std::shared_ptr<log_file>& cut);
 
   // helpers
   segment& active() { return *segments_.rbegin()->second; }

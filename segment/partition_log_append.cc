@@ -203,7 +203,10 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
   }
 }
 
-void partition_log::on_zeros_written() {
+void partition_log::on_zeros_written(const std::shared_ptr<log_file>& cut) {
+  // A rolled .log cut again after its zero write: the next sync covers its new size, as the
+  // roll's own cut, so a crash does not leave zeros for recovery to re-scan.
+  if (cut) note_dirty(cut);
   schedule_submit();
   maybe_finish_close();
 }
