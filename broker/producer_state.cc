@@ -79,7 +79,6 @@ void producer_state_table::on_submitted(const producer_batch_ids& ids, offset ba
   e.in_flight.push_back({ids, base});
 }
 
-
 void producer_state_table::on_stored(const producer_batch_ids& ids, offset base,
                                      std::int64_t stored_at_ms) {
   if (!ids.idempotent()) return;

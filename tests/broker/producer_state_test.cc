@@ -144,7 +144,7 @@ TEST_CASE("producers whose newest batch is older than the cutoff expire, unless 
   t.restore(
       {.producer_id = 3, .epoch = 0, .last_timestamp = 1'000, .batches = {{0, 9, offset{20}}}});
   t.on_submitted(batch(10, 5, 0, 3), offset{25});  // producer 3 has a batch in flight
-  store(t, batch(0, 4, 0, 4), 30);     // producer 4: stored live, its age not known
+  store(t, batch(0, 4, 0, 4), 30);                 // producer 4: stored live, its age not known
   t.expire_older_than(2'000);
   std::vector<std::int64_t> left;
   for (const auto& p : t.remembered()) left.push_back(p.producer_id);
@@ -161,7 +161,7 @@ TEST_CASE("retention's snapshot counts batches below the new log start still in 
   auto below_115 = t.remembered_acknowledged(offset{115});
   REQUIRE(below_115.size() == 1);
   CHECK(below_115[0].batches == std::vector<producer_state_table::stored_batch>{
-                                 {0, 9, offset{100}}, {10, 14, offset{110}}});
+                                    {0, 9, offset{100}}, {10, 14, offset{110}}});
   REQUIRE(t.remembered(offset{115}).size() == 1);
   CHECK(t.remembered(offset{115})[0].batches.size() == 1);
 
