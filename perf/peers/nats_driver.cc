@@ -10,6 +10,10 @@
 //       at R records/s (default: as fast as the window allows). Latency: from the publish call
 //       to its PubAck (the send time travels in the value's first 8 bytes, as `sluice perf e2e`
 //       does, and the ack handler gets the original message back).
+//   e2e --port P --stream S --record-size B (--seconds S | --count N) [--rate R] [--window W]
+//       produce's publishes to one stream with a consumer reading it as they are stored: an
+//       ephemeral push consumer (deliver all, ack none) on a second connection. Latency: from
+//       the publish call to the consumer's receipt of the message.
 //   replay --port P --stream S [--batch N]
 //       an ephemeral pull consumer (deliver all, ack none) fetching N messages at a time
 //       (default 1000) up to the stream's message count at the start.
@@ -20,6 +24,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "perf/peers/driver_common.h"
@@ -107,8 +112,9 @@ void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*, void* closure) {
   natsMsg_Destroy(msg);
 }
 
-int produce(const options& o) {
-  ack_state st;
+// Publishes every record (stamped with its send time) within the window and waits for the
+// last PubAck; `st` collects the acknowledgements.
+double publish_all(const options& o, ack_state& st) {
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = static_cast<int64_t>(o.num("window", 1024));
@@ -139,10 +145,87 @@ int produce(const options& o) {
   po.MaxWait = 120'000;
   check(js_PublishAsyncComplete(s.js, &po), "publish complete");
   const std::chrono::duration<double> took = clock::now() - start;
+  return took.count();
+}
+
+int produce(const options& o) {
+  ack_state st;
+  const double seconds = publish_all(o, st);
   std::lock_guard lock(st.mutex);
-  print_figures("nats", "produce", st.acked, st.bytes, st.failed, took.count(), &st.latency,
-                {{"keys", subjects.size()}});
+  print_figures("nats", "produce", st.acked, st.bytes, st.failed, seconds, &st.latency,
+                {{"keys", names_of(o).size()}});
   return st.failed == 0 ? 0 : 1;
+}
+
+void on_delivered(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto& st = *static_cast<ack_state*>(closure);  // acked = messages received
+  const auto now = steady_ns();
+  const auto len = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
+  const auto sent = cli::read_send_time(std::string_view(natsMsg_GetData(msg), len));
+  {
+    std::lock_guard lock(st.mutex);
+    if (sent) st.latency.record(std::chrono::nanoseconds(now - *sent));
+    ++st.acked;
+    st.bytes += len;
+  }
+  natsMsg_Destroy(msg);
+}
+
+int e2e(const options& o) {
+  const std::string name = o.str("stream", "bench");
+  ack_state received;
+  session consumer(o, nullptr);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = name.c_str();
+  so.Config.DeliverPolicy = js_DeliverAll;
+  so.Config.AckPolicy = js_AckNone;
+  natsSubscription* sub = nullptr;
+  jsErrCode jerr{};
+  check(js_Subscribe(&sub, consumer.js, name.c_str(), on_delivered, &received, nullptr, &so, &jerr),
+        "subscribe", jerr);
+  // Deliveries queue up in the client while the callback runs; no limit, none dropped.
+  check(natsSubscription_SetPendingLimits(sub, -1, -1), "pending limits");
+
+  ack_state acks;
+  const auto start = clock::now();
+  publish_all(o, acks);
+  std::uint64_t expected = 0;
+  {
+    std::lock_guard lock(acks.mutex);
+    expected = acks.acked;
+  }
+  // Until every stored message came, or 10 s without one.
+  std::uint64_t last_count = 0;
+  auto idle_since = clock::now();
+  for (;;) {
+    std::uint64_t got = 0;
+    {
+      std::lock_guard lock(received.mutex);
+      got = received.acked;
+    }
+    if (got >= expected) break;
+    if (got != last_count) {
+      last_count = got;
+      idle_since = clock::now();
+    } else if (clock::now() - idle_since > std::chrono::seconds(10)) {
+      throw std::runtime_error(
+          fmt::format("consumer: {} of {} messages after 10 s idle", got, expected));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const std::chrono::duration<double> took = clock::now() - start;
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+  std::lock_guard lock(received.mutex);
+  std::uint64_t failed = 0;
+  {
+    std::lock_guard ack_lock(acks.mutex);
+    failed = acks.failed;
+  }
+  print_figures("nats", "e2e", received.acked, received.bytes, failed, took.count(),
+                &received.latency, {{"latency", "end-to-end"}});
+  return failed == 0 ? 0 : 1;
 }
 
 int replay(const options& o) {
@@ -196,6 +279,8 @@ int main(int argc, char** argv) {
       rc = sluice::compare::remove(o);
     else if (o.mode() == "produce")
       rc = sluice::compare::produce(o);
+    else if (o.mode() == "e2e")
+      rc = sluice::compare::e2e(o);
     else if (o.mode() == "replay")
       rc = sluice::compare::replay(o);
     else

@@ -6,6 +6,10 @@
 //       up to W commands unanswered (default 1024), sent at R
 //       records/s (default: as fast as the window allows). Latency: from writing a command to
 //       reading its reply (replies come in order).
+//   e2e --port P --key K --record-size B (--seconds S | --count N) [--rate R] [--window W]
+//       produce's sends (one stream, the send time in each value's first 8 bytes, as `sluice
+//       perf e2e`) with a consumer on a second connection reading the new entries with
+//       XREAD BLOCK as they come. Latency: from the send to the consumer's receipt.
 //   replay --port P --key K [--batch N]
 //       XRANGE K <after last> + COUNT N (default 10000) from the first entry up to the stream's
 //       length at the start: records/s and MiB/s of values read.
@@ -17,8 +21,10 @@
 #include <hiredis/hiredis.h>
 #include <poll.h>
 
+#include <atomic>
 #include <deque>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "perf/peers/driver_common.h"
@@ -57,7 +63,14 @@ reply_ptr command(redisContext* c, std::initializer_list<std::string> args) {
   return {r, freeReplyObject};
 }
 
-int produce(const options& o) {
+// What the sending side of produce and e2e measured.
+struct send_outcome {
+  std::uint64_t acked = 0, failed = 0, bytes = 0, keys = 1;
+  double seconds = 0;
+  cli::latency_histogram latency;  // send-to-reply
+};
+
+send_outcome send_all(const options& o, bool stamp) {
   auto c = connect(o);
   const auto fd = c->fd;
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -85,8 +98,10 @@ int produce(const options& o) {
     if (sending && !t.more(sent, now - start)) sending = false;
     // Queue what is due, within the window.
     while (sending && in_flight.size() < window && t.more(sent, clock::now() - start)) {
-      if (!limiter.unlimited() && limiter.delay_before(sent, clock::now() - start).count() > 0) break;
-      const std::string value = payload.value(sent);
+      if (!limiter.unlimited() && limiter.delay_before(sent, clock::now() - start).count() > 0)
+        break;
+      std::string value = payload.value(sent);
+      if (stamp) cli::stamp_send_time(value, steady_ns());
       const std::string& stream = names[sent % keys];
       const char* argv[] = {"XADD", stream.c_str(), "*", "v", value.data()};
       const std::size_t lens[] = {4, stream.size(), 1, 1, value.size()};
@@ -125,9 +140,72 @@ int produce(const options& o) {
     }
   }
   const std::chrono::duration<double> took = clock::now() - start;
-  print_figures("redis", "produce", acked, bytes, failed, took.count(), &latency,
-                {{"keys", keys}});
-  return failed == 0 ? 0 : 1;
+  return {acked, failed, bytes, keys, took.count(), std::move(latency)};
+}
+
+int produce(const options& o) {
+  const auto r = send_all(o, false);
+  print_figures("redis", "produce", r.acked, r.bytes, r.failed, r.seconds, &r.latency,
+                {{"keys", r.keys}});
+  return r.failed == 0 ? 0 : 1;
+}
+
+// The consumer of e2e: XREAD BLOCK from the stream's start (a fresh stream: every entry is
+// this run's) until `expected` is set and that many entries came, or 10 s pass without one.
+struct e2e_receiver {
+  cli::latency_histogram latency;
+  std::uint64_t received = 0, bytes = 0;
+  std::atomic<std::int64_t> expected{-1};
+  std::string error;
+
+  void run(const options& o) {
+    try {
+      auto c = connect(o);
+      const std::string key = o.str("key", "bench");
+      std::string last = "0-0";
+      auto idle_since = clock::now();
+      while (expected < 0 || received < static_cast<std::uint64_t>(expected.load())) {
+        if (clock::now() - idle_since > std::chrono::seconds(10)) {
+          error = fmt::format("no entry for 10 s after {} received", received);
+          return;
+        }
+        auto r = command(c.get(), {"XREAD", "COUNT", "1000", "BLOCK", "100", "STREAMS", key, last});
+        if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) continue;  // nil: timed out
+        const redisReply* entries = r->element[0]->element[1];  // [[key, [[id, [f, v]], ...]]]
+        const auto now = steady_ns();
+        for (std::size_t i = 0; i < entries->elements; ++i) {
+          const redisReply* fields = entries->element[i]->element[1];
+          const redisReply* value = fields->element[1];
+          const auto sent = cli::read_send_time(std::string_view(value->str, value->len));
+          if (sent) latency.record(std::chrono::nanoseconds(now - *sent));
+          bytes += value->len;
+          ++received;
+        }
+        const redisReply* id = entries->element[entries->elements - 1]->element[0];
+        last.assign(id->str, id->len);
+        idle_since = clock::now();
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+};
+
+int e2e(const options& o) {
+  if (o.num("record-size", 1024) < cli::send_time_bytes) {
+    throw std::invalid_argument("--record-size < 8");
+  }
+  e2e_receiver receiver;
+  std::thread consumer([&] { receiver.run(o); });
+  const auto start = clock::now();
+  const auto sent = send_all(o, true);
+  receiver.expected = static_cast<std::int64_t>(sent.acked);
+  consumer.join();
+  const std::chrono::duration<double> took = clock::now() - start;
+  if (!receiver.error.empty()) throw std::runtime_error("consumer: " + receiver.error);
+  print_figures("redis", "e2e", receiver.received, receiver.bytes, sent.failed, took.count(),
+                &receiver.latency, {{"latency", "end-to-end"}});
+  return sent.failed == 0 ? 0 : 1;
 }
 
 int replay(const options& o) {
@@ -142,7 +220,7 @@ int replay(const options& o) {
     auto r = command(c.get(), {"XRANGE", key, from, "+", "COUNT", batch});
     if (r->elements == 0) break;
     for (std::size_t i = 0; i < r->elements; ++i) {
-      const redisReply* entry = r->element[i];           // [id, [field, value, ...]]
+      const redisReply* entry = r->element[i];  // [id, [field, value, ...]]
       const redisReply* fields = entry->element[1];
       for (std::size_t f = 1; f < fields->elements; f += 2) bytes += fields->element[f]->len;
       ++records;
@@ -162,6 +240,7 @@ int main(int argc, char** argv) {
   try {
     const sluice::compare::options o(argc, argv);
     if (o.mode() == "produce") return sluice::compare::produce(o);
+    if (o.mode() == "e2e") return sluice::compare::e2e(o);
     if (o.mode() == "replay") return sluice::compare::replay(o);
     fmt::print(stderr, "sluice-compare-redis: unknown mode {}\n", o.mode());
     return 2;

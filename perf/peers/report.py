@@ -59,6 +59,38 @@ def verdict(ok):
     return "—" if ok is None else ("**met**" if ok else "**not met**")
 
 
+def latency_rows(select, fsync, workload):
+    """Workload 2 at each rate and durability: per system the achieved rate and the latency
+    percentiles of `workload` runs ("latency": send to ack, "e2e": send to a live consumer's
+    receipt), with Sluice's p99 against the best peer's and, when durable, the fdatasync p99."""
+    latency = []
+    rates = sorted({r["rate"] for r in select(workload=workload)})
+    for dur in ["durable", "relaxed"]:
+        for rate in rates:
+            row = {"durability": dur, "rate": rate, "systems": {}}
+            for s in SYSTEMS:
+                rs = select(workload=workload, system=s, durability=dur, rate=rate)
+                if not rs:
+                    continue
+                row["systems"][s] = {
+                    "achieved_msgs_s": stat([r["records_per_sec"] for r in rs]),
+                    **{k: stat([r["latency_%s_ms" % k] for r in rs])
+                       for k in ["p50", "p99", "p999", "max"]}}
+            sl = row["systems"].get("sluice")
+            peers = [row["systems"][p]["p99"]["median"] for p in PEERS
+                     if p in row["systems"] and row["systems"][p]["p99"]]
+            best = min(peers) if peers else None
+            row["best_peer_p99_ms"] = best
+            if sl and sl["p99"] and best:
+                row["sluice_p99_over_best_peer"] = sl["p99"]["median"] / best
+                row["target_p99_le_peer_met"] = sl["p99"]["median"] <= best
+            if dur == "durable" and sl and sl["p99"] and fsync["p99"]:
+                row["sluice_p99_over_fdatasync_p99"] = sl["p99"]["median"] / fsync["p99"]["median"]
+                row["target_2x_fdatasync_met"] = row["sluice_p99_over_fdatasync_p99"] <= 2
+            latency.append(row)
+    return latency
+
+
 def main():
     meta_path, raw_path, out = sys.argv[1:4]
     with open(meta_path) as f:
@@ -110,33 +142,9 @@ def main():
             produce.append(row)
     figures["produce"] = produce
 
-    # Workload 2: latency at a fixed rate.
-    latency = []
-    rates = sorted({r["rate"] for r in select(workload="latency")})
-    for dur in ["durable", "relaxed"]:
-        for rate in rates:
-            row = {"durability": dur, "rate": rate, "systems": {}}
-            for s in SYSTEMS:
-                rs = select(workload="latency", system=s, durability=dur, rate=rate)
-                if not rs:
-                    continue
-                row["systems"][s] = {
-                    "achieved_msgs_s": stat([r["records_per_sec"] for r in rs]),
-                    **{k: stat([r["latency_%s_ms" % k] for r in rs])
-                       for k in ["p50", "p99", "p999", "max"]}}
-            sl = row["systems"].get("sluice")
-            peers = [row["systems"][p]["p99"]["median"] for p in PEERS
-                     if p in row["systems"] and row["systems"][p]["p99"]]
-            best = min(peers) if peers else None
-            row["best_peer_p99_ms"] = best
-            if sl and sl["p99"] and best:
-                row["sluice_p99_over_best_peer"] = sl["p99"]["median"] / best
-                row["target_p99_le_peer_met"] = sl["p99"]["median"] <= best
-            if dur == "durable" and sl and sl["p99"] and fsync["p99"]:
-                row["sluice_p99_over_fdatasync_p99"] = sl["p99"]["median"] / fsync["p99"]["median"]
-                row["target_2x_fdatasync_met"] = row["sluice_p99_over_fdatasync_p99"] <= 2
-            latency.append(row)
-    figures["latency"] = latency
+    # Workload 2: ack and end-to-end latency at a fixed rate.
+    figures["latency"] = latency_rows(select, fsync, "latency")
+    figures["e2e"] = latency_rows(select, fsync, "e2e")
 
     # Workloads 3 and 4: replay, one consumer and four at once (aggregate MB/s: all bytes over
     # the slowest consumer's time).
@@ -271,21 +279,23 @@ def draw_charts(out, figures, meta):
     charts["produce"] = bar_chart(
         out, "produce_throughput", "Produce throughput, 1 partition/stream (median, min-max)",
         "MB/s of record values", [NAMES[s] for s in SYSTEMS] + ["disk seq. write limit"], rows)
-    for dur in ["durable", "relaxed"]:
-        rows = []
-        for row in figures["latency"]:
-            if row["durability"] != dur:
-                continue
-            for k, label in [("p50", "p50"), ("p99", "p99"), ("p999", "p99.9"), ("max", "max")]:
-                rows.append(("%gk/s %s" % (row["rate"] / 1000, label),
-                             [row["systems"].get(s, {}).get(k) for s in SYSTEMS]
-                             + [lim["fdatasync_ms"].get(k) if dur == "durable" else None]))
-        if rows:
-            charts["latency_" + dur] = bar_chart(
-                out, "latency_" + dur,
-                "Ack latency at a fixed rate, 1 KiB records, %s (median, min-max)" % dur,
-                "ms (log scale)", [NAMES[s] for s in SYSTEMS] + ["fdatasync of 4 KiB"], rows,
-                logscale=True)
+    for key, what in [("latency", "Ack latency"), ("e2e", "End-to-end latency")]:
+        for dur in ["durable", "relaxed"]:
+            rows = []
+            for row in figures[key]:
+                if row["durability"] != dur:
+                    continue
+                for k, label in [("p50", "p50"), ("p99", "p99"), ("p999", "p99.9"),
+                                 ("max", "max")]:
+                    rows.append(("%gk/s %s" % (row["rate"] / 1000, label),
+                                 [row["systems"].get(s, {}).get(k) for s in SYSTEMS]
+                                 + [lim["fdatasync_ms"].get(k) if dur == "durable" else None]))
+            if rows:
+                charts[key + "_" + dur] = bar_chart(
+                    out, key + "_" + dur,
+                    "%s at a fixed rate, 1 KiB records, %s (median, min-max)" % (what, dur),
+                    "ms (log scale)", [NAMES[s] for s in SYSTEMS] + ["fdatasync of 4 KiB"], rows,
+                    logscale=True)
     rows = [("replay, 1 consumer", [figures["replay"]["systems"].get(s, {}).get("mb_s")
                                     for s in SYSTEMS] + [lim["loopback_tcp_mb_s"]]),
             ("fan-out, 4 consumers", [figures["fanout"]["systems"].get(s, {}).get("aggregate_mb_s")
@@ -295,6 +305,48 @@ def draw_charts(out, figures, meta):
         "Replay of %d MiB of history from the first offset (median, min-max)" % meta["history_mib"],
         "MB/s of record values", [NAMES[s] for s in SYSTEMS] + ["loopback TCP limit"], rows)
     return charts
+
+
+def latency_section(w, rows, charts, key, title, explanation, show_rate=True):
+    """Writes workload 2's table for `rows` (latency_rows) under `title`; nothing when empty.
+    Without `show_rate`, no achieved-rate column (an e2e run's time includes its consumer's
+    start and drain, so its records per second understate the rate sent)."""
+    if not rows:
+        return
+    w(title)
+    for dur in ["durable", "relaxed"]:
+        if charts.get(key + "_" + dur):
+            w("![%s %s](%s)\n" % (key, dur, charts[key + "_" + dur]))
+    w(explanation)
+    rate_head = " achieved msgs/s |" if show_rate else ""
+    w("| durability | rate | system |%s p50 | p99 | p99.9 | max |" % rate_head)
+    w("| --- | --- | --- |%s --- | --- | --- | --- |" % (" --- |" if show_rate else ""))
+    for row in rows:
+        for s in SYSTEMS:
+            if s not in row["systems"]:
+                if s == "nats" and row["durability"] == "durable":
+                    w("| %s | %d/s | %s | not comparable (no fsync before ack) | | | |%s"
+                      % (row["durability"], row["rate"], NAMES[s], " |" if show_rate else ""))
+                continue
+            x = row["systems"][s]
+            rate_cell = ""
+            if show_rate:
+                behind = (x["achieved_msgs_s"]
+                          and x["achieved_msgs_s"]["median"] < 0.95 * row["rate"])
+                rate_cell = " %s%s |" % (fmt(x["achieved_msgs_s"]),
+                                         " **(fell behind the rate)**" if behind else "")
+            w("| %s | %d/s | %s |%s %s | %s | %s | %s |" % (
+                row["durability"], row["rate"], NAMES[s], rate_cell,
+                fmt(x["p50"], 2), fmt(x["p99"], 2), fmt(x["p999"], 2), fmt(x["max"], 2)))
+    w("\n| durability | rate | Sluice p99 / best peer p99 | target p99 ≤ best peer | Sluice p99 / "
+      "fdatasync p99 | target ≤ 2 (durable) |\n| --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        w("| %s | %d/s | %s | %s | %s | %s |" % (
+            row["durability"], row["rate"], ratio_txt(row.get("sluice_p99_over_best_peer"), 1),
+            verdict(row.get("target_p99_le_peer_met")),
+            ratio_txt(row.get("sluice_p99_over_fdatasync_p99"), 2),
+            verdict(row.get("target_2x_fdatasync_met"))))
+    w("")
 
 
 def write_report(out, meta, fig, failed, charts):
@@ -340,6 +392,9 @@ def write_report(out, meta, fig, failed, charts):
       "`js_PublishAsync` unacknowledged |")
     w("| fixed rate (latency) | `--throughput R --linger-ms 0` | R/s, up to 65536 unanswered | "
       "R/s, up to 65536 unacknowledged |")
+    w("| end to end | `sluice perf e2e`, the same producer settings, a consumer in the same "
+      "process | the same XADDs, `XREAD BLOCK` on a second connection | the same publishes, "
+      "an ephemeral push consumer (deliver all, ack none) on a second connection |")
     w("| replay | `sluice perf consume` from the first offset | `XRANGE` of 10 000 entries at a "
       "time | ephemeral pull consumer, deliver all, ack none, `Fetch` of 1 000 |")
     w("| server | `sluiced` (one shard per core) | `redis-server` (`--save ''`, AOF rewrite off) "
@@ -392,41 +447,21 @@ def write_report(out, meta, fig, failed, charts):
 
     if not any(row["systems"] for row in fig["produce"]):
         del L[mark:]
-    mark = len(L)
-    w("## 2. Ack latency at a fixed rate (1 KiB records)\n")
-    for dur in ["durable", "relaxed"]:
-        if charts.get("latency_" + dur):
-            w("![latency %s](%s)\n" % (dur, charts["latency_" + dur]))
-    w("Latency from the client's send call to the acknowledgement (Sluice: `send()` to the "
-      "callback; Redis: writing the XADD to reading its reply; NATS: `js_PublishAsync` to the "
-      "PubAck). In ms.\n")
-    w("| durability | rate | system | achieved msgs/s | p50 | p99 | p99.9 | max |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for row in fig["latency"]:
-        for s in SYSTEMS:
-            if s not in row["systems"]:
-                if s == "nats" and row["durability"] == "durable":
-                    w("| %s | %d/s | %s | not comparable (no fsync before ack) | | | | |"
-                      % (row["durability"], row["rate"], NAMES[s]))
-                continue
-            x = row["systems"][s]
-            behind = x["achieved_msgs_s"] and x["achieved_msgs_s"]["median"] < 0.95 * row["rate"]
-            w("| %s | %d/s | %s | %s%s | %s | %s | %s | %s |" % (
-                row["durability"], row["rate"], NAMES[s], fmt(x["achieved_msgs_s"]),
-                " **(fell behind the rate)**" if behind else "",
-                fmt(x["p50"], 2), fmt(x["p99"], 2), fmt(x["p999"], 2), fmt(x["max"], 2)))
-    w("\n| durability | rate | Sluice p99 / best peer p99 | target p99 ≤ best peer | Sluice p99 / "
-      "fdatasync p99 | target ≤ 2 (durable) |\n| --- | --- | --- | --- | --- | --- |")
-    for row in fig["latency"]:
-        w("| %s | %d/s | %s | %s | %s | %s |" % (
-            row["durability"], row["rate"], ratio_txt(row.get("sluice_p99_over_best_peer"), 1),
-            verdict(row.get("target_p99_le_peer_met")),
-            ratio_txt(row.get("sluice_p99_over_fdatasync_p99"), 2),
-            verdict(row.get("target_2x_fdatasync_met"))))
-    w("")
-
-    if not fig["latency"]:
-        del L[mark:]
+    latency_section(w, fig["latency"], charts, "latency",
+                    "## 2. Ack latency at a fixed rate (1 KiB records)\n",
+                    "Latency from the client's send call to the acknowledgement (Sluice: `send()` "
+                    "to the callback; Redis: writing the XADD to reading its reply; NATS: "
+                    "`js_PublishAsync` to the PubAck). In ms.\n")
+    latency_section(w, fig["e2e"], charts, "e2e",
+                    "## 2, end to end. Latency from producer to a live consumer (1 KiB records)\n",
+                    "The fixed-rate producer above with a consumer reading the same log as it "
+                    "grows, in the same process; latency from the send call to the consumer's "
+                    "receipt, by the send time stamped into each value (Sluice: `sluice perf "
+                    "e2e`, its consumer long-polling Fetch; Redis: `XREAD BLOCK` on a second "
+                    "connection; NATS: an ephemeral push consumer, no acks, on a second "
+                    "connection). Under durable settings Sluice's consumer sees a record only once "
+                    "it is durable (below the high watermark). The rate each system kept is "
+                    "in the ack-latency table above. In ms.\n", show_rate=False)
     mark = len(L)
     w("## 3 and 4. Replay from the first offset, one consumer and four at once\n")
     if charts.get("replay"):
@@ -484,7 +519,6 @@ def write_report(out, meta, fig, failed, charts):
     if not fig["partitions"]:
         del L[mark:]
     w("## Not measured yet\n")
-    w("- End-to-end latency (producer to consumer) for the peers; only send-to-ack here.")
     w("- NATS JetStream under durable settings (not available in the Debian 12 package).")
     if failed:
         w("\n**Failed runs** (left out of the figures): " + "; ".join(
