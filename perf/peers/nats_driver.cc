@@ -94,6 +94,16 @@ int remove(const options& o) {
   return 0;
 }
 
+// An ephemeral consumer of stream `name` from its first message, acknowledging nothing.
+jsSubOptions read_all_unacked(const std::string& name) {
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = name.c_str();
+  so.Config.DeliverPolicy = js_DeliverAll;
+  so.Config.AckPolicy = js_AckNone;
+  return so;
+}
+
 void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*, void* closure) {
   auto& st = *static_cast<ack_state*>(closure);
   const auto now = steady_ns();
@@ -171,15 +181,33 @@ void on_delivered(natsConnection*, natsSubscription*, natsMsg* msg, void* closur
   natsMsg_Destroy(msg);
 }
 
+// Until `expected` messages came to `received` (on_delivered), or 10 s pass without one.
+void wait_for_deliveries(ack_state& received, std::uint64_t expected) {
+  std::uint64_t last_count = 0;
+  auto idle_since = clock::now();
+  for (;;) {
+    std::uint64_t got = 0;
+    {
+      std::lock_guard lock(received.mutex);
+      got = received.acked;
+    }
+    if (got >= expected) return;
+    if (got != last_count) {
+      last_count = got;
+      idle_since = clock::now();
+    } else if (clock::now() - idle_since > std::chrono::seconds(10)) {
+      throw std::runtime_error(
+          fmt::format("consumer: {} of {} messages after 10 s idle", got, expected));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 int e2e(const options& o) {
   const std::string name = o.str("stream", "bench");
   ack_state received;
   session consumer(o, nullptr);
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = name.c_str();
-  so.Config.DeliverPolicy = js_DeliverAll;
-  so.Config.AckPolicy = js_AckNone;
+  jsSubOptions so = read_all_unacked(name);
   natsSubscription* sub = nullptr;
   jsErrCode jerr{};
   check(js_Subscribe(&sub, consumer.js, name.c_str(), on_delivered, &received, nullptr, &so, &jerr),
@@ -190,39 +218,17 @@ int e2e(const options& o) {
   ack_state acks;
   const auto start = clock::now();
   publish_all(o, acks);
-  std::uint64_t expected = 0;
+  std::uint64_t stored = 0, failed = 0;
   {
     std::lock_guard lock(acks.mutex);
-    expected = acks.acked;
+    stored = acks.acked;
+    failed = acks.failed;
   }
-  // Until every stored message came, or 10 s without one.
-  std::uint64_t last_count = 0;
-  auto idle_since = clock::now();
-  for (;;) {
-    std::uint64_t got = 0;
-    {
-      std::lock_guard lock(received.mutex);
-      got = received.acked;
-    }
-    if (got >= expected) break;
-    if (got != last_count) {
-      last_count = got;
-      idle_since = clock::now();
-    } else if (clock::now() - idle_since > std::chrono::seconds(10)) {
-      throw std::runtime_error(
-          fmt::format("consumer: {} of {} messages after 10 s idle", got, expected));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_for_deliveries(received, stored);
   const std::chrono::duration<double> took = clock::now() - start;
   natsSubscription_Unsubscribe(sub);
   natsSubscription_Destroy(sub);
   std::lock_guard lock(received.mutex);
-  std::uint64_t failed = 0;
-  {
-    std::lock_guard ack_lock(acks.mutex);
-    failed = acks.failed;
-  }
   print_figures("nats", "e2e", received.acked, received.bytes, failed, took.count(),
                 &received.latency, {{"latency", "end-to-end"}});
   return failed == 0 ? 0 : 1;
@@ -238,11 +244,7 @@ int replay(const options& o) {
   const std::uint64_t total = si->State.Msgs;
   jsStreamInfo_Destroy(si);
 
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = name.c_str();
-  so.Config.DeliverPolicy = js_DeliverAll;
-  so.Config.AckPolicy = js_AckNone;
+  jsSubOptions so = read_all_unacked(name);
   natsSubscription* sub = nullptr;
   const auto start = clock::now();
   check(js_PullSubscribe(&sub, s.js, name.c_str(), nullptr, nullptr, &so, &jerr), "subscribe",
