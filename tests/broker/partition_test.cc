@@ -38,6 +38,13 @@ std::int64_t now_ms() {
       .count();
 }
 
+// 1 KiB segments: a few batches roll one, so tests reach many segments quickly.
+log_config small_segments() {
+  log_config config;
+  config.segment_bytes = 1024;
+  return config;
+}
+
 struct partition_fixture {
   test::scratch_dir dir;
   boost::asio::io_context ctx;
@@ -140,8 +147,7 @@ TEST_CASE("after a reopen, a retry of a batch stored before is still recognised"
 // none of its batches was in them, simply stored twice.
 TEST_CASE("after a reopen, retries of batches stored before the last two segments are recognised") {
   partition_fixture f;
-  log_config config;
-  config.segment_bytes = 1024;
+  log_config config = small_segments();
   f.open(config);
   auto unknown_first = f.produce(idempotent_batch(0, 4, 7));  // producer 7: one batch
   auto known_first = f.produce(idempotent_batch(0, 4, 9));    // producer 9: two, far apart
@@ -185,8 +191,7 @@ TEST_CASE("after a reopen, retries of batches stored before the last two segment
 // batches again under a new producer id.
 TEST_CASE("a retry of a batch older than the five remembered is answered from the log") {
   partition_fixture f;
-  log_config config;
-  config.segment_bytes = 1024;
+  log_config config = small_segments();
   f.open(config);
   auto old = f.produce(idempotent_batch(0, 4));
   REQUIRE(old);
@@ -211,8 +216,7 @@ TEST_CASE("a retry of a batch older than the five remembered is answered from th
 // refusal (out of order) made the producer store it again under a new producer id.
 TEST_CASE("a retry of a forgotten batch is found however many small segments lie between") {
   partition_fixture f;
-  log_config config;
-  config.segment_bytes = 1024;
+  log_config config = small_segments();
   f.open(config);
   auto old = f.produce(idempotent_batch(0, 4));
   REQUIRE(old);
@@ -276,7 +280,7 @@ struct retention_case {
   std::int64_t now = now_ms();
   retention_scenario s;
   retention_case() {
-    config.segment_bytes = 1024;
+    config = small_segments();
     f.open(config);
     s = produce_for_retention(f, now);
   }
@@ -328,8 +332,7 @@ TEST_CASE("after a crash, retries of batches retention deleted are still recogni
 // stored it and the batches after it again under a new producer id.
 TEST_CASE("retention between a group commit and its queued acknowledgements keeps their state") {
   partition_fixture f;
-  log_config config;
-  config.segment_bytes = 1024;
+  log_config config = small_segments();
   f.open(config);
   const auto now = now_ms();
   std::optional<result<produce_outcome>> first;
@@ -446,8 +449,7 @@ TEST_CASE("producers idle for a day are forgotten, by the broker's clock where i
 
 TEST_CASE("a partition whose producer snapshot is corrupt still opens, from its log alone") {
   partition_fixture f;
-  log_config config;
-  config.segment_bytes = 1024;
+  log_config config = small_segments();
   f.open(config);
   const auto now = now_ms();
   for (int i = 0; i < 40; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, 8, now)));
