@@ -205,7 +205,7 @@ std::optional<offset> partition::find_forgotten_batch(const producer_batch_ids& 
   return std::nullopt;
 }
 
-void partition::produce(byte_buffer batch, produce_handler done) {
+void partition::produce(held_bytes batch, produce_handler done) {
   auto view = record_batch_view::parse(batch);
   if (!view) {
     done(view.error());
@@ -248,7 +248,7 @@ void partition::produce(byte_buffer batch, produce_handler done) {
   }
 }
 
-void partition::append_checked(byte_buffer batch, const producer_batch_ids& ids,
+void partition::append_checked(held_bytes batch, const producer_batch_ids& ids,
                                produce_handler done) {
   producers_.on_submitted(ids, log_->log_end_offset());  // the offset append() gives it
   log_->append(std::move(batch), [this, ids, done = std::move(done)](result<append_info> r) {

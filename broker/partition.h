@@ -17,6 +17,7 @@
 #include "broker/producer_snapshot.h"
 #include "broker/producer_state.h"
 #include "protocol/bytes.h"
+#include "protocol/held_bytes.h"
 #include "protocol/result.h"
 #include "segment/log_config.h"
 #include "segment/log_slice.h"
@@ -72,7 +73,7 @@ class partition {
   // Checks idempotence, appends, and calls `done` when the batch is acknowledged under the
   // flush policy (or failed). A duplicate of a stored batch completes with its original offset;
   // a duplicate of a batch still in flight completes when that one does, with its outcome.
-  void produce(byte_buffer batch, produce_handler done);
+  void produce(held_bytes batch, produce_handler done);
 
   [[nodiscard]] result<read_outcome> read(offset from, std::size_t max_bytes) const;
   // Wakes `w` at the next advance of the readable end, or at once when records at or past
@@ -142,7 +143,7 @@ class partition {
   // is spent.
   [[nodiscard]] std::optional<offset> find_forgotten_batch(const producer_batch_ids& ids,
                                                            offset before) const;
-  void append_checked(byte_buffer batch, const producer_batch_ids& ids, produce_handler done);
+  void append_checked(held_bytes batch, const producer_batch_ids& ids, produce_handler done);
   void finish_append(const producer_batch_ids& ids, const result<append_info>& r,
                      const produce_handler& done);
 

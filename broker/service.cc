@@ -57,7 +57,7 @@ void service::on_partition(executor reply, std::string topic, std::int32_t index
   });
 }
 
-void service::produce(executor reply, std::string topic, std::int32_t partition, byte_buffer batch,
+void service::produce(executor reply, std::string topic, std::int32_t partition, held_bytes batch,
                       handler<produce_outcome> done) {
   if (auto space = disk_.check_appendable(batch.size()); !space) {
     asio::post(reply, [done = std::move(done), e = space.error()] { done(e); });

@@ -20,6 +20,7 @@
 #include "broker/partition.h"
 #include "broker/topic_registry.h"
 #include "protocol/bytes.h"
+#include "protocol/held_bytes.h"
 #include "protocol/result.h"
 
 namespace sluice {
@@ -38,7 +39,7 @@ class service {
           std::vector<std::unique_ptr<shard>>& shards, controller& ctl, disk_space_monitor& disk);
 
   // ---- partitions ----
-  void produce(executor reply, std::string topic, std::int32_t partition, byte_buffer batch,
+  void produce(executor reply, std::string topic, std::int32_t partition, held_bytes batch,
                handler<produce_outcome> done);
   void read(executor reply, std::string topic, std::int32_t partition, offset from,
             std::size_t max_bytes, handler<read_outcome> done);

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "protocol/bytes.h"
+#include "protocol/held_bytes.h"
 #include "protocol/result.h"
 #include "protocol/strong_types.h"
 #include "segment/checkpoint.h"
@@ -99,8 +100,9 @@ class partition_log {
   // Appends one RecordBatch v2 as a producer sent it. The batch is validated (length, magic,
   // CRC, records) and refused whole if anything is wrong; then offsets are assigned, the base
   // offset and leader epoch stamped, and the handler runs when the batch is acknowledged under
-  // the flush policy. Never completes inline.
-  void append(byte_buffer batch, append_handler handler);
+  // the flush policy. Never completes inline. The bytes are written in place: the log holds
+  // them (whatever else shares them stays alive too) until their write is done.
+  void append(held_bytes batch, append_handler handler);
   // Why an append of batch_size bytes would be refused right now (closing, offline, an earlier
   // append being cut away, above max.message.bytes), so a caller can refuse it before counting
   // it as in flight. append() checks the same.
@@ -108,9 +110,9 @@ class partition_log {
 
   // Asio-style: co_await log.async_append(std::move(b), asio::use_awaitable) etc.
   template <class CompletionToken>
-  auto async_append(byte_buffer batch, CompletionToken&& token) {
+  auto async_append(held_bytes batch, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, void(result<append_info>)>(
-        [this](auto handler, byte_buffer b) {
+        [this](auto handler, held_bytes b) {
           append(std::move(b), [h = std::make_shared<decltype(handler)>(std::move(handler))](
                                    result<append_info> r) mutable { (*h)(std::move(r)); });
         },

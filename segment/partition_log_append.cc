@@ -23,7 +23,7 @@ namespace sluice {
 // which keeps the bytes alive until the write is done even if the log gave up on it.
 struct partition_log::pending_append {
   enum class state { queued, writing, written, failed };
-  byte_buffer bytes;
+  held_bytes bytes;
   append_info info;
   std::shared_ptr<log_file> file;
   offset segment_base;
@@ -43,7 +43,7 @@ void complete(boost::asio::io_context& ctx, partition_log::append_handler& h,
 
 }  // namespace
 
-void partition_log::append(byte_buffer batch, append_handler handler) {
+void partition_log::append(held_bytes batch, append_handler handler) {
   auto refuse = [&](error e) {
     result<append_info> r = std::move(e);
     complete(ctx_, handler, std::move(r));
@@ -181,7 +181,7 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
   buffers.reserve(run.size());
   for (const auto& p : run) {
     p->st = pending_append::state::writing;
-    buffers.emplace_back(p->bytes);
+    buffers.emplace_back(p->bytes.span());
   }
   const pending_append& head = *run.front();
   const std::shared_ptr<log_file> file = head.file;

@@ -3,6 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "broker/errc.h"
 #include "broker/handlers/error_fields.h"
 #include "broker/handlers/request_context.h"
@@ -17,6 +23,12 @@ struct produce_state {
   bool acks_none = false;
 };
 
+// The batch's bytes where they arrived, inside the request's frame: appended from there.
+held_bytes frame_part(const request_context& ctx, byte_span part) {
+  const auto at = static_cast<std::size_t>(part.data() - ctx.frame->data());
+  return {ctx.frame, mutable_byte_span(*ctx.frame).subspan(at, part.size())};
+}
+
 void produce_partition(const std::shared_ptr<produce_state>& state,
                        const std::shared_ptr<fan_in>& join, const std::string& topic,
                        const wire::ProducePartition& p, wire::ProducePartitionResultT& out) {
@@ -28,8 +40,7 @@ void produce_partition(const std::shared_ptr<produce_state>& state,
     join->arrive();
     return;
   }
-  byte_buffer batch(bytes->begin(), bytes->end());
-  state->ctx.svc.produce(state->ctx.executor, topic, p.partition(), std::move(batch),
+  state->ctx.svc.produce(state->ctx.executor, topic, p.partition(), frame_part(state->ctx, *bytes),
                          [join, &out](result<produce_outcome> r) {
                            if (r) {
                              out.base_offset = r->base_offset.value;
@@ -55,6 +66,38 @@ void finish_without_response(produce_state& state) {
   }
 }
 
+// Two partitions' batches sharing payload bytes: each log stamps its offsets into its batch in
+// place, so they would write over each other. No producer sends that; it is refused whole.
+std::optional<std::string> overlapping_batches(const wire::ProduceRequest& req) {
+  struct range {
+    std::uint64_t begin, end;
+    std::string_view topic;
+    std::int32_t partition;
+  };
+  std::vector<range> ranges;
+  if (req.topics() == nullptr) return std::nullopt;
+  for (const auto* t : *req.topics()) {
+    if (t->partitions() == nullptr) continue;
+    for (const auto* p : *t->partitions()) {
+      const auto* r = p->records();
+      if (r == nullptr || r->length() == 0) continue;
+      const std::string_view topic = t->name()->string_view();  // required: verified
+      ranges.push_back(
+          {r->offset(), std::uint64_t{r->offset()} + r->length(), topic, p->partition()});
+    }
+  }
+  std::sort(ranges.begin(), ranges.end(),
+            [](const range& a, const range& b) { return a.begin < b.begin; });
+  for (std::size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].begin < ranges[i - 1].end) {
+      return fmt::format("the records of {}-{} and {}-{} overlap in the request's payload",
+                         ranges[i - 1].topic, ranges[i - 1].partition, ranges[i].topic,
+                         ranges[i].partition);
+    }
+  }
+  return std::nullopt;
+}
+
 std::size_t count_partitions(const wire::ProduceRequest& req) {
   std::size_t n = 0;
   if (req.topics() == nullptr) return 0;
@@ -71,6 +114,12 @@ void handle_produce(request_context ctx) {
     response_builder b;
     b.finish_error(ctx.request_id(), wire::ErrorCode::invalid_request,
                    fmt::format("acks must be 0, 1 or -1, got {}", acks));
+    ctx.respond(std::move(b));
+    return;
+  }
+  if (auto overlap = overlapping_batches(*req)) {
+    response_builder b;
+    b.finish_error(ctx.request_id(), wire::ErrorCode::invalid_request, *overlap);
     ctx.respond(std::move(b));
     return;
   }

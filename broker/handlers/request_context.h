@@ -21,7 +21,9 @@ namespace sluice {
 struct request_context {
   service& svc;
   boost::asio::any_io_executor executor;
-  std::shared_ptr<const byte_buffer> frame;  // the request's bytes: `request` points into them
+  // The request's bytes: `request` and `payload` point into them. Writable because Produce
+  // appends its batches from here in place (the log stamps their offsets); nothing else writes.
+  std::shared_ptr<byte_buffer> frame;
   const wire::Request* request = nullptr;
   byte_span payload;
   // Call exactly once: with the response, or nullopt for a request that has none (acks=0).

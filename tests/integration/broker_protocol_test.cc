@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
 #include <fstream>
 
@@ -169,6 +170,40 @@ TEST_CASE("a fetch answer says where the next fetch of the partition continues")
   CHECK(next_of(150, room_for_one) == 200);  // the batch holding 150 is sent whole
   CHECK(next_of(150, 1 << 20) == 300);
   CHECK(next_of(300, 1 << 20) == -1);  // nothing to send: no position to continue from
+}
+
+TEST_CASE("a produce whose partitions share batch bytes is refused whole; the logs stay empty") {
+  // Batches are appended in place from the request's bytes, each log stamping its own offsets
+  // into its batch: two partitions pointing at the same bytes would write over each other.
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("shared", 2), 1));
+  REQUIRE(c.read_response().has_value());
+  record_batch_builder builder;
+  builder.add(1'700'000'000'000, std::nullopt, as_bytes("one batch, two partitions"));
+  request_builder b;
+  auto& fbb = b.fbb();
+  const auto range = b.add_payload(std::make_shared<const byte_buffer>(builder.build()));
+  const std::array partitions{wire::CreateProducePartition(fbb, 0, &range),
+                              wire::CreateProducePartition(fbb, 1, &range)};
+  auto topic = wire::CreateProduceTopic(fbb, fbb.CreateString("shared"),
+                                        fbb.CreateVector(partitions.data(), partitions.size()));
+  b.set_body(wire::CreateProduceRequest(fbb, 1, 1000, fbb.CreateVector(&topic, 1)));
+  REQUIRE(c.send(std::move(b), 2));
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().error() == wire::ErrorCode::invalid_request);
+  REQUIRE(r->response().error_message() != nullptr);
+  CHECK(r->response().error_message()->str() ==
+        "the records of shared-0 and shared-1 overlap in the request's payload");
+  REQUIRE(c.send(fetch_request("shared", 0, 1 << 20), 3));
+  auto f = c.read_response();
+  REQUIRE(f.has_value());
+  const auto* p = f->body<wire::FetchResponse>()->topics()->Get(0)->partitions()->Get(0);
+  CHECK(p->error() == wire::ErrorCode::none);
+  CHECK(p->high_watermark() == 0);
+  check_still_serving(broker);
 }
 
 TEST_CASE("SIGTERM exits 0 after a clean shutdown, and a restart brings the topics back") {
