@@ -17,25 +17,20 @@ std::int32_t to_length(std::size_t n) {
   return static_cast<std::int32_t>(n);
 }
 
-void append(byte_buffer& out, byte_span bytes) {
-  out.insert(out.end(), bytes.begin(), bytes.end());
+// A key, value or header value: its length (-1 when null), then its bytes.
+std::size_t size_of_nullable(std::optional<byte_span> bytes) {
+  return bytes ? size_of_varint(to_length(bytes->size())) + bytes->size() : size_of_varint(-1);
 }
 
-void append_nullable(byte_buffer& out, std::optional<byte_span> bytes) {
-  if (!bytes) {
-    encode_varint(out, -1);
-    return;
-  }
-  encode_varint(out, to_length(bytes->size()));
-  append(out, *bytes);
+std::byte* write_nullable(std::byte* p, std::optional<byte_span> bytes) {
+  if (!bytes) return write_varlong(p, -1);
+  p = write_varlong(p, to_length(bytes->size()));
+  if (!bytes->empty()) std::memcpy(p, bytes->data(), bytes->size());
+  return p + bytes->size();
 }
 
-void append_headers(byte_buffer& out, std::span<const record_header> headers) {
-  encode_varint(out, to_length(headers.size()));
-  for (const record_header& h : headers) {
-    append_nullable(out, as_bytes(h.key));
-    append_nullable(out, h.value ? std::optional<byte_span>(*h.value) : std::nullopt);
-  }
+std::optional<byte_span> value_of(const record_header& h) {
+  return h.value ? std::optional<byte_span>(*h.value) : std::nullopt;
 }
 
 // Wrapping subtraction: timestamps are client data and may be anything.
@@ -48,6 +43,7 @@ std::int64_t timestamp_delta(std::int64_t t, std::int64_t base) {
 
 record_batch_builder::record_batch_builder(options opts) : opts_(opts) {
   SLUICE_ASSERT(opts_.codec == compression::none || opts_.codec == compression::zstd);
+  batch_.resize(batch_header_size);
 }
 
 void record_batch_builder::add(std::int64_t timestamp, std::optional<byte_span> key,
@@ -55,39 +51,50 @@ void record_batch_builder::add(std::int64_t timestamp, std::optional<byte_span> 
                                std::span<const record_header> headers) {
   if (count_ == 0) base_timestamp_ = max_timestamp_ = timestamp;
   max_timestamp_ = std::max(max_timestamp_, timestamp);
-  scratch_.clear();
-  scratch_.push_back(std::byte{0});  // record attributes: unused
-  encode_varlong(scratch_, timestamp_delta(timestamp, base_timestamp_));
-  encode_varint(scratch_, to_length(count_));  // offset delta
-  append_nullable(scratch_, key);
-  append_nullable(scratch_, value);
-  append_headers(scratch_, headers);
-  encode_varint(records_, to_length(scratch_.size()));
-  append(records_, scratch_);
+  // Sized first and written once, straight into the batch: this runs for every record a
+  // producer sends.
+  const std::int64_t delta = timestamp_delta(timestamp, base_timestamp_);
+  std::size_t body = 1 + size_of_varlong(delta) + size_of_varint(to_length(count_)) +
+                     size_of_nullable(key) + size_of_nullable(value) +
+                     size_of_varint(to_length(headers.size()));
+  for (const record_header& h : headers) {
+    body += size_of_nullable(as_bytes(h.key)) + size_of_nullable(value_of(h));
+  }
+  const std::size_t start = batch_.size();
+  batch_.resize(start + size_of_varint(to_length(body)) + body);
+  std::byte* p = batch_.data() + start;
+  p = write_varlong(p, to_length(body));
+  *p++ = std::byte{0};  // record attributes: unused
+  p = write_varlong(p, delta);
+  p = write_varlong(p, to_length(count_));  // offset delta
+  p = write_nullable(p, key);
+  p = write_nullable(p, value);
+  p = write_varlong(p, to_length(headers.size()));
+  for (const record_header& h : headers) {
+    p = write_nullable(p, as_bytes(h.key));
+    p = write_nullable(p, value_of(h));
+  }
+  SLUICE_ASSERT(p == batch_.data() + batch_.size());
   ++count_;
 }
 
 std::size_t record_batch_builder::estimated_size_bytes() const {
-  return batch_header_size + records_.size();
+  return batch_.size();
 }
 
 byte_buffer record_batch_builder::build(offset base) {
   SLUICE_ASSERT(!empty());
-  // Sized once and copied into: appending to a 61-byte vector trips a false -Warray-bounds in
-  // GCC 12 at -O3.
-  auto header_then = [](byte_span records) {
-    byte_buffer batch(batch_header_size + records.size());
-    std::memcpy(batch.data() + batch_header_size, records.data(), records.size());
-    return batch;
-  };
   byte_buffer batch;
   if (opts_.codec == compression::zstd) {
     // Fails only when zstd cannot allocate a context: not an input error.
-    auto compressed = zstd_compress(records_, opts_.zstd_level);
+    auto compressed = zstd_compress(byte_span(batch_).subspan(batch_header_size), opts_.zstd_level);
     SLUICE_ASSERT(compressed.has_value());
-    batch = header_then(compressed.value());
+    // Sized once and copied into: appending to a 61-byte vector trips a false -Warray-bounds
+    // in GCC 12 at -O3.
+    batch.resize(batch_header_size + compressed->size());
+    std::memcpy(batch.data() + batch_header_size, compressed->data(), compressed->size());
   } else {
-    batch = header_then(records_);
+    batch = std::move(batch_);
   }
   write_header(batch, base);
   reset();
@@ -113,7 +120,8 @@ void record_batch_builder::write_header(byte_buffer& batch, offset base) const {
 }
 
 void record_batch_builder::reset() {
-  records_.clear();
+  batch_.clear();  // moved from by an uncompressed build(): valid and empty
+  batch_.resize(batch_header_size);
   count_ = 0;
   base_timestamp_ = max_timestamp_ = -1;
 }

@@ -55,11 +55,12 @@ class record_batch_builder {
   void write_header(byte_buffer& batch, offset base) const;
 
   options opts_;
-  byte_buffer records_;  // the uncompressed record stream
+  // Room for the header, then the uncompressed record stream: built uncompressed, the batch
+  // is this buffer, header filled in.
+  byte_buffer batch_;
   std::size_t count_ = 0;
   std::int64_t base_timestamp_ = -1;
   std::int64_t max_timestamp_ = -1;
-  byte_buffer scratch_;  // one record's body, reused
 };
 
 }  // namespace sluice

@@ -76,6 +76,15 @@ inline void encode_varlong(byte_buffer& out, std::int64_t v) {
   detail::put_unsigned_varint(out, detail::zigzag(v));
 }
 
+// Writes v at p (size_of_varlong(v) bytes, also for an int32 varint) and returns the end.
+// REQUIRES: room for them.
+inline std::byte* write_varlong(std::byte* p, std::int64_t v) {
+  auto u = detail::zigzag(v);
+  for (; u >= 0x80u; u >>= 7) *p++ = static_cast<std::byte>((u & 0x7Fu) | 0x80u);
+  *p++ = static_cast<std::byte>(u);
+  return p;
+}
+
 // Decodes a varint at the start of in; nullopt if in ends first or the bytes are not a valid
 // int32 varint (more than 5 bytes, or bits beyond 32).
 [[nodiscard]] inline std::optional<decoded_varint<std::int32_t>> decode_varint(byte_span in) {
