@@ -13,6 +13,7 @@
 #include "admin/cli/perf_run.h"
 #include "admin/cli/perf_send_loop.h"
 #include "admin/cli/stop_signal.h"
+#include "admin/cli/tick_clock.h"
 #include "consumer/consumer.h"
 
 namespace sluice::cli {
@@ -50,7 +51,7 @@ result<std::unique_ptr<consumer>> open_at_ends(const command_context& ctx,
 // counted but not timed.
 void on_received(const consumer_record& r, std::int64_t run_start_ns, perf_stats& e2e) {
   const std::string_view value = r.value ? std::string_view(*r.value) : std::string_view();
-  const auto now_ns = clock::now().time_since_epoch();
+  const auto now_ns = tick_clock::now().time_since_epoch();
   const auto sent_ns = read_send_time(value);
   std::optional<std::chrono::nanoseconds> latency;
   if (sent_ns && *sent_ns >= run_start_ns && *sent_ns <= now_ns.count()) {
@@ -63,7 +64,7 @@ void on_received(const consumer_record& r, std::int64_t run_start_ns, perf_stats
 // --timeout-ms without a record once the producer is done.
 e2e_outcome receive_all(consumer& c, const perf_options& o, const e2e_progress& progress,
                         perf_stats& e2e) {
-  const auto run_start_ns = clock::now().time_since_epoch().count();
+  const auto run_start_ns = tick_clock::now().time_since_epoch().count();
   std::uint64_t received = 0;
   auto last_record = clock::now();
   while (!stop_requested()) {

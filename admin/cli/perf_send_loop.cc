@@ -4,6 +4,7 @@
 #include "admin/cli/perf_run.h"
 #include "admin/cli/rate_limiter.h"
 #include "admin/cli/stop_signal.h"
+#include "admin/cli/tick_clock.h"
 
 namespace sluice::cli {
 
@@ -23,10 +24,10 @@ struct ack_sink {
 constexpr std::uint64_t records_per_time_check = 64;
 
 void send_one(producer& p, const producer_record& record, const ack_sink& sink,
-              clock::time_point sent_at) {
+              tick_clock::time_point sent_at) {
   auto r = p.send(record, [sink = &sink, sent_at](result<record_metadata> md) {
     if (md) {
-      sink->acks.on_record(sink->record_bytes, clock::now() - sent_at);
+      sink->acks.on_record(sink->record_bytes, tick_clock::now() - sent_at);
     } else {
       sink->acks.on_failure(md.error());
     }
@@ -37,6 +38,7 @@ void send_one(producer& p, const producer_record& record, const ack_sink& sink,
 }  // namespace
 
 send_loop_result run_send_loop(producer& p, const perf_options& o, perf_stats& acks, bool stamp) {
+  (void)tick_clock::calibration();  // its 20 ms before the run, not in it
   const payload_source payload(o.record_size);
   const rate_limiter limiter(o.throughput);
   const perf_target target = target_of(o);
@@ -50,7 +52,7 @@ send_loop_result run_send_loop(producer& p, const perf_options& o, perf_stats& a
     if (stop_requested() || !target.more(n, elapsed)) break;
     pace(limiter, n, start);
     payload.fill(n, *record.value);
-    const auto sent_at = clock::now();
+    const auto sent_at = tick_clock::now();
     if (stamp) {
       stamp_send_time(
           *record.value,

@@ -34,7 +34,7 @@ class perf_stats {
  private:
   mutable std::mutex mu_;
   perf_counts window_;
-  perf_counts total_;
+  perf_counts total_;  // up to the last take_window(): totals() adds the window
   std::optional<error> first_error_;
 };
 

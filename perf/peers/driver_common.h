@@ -18,10 +18,12 @@
 #include "admin/cli/latency_histogram.h"
 #include "admin/cli/perf_payload.h"
 #include "admin/cli/rate_limiter.h"
+#include "admin/cli/tick_clock.h"
 
 namespace sluice::compare {
 
-using clock = std::chrono::steady_clock;
+// Every system is timed with the clock `sluice perf` uses (the CPU's counter where invariant).
+using clock = cli::tick_clock;
 
 // argv[1] is the mode; then --name value pairs.
 class options {
