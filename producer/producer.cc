@@ -158,7 +158,7 @@ std::future<result<record_metadata>> producer::send(const producer_record& recor
   auto promise = std::make_shared<std::promise<result<record_metadata>>>();
   auto future = promise->get_future();
   auto queued =
-      send(record, [promise](result<record_metadata> r) { promise->set_value(std::move(r)); });
+      send(record, [promise](const result<record_metadata>& r) { promise->set_value(r); });
   if (!queued) promise->set_value(queued.error());
   return future;
 }

@@ -4,7 +4,7 @@
 //
 //   auto p = sluice::producer::create({.brokers = "127.0.0.1:9190"}).value();
 //   p->send({.topic = "events", .key = "user-1", .value = "clicked"},
-//           [](sluice::result<sluice::record_metadata> r) { ... });   // on the io thread
+//           [](const sluice::result<sluice::record_metadata>& r) { ... });  // on the io thread
 //   auto md = p->send({.topic = "events", .value = "x"}).get();      // or a future
 //   p->flush();                                                      // all acked or failed
 //
@@ -115,7 +115,10 @@ struct record_metadata {
 
 class producer {
  public:
-  using callback = std::function<void(result<record_metadata>)>;
+  // The outcome is lent for the call: the records of one batch share one, their offset and
+  // timestamp set in turn, so no record pays for a copy of the topic name. A callback that
+  // takes it by value gets its own copy.
+  using callback = std::function<void(const result<record_metadata>&)>;
 
   // Validates the config and starts the io thread; connects lazily on the first send.
   [[nodiscard]] static result<std::unique_ptr<producer>> create(producer_config config);

@@ -140,11 +140,11 @@ void producer_batch::complete(std::int64_t base_offset) {
   SLUICE_ASSERT(state_ != state::done);
   state_ = state::done;
   auto records = std::move(records_);
+  result<record_metadata> md = record_metadata{tp_.topic, tp_.partition, -1, -1};
   for (std::size_t i = 0; i < records.size(); ++i) {
-    record_metadata md{tp_.topic, tp_.partition,
-                       base_offset < 0 ? -1 : base_offset + static_cast<std::int64_t>(i),
-                       records[i].timestamp};
-    if (records[i].callback) records[i].callback(std::move(md));
+    md->offset = base_offset < 0 ? -1 : base_offset + static_cast<std::int64_t>(i);
+    md->timestamp = records[i].timestamp;
+    if (records[i].callback) records[i].callback(md);
   }
 }
 

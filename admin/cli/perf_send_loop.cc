@@ -25,7 +25,7 @@ constexpr std::uint64_t records_per_time_check = 64;
 
 void send_one(producer& p, const producer_record& record, const ack_sink& sink,
               tick_clock::time_point sent_at) {
-  auto r = p.send(record, [sink = &sink, sent_at](result<record_metadata> md) {
+  auto r = p.send(record, [sink = &sink, sent_at](const result<record_metadata>& md) {
     if (md) {
       sink->acks.on_record(sink->record_bytes, tick_clock::now() - sent_at);
     } else {

@@ -42,16 +42,17 @@ int produce(const options& o) {
     r.topic = topic;
     r.key = fmt::format("k{}", n % keys);
     r.value = payload.value(n);
-    auto queued = (*p)->send(std::move(r), [&st, record_size, sent_at](result<record_metadata> md) {
-      std::lock_guard lock(st.mutex);
-      if (md) {
-        st.latency.record(clock::now() - sent_at);
-        ++st.acked;
-        st.bytes += record_size;
-      } else {
-        ++st.failed;
-      }
-    });
+    auto queued =
+        (*p)->send(std::move(r), [&st, record_size, sent_at](const result<record_metadata>& md) {
+          std::lock_guard lock(st.mutex);
+          if (md) {
+            st.latency.record(clock::now() - sent_at);
+            ++st.acked;
+            st.bytes += record_size;
+          } else {
+            ++st.failed;
+          }
+        });
     if (!queued) {
       std::lock_guard lock(st.mutex);
       ++st.failed;

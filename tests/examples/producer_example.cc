@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     sluice::producer_record record{
         .topic = topic, .key = fmt::format("user-{}", i % 3), .value = fmt::format("event {}", i)};
     auto queued = producer.send(
-        std::move(record), [&failed, i](sluice::result<sluice::record_metadata> stored) {
+        std::move(record), [&failed, i](const sluice::result<sluice::record_metadata>& stored) {
           // Runs on the producer's io thread: keep it short and never block here.
           if (stored) {
             fmt::print("record {} stored at {}-{}@{}\n", i, stored->topic, stored->partition,
