@@ -44,4 +44,3 @@ const T* request_body(request_builder& req) {
 }
 
 }  // namespace sluice::test
-

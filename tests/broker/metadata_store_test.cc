@@ -1,12 +1,12 @@
-#include <doctest/doctest.h>
+#include "broker/metadata_store.h"
 
-#include "tests/result_printer.h"
+#include <doctest/doctest.h>
 
 #include <fstream>
 
-#include "broker/metadata_store.h"
 #include "segment/errc.h"
 #include "tests/broker/test_dir.h"
+#include "tests/result_printer.h"
 
 using namespace sluice;
 

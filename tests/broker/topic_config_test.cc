@@ -1,9 +1,9 @@
+#include "broker/topic_config.h"
+
 #include <doctest/doctest.h>
 
-#include "tests/result_printer.h"
-
 #include "broker/errc.h"
-#include "broker/topic_config.h"
+#include "tests/result_printer.h"
 
 using namespace sluice;
 

@@ -1,11 +1,11 @@
-#include <doctest/doctest.h>
+#include "broker/topic_name.h"
 
-#include "tests/result_printer.h"
+#include <doctest/doctest.h>
 
 #include <string>
 
 #include "broker/errc.h"
-#include "broker/topic_name.h"
+#include "tests/result_printer.h"
 
 using namespace sluice;
 

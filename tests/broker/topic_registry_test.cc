@@ -1,10 +1,10 @@
+#include "broker/topic_registry.h"
+
 #include <doctest/doctest.h>
 
-#include "tests/result_printer.h"
-
 #include "broker/errc.h"
-#include "broker/topic_registry.h"
 #include "tests/broker/test_dir.h"
+#include "tests/result_printer.h"
 
 using namespace sluice;
 
@@ -34,10 +34,8 @@ TEST_CASE("creating refuses duplicates, bad names, bad partition counts and bad 
   CHECK(reg.create("t", 1, {}, false, 0).error().code == broker_errc::topic_already_exists);
   CHECK(reg.create("bad/name", 1, {}, false, 0).error().code == broker_errc::invalid_topic_name);
   CHECK(reg.create("u", 0, {}, false, 0).error().code == broker_errc::invalid_partition_count);
-  CHECK(reg.create("u", 10'001, {}, false, 0).error().code ==
-        broker_errc::invalid_partition_count);
-  CHECK(reg.create("u", 1, {{"nope", "1"}}, false, 0).error().code ==
-        broker_errc::invalid_config);
+  CHECK(reg.create("u", 10'001, {}, false, 0).error().code == broker_errc::invalid_partition_count);
+  CHECK(reg.create("u", 1, {{"nope", "1"}}, false, 0).error().code == broker_errc::invalid_config);
   CHECK(reg.snapshot()->size() == 1);
 }
 

@@ -1,13 +1,13 @@
-#include <doctest/doctest.h>
+#include "broker/wire_error_mapping.h"
 
-#include "tests/result_printer.h"
+#include <doctest/doctest.h>
 
 #include <cerrno>
 
 #include "broker/errc.h"
-#include "broker/wire_error_mapping.h"
 #include "protocol/errc.h"
 #include "segment/errc.h"
+#include "tests/result_printer.h"
 
 using namespace sluice;
 using wire::ErrorCode;

@@ -73,4 +73,3 @@ const T* request_body(request_builder& req) {
 }
 
 }  // namespace sluice::test
-

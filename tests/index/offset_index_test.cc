@@ -87,8 +87,8 @@ TEST_CASE("appended entries reach the file on write_pending, and lookups see the
   index.append(offset{1030}, file_pos{12288});
   index.append(offset{1040}, file_pos{16384});
   CHECK(index.lookup(offset{1035}) == e(1030, 12288));  // pending entries answer lookups
-  CHECK(entries(index) == std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288),
-                                      e(1040, 16384)});
+  CHECK(entries(index) ==
+        std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288), e(1040, 16384)});
   auto bytes = read_bytes(dir / "0.index");
   REQUIRE(bytes.size() == max_bytes);
   CHECK(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 16) ==
@@ -119,8 +119,8 @@ TEST_CASE("flush, truncate and trim write the pending entries first") {
   }
   CHECK(size_of(dir / "0.index") == 5 * 8);
   auto again = open_index(dir / "0.index");
-  CHECK(entries(again) == std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288),
-                                      e(1040, 16384), e(1060, 24576)});
+  CHECK(entries(again) ==
+        std::vector{e(1010, 4096), e(1020, 8192), e(1030, 12288), e(1040, 16384), e(1060, 24576)});
 }
 
 TEST_CASE("lookup returns the greatest entry at or below the target") {

@@ -72,4 +72,3 @@ inline bool aborts(const std::function<void()>& fn) {
 }
 
 }  // namespace sluice::test
-
