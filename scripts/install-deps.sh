@@ -11,6 +11,7 @@ packages=(
   libplplot-dev               # sluice CLI: perf --plot latency histogram
   plplot-driver-cairo         # sluice CLI: PLplot's headless PNG/SVG drivers
   clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer and the sanitizers
+  clang-format                # tests/layout/format_test.sh
 )
 missing=()
 for p in "${packages[@]}"; do
