@@ -72,4 +72,19 @@ TEST_CASE("perf stats: a window is what happened since the last one, totals ever
   CHECK(s.first_error()->detail == "boom");
 }
 
+TEST_CASE("perf stats: totals include what came after the last window was taken") {
+  perf_stats s;
+  s.on_record(10, std::chrono::milliseconds(1));
+  (void)s.take_window();
+  s.on_record(20,
+              std::chrono::milliseconds(3));  // the run's last acks, after the last progress line
+  s.on_failure(error{{}, "late"});
+  const perf_counts t = s.totals();
+  CHECK(t.records == 2);
+  CHECK(t.bytes == 30);
+  CHECK(t.failed == 1);
+  CHECK(t.latency.count() == 2);
+  CHECK(s.totals().records == 2);  // reading the totals takes nothing away
+}
+
 }  // namespace sluice::cli
