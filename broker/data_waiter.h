@@ -1,7 +1,12 @@
 #pragma once
-// A long-polling fetch waiting for new data on some partitions. Each partition it waits on keeps
-// a weak reference; the first partition whose readable end moves calls wake() (once, from that
-// partition's shard). The fetch owns the waiter: once it lets go, partitions drop it.
+// A long-polling fetch waiting for new data on one partition. The partition keeps a weak
+// reference and, the first time its readable end moves, calls wake() with itself on its own
+// shard. The fetch owns the waiter: once it lets go, the partition drops it.
+//
+// The waiter gets the partition so that the fetch can read what arrived right there, on the
+// partition's shard, and post the outcome to its own shard (as Kafka completes a delayed fetch
+// in the thread whose append satisfied it): one hand-off between shards instead of three (the
+// wake, the read request, the read's answer), each a thread wake-up.
 
 #include <atomic>
 #include <functional>
@@ -9,19 +14,22 @@
 
 namespace sluice {
 
+class partition;
+
 class data_waiter {
  public:
-  // `on_data` must be safe to call from any shard: typically it posts to the fetch's shard.
-  explicit data_waiter(std::function<void()> on_data) : on_data_(std::move(on_data)) {}
+  // `on_data` runs on the partition's shard; it may read the partition but not keep it.
+  explicit data_waiter(std::function<void(const partition&)> on_data)
+      : on_data_(std::move(on_data)) {}
 
   // Runs on_data the first time only.
-  void wake() {
-    if (!fired_.exchange(true)) on_data_();
+  void wake(const partition& p) {
+    if (!fired_.exchange(true)) on_data_(p);
   }
   [[nodiscard]] bool fired() const { return fired_.load(); }
 
  private:
-  std::function<void()> on_data_;
+  std::function<void(const partition&)> on_data_;
   std::atomic<bool> fired_{false};
 };
 

@@ -292,7 +292,7 @@ result<read_outcome> partition::read(offset from, std::size_t max_bytes) const {
 
 void partition::add_waiter(const std::shared_ptr<data_waiter>& w, offset from) {
   if (log_->visible_end() > from) {
-    w->wake();
+    w->wake(*this);
     return;
   }
   std::erase_if(waiters_, [](const auto& weak) {
@@ -307,7 +307,7 @@ void partition::wake_waiters() {
   auto waiting = std::move(waiters_);
   waiters_.clear();
   for (auto& weak : waiting) {
-    if (auto w = weak.lock()) w->wake();
+    if (auto w = weak.lock()) w->wake(*this);
   }
 }
 

@@ -76,8 +76,9 @@ class partition {
   void produce(held_bytes batch, produce_handler done);
 
   [[nodiscard]] result<read_outcome> read(offset from, std::size_t max_bytes) const;
-  // Wakes `w` at the next advance of the readable end, or at once when records at or past
-  // `from` are already readable (they arrived after the fetch read).
+  // Wakes `w` (with this partition, on this shard) at the next advance of the readable end,
+  // or at once when records at or past `from` are already readable (they arrived after the
+  // fetch read).
   void add_waiter(const std::shared_ptr<data_waiter>& w, offset from);
   // Wakes every waiting fetch (new data, or the broker is shutting down).
   void wake_waiters();

@@ -1,14 +1,17 @@
 // Fetch: whole batches from each requested partition, sent straight from the segment files.
 // Long poll: while fewer than min_bytes are available, the fetch waits (up to max_wait) for any
-// of its partitions to advance, then reads again.
+// of its partitions to advance. The first that does is read on its own shard, at once, and
+// the fetch decides again with that outcome; at max_wait every partition is read again.
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "broker/handlers/error_fields.h"
 #include "broker/handlers/request_context.h"
+#include "broker/partition.h"
 
 namespace sluice {
 namespace {
@@ -46,7 +49,8 @@ class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
 
  private:
   void read_round() {
-    waiter_.reset();
+    ++wait_generation_;  // a wake still on its way belongs to a wait this round replaces
+    waiters_.clear();
     auto self = shared_from_this();
     auto join = std::make_shared<fan_in>(wanted_.size(), [self] { self->on_round_done(); });
     for (auto& w : wanted_) {
@@ -76,14 +80,22 @@ class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
   }
 
   void wait_for_data() {
-    auto weak = weak_from_this();
-    auto ex = ctx_.executor;
-    waiter_ = std::make_shared<data_waiter>([weak, ex] {
-      boost::asio::post(ex, [weak] {
-        if (auto self = weak.lock(); self && !self->responded_) self->read_round();
-      });
-    });
-    for (const auto& w : wanted_) ctx_.svc.watch(w.topic, w.partition, waiter_, w.from);
+    const std::uint64_t generation = ++wait_generation_;
+    auto woken = std::make_shared<std::atomic<bool>>(false);  // the first partition to advance
+    waiters_.clear();
+    for (std::size_t i = 0; i < wanted_.size(); ++i) {
+      const wanted_partition& w = wanted_[i];
+      auto waiter = std::make_shared<data_waiter>(
+          [weak = weak_from_this(), ex = ctx_.executor, woken, generation, i, from = w.from,
+           max_bytes = std::min(w.max_bytes, max_bytes_)](const partition& p) {
+            if (woken->exchange(true)) return;
+            boost::asio::post(ex, [weak, generation, i, r = p.read(from, max_bytes)]() mutable {
+              if (auto self = weak.lock()) self->on_woken(generation, i, std::move(r));
+            });
+          });
+      ctx_.svc.watch(w.topic, w.partition, waiter, w.from);
+      waiters_.push_back(std::move(waiter));
+    }
     if (!timer_armed_) {
       timer_armed_ = true;
       timer_.expires_at(deadline_);
@@ -93,10 +105,18 @@ class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
     }
   }
 
+  // Partition i advanced and was read on its shard; the others keep their last outcome.
+  void on_woken(std::uint64_t generation, std::size_t i, result<read_outcome> r) {
+    if (responded_ || generation != wait_generation_) return;
+    waiters_.clear();
+    wanted_[i].outcome = std::move(r);
+    on_round_done();
+  }
+
   void respond() {
     responded_ = true;
     timer_.cancel();
-    waiter_.reset();
+    waiters_.clear();
     response_builder b;
     wire::FetchResponseT out;
     std::size_t sent = 0;
@@ -138,7 +158,8 @@ class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
   std::chrono::milliseconds max_wait_;
   std::chrono::steady_clock::time_point deadline_;
   std::vector<wanted_partition> wanted_;
-  std::shared_ptr<data_waiter> waiter_;
+  std::vector<std::shared_ptr<data_waiter>> waiters_;  // one per partition, while waiting
+  std::uint64_t wait_generation_ = 0;
   bool timer_armed_ = false;
   bool responded_ = false;
 };

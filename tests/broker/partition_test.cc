@@ -472,14 +472,34 @@ TEST_CASE("a waiting fetch is woken by the next append, or at once if data is al
   partition_fixture f;
   f.open();
   int woken = 0;
-  auto waiter = std::make_shared<data_waiter>([&] { ++woken; });
+  auto count = [&](const partition&) { ++woken; };
+  auto waiter = std::make_shared<data_waiter>(count);
   f.p->add_waiter(waiter, offset{0});
   CHECK(woken == 0);
   REQUIRE(f.produce(idempotent_batch(0, 1)));
   CHECK(woken == 1);
-  auto late = std::make_shared<data_waiter>([&] { ++woken; });
+  REQUIRE(f.produce(idempotent_batch(1, 1)));
+  CHECK(woken == 1);  // once only
+  auto late = std::make_shared<data_waiter>(count);
   f.p->add_waiter(late, offset{0});  // offset 0 is readable now
   CHECK(woken == 2);
+}
+
+TEST_CASE("a woken fetch reads what arrived from the partition it is handed") {
+  partition_fixture f;
+  f.open();
+  REQUIRE(f.produce(idempotent_batch(0, 2)));
+  std::optional<result<read_outcome>> seen;
+  auto waiter =
+      std::make_shared<data_waiter>([&](const partition& p) { seen = p.read(offset{2}, 1 << 20); });
+  f.p->add_waiter(waiter, offset{2});
+  CHECK_FALSE(seen);
+  REQUIRE(f.produce(idempotent_batch(2, 3)));
+  REQUIRE(seen);
+  REQUIRE(*seen);
+  CHECK((*seen)->high_watermark == offset{5});
+  CHECK((*seen)->slice.next_offset == offset{5});
+  CHECK_FALSE((*seen)->slice.empty());
 }
 
 TEST_CASE("offsets by spec: earliest, latest and by timestamp") {
