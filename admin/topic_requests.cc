@@ -128,6 +128,7 @@ request_builder alter_configs_request(const std::string& name,
   request_builder req;
   auto& fbb = req.fbb();
   std::vector<Offset<wire::ConfigEntry>> entries;
+  entries.reserve(set.size());
   for (const auto& [key, value] : set) {
     entries.push_back(wire::CreateConfigEntryDirect(fbb, key.c_str(), value.c_str()));
   }

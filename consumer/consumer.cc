@@ -185,6 +185,7 @@ result<std::vector<topic_partition>> consumer::partitions_for(const std::string&
   auto counts = impl_->partition_counts({topic});
   if (!counts) return counts.error();
   std::vector<topic_partition> out;
+  out.reserve(static_cast<std::size_t>(counts->at(topic)));
   for (std::int32_t p = 0; p < counts->at(topic); ++p) out.push_back({topic, p});
   return out;
 }

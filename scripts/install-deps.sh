@@ -12,6 +12,7 @@ packages=(
   plplot-driver-cairo         # sluice CLI: PLplot's headless PNG/SVG drivers
   clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer and the sanitizers
   clang-format                # tests/layout/format_test.sh
+  clang-tidy                  # scripts/tidy.sh
 )
 missing=()
 for p in "${packages[@]}"; do

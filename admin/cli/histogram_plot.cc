@@ -105,6 +105,7 @@ std::vector<plot_bucket> coarse_buckets(const latency_histogram& h, int per_deca
     counts[static_cast<int>(std::floor(std::log10(mid_ms) * per_decade))] += count;
   });
   std::vector<plot_bucket> out;
+  out.reserve(counts.size());
   for (const auto& [index, count] : counts) {
     out.push_back({static_cast<double>(index) / per_decade,
                    static_cast<double>(index + 1) / per_decade, count});

@@ -29,6 +29,7 @@ exit_code run_log(const command_context& /*ctx*/, const log_options& o) {
   std::vector<std::string> argv_text{tool_name};
   argv_text.insert(argv_text.end(), o.args.begin(), o.args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_text.size() + 1);
   for (auto& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);
   const auto beside = own_dir() / tool_name;

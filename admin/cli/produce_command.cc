@@ -98,9 +98,9 @@ producer_record make_record(const produce_options& o, const std::vector<record_h
   return r;
 }
 
-void send_one(producer& p, producer_record r, const std::shared_ptr<shared_summary>& s) {
+void send_one(producer& p, const producer_record& r, const std::shared_ptr<shared_summary>& s) {
   const auto bytes = record_bytes(r);
-  auto sent = p.send(std::move(r), [s, bytes](const result<record_metadata>& md) {
+  auto sent = p.send(r, [s, bytes](const result<record_metadata>& md) {
     const std::scoped_lock lock(s->mu);
     if (md) {
       s->summary.on_stored(*md, bytes);

@@ -261,7 +261,7 @@ void connection::handle_frame(std::shared_ptr<byte_buffer> body, const frame_pre
   }
   auto self = shared_from_this();
   handler(request_context{
-      svc_, socket_.get_executor(), body, req, all.subspan(prefix.message_length),
+      svc_, socket_.get_executor(), std::move(body), req, all.subspan(prefix.message_length),
       [self, charge](std::optional<response_builder> r) { self->respond(charge, std::move(r)); },
       [self](std::string_view reason) { self->close(reason); }, stopping_});
 }

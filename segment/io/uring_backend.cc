@@ -312,13 +312,11 @@ void uring_backend::prepare_next() {
   io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
   prepare(*sqe, *op);
   ++in_ring_;
-  if (!sync) {
-    op.release();
-    return;
-  }
+  // The ring owns the op from here: prepare() made it the SQE's user_data.
+  static_cast<void>(op.release());
+  if (!sync) return;
   sqe->flags |= IOSQE_IO_LINK;
   sync->linked = true;
-  op.release();
   prepare(*io_uring_get_sqe(ring_.get()), *sync.release());
   ++in_ring_;
 }
