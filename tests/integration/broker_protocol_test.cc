@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "protocol/frame.h"
 #include "protocol/record_batch_builder.h"
@@ -292,6 +293,32 @@ TEST_CASE("SIGTERM answers a waiting long poll at once instead of waiting out it
   const auto* fetch = r->body<wire::FetchResponse>();
   REQUIRE(fetch != nullptr);
   CHECK(fetch->topics()->Get(0)->partitions()->Get(0)->high_watermark() == 0);
+}
+
+TEST_CASE("SIGTERM does not wait out the long poll of a client that has already left") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  {
+    raw_client c(broker.port());
+    REQUIRE(c.send(create_topic_request("left", 1), 1));
+    REQUIRE(c.read_response().has_value());
+    request_builder b;
+    auto& fbb = b.fbb();
+    auto part = wire::CreateFetchPartition(fbb, 0, 0);
+    auto topic = wire::CreateFetchTopic(fbb, fbb.CreateString("left"), fbb.CreateVector(&part, 1));
+    b.set_body(wire::CreateFetchRequest(fbb, 60'000, 1, 1 << 20, fbb.CreateVector(&topic, 1)));
+    REQUIRE(c.send(std::move(b), 2));
+    REQUIRE(c.send(metadata_request(), 3));  // answered once the fetch is being served
+    REQUIRE(c.read_response().has_value());
+  }  // the client goes, its fetch still waiting on the broker
+  const auto gone = std::chrono::steady_clock::now() + 5s;
+  while (broker.log_text().find("client closed the connection") == std::string::npos &&
+         std::chrono::steady_clock::now() < gone) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(broker.stop(50s) == 0);
+  CHECK(std::chrono::steady_clock::now() - started < 10s);  // not the fetch's 60 s
 }
 
 TEST_CASE("options come from a config file too: broker-wide topic defaults apply to new topics") {

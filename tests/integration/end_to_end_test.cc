@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -869,6 +870,54 @@ TEST_CASE(
   MESSAGE(fmt::format("send -> poll returned the record: {:.1f} ms (producer ack after {:.1f} ms)",
                       ms(latency), ms(clock_type::duration(acked_at_ns.load()))));
   CHECK(latency < 2s);
+}
+
+TEST_CASE(
+    "end to end: a consumer long-polling partitions on both shards gets each new record "
+    "promptly, whichever partition it lands on") {
+  // A fetch waits on every partition it reads; the one that advances is read on its own shard
+  // (broker/handlers/fetch.cc). max_wait is long, so a wake that went missing shows as a wait.
+  e2e_broker b({"--shards", "2"});
+  b.create_topic("spread", 4);
+  auto p = producer::create(producer_for(b.broker.address())).value();
+  auto c = consumer::create({.brokers = b.broker.address(), .fetch_max_wait = 5000ms}).value();
+  REQUIRE_OK(c->assign({{"spread", 0}, {"spread", 1}, {"spread", 2}, {"spread", 3}}));
+  REQUIRE_OK(c->seek_to_end({}));
+  REQUIRE_OK(c->poll(100ms));  // the first long polls are waiting now
+
+  auto poll_until = [&](std::size_t want, clock_type::time_point since) {
+    std::vector<consumer_record> got;
+    while (got.size() < want && clock_type::now() - since < 10s) {
+      auto r = c->poll(200ms);
+      REQUIRE_OK(r);
+      for (auto& rec : *r) got.push_back(std::move(rec));
+    }
+    return got;
+  };
+  for (std::int32_t part : {3, 0, 2, 1}) {
+    const auto sent_at = clock_type::now();
+    const std::string value = fmt::format("to {}", part);
+    REQUIRE_OK(p->send({.topic = "spread", .value = value, .partition = part}).get());
+    auto got = poll_until(1, sent_at);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].partition == part);
+    CHECK(got[0].value == value);
+    CHECK(clock_type::now() - sent_at < 2s);
+  }
+  // Records on all four at once: the first answer may carry one partition's, the next
+  // fetches the rest, none waiting out max_wait.
+  const auto sent_at = clock_type::now();
+  for (std::int32_t part = 0; part < 4; ++part) {
+    REQUIRE_OK(p->send({.topic = "spread", .value = "all", .partition = part},
+                       [](const result<record_metadata>&) {}));
+  }
+  REQUIRE_OK(p->flush(10s));
+  auto got = poll_until(4, sent_at);
+  REQUIRE(got.size() == 4);
+  std::set<std::int32_t> partitions;
+  for (const auto& rec : got) partitions.insert(rec.partition);
+  CHECK(partitions.size() == 4);
+  CHECK(clock_type::now() - sent_at < 2s);
 }
 
 }  // namespace sluice
