@@ -24,7 +24,7 @@ struct wanted_partition {
   result<read_outcome> outcome = read_outcome{};
 };
 
-class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
+class fetch_operation : public abandonable, public std::enable_shared_from_this<fetch_operation> {
  public:
   fetch_operation(request_context ctx, const wire::FetchRequest& req)
       : ctx_(std::move(ctx)),
@@ -44,7 +44,19 @@ class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
 
   void start() {
     deadline_ = std::chrono::steady_clock::now() + max_wait_;
-    read_round();
+    ctx_.abandon_on_close(weak_from_this());
+    if (!responded_) read_round();
+  }
+
+  // The client has gone: no answer, and nothing left waiting (the timer, the partitions'
+  // waiters) to hold this operation until its max_wait.
+  void abandon() override {
+    if (responded_) return;
+    responded_ = true;
+    ++wait_generation_;
+    timer_.cancel();
+    waiters_.clear();
+    ctx_.respond(std::nullopt);
   }
 
  private:
@@ -72,6 +84,7 @@ class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
   }
 
   void on_round_done() {
+    if (responded_) return;  // abandoned while its reads were under way
     const bool expired = std::chrono::steady_clock::now() >= deadline_;
     if (available_bytes() >= min_bytes_ || expired || ctx_.stopping() || wanted_.empty()) {
       return respond();

@@ -18,6 +18,15 @@
 
 namespace sluice {
 
+// Work a handler leaves running after it returns (a long poll) that should end when its
+// connection closes rather than run on for nobody: the connection calls abandon() on its
+// shard when it closes.
+class abandonable {
+ public:
+  virtual ~abandonable() = default;
+  virtual void abandon() = 0;
+};
+
 struct request_context {
   service& svc;
   boost::asio::any_io_executor executor;
@@ -34,6 +43,9 @@ struct request_context {
   std::function<void(std::string_view reason)> close_connection;
   // True once the broker is shutting down: long polls answer at once.
   std::function<bool()> stopping;
+  // Has `op` abandoned when the connection closes (at once if it already has). The connection
+  // holds it weakly: an operation that finishes first is simply forgotten.
+  std::function<void(std::weak_ptr<abandonable> op)> abandon_on_close;
 
   [[nodiscard]] std::uint64_t request_id() const { return request->request_id(); }
 };

@@ -107,6 +107,21 @@ void connection::close(std::string_view reason) {
   // everything this connection holds of the broker-wide budget goes back now.
   budget_.give_back(std::exchange(budget_held_, 0));
   owner_.remove(this);
+  for (auto& weak : std::exchange(abandon_on_close_, {})) {
+    if (auto op = weak.lock()) op->abandon();
+  }
+}
+
+void connection::abandon_on_close(std::weak_ptr<abandonable> op) {
+  if (!open_) {
+    if (auto live = op.lock()) live->abandon();
+    return;
+  }
+  if (abandon_on_close_.size() >= abandon_prune_at_) {
+    std::erase_if(abandon_on_close_, [](const auto& weak) { return weak.expired(); });
+    abandon_prune_at_ = std::max<std::size_t>(16, 2 * abandon_on_close_.size());
+  }
+  abandon_on_close_.push_back(std::move(op));
 }
 
 void connection::shut_down_gracefully() {
@@ -263,7 +278,8 @@ void connection::handle_frame(std::shared_ptr<byte_buffer> body, const frame_pre
   handler(request_context{
       svc_, socket_.get_executor(), std::move(body), req, all.subspan(prefix.message_length),
       [self, charge](std::optional<response_builder> r) { self->respond(charge, std::move(r)); },
-      [self](std::string_view reason) { self->close(reason); }, stopping_});
+      [self](std::string_view reason) { self->close(reason); }, stopping_,
+      [self](std::weak_ptr<abandonable> op) { self->abandon_on_close(std::move(op)); }});
 }
 
 void connection::respond(std::size_t request_bytes, std::optional<response_builder> r) {

@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "broker/server/in_flight_budget.h"
 #include "broker/server/response_builder.h"
@@ -38,6 +39,8 @@
 #include "protocol/frame.h"
 
 namespace sluice {
+
+class abandonable;  // broker/handlers/request_context.h
 
 class service;
 class connection_set;
@@ -61,8 +64,10 @@ class connection : public std::enable_shared_from_this<connection> {
   void start();
   // Stop reading new requests; close once every request in flight is answered and written.
   void shut_down_gracefully();
-  // Close now; responses still in flight are dropped.
+  // Close now; responses still in flight are dropped, long polls abandoned.
   void close(std::string_view reason);
+  // See request_context::abandon_on_close.
+  void abandon_on_close(std::weak_ptr<abandonable> op);
 
   [[nodiscard]] const std::string& peer() const { return peer_; }
 
@@ -104,6 +109,8 @@ class connection : public std::enable_shared_from_this<connection> {
   const char* deadline_reason_ = "";     // why the connection closes when read_deadline_ passes
   clock::time_point write_progress_at_;  // last write progress while responses are queued
   std::deque<queued_response> responses_;
+  std::vector<std::weak_ptr<abandonable>> abandon_on_close_;
+  std::size_t abandon_prune_at_ = 16;  // pruned of finished operations when it grows past this
   std::size_t in_flight_bytes_ = 0;
   std::size_t budget_held_ = 0;  // given back at once if the connection closes
   bool budget_granted_ = false;

@@ -7,14 +7,17 @@
 
 #include <array>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "admin/admin.h"
 #include "protocol/frame.h"
 #include "protocol/record_batch_builder.h"
 #include "protocol/wire_errc.h"
 #include "tests/integration/broker_process.h"
 #include "tests/integration/raw_client.h"
+#include "tests/integration/test_support.h"
 #include "tests/result_printer.h"
 
 using namespace sluice;
@@ -319,6 +322,50 @@ TEST_CASE("SIGTERM does not wait out the long poll of a client that has already 
   const auto started = std::chrono::steady_clock::now();
   CHECK(broker.stop(50s) == 0);
   CHECK(std::chrono::steady_clock::now() - started < 10s);  // not the fetch's 60 s
+}
+
+// The broker's open descriptors whose target names `needle` (readlink of /proc/PID/fd/*).
+int open_files_naming(pid_t pid, std::string_view needle) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", pid), ec)) {
+    const auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target.string().find(needle) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST_CASE("a long poll whose client has left ends with it: a deleted topic's files are let go") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  {
+    raw_client c(broker.port());
+    REQUIRE(c.send(create_topic_request("gone", 1), 1));
+    REQUIRE(c.read_response().has_value());
+    record_batch_builder builder;
+    builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string_view("a little")));
+    REQUIRE(c.send(produce_request("gone", builder.build()), 2));
+    REQUIRE(c.read_response().has_value());
+    // Fewer bytes than min_bytes: the fetch waits (60 s), holding what it read of the log.
+    request_builder b;
+    auto& fbb = b.fbb();
+    auto part = wire::CreateFetchPartition(fbb, 0, 0, 1 << 20);
+    auto topic = wire::CreateFetchTopic(fbb, fbb.CreateString("gone"), fbb.CreateVector(&part, 1));
+    b.set_body(
+        wire::CreateFetchRequest(fbb, 60'000, 1 << 20, 1 << 20, fbb.CreateVector(&topic, 1)));
+    REQUIRE(c.send(std::move(b), 3));
+    REQUIRE(c.send(metadata_request(), 4));  // answered once the fetch is being served
+    auto md = c.read_response();
+    REQUIRE(md.has_value());
+    REQUIRE(md->response().request_id() == 4);
+  }  // the client goes
+  REQUIRE(testing::eventually(
+      [&] { return broker.log_text().find("client closed the connection") != std::string::npos; }));
+  auto admin_client = admin::create({.brokers = fmt::format("127.0.0.1:{}", broker.port())});
+  REQUIRE_OK(admin_client);
+  REQUIRE_OK((*admin_client)->delete_topic("gone"));
+  // Nothing of the deleted partition stays open (and its disk space taken) for the fetch's 60 s.
+  CHECK(testing::eventually([&] { return open_files_naming(broker.pid(), "gone-0") == 0; }, 10s));
 }
 
 TEST_CASE("options come from a config file too: broker-wide topic defaults apply to new topics") {
