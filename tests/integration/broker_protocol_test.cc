@@ -9,7 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "admin/admin.h"
 #include "protocol/frame.h"
@@ -43,6 +42,24 @@ request_builder create_topic_request(std::string_view name, int partitions) {
   auto topic = wire::CreateNewTopic(fbb, fbb.CreateString(name.data(), name.size()), partitions);
   b.set_body(wire::CreateCreateTopicsRequest(fbb, fbb.CreateVector(&topic, 1)));
   return b;
+}
+
+// Sends, as `id`, a fetch of partition 0 from offset 0 that waits up to 60 s for `min_bytes`;
+// returns once the broker is serving it (frames are handled in order, so a metadata request
+// sent after it is answered only then).
+void start_long_poll(raw_client& c, std::string_view topic, std::uint64_t id,
+                     std::int32_t min_bytes = 1) {
+  request_builder b;
+  auto& fbb = b.fbb();
+  auto part = wire::CreateFetchPartition(fbb, 0, 0, 1 << 20);
+  auto t = wire::CreateFetchTopic(fbb, fbb.CreateString(topic.data(), topic.size()),
+                                  fbb.CreateVector(&part, 1));
+  b.set_body(wire::CreateFetchRequest(fbb, 60'000, min_bytes, 1 << 20, fbb.CreateVector(&t, 1)));
+  REQUIRE(c.send(std::move(b), id));
+  REQUIRE(c.send(metadata_request(), id + 1));
+  auto md = c.read_response();
+  REQUIRE(md.has_value());
+  REQUIRE(md->response().request_id() == id + 1);
 }
 
 }  // namespace
@@ -276,17 +293,7 @@ TEST_CASE("SIGTERM answers a waiting long poll at once instead of waiting out it
   raw_client c(broker.port());
   REQUIRE(c.send(create_topic_request("quiet", 1), 1));
   REQUIRE(c.read_response().has_value());
-  request_builder b;
-  auto& fbb = b.fbb();
-  auto part = wire::CreateFetchPartition(fbb, 0, 0);
-  auto topic = wire::CreateFetchTopic(fbb, fbb.CreateString("quiet"), fbb.CreateVector(&part, 1));
-  b.set_body(wire::CreateFetchRequest(fbb, 60'000, 1, 1 << 20, fbb.CreateVector(&topic, 1)));
-  REQUIRE(c.send(std::move(b), 2));
-  // Frames are read in order: once this answer arrives, the fetch is being served.
-  REQUIRE(c.send(metadata_request(), 3));
-  auto md = c.read_response();
-  REQUIRE(md.has_value());
-  REQUIRE(md->response().request_id() == 3);
+  start_long_poll(c, "quiet", 2);
   const auto started = std::chrono::steady_clock::now();
   CHECK(broker.stop() == 0);
   CHECK(std::chrono::steady_clock::now() - started < 20s);
@@ -305,20 +312,10 @@ TEST_CASE("SIGTERM does not wait out the long poll of a client that has already 
     raw_client c(broker.port());
     REQUIRE(c.send(create_topic_request("left", 1), 1));
     REQUIRE(c.read_response().has_value());
-    request_builder b;
-    auto& fbb = b.fbb();
-    auto part = wire::CreateFetchPartition(fbb, 0, 0);
-    auto topic = wire::CreateFetchTopic(fbb, fbb.CreateString("left"), fbb.CreateVector(&part, 1));
-    b.set_body(wire::CreateFetchRequest(fbb, 60'000, 1, 1 << 20, fbb.CreateVector(&topic, 1)));
-    REQUIRE(c.send(std::move(b), 2));
-    REQUIRE(c.send(metadata_request(), 3));  // answered once the fetch is being served
-    REQUIRE(c.read_response().has_value());
+    start_long_poll(c, "left", 2);
   }  // the client goes, its fetch still waiting on the broker
-  const auto gone = std::chrono::steady_clock::now() + 5s;
-  while (broker.log_text().find("client closed the connection") == std::string::npos &&
-         std::chrono::steady_clock::now() < gone) {
-    std::this_thread::sleep_for(10ms);
-  }
+  REQUIRE(testing::eventually(
+      [&] { return broker.log_text().find("client closed the connection") != std::string::npos; }));
   const auto started = std::chrono::steady_clock::now();
   CHECK(broker.stop(50s) == 0);
   CHECK(std::chrono::steady_clock::now() - started < 10s);  // not the fetch's 60 s
@@ -346,18 +343,8 @@ TEST_CASE("a long poll whose client has left ends with it: a deleted topic's fil
     builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string_view("a little")));
     REQUIRE(c.send(produce_request("gone", builder.build()), 2));
     REQUIRE(c.read_response().has_value());
-    // Fewer bytes than min_bytes: the fetch waits (60 s), holding what it read of the log.
-    request_builder b;
-    auto& fbb = b.fbb();
-    auto part = wire::CreateFetchPartition(fbb, 0, 0, 1 << 20);
-    auto topic = wire::CreateFetchTopic(fbb, fbb.CreateString("gone"), fbb.CreateVector(&part, 1));
-    b.set_body(
-        wire::CreateFetchRequest(fbb, 60'000, 1 << 20, 1 << 20, fbb.CreateVector(&topic, 1)));
-    REQUIRE(c.send(std::move(b), 3));
-    REQUIRE(c.send(metadata_request(), 4));  // answered once the fetch is being served
-    auto md = c.read_response();
-    REQUIRE(md.has_value());
-    REQUIRE(md->response().request_id() == 4);
+    // Fewer bytes than min_bytes: the fetch waits, holding what it read of the log.
+    start_long_poll(c, "gone", 3, 1 << 20);
   }  // the client goes
   REQUIRE(testing::eventually(
       [&] { return broker.log_text().find("client closed the connection") != std::string::npos; }));
