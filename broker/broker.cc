@@ -90,13 +90,15 @@ result<void> broker::start() {
   for (std::size_t i = 0; i < config_.shards; ++i) {
     shards_.push_back(
         std::make_unique<shard>(i, config_.io_backend, config_.data_dir, config_.fault_rules));
+    shards_.back()->set_busy_poll(config_.busy_poll);
   }
   for (const auto& rule : config_.fault_rules) {
     spdlog::warn("TEST-ONLY fault injection ({}): {}", io::fault_injection_env_var, rule.text);
   }
-  spdlog::info("sluiced {} starting: data_dir={} shards={} io_backend={} topics={}",
+  spdlog::info("sluiced {} starting: data_dir={} shards={} io_backend={} busy_poll_us={} topics={}",
                software_version, config_.data_dir.string(), shards_.size(),
-               shards_.front()->backend_name(), topics_->snapshot()->size());
+               shards_.front()->backend_name(), config_.busy_poll.count(),
+               topics_->snapshot()->size());
   for (auto& s : shards_) s->start();
   controller_ = std::make_unique<controller>(config_, *topics_, shards_, **identity);
   controller_->start();

@@ -25,6 +25,10 @@ struct broker_config {
   std::optional<std::filesystem::path> ready_file;  // gets the bound port once accepting
   std::int32_t broker_id = 0;
   std::size_t shards = 0;  // 0: one per core
+  // How long a shard keeps polling for work after its last before it sleeps. 0 (default):
+  // sleep at once. Buys latency (no wake-up per request at moderate rates) with CPU, which on
+  // a machine with few cores the clients and the I/O workers may need more (perf/RESULTS.md).
+  std::chrono::microseconds busy_poll{0};
   io::backend_kind io_backend = io::backend_kind::automatic;
 
   config_overrides topic_defaults;  // broker-wide defaults for topic configs

@@ -45,8 +45,27 @@ void shard::start() {
   thread_ = std::thread([this] {
     const auto name = fmt::format("shard-{}", index_);
     pthread_setname_np(pthread_self(), name.c_str());
-    ctx_.run();
+    if (busy_poll_.count() > 0) {
+      run_polling();
+    } else {
+      ctx_.run();
+    }
   });
+}
+
+void shard::run_polling() {
+  // poll() runs what is ready without sleeping; only after busy_poll_ with nothing to do does
+  // run_one() sleep until the next handler. Ends as run() does: stopped, or out of work.
+  using steady = std::chrono::steady_clock;
+  auto last_work = steady::now();
+  while (!ctx_.stopped()) {
+    if (ctx_.poll() > 0) {
+      last_work = steady::now();
+    } else if (steady::now() - last_work >= busy_poll_) {
+      if (ctx_.run_one() == 0) return;
+      last_work = steady::now();
+    }
+  }
 }
 
 void shard::join() {

@@ -36,6 +36,9 @@ class shard {
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;
 
+  // Before start(): keep polling this long after the last work before sleeping (see
+  // broker_config::busy_poll).
+  void set_busy_poll(std::chrono::microseconds d) { busy_poll_ = d; }
   void start();
   // Lets the io_context finish once it has no other work, and joins the thread.
   void join();
@@ -64,6 +67,8 @@ class shard {
 
  private:
   void run_retention();
+  // The shard thread's loop under busy polling (ctx_.run() without it).
+  void run_polling();
 
   std::size_t index_;
   boost::asio::io_context ctx_;
@@ -72,6 +77,7 @@ class shard {
   std::map<partition_id, std::unique_ptr<partition>, std::less<>> partitions_;
   boost::asio::steady_timer retention_timer_;
   std::chrono::milliseconds retention_interval_{0};
+  std::chrono::microseconds busy_poll_{0};
   std::thread thread_;
 };
 

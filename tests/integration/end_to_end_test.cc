@@ -877,7 +877,13 @@ TEST_CASE(
     "promptly, whichever partition it lands on") {
   // A fetch waits on every partition it reads; the one that advances is read on its own shard
   // (broker/handlers/fetch.cc). max_wait is long, so a wake that went missing shows as a wait.
-  e2e_broker b({"--shards", "2"});
+  // The same with shards that busy-poll before they sleep (--busy-poll-us).
+  std::vector<std::string> args{"--shards", "2"};
+  SUBCASE("shards that sleep when idle") {}
+  SUBCASE("shards that busy-poll") {
+    args.insert(args.end(), {"--busy-poll-us", "200"});
+  }
+  e2e_broker b(args);
   b.create_topic("spread", 4);
   auto p = producer::create(producer_for(b.broker.address())).value();
   auto c = consumer::create({.brokers = b.broker.address(), .fetch_max_wait = 5000ms}).value();
@@ -918,6 +924,9 @@ TEST_CASE(
   for (const auto& rec : got) partitions.insert(rec.partition);
   CHECK(partitions.size() == 4);
   CHECK(clock_type::now() - sent_at < 2s);
+  c.reset();
+  p.reset();
+  CHECK(b.broker.stop() == 0);  // busy-polling shards stop as the others do
 }
 
 }  // namespace sluice
