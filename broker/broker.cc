@@ -148,13 +148,11 @@ void broker::wake_all_fetches() {
 void broker::wait_for_connections_to_close() {
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
   // Waiting fetches are woken again and again: one that was between two reads when stopping
-  // began registers its waiter afterwards and must be woken too. At least twice even with no
-  // connection left: a fetch whose client has gone still waits out its max_wait otherwise, and
-  // its timer holds its shard (and so the exit) until then.
-  for (int round = 0; round < 2 || listener_->live_connections() > 0; ++round) {
-    if (std::chrono::steady_clock::now() >= deadline) break;
+  // began registers its waiter afterwards and must be woken too. A fetch whose client has gone
+  // needs no wake: the connection's close abandoned it (fetch_operation::abandon).
+  while (listener_->live_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     wake_all_fetches();
-    std::this_thread::sleep_for(std::chrono::milliseconds(round == 0 ? 5 : 20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (listener_->live_connections() > 0) {
     spdlog::warn("{} connection(s) still busy after {} ms; closing them",

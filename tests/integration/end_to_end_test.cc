@@ -879,11 +879,14 @@ TEST_CASE(
   // (broker/handlers/fetch.cc). max_wait is long, so a wake that went missing shows as a wait.
   // The same with shards that busy-poll before they sleep (--busy-poll-us).
   std::vector<std::string> args{"--shards", "2"};
+  std::string busy_poll_logged = "busy_poll_us=0";
   SUBCASE("shards that sleep when idle") {}
   SUBCASE("shards that busy-poll") {
     args.insert(args.end(), {"--busy-poll-us", "200"});
+    busy_poll_logged = "busy_poll_us=200";
   }
   e2e_broker b(args);
+  CHECK(b.broker.log_text().find(busy_poll_logged) != std::string::npos);
   b.create_topic("spread", 4);
   auto p = producer::create(producer_for(b.broker.address())).value();
   auto c = consumer::create({.brokers = b.broker.address(), .fetch_max_wait = 5000ms}).value();
