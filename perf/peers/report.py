@@ -356,12 +356,12 @@ def write_report(out, meta, fig, failed, charts):
     w("# Sluice against Redis Streams and NATS JetStream (%s)\n" % meta["started"][:10])
     if meta["quick"]:
         w("**Quick smoke run (`--quick`): one short run per figure; the figures mean nothing.**\n")
-    w("Command: `%s` (commit %s), %s to %s. Machine: %d CPUs, kernel %s, data directories on "
-      "%s. Every figure is the median of %d runs, min–max in parentheses; MB = 10^6 bytes of "
-      "record values (keys, ids and headers not counted). Ratios compare medians measured in "
-      "this same run. Raw runs: `raw.jsonl`; every figure: `results.json`.\n"
+    w("Command: `%s` (commit %s), %s to %s. Machine: %d CPUs (idle: %s), kernel %s, data "
+      "directories on %s. Every figure is the median of %d runs, min–max in parentheses; MB = "
+      "10^6 bytes of record values (keys, ids and headers not counted). Ratios compare medians "
+      "measured in this same run. Raw runs: `raw.jsonl`; every figure: `results.json`.\n"
       % (meta["command"].strip(), meta["commit"], meta["started"], meta["finished"], meta["nproc"],
-         meta["kernel"], meta["filesystem"], meta["repeat"]))
+         meta.get("cpuidle", "not recorded"), meta["kernel"], meta["filesystem"], meta["repeat"]))
     loads = [r["load1"] for r in fig.get("_runs", []) if "load1" in r]
     if meta.get("only") and meta["only"] != "limits,throughput,partitions,replay":
         w("Parts run: %s (`--only`); the other workloads are not in this report.\n"
