@@ -67,6 +67,7 @@ const std::vector<config_key>& keys() {
       number_key<std::uint32_t>("max.message.bytes", &log_config::max_message_bytes),
       number_key<std::uint32_t>("index.interval.bytes", &log_config::index_interval_bytes),
       number_key<std::uint32_t>("segment.index.bytes", &log_config::index_max_bytes),
+      number_key<std::int64_t>("page.cache.keep.bytes", &log_config::page_cache_keep_bytes),
   };
   return all;
 }

@@ -44,6 +44,10 @@ class timed_backend final : public io::backend {
   void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                              std::string_view what, io::sync_handler handler) override;
   void close_later(int fd, std::string_view what) override { inner_->close_later(fd, what); }
+  void drop_cache_later(int fd, std::uint64_t from, std::uint64_t length,
+                        std::string_view what) override {
+    inner_->drop_cache_later(fd, from, length, what);
+  }
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override {

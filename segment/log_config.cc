@@ -46,6 +46,7 @@ result<void> log_config::validate() const {
   if (index_interval_bytes < 1) return bad("index.interval.bytes must be >= 1");
   if (index_max_bytes < 64) return bad("segment.index.bytes must be >= 64");
   if (max_message_bytes < 61) return bad("max.message.bytes must be >= 61");
+  if (page_cache_keep_bytes < -1) return bad("page.cache.keep.bytes must be -1 or >= 0");
   if (checkpoint_interval.count() < 1) return bad("checkpoint interval must be >= 1 ms");
   return {};
 }

@@ -39,6 +39,9 @@ struct log_config {
   std::uint32_t max_message_bytes = 1'048'588;                     // max.message.bytes
   std::uint32_t index_interval_bytes = 4096;                       // index.interval.bytes
   std::uint32_t index_max_bytes = 10U << 20;                       // segment.index.bytes
+  // Bytes behind the active segment's durable end left in the page cache; older ones are
+  // dropped from it (segment/cache_drop_behind.h). -1 keeps everything.
+  std::int64_t page_cache_keep_bytes = 64LL << 20;  // page.cache.keep.bytes
   // How often the recovery point is checkpointed; a crash re-scans at most what was written
   // since (plus the active segment's unsynced tail).
   std::chrono::milliseconds checkpoint_interval{10'000};

@@ -32,6 +32,7 @@
 #include "protocol/held_bytes.h"
 #include "protocol/result.h"
 #include "protocol/strong_types.h"
+#include "segment/cache_drop_behind.h"
 #include "segment/checkpoint.h"
 #include "segment/clock.h"
 #include "segment/log_config.h"
@@ -231,6 +232,8 @@ class partition_log {
   // target are acknowledged.
   void start_sync(position target);
   void on_sync_done(std::uint64_t id, const std::optional<error>& err);
+  // What the page cache keeps of the active segment once durable_ moved (cache_drop_behind.h).
+  void drop_cache_behind_durable();
   void acknowledge_written();
   void acknowledge_below(offset end);
   void acknowledge_front();
@@ -315,6 +318,7 @@ class partition_log {
   };
   std::deque<unsynced_seal> unsynced_seals_;
   zero_tail zero_tail_;                       // zeros ahead of small durable appends
+  cache_drop_behind cache_drop_;              // the page cache behind the durable end
   std::shared_ptr<log_file> writeback_file_;  // the file early writeback follows
   std::uint64_t writeback_from_ = 0;          // where its bytes not yet handed to writeback start
   bool writeback_in_flight_ = false;

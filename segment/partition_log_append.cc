@@ -356,6 +356,7 @@ void partition_log::on_sync_done(std::uint64_t id, const std::optional<error>& e
     const position& d = target.next <= visible_.next ? target : visible_;
     if (d.next > durable_.next) durable_ = d;
   }
+  drop_cache_behind_durable();
   if (clock_.now_ms() - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
     start_periodic_checkpoint();
   }
@@ -363,6 +364,14 @@ void partition_log::on_sync_done(std::uint64_t id, const std::optional<error>& e
   // append again first, and ride it too.
   schedule_submit();
   advance();
+}
+
+void partition_log::drop_cache_behind_durable() {
+  const auto it = segments_.find(durable_.segment_base);
+  if (it == segments_.end()) return;
+  const log_file& f = *it->second->file();
+  cache_drop_.on_durable(io_, f.fd(), durable_.segment_base, durable_.pos.value,
+                         config_.page_cache_keep_bytes, f.path().native());
 }
 
 void partition_log::acknowledge_written() {

@@ -83,6 +83,14 @@ class backend {
   virtual void async_start_writeback(int fd, std::uint64_t from, std::uint64_t length,
                                      std::string_view what, sync_handler handler) = 0;
 
+  // Drops the pages of [from, from + length) of `fd`'s file from the page cache (posix_fadvise
+  // POSIX_FADV_DONTNEED) on a thread of the backend, never the caller's, some time after the
+  // call, through a descriptor of its own: the caller may close `fd` meanwhile. For bytes that
+  // are durable already (clean pages; dirty ones would be written back first) and that readers
+  // are not expected to want soon. A hint only: it changes no data, and its error is logged.
+  virtual void drop_cache_later(int fd, std::uint64_t from, std::uint64_t length,
+                                std::string_view what) = 0;
+
   // Closes `fd` on a thread of the backend, never the caller's, some time after the call; an
   // error is only logged (close cannot undo anything). For a descriptor that may hold the last
   // reference to a file whose name is gone (a checkpoint just replaced by rename): that close

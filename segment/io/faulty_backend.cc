@@ -175,6 +175,12 @@ void faulty_backend::close_later(int fd, std::string_view what) {
   inner_->close_later(fd, what);
 }
 
+void faulty_backend::drop_cache_later(int fd, std::uint64_t from, std::uint64_t length,
+                                      std::string_view what) {
+  drop_ranges_.emplace_back(from, length);
+  inner_->drop_cache_later(fd, from, length, what);
+}
+
 void faulty_backend::release_held_closes() {
   holding_closes_ = false;
   for (const auto& [fd, what] : std::exchange(held_closes_, {})) inner_->close_later(fd, what);

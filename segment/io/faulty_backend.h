@@ -49,6 +49,8 @@ class faulty_backend final : public backend {
                              std::string_view what, sync_handler handler) override;
   // Forwarded, or kept while hold_closes() is in force.
   void close_later(int fd, std::string_view what) override;
+  void drop_cache_later(int fd, std::uint64_t from, std::uint64_t length,
+                        std::string_view what) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;
@@ -82,6 +84,10 @@ class faulty_backend final : public backend {
   [[nodiscard]] const std::vector<std::pair<std::uint64_t, std::uint64_t>>& writeback_ranges()
       const {
     return writeback_ranges_;
+  }
+  // The ranges given to drop_cache_later, in order (forwarded too).
+  [[nodiscard]] const std::vector<std::pair<std::uint64_t, std::uint64_t>>& drop_ranges() const {
+    return drop_ranges_;
   }
 
   // close_later keeps its descriptors open until release_held_closes() forwards them, so a
@@ -131,6 +137,7 @@ class faulty_backend final : public backend {
   std::uint64_t syncs_ = 0;
   std::uint64_t truncates_ = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> writeback_ranges_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> drop_ranges_;
   bool holding_closes_ = false;
   std::vector<std::pair<int, std::string>> held_closes_;
   struct held_write {

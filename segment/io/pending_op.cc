@@ -1,5 +1,6 @@
 #include "segment/io/pending_op.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -50,6 +51,24 @@ std::unique_ptr<pending_op> pending_op::close(int fd, std::string_view what) {
   auto op = std::make_unique<pending_op>();
   op->kind = op_kind::close;
   op->fd = fd;
+  op->what = what;
+  return op;
+}
+
+pending_op::~pending_op() {
+  if (owned_fd >= 0) ::close(owned_fd);
+}
+
+std::unique_ptr<pending_op> pending_op::drop_cache(int fd, std::uint64_t from, std::uint64_t length,
+                                                   std::string_view what) {
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return nullptr;
+  auto op = std::make_unique<pending_op>();
+  op->kind = op_kind::drop_cache;
+  op->owned_fd = own;
+  op->fd = own;
+  op->pos = from;
+  op->range_bytes = length;
   op->what = what;
   return op;
 }
@@ -124,6 +143,10 @@ void pending_op::fail(int err, std::string_view note) {
     failure = make_errno_error(err, fmt::format("close {}", what));
     return;
   }
+  if (kind == op_kind::drop_cache) {
+    failure = make_errno_error(err, fmt::format("posix_fadvise(DONTNEED) {}", what));
+    return;
+  }
   if (kind == op_kind::sync) {
     failure = make_errno_error(err, fmt::format("{} {}{}", syscall_name(sync_what), what, note));
     return;
@@ -133,7 +156,7 @@ void pending_op::fail(int err, std::string_view note) {
 }
 
 void pending_op::run_handler() {
-  if (kind == op_kind::close) {
+  if (kind == op_kind::close || kind == op_kind::drop_cache) {
     if (failure) spdlog::warn("{}", failure->message());
     return;
   }
@@ -149,6 +172,13 @@ void pending_op::run_handler() {
 long run_close(const pending_op& op) {
   if (::close(op.fd) == 0 || errno == EINTR) return 0;
   return -errno;
+}
+
+long run_drop_cache(const pending_op& op) {
+  // Returns the error number itself, not -1 with errno.
+  const int rc = ::posix_fadvise(op.fd, static_cast<off_t>(op.pos),
+                                 static_cast<off_t>(op.range_bytes), POSIX_FADV_DONTNEED);
+  return -rc;
 }
 
 }  // namespace sluice::io

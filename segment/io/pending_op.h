@@ -22,7 +22,9 @@
 
 namespace sluice::io {
 
-enum class op_kind { write, sync, close };
+// drop_cache: posix_fadvise(POSIX_FADV_DONTNEED) of [pos, pos + range_bytes), on a descriptor
+// of its own (a dup), so the caller may close theirs meanwhile.
+enum class op_kind { write, sync, close, drop_cache };
 
 // What a sync op asks of the kernel.
 enum class sync_kind {
@@ -42,7 +44,7 @@ struct pending_op {
   op_kind kind = op_kind::write;
   int fd = -1;
   std::uint64_t pos = 0;          // where the first byte not yet written goes (writes); range start
-  std::uint64_t range_bytes = 0;  // sync_kind::writeback: the range's length
+  std::uint64_t range_bytes = 0;  // sync_kind::writeback and drop_cache: the range's length
   std::vector<iovec> iov;  // the bytes not yet written, from iov[first] on; owned by the caller
   std::size_t first = 0;   // iov[0..first) are written
   std::size_t done = 0;    // bytes written so far
@@ -56,6 +58,12 @@ struct pending_op {
   write_handler on_write;
   sync_handler on_sync;
   std::optional<error> failure;  // set when the op finished with an error
+  int owned_fd = -1;             // closed with the op (drop_cache's dup of the caller's fd)
+
+  pending_op() = default;
+  ~pending_op();
+  pending_op(const pending_op&) = delete;
+  pending_op& operator=(const pending_op&) = delete;
 
   static std::unique_ptr<pending_op> write(int fd, std::uint64_t pos, write_buffers data,
                                            std::string_view what, write_handler handler);
@@ -67,6 +75,10 @@ struct pending_op {
   // Starts writeback of [from, from + length) without waiting for it.
   static std::unique_ptr<pending_op> writeback(int fd, std::uint64_t from, std::uint64_t length,
                                                std::string_view what, sync_handler handler);
+  // Drops [from, from + length) of fd's file from the page cache; no handler. Null when fd
+  // cannot be duplicated (the hint is then skipped: it changes no data).
+  static std::unique_ptr<pending_op> drop_cache(int fd, std::uint64_t from, std::uint64_t length,
+                                                std::string_view what);
 
   // The iovecs for the next write syscall: the unwritten rest, capped to what one syscall
   // accepts (IOV_MAX vectors, well under 2 GiB).
@@ -89,5 +101,8 @@ struct pending_op {
 // close(op.fd) for an op_kind::close op: 0 or -errno. EINTR counts as closed: Linux has released
 // the descriptor by then, and closing it again could close one opened meanwhile.
 long run_close(const pending_op& op);
+
+// posix_fadvise(DONTNEED) for an op_kind::drop_cache op: 0 or -errno.
+long run_drop_cache(const pending_op& op);
 
 }  // namespace sluice::io

@@ -16,6 +16,7 @@ namespace {
 long run_syscall(pending_op& op) {
   long res = 0;
   if (op.kind == op_kind::close) return run_close(op);
+  if (op.kind == op_kind::drop_cache) return run_drop_cache(op);
   if (op.kind == op_kind::write) {
     const auto v = op.next_iovecs();
     res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
@@ -75,6 +76,11 @@ void pwrite_backend::async_start_writeback(int fd, std::uint64_t from, std::uint
 
 void pwrite_backend::close_later(int fd, std::string_view what) {
   worker_.submit(pending_op::close(fd, what));
+}
+
+void pwrite_backend::drop_cache_later(int fd, std::uint64_t from, std::uint64_t length,
+                                      std::string_view what) {
+  if (auto op = pending_op::drop_cache(fd, from, length, what)) worker_.submit(std::move(op));
 }
 
 result<std::size_t> pwrite_backend::read_at(int fd, std::uint64_t pos, std::span<std::byte> out,

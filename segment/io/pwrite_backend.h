@@ -48,6 +48,8 @@ class pwrite_backend final : public backend {
                              std::string_view what, sync_handler handler) override;
 
   void close_later(int fd, std::string_view what) override;
+  void drop_cache_later(int fd, std::uint64_t from, std::uint64_t length,
+                        std::string_view what) override;
 
   result<std::size_t> read_at(int fd, std::uint64_t pos, std::span<std::byte> out,
                               std::string_view what) override;

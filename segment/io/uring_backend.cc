@@ -110,13 +110,14 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       blocking_(ctx, "io-blocking",
                 [this](op_worker::batch taken) { serve_blocking(std::move(taken)); }) {}
 
-// Closes first (each its own syscall), then every filesystem sync waiting shares one syncfs.
+// Closes and cache drops first (each its own syscall), then every filesystem sync waiting
+// shares one syncfs.
 void uring_backend::serve_blocking(op_worker::batch taken) {
   op_worker::batch filesystem_syncs;
   op_worker::batch closed;
   for (auto& op : taken) {
-    if (op->kind == op_kind::close) {
-      op->record(run_close(*op));
+    if (op->kind == op_kind::close || op->kind == op_kind::drop_cache) {
+      op->record(op->kind == op_kind::close ? run_close(*op) : run_drop_cache(*op));
       closed.push_back(std::move(op));
     } else {
       filesystem_syncs.push_back(std::move(op));
@@ -259,6 +260,11 @@ result<std::size_t> uring_backend::read_at(int fd, std::uint64_t pos, std::span<
 
 void uring_backend::close_later(int fd, std::string_view what) {
   blocking_.submit(pending_op::close(fd, what));
+}
+
+void uring_backend::drop_cache_later(int fd, std::uint64_t from, std::uint64_t length,
+                                     std::string_view what) {
+  if (auto op = pending_op::drop_cache(fd, from, length, what)) blocking_.submit(std::move(op));
 }
 
 result<void> uring_backend::truncate(int fd, std::uint64_t size, std::string_view what) {

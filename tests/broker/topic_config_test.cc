@@ -11,8 +11,10 @@ TEST_CASE("overrides apply over the defaults") {
   auto c = apply_overrides(log_config{}, {{"retention.ms", "60000"},
                                           {"segment.bytes", "1048576"},
                                           {"flush", "interval:100"},
-                                          {"max.message.bytes", "2000000"}});
+                                          {"max.message.bytes", "2000000"},
+                                          {"page.cache.keep.bytes", "-1"}});
   REQUIRE(c);
+  CHECK(c->page_cache_keep_bytes == -1);
   CHECK(c->retention_ms.count() == 60000);
   CHECK(c->segment_bytes == 1048576);
   CHECK(c->flush.kind == flush_policy::mode::interval);
@@ -40,6 +42,10 @@ TEST_CASE("a value that does not parse or is out of range names the key") {
   auto bad_flush = apply_overrides(log_config{}, {{"flush", "sometimes"}});
   REQUIRE_FALSE(bad_flush);
   CHECK(bad_flush.error().detail.find("flush") != std::string::npos);
+  auto bad_keep = apply_overrides(log_config{}, {{"page.cache.keep.bytes", "-5"}});
+  REQUIRE_FALSE(bad_keep);
+  CHECK(bad_keep.error().detail.find("page.cache.keep.bytes must be -1 or >= 0") !=
+        std::string::npos);
 }
 
 TEST_CASE("describe lists every config with its value and whether it is a default") {

@@ -62,6 +62,7 @@ class held_backend final : public io::backend {
   void async_start_writeback(int, std::uint64_t, std::uint64_t, std::string_view,
                              io::sync_handler) override {}
   void close_later(int, std::string_view) override {}
+  void drop_cache_later(int, std::uint64_t, std::uint64_t, std::string_view) override {}
   result<std::size_t> read_at(int, std::uint64_t, std::span<std::byte>, std::string_view) override {
     return std::size_t{0};
   }
