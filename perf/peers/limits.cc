@@ -1,9 +1,13 @@
 // sluice-compare-limits: what this machine allows, measured in the same run as the systems.
 //
-//   disk --dir D [--bytes N] [--chunk C]
+//   disk --dir D [--bytes N] [--chunk C] [--direct 1]
 //       sequential pwrite of N bytes (default 1 GiB) in C-byte chunks (default 1 MiB) to a
 //       fresh file in D, then one fdatasync; MB/s = N / (first write to the end of the
-//       fdatasync). The file is deleted afterwards.
+//       fdatasync). The file is deleted afterwards. --direct 1: the file is opened O_DIRECT
+//       (C a multiple of 4096), so the bytes go from one reused buffer to the device without
+//       the page cache. Through the page cache the figure is also the pace at which this VM's
+//       host backs fresh pages, which in its slow spells is well below the disk's
+//       (perf/RESULTS.md, "Page cache drop-behind").
 //   tcp [--seconds S] [--chunk C]
 //       loopback TCP between two processes: a forked child connects and writes C-byte chunks
 //       (default 1 MiB) for S seconds (default 3); the parent reads and counts; MB/s of bytes
@@ -20,8 +24,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "perf/peers/driver_common.h"
@@ -38,14 +44,20 @@ int disk(const options& o) {
       std::filesystem::path(o.str("dir", ".")) / fmt::format("disk-limit.{}", ::getpid());
   const auto total = static_cast<std::uint64_t>(o.num("bytes", 1 << 30));
   const auto chunk = static_cast<std::size_t>(o.num("chunk", 1 << 20));
-  std::vector<char> buf(chunk);
-  for (std::size_t i = 0; i < chunk; ++i) buf[i] = static_cast<char>('a' + i % 26);
-  const int fd = ::open(file.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  const bool direct = o.num("direct", 0) != 0;
+  if (direct && chunk % 4096 != 0) throw std::runtime_error("--direct needs --chunk in 4 KiB");
+  // O_DIRECT wants the buffer aligned too.
+  std::unique_ptr<char, decltype(&std::free)> buf(
+      static_cast<char*>(std::aligned_alloc(4096, (chunk + 4095) / 4096 * 4096)), &std::free);
+  if (!buf) fail("aligned_alloc");
+  for (std::size_t i = 0; i < chunk; ++i) buf.get()[i] = static_cast<char>('a' + i % 26);
+  const int flags = O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | (direct ? O_DIRECT : 0);
+  const int fd = ::open(file.c_str(), flags, 0644);
   if (fd < 0) fail("open " + file.string());
   const auto start = clock::now();
   std::uint64_t written = 0, chunks = 0;
   while (written < total) {
-    const auto n = ::pwrite(fd, buf.data(), chunk, static_cast<off_t>(written));
+    const auto n = ::pwrite(fd, buf.get(), chunk, static_cast<off_t>(written));
     if (n <= 0) fail("pwrite");
     written += static_cast<std::uint64_t>(n);
     ++chunks;
@@ -57,7 +69,7 @@ int disk(const options& o) {
   std::filesystem::remove(file);
   const std::chrono::duration<double> took = end - start;
   const std::chrono::duration<double> sync = end - written_at;
-  print_figures("limit", "disk", chunks, written, 0, took.count(), nullptr,
+  print_figures("limit", direct ? "disk-direct" : "disk", chunks, written, 0, took.count(), nullptr,
                 {{"fdatasync_seconds", sync.count()}});
   return 0;
 }

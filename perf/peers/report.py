@@ -110,11 +110,17 @@ def main():
     figures = {}
 
     # Limits.
-    disk = stat([mbps(r) for r in select(workload="limit-disk")])
+    # The disk's limit is the faster of two ways to it: through the page cache (which on this
+    # VM also measures how fast the host backs fresh pages) or around it (O_DIRECT).
+    disk_buffered = stat([mbps(r) for r in select(workload="limit-disk")])
+    disk_direct = stat([mbps(r) for r in select(workload="limit-disk-direct")])
+    disk = max([d for d in (disk_buffered, disk_direct) if d],
+               key=lambda d: d["median"], default=disk_buffered)
     fsync = {k: stat([r["fsync_%s_us" % k] / 1000 for r in select(workload="limit-fsync")])
              for k in ["p50", "p99", "p999", "max"]}
     tcp = stat([mbps(r) for r in select(workload="limit-tcp")])
-    figures["limits"] = {"disk_seq_write_mb_s": disk, "fdatasync_ms": fsync,
+    figures["limits"] = {"disk_seq_write_mb_s": disk, "disk_buffered_mb_s": disk_buffered,
+                         "disk_direct_mb_s": disk_direct, "fdatasync_ms": fsync,
                          "loopback_tcp_mb_s": tcp}
 
     # Workload 1: produce throughput.
@@ -410,8 +416,11 @@ def write_report(out, meta, fig, failed, charts):
 
     w("## Limits of this machine (same run)\n")
     w("| limit | how | figure |\n| --- | --- | --- |")
-    w("| disk sequential write | %d MiB in 1 MiB `pwrite`s + one `fdatasync` | %s MB/s |"
-      % (meta["disk_mib"], fmt(lim["disk_seq_write_mb_s"])))
+    w("| disk sequential write | %d MiB in 1 MiB `pwrite`s + one `fdatasync`, through the page "
+      "cache / with `O_DIRECT`; the limit is the faster (on this VM the first is also the pace "
+      "at which the host backs fresh pages) | %s / %s; limit %s MB/s |"
+      % (meta["disk_mib"], fmt(lim.get("disk_buffered_mb_s")), fmt(lim.get("disk_direct_mb_s")),
+         fmt(lim["disk_seq_write_mb_s"])))
     fs = lim["fdatasync_ms"]
     w("| fdatasync latency | 4 KiB `pwrite` + `fdatasync`, back to back, %d s (`sluice-bench "
       "fsync`) | p50 %s, p99 %s, p99.9 %s, max %s ms |"
