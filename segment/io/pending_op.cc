@@ -174,10 +174,11 @@ long run_close(const pending_op& op) {
   return -errno;
 }
 
-long run_drop_cache(const pending_op& op) {
+long run_drop_cache(pending_op& op) {
   // Returns the error number itself, not -1 with errno.
   const int rc = ::posix_fadvise(op.fd, static_cast<off_t>(op.pos),
                                  static_cast<off_t>(op.range_bytes), POSIX_FADV_DONTNEED);
+  ::close(std::exchange(op.owned_fd, -1));
   return -rc;
 }
 

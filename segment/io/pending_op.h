@@ -58,7 +58,7 @@ struct pending_op {
   write_handler on_write;
   sync_handler on_sync;
   std::optional<error> failure;  // set when the op finished with an error
-  int owned_fd = -1;             // closed with the op (drop_cache's dup of the caller's fd)
+  int owned_fd = -1;  // drop_cache's dup of the caller's fd: closed once used, else with the op
 
   pending_op() = default;
   ~pending_op();
@@ -102,7 +102,9 @@ struct pending_op {
 // the descriptor by then, and closing it again could close one opened meanwhile.
 long run_close(const pending_op& op);
 
-// posix_fadvise(DONTNEED) for an op_kind::drop_cache op: 0 or -errno.
-long run_drop_cache(const pending_op& op);
+// posix_fadvise(DONTNEED) for an op_kind::drop_cache op, then the close of its descriptor, on
+// the same thread (should the segment be gone by then, that close frees its blocks, which must
+// not happen on a shard): 0 or -errno.
+long run_drop_cache(pending_op& op);
 
 }  // namespace sluice::io
