@@ -35,9 +35,6 @@ class cache_drop_behind {
   void on_durable(io::backend& io, int fd, offset segment_base, std::uint64_t durable_end,
                   std::int64_t keep_bytes, std::string_view what);
 
-  // Where the next drop starts in the segment it follows (tests).
-  [[nodiscard]] std::uint64_t dropped_to() const { return dropped_to_; }
-
  private:
   offset segment_{-1};
   std::uint64_t dropped_to_ = 0;
