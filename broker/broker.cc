@@ -87,18 +87,21 @@ result<void> broker::start() {
   topics_ = std::make_unique<topic_registry>(config_.data_dir, config_.log_defaults);
   if (auto r = topics_->load(); !r) return r;
   disk_ = std::make_unique<disk_space_monitor>(config_.data_dir, config_.min_free_bytes);
+  auto cache_budget = std::make_shared<page_cache_budget>(config_.page_cache_budget_bytes);
   for (std::size_t i = 0; i < config_.shards; ++i) {
     shards_.push_back(
         std::make_unique<shard>(i, config_.io_backend, config_.data_dir, config_.fault_rules));
     shards_.back()->set_busy_poll(config_.busy_poll);
+    shards_.back()->set_page_cache_budget(cache_budget);
   }
   for (const auto& rule : config_.fault_rules) {
     spdlog::warn("TEST-ONLY fault injection ({}): {}", io::fault_injection_env_var, rule.text);
   }
-  spdlog::info("sluiced {} starting: data_dir={} shards={} io_backend={} busy_poll_us={} topics={}",
-               software_version, config_.data_dir.string(), shards_.size(),
-               shards_.front()->backend_name(), config_.busy_poll.count(),
-               topics_->snapshot()->size());
+  spdlog::info(
+      "sluiced {} starting: data_dir={} shards={} io_backend={} busy_poll_us={} "
+      "page_cache_budget_bytes={} topics={}",
+      software_version, config_.data_dir.string(), shards_.size(), shards_.front()->backend_name(),
+      config_.busy_poll.count(), config_.page_cache_budget_bytes, topics_->snapshot()->size());
   for (auto& s : shards_) s->start();
   controller_ = std::make_unique<controller>(config_, *topics_, shards_, **identity);
   controller_->start();

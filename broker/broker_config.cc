@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <limits>
 #include <thread>
 
 #include "broker/errc.h"
@@ -87,6 +88,11 @@ void add_options(CLI::App& app, broker_config& c, raw_options& raw) {
       ->capture_default_str();
   app.add_option("--min-free-bytes", c.min_free_bytes,
                  "refuse appends (not_enough_space) when the data dir's disk has less free")
+      ->capture_default_str();
+  app.add_option("--page-cache-budget-bytes", c.page_cache_budget_bytes,
+                 "page cache all logs together keep behind what is durable, shared evenly, "
+                 "each at most its topic's page.cache.keep.bytes (-1: no broker-wide cap)")
+      ->check(CLI::Range(std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()))
       ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))

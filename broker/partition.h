@@ -91,6 +91,9 @@ class partition {
   [[nodiscard]] result<void> reconfigure(const log_config& config) {
     return log_->reconfigure(config);
   }
+  void join_page_cache_budget(std::shared_ptr<page_cache_budget> budget) {
+    log_->join_page_cache_budget(std::move(budget));
+  }
   // Retention of the log (partition_log::enforce_retention); before segments go, what the
   // producer table needs of them is folded into the producer snapshot
   // (broker/producer_snapshot.h). Producers idle for producer_id_expiration are forgotten

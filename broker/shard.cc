@@ -86,6 +86,7 @@ result<partition*> shard::open_partition(const partition_id& id,
   if (auto* p = find(id.topic, id.partition)) return p;
   auto p = partition::open(id, data_dir / id.dir_name(), config, *io_, ctx_);
   if (!p) return p.error();
+  if (cache_budget_) (*p)->join_page_cache_budget(cache_budget_);
   auto* raw = p->get();
   partitions_.emplace(id, std::move(*p));
   return raw;

@@ -22,6 +22,7 @@
 #include "broker/partition.h"
 #include "segment/io/backend.h"
 #include "segment/io/fault_spec.h"
+#include "segment/page_cache_budget.h"
 
 namespace sluice {
 
@@ -39,6 +40,8 @@ class shard {
   // Before start(): keep polling this long after the last work before sleeping (see
   // broker_config::busy_poll).
   void set_busy_poll(std::chrono::microseconds d) { busy_poll_ = d; }
+  // Before start(): every partition the shard opens shares this (segment/page_cache_budget.h).
+  void set_page_cache_budget(std::shared_ptr<page_cache_budget> b) { cache_budget_ = std::move(b); }
   void start();
   // Lets the io_context finish once it has no other work, and joins the thread.
   void join();
@@ -78,6 +81,7 @@ class shard {
   boost::asio::steady_timer retention_timer_;
   std::chrono::milliseconds retention_interval_{0};
   std::chrono::microseconds busy_poll_{0};
+  std::shared_ptr<page_cache_budget> cache_budget_;
   std::thread thread_;
 };
 

@@ -37,6 +37,7 @@
 #include "segment/clock.h"
 #include "segment/log_config.h"
 #include "segment/log_slice.h"
+#include "segment/page_cache_budget.h"
 #include "segment/segment.h"
 #include "segment/zero_tail.h"
 
@@ -139,6 +140,9 @@ class partition_log {
   [[nodiscard]] const recovery_report& last_recovery() const { return recovery_; }
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] const log_config& config() const { return config_; }
+  // From now on the page cache this log keeps is also bounded by its share of `budget`
+  // (page_cache_budget.h), and the log counts in it until destroyed.
+  void join_page_cache_budget(std::shared_ptr<page_cache_budget> budget);
   [[nodiscard]] std::vector<offset> segment_bases() const;
 
   // Calls fn with the header of every visible batch from the one holding `from` (clamped to
@@ -317,10 +321,11 @@ class partition_log {
     std::optional<std::uint64_t> synced_by;
   };
   std::deque<unsynced_seal> unsynced_seals_;
-  zero_tail zero_tail_;                       // zeros ahead of small durable appends
-  cache_drop_behind cache_drop_;              // the page cache behind the durable end
-  std::shared_ptr<log_file> writeback_file_;  // the file early writeback follows
-  std::uint64_t writeback_from_ = 0;          // where its bytes not yet handed to writeback start
+  zero_tail zero_tail_;                                    // zeros ahead of small durable appends
+  cache_drop_behind cache_drop_;                           // the page cache behind the durable end
+  std::unique_ptr<page_cache_budget::share> cache_share_;  // null: no broker-wide budget
+  std::shared_ptr<log_file> writeback_file_;               // the file early writeback follows
+  std::uint64_t writeback_from_ = 0;  // where its bytes not yet handed to writeback start
   bool writeback_in_flight_ = false;
   bool submit_posted_ = false;  // submit() runs at the end of the turn
   struct sync_group {           // one group commit in flight

@@ -370,8 +370,14 @@ void partition_log::drop_cache_behind_durable() {
   const auto it = segments_.find(durable_.segment_base);
   if (it == segments_.end()) return;
   const log_file& f = *it->second->file();
-  cache_drop_.on_durable(io_, f.fd(), durable_.segment_base, durable_.pos.value,
-                         config_.page_cache_keep_bytes, f.path().native());
+  const std::int64_t keep = cache_share_ ? cache_share_->keep_bytes(config_.page_cache_keep_bytes)
+                                         : config_.page_cache_keep_bytes;
+  cache_drop_.on_durable(io_, f.fd(), durable_.segment_base, durable_.pos.value, keep,
+                         f.path().native());
+}
+
+void partition_log::join_page_cache_budget(std::shared_ptr<page_cache_budget> budget) {
+  cache_share_ = std::make_unique<page_cache_budget::share>(std::move(budget));
 }
 
 void partition_log::acknowledge_written() {

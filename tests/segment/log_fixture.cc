@@ -98,4 +98,22 @@ byte_buffer log_fixture::read_all(offset from) {
   return out;
 }
 
+std::uint64_t append_and_wait(log_fixture& f, int count, std::size_t value_size) {
+  std::uint64_t bytes = 0;
+  int done = 0;
+  for (int i = 0; i < count; ++i) {
+    auto batch = make_batch(1, value_size, static_cast<std::uint64_t>(i));
+    bytes += batch.size();
+    f.log->append(std::move(batch), [&](result<append_info> r) {
+      REQUIRE(r.has_value());
+      ++done;
+    });
+  }
+  f.ctx.restart();
+  while (done < count && f.ctx.run_one() > 0) {
+  }
+  REQUIRE(done == count);
+  return bytes;
+}
+
 }  // namespace sluice::test

@@ -89,4 +89,8 @@ struct log_fixture {
   [[nodiscard]] std::filesystem::path log_dir() const { return dir.path() / "topic-0"; }
 };
 
+// Appends `count` one-record batches of `value_size` bytes and runs the loop until all are
+// acknowledged; returns the bytes appended.
+std::uint64_t append_and_wait(log_fixture& f, int count, std::size_t value_size);
+
 }  // namespace sluice::test

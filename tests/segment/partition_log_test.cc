@@ -1,12 +1,8 @@
 // Behaviour of the partition log: offsets, durability, reads, roll, retention, faults.
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <filesystem>
 #include <vector>
 
@@ -124,28 +120,6 @@ TEST_CASE("under flush=interval a turn's appends are written in bounded pieces")
   CHECK(f.log->visible_end() == offset{static_cast<std::int64_t>(4 * per_write)});
 }
 
-namespace {
-// Appends `count` one-record batches of `value_size` bytes and runs the loop until all are
-// acknowledged; returns the bytes appended.
-std::uint64_t append_and_wait(log_fixture& f, int count, std::size_t value_size) {
-  std::uint64_t bytes = 0;
-  int done = 0;
-  for (int i = 0; i < count; ++i) {
-    auto batch = make_batch(1, value_size, static_cast<std::uint64_t>(i));
-    bytes += batch.size();
-    f.log->append(std::move(batch), [&](result<append_info> r) {
-      REQUIRE(r.has_value());
-      ++done;
-    });
-  }
-  f.ctx.restart();
-  while (done < count && f.ctx.run_one() > 0) {
-  }
-  REQUIRE(done == count);
-  return bytes;
-}
-}  // namespace
-
 TEST_CASE("under flush=interval writeback of the log starts every few MiB, in whole pages") {
   log_fixture f;
   log_config cfg;
@@ -175,77 +149,6 @@ TEST_CASE("under flush=always no early writeback is started: each group commit s
   f.open();
   append_and_wait(f, 100, 64 * 1024);
   CHECK(f.io->writeback_ranges().empty());
-}
-
-namespace {
-// The share of the pages of [from, to) of `file` that are in the page cache (mincore).
-double resident_share(const std::filesystem::path& file, std::uint64_t from, std::uint64_t to) {
-  from = from / 4096 * 4096;  // mmap maps from a page boundary
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  const auto length = static_cast<std::size_t>(to - from);
-  void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(from));
-  ::close(fd);
-  REQUIRE(map != MAP_FAILED);
-  std::vector<unsigned char> pages((length + 4095) / 4096);
-  REQUIRE(::mincore(map, length, pages.data()) == 0);
-  ::munmap(map, length);
-  const auto resident =
-      std::count_if(pages.begin(), pages.end(), [](unsigned char p) { return (p & 1U) != 0; });
-  return static_cast<double>(resident) / static_cast<double>(pages.size());
-}
-
-// Appends about `mib` MiB in 1 MiB turns, each acknowledged (so each its own group commit).
-std::uint64_t append_mib_in_turns(log_fixture& f, int mib) {
-  std::uint64_t written = 0;
-  for (int turn = 0; turn < mib; ++turn) written += append_and_wait(f, 16, 64 * 1024);
-  return written;
-}
-}  // namespace
-
-TEST_CASE("once durable, the log's page cache keeps only page.cache.keep.bytes behind its end") {
-  log_fixture f;
-  log_config cfg;
-  cfg.page_cache_keep_bytes = 1 << 20;
-  f.open(cfg);
-  const std::uint64_t written = append_mib_in_turns(f, 12);
-  const auto& ranges = f.io->drop_ranges();
-  REQUIRE(ranges.size() >= 2);
-  std::uint64_t expected_from = 0;  // contiguous from the segment's start, in whole pages
-  for (const auto& [from, length] : ranges) {
-    CHECK(from == expected_from);
-    CHECK(length >= cache_drop_behind::min_step_bytes);
-    CHECK((from + length) % 4096 == 0);
-    expected_from = from + length;
-  }
-  CHECK(expected_from <= written - (1 << 20));  // the last MiB is kept
-  CHECK(written - expected_from < (1 << 20) + cache_drop_behind::min_step_bytes + 64 * 1024 * 16);
-
-  // And the kernel did drop them (the backend's thread does it soon after the call).
-  const auto file = f.log_dir() / "00000000000000000000.log";
-  CHECK(f.run_until([&] { return resident_share(file, 0, expected_from) < 0.1; }));
-  CHECK(resident_share(file, written - (1 << 20), written) > 0.9);
-  CHECK(f.append(make_batch(3, 100, 99)).has_value());  // the log goes on as before
-  CHECK(f.read_all(offset{0}).size() == written + make_batch(3, 100, 99).size());
-}
-
-TEST_CASE("page.cache.keep.bytes = -1 leaves the page cache to the kernel") {
-  log_fixture f;
-  log_config cfg;
-  cfg.page_cache_keep_bytes = -1;
-  f.open(cfg);
-  const std::uint64_t written = append_mib_in_turns(f, 12);
-  CHECK(f.io->drop_ranges().empty());
-  const auto file = f.log_dir() / "00000000000000000000.log";
-  CHECK(resident_share(file, 0, written / 4096 * 4096) > 0.9);
-}
-
-TEST_CASE("a bad page.cache.keep.bytes is refused") {
-  log_config cfg;
-  cfg.page_cache_keep_bytes = -2;
-  auto r = cfg.validate();
-  REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().message().find("page.cache.keep.bytes") != std::string::npos);
 }
 
 TEST_CASE("a batch with a bad CRC, magic or length is refused and nothing is appended") {

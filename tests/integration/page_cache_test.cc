@@ -1,0 +1,91 @@
+// The broker-wide page cache budget (--page-cache-budget-bytes) against a real sluiced: many
+// partitions together keep about the budget behind their durable ends, each its share, where
+// each topic alone would keep 64 MiB (segment/page_cache_budget.h).
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <string>
+
+#include "admin/admin.h"
+#include "producer/producer.h"
+#include "tests/integration/broker_process.h"
+#include "tests/integration/test_support.h"
+#include "tests/page_residency.h"
+
+namespace sluice {
+namespace {
+
+using testing::broker_process;
+using testing::eventually;
+using testing::temp_dir;
+
+constexpr int partitions = 4;
+constexpr std::uint64_t per_partition = 8 << 20;
+
+// Sends per_partition bytes to each partition of `topic` (flush=always: acknowledged once
+// durable, so the drops behind the durable end can happen).
+void fill_partitions(const std::string& address, const std::string& topic) {
+  producer_config config;
+  config.brokers = address;
+  config.codec = compression::none;  // the bytes on disk are the bytes sent
+  auto p = producer::create(config).value();
+  const std::string value(16 * 1024, 'v');
+  std::atomic<int> failed{0};
+  for (int part = 0; part < partitions; ++part) {
+    for (std::uint64_t sent = 0; sent < per_partition; sent += value.size()) {
+      REQUIRE_OK(p->send({.topic = topic, .value = value, .partition = part},
+                         [&failed](const result<record_metadata>& r) {
+                           if (!r) failed.fetch_add(1);
+                         }));
+    }
+  }
+  REQUIRE_OK(p->flush());
+  REQUIRE(failed.load() == 0);
+}
+
+std::filesystem::path first_segment(const temp_dir& dir, const std::string& topic, int part) {
+  return dir.path() / "data" / fmt::format("{}-{}", topic, part) / "00000000000000000000.log";
+}
+
+}  // namespace
+
+TEST_CASE("partitions share --page-cache-budget-bytes: each keeps its share of the page cache") {
+  temp_dir dir{"sluice-page-cache-test"};
+  // 4 MiB over 4 partitions: 1 MiB each, where page.cache.keep.bytes alone keeps 64 MiB.
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--page-cache-budget-bytes", "4194304"}});
+  CHECK(broker.log_text().find("page_cache_budget_bytes=4194304") != std::string::npos);
+  auto admin_client = admin::create({.brokers = broker.address()}).value();
+  REQUIRE_OK(admin_client->create_topic({.name = "shared", .partitions = partitions}));
+  fill_partitions(broker.address(), "shared");
+
+  for (int part = 0; part < partitions; ++part) {
+    CAPTURE(part);
+    const auto file = first_segment(dir, "shared", part);
+    const auto size = std::filesystem::file_size(file);
+    REQUIRE(size >= per_partition);
+    // All but about the last MiB is dropped (the drops run on the broker's I/O thread).
+    CHECK(eventually([&] { return test::resident_share(file, 0, size - (2 << 20)) < 0.1; }));
+    CHECK(test::resident_share(file, size - (512 << 10), size) > 0.9);
+  }
+}
+
+TEST_CASE("with --page-cache-budget-bytes -1 each partition keeps what its topic says") {
+  temp_dir dir{"sluice-page-cache-test"};
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--page-cache-budget-bytes", "-1"}});
+  auto admin_client = admin::create({.brokers = broker.address()}).value();
+  REQUIRE_OK(admin_client->create_topic({.name = "kept", .partitions = partitions}));
+  fill_partitions(broker.address(), "kept");
+
+  for (int part = 0; part < partitions; ++part) {
+    CAPTURE(part);
+    const auto file = first_segment(dir, "kept", part);
+    const auto size = std::filesystem::file_size(file);
+    CHECK(test::resident_share(file, 0, size / 4096 * 4096) > 0.9);  // 8 MiB < 64 MiB: all kept
+  }
+}
+
+}  // namespace sluice

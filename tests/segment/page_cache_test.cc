@@ -1,0 +1,128 @@
+// The page cache a log keeps once its bytes are durable: page.cache.keep.bytes per topic, and
+// a broker-wide budget shared among logs (segment/cache_drop_behind.h, page_cache_budget.h).
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "log_fixture.h"
+#include "segment/cache_drop_behind.h"
+#include "segment/page_cache_budget.h"
+#include "tests/page_residency.h"
+
+namespace sluice::test {
+namespace {
+
+constexpr std::uint64_t one_turn = 16 * 64 * 1024;
+
+// Appends about `mib` MiB in 1 MiB turns, each acknowledged (so each its own group commit).
+std::uint64_t append_mib_in_turns(log_fixture& f, int mib) {
+  std::uint64_t written = 0;
+  for (int turn = 0; turn < mib; ++turn) written += append_and_wait(f, 16, 64 * 1024);
+  return written;
+}
+
+// Where the drops so far end (they are contiguous from the segment's start).
+std::uint64_t dropped_to(const log_fixture& f) {
+  const auto& ranges = f.io->drop_ranges();
+  return ranges.empty() ? 0 : ranges.back().first + ranges.back().second;
+}
+}  // namespace
+
+TEST_CASE("once durable, the log's page cache keeps only page.cache.keep.bytes behind its end") {
+  log_fixture f;
+  log_config cfg;
+  cfg.page_cache_keep_bytes = 1 << 20;
+  f.open(cfg);
+  const std::uint64_t written = append_mib_in_turns(f, 12);
+  const auto& ranges = f.io->drop_ranges();
+  REQUIRE(ranges.size() >= 2);
+  // From the segment's start, each drop reaching back over the last one's end (a folio that
+  // straddled it is dropped whole now), ending on a page at least a step further.
+  CHECK(ranges.front().first == 0);
+  std::uint64_t expected_from = 0;  // where the drops so far end
+  for (const auto& [from, length] : ranges) {
+    CHECK(from <= expected_from);
+    CHECK(expected_from - from <= cache_drop_behind::largest_folio_bytes);
+    CHECK(from + length >= expected_from + cache_drop_behind::step_bytes(1 << 20));
+    CHECK((from + length) % 4096 == 0);
+    expected_from = from + length;
+  }
+  CHECK(expected_from <= written - (1 << 20));  // the last MiB is kept
+  CHECK(written - expected_from < (1 << 20) + cache_drop_behind::step_bytes(1 << 20) + one_turn);
+
+  // And the kernel did drop them (the backend's thread does it soon after the call).
+  const auto file = f.log_dir() / "00000000000000000000.log";
+  CHECK(f.run_until([&] { return resident_share(file, 0, expected_from) < 0.1; }));
+  CHECK(resident_share(file, written - (1 << 20), written) > 0.9);
+  CHECK(f.append(make_batch(3, 100, 99)).has_value());  // the log goes on as before
+  CHECK(f.read_all(offset{0}).size() == written + make_batch(3, 100, 99).size());
+}
+
+TEST_CASE("page.cache.keep.bytes = -1 leaves the page cache to the kernel") {
+  log_fixture f;
+  log_config cfg;
+  cfg.page_cache_keep_bytes = -1;
+  f.open(cfg);
+  const std::uint64_t written = append_mib_in_turns(f, 12);
+  CHECK(f.io->drop_ranges().empty());
+  const auto file = f.log_dir() / "00000000000000000000.log";
+  CHECK(resident_share(file, 0, written / 4096 * 4096) > 0.9);
+}
+
+TEST_CASE("a bad page.cache.keep.bytes is refused") {
+  log_config cfg;
+  cfg.page_cache_keep_bytes = -2;
+  auto r = cfg.validate();
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message().find("page.cache.keep.bytes") != std::string::npos);
+}
+
+TEST_CASE("the page cache budget is shared evenly among its logs and never raises a topic's") {
+  auto budget = std::make_shared<page_cache_budget>(8 << 20);
+  page_cache_budget::share a(budget);
+  CHECK(a.keep_bytes(64 << 20) == 8 << 20);
+  CHECK(a.keep_bytes(1 << 20) == 1 << 20);  // the topic keeps less than the share
+  CHECK(a.keep_bytes(-1) == -1);            // a topic that keeps everything says so on purpose
+  {
+    page_cache_budget::share b(budget);
+    page_cache_budget::share c(budget);
+    page_cache_budget::share d(budget);
+    CHECK(budget->logs() == 4);
+    CHECK(a.keep_bytes(64 << 20) == 2 << 20);
+  }
+  CHECK(budget->logs() == 1);
+  CHECK(a.keep_bytes(64 << 20) == 8 << 20);
+
+  auto unbounded = std::make_shared<page_cache_budget>(-1);
+  page_cache_budget::share u(unbounded);
+  CHECK(u.keep_bytes(64 << 20) == 64 << 20);
+}
+
+TEST_CASE("a log in a page cache budget keeps its share when that is less than its topic's") {
+  auto budget = std::make_shared<page_cache_budget>(4 << 20);
+  log_fixture f;
+  f.open();  // page.cache.keep.bytes: 64 MiB by default, more than this test writes
+  f.log->join_page_cache_budget(budget);
+  std::vector<std::unique_ptr<page_cache_budget::share>> others;  // three more logs
+  for (int i = 0; i < 3; ++i) others.push_back(std::make_unique<page_cache_budget::share>(budget));
+  REQUIRE(budget->logs() == 4);
+
+  constexpr std::uint64_t share = 1 << 20;
+  std::uint64_t written = append_mib_in_turns(f, 8);
+  CHECK(dropped_to(f) <= written - share);
+  CHECK(written - dropped_to(f) < share + cache_drop_behind::step_bytes(share) + one_turn);
+  const auto file = f.log_dir() / "00000000000000000000.log";
+  CHECK(f.run_until([&] { return resident_share(file, 0, dropped_to(f)) < 0.1; }));
+
+  // The other logs go: this one's share becomes the whole budget, and it keeps that much.
+  others.clear();
+  written += append_mib_in_turns(f, 8);
+  constexpr std::uint64_t whole = 4 << 20;
+  CHECK(written - dropped_to(f) >= whole);
+  CHECK(written - dropped_to(f) < whole + cache_drop_behind::step_bytes(whole) + one_turn);
+}
+
+}  // namespace sluice::test
