@@ -45,25 +45,34 @@ void fill_partitions(const std::string& address, const std::string& topic) {
   REQUIRE(failed.load() == 0);
 }
 
-std::filesystem::path first_segment(const temp_dir& dir, const std::string& topic, int part) {
-  return dir.path() / "data" / fmt::format("{}-{}", topic, part) / "00000000000000000000.log";
-}
+// A broker started with `--page-cache-budget-bytes <budget>`, a topic of `partitions`
+// partitions, and per_partition bytes sent to each.
+struct filled_broker {
+  temp_dir dir{"sluice-page-cache-test"};
+  broker_process broker;
+
+  explicit filled_broker(const std::string& budget)
+      : broker({.data_dir = dir.path() / "data",
+                .extra_args = {"--page-cache-budget-bytes", budget}}) {
+    auto admin_client = admin::create({.brokers = broker.address()}).value();
+    REQUIRE_OK(admin_client->create_topic({.name = "t", .partitions = partitions}));
+    fill_partitions(broker.address(), "t");
+  }
+
+  [[nodiscard]] std::filesystem::path first_segment(int part) const {
+    return dir.path() / "data" / fmt::format("t-{}", part) / "00000000000000000000.log";
+  }
+};
 
 }  // namespace
 
 TEST_CASE("partitions share --page-cache-budget-bytes: each keeps its share of the page cache") {
-  temp_dir dir{"sluice-page-cache-test"};
   // 4 MiB over 4 partitions: 1 MiB each, where page.cache.keep.bytes alone keeps 64 MiB.
-  broker_process broker(
-      {.data_dir = dir.path() / "data", .extra_args = {"--page-cache-budget-bytes", "4194304"}});
-  CHECK(broker.log_text().find("page_cache_budget_bytes=4194304") != std::string::npos);
-  auto admin_client = admin::create({.brokers = broker.address()}).value();
-  REQUIRE_OK(admin_client->create_topic({.name = "shared", .partitions = partitions}));
-  fill_partitions(broker.address(), "shared");
-
+  filled_broker b("4194304");
+  CHECK(b.broker.log_text().find("page_cache_budget_bytes=4194304") != std::string::npos);
   for (int part = 0; part < partitions; ++part) {
     CAPTURE(part);
-    const auto file = first_segment(dir, "shared", part);
+    const auto file = b.first_segment(part);
     const auto size = std::filesystem::file_size(file);
     REQUIRE(size >= per_partition);
     // All but about the last MiB is dropped (the drops run on the broker's I/O thread).
@@ -73,16 +82,10 @@ TEST_CASE("partitions share --page-cache-budget-bytes: each keeps its share of t
 }
 
 TEST_CASE("with --page-cache-budget-bytes -1 each partition keeps what its topic says") {
-  temp_dir dir{"sluice-page-cache-test"};
-  broker_process broker(
-      {.data_dir = dir.path() / "data", .extra_args = {"--page-cache-budget-bytes", "-1"}});
-  auto admin_client = admin::create({.brokers = broker.address()}).value();
-  REQUIRE_OK(admin_client->create_topic({.name = "kept", .partitions = partitions}));
-  fill_partitions(broker.address(), "kept");
-
+  filled_broker b("-1");
   for (int part = 0; part < partitions; ++part) {
     CAPTURE(part);
-    const auto file = first_segment(dir, "kept", part);
+    const auto file = b.first_segment(part);
     const auto size = std::filesystem::file_size(file);
     CHECK(test::resident_share(file, 0, size / 4096 * 4096) > 0.9);  // 8 MiB < 64 MiB: all kept
   }
