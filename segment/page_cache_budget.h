@@ -10,8 +10,11 @@
 // (perf/RESULTS.md, "A broker-wide page cache budget").
 //
 // Every open log counts, written to lately or not: an idle log's share goes unused rather than
-// to a busy one, which keeps the rule one line long. Thread-safe: logs on every shard join and
-// leave, each on its own thread.
+// to a busy one, which keeps the rule one line long. The price is skew: one busy partition among
+// 999 idle ones keeps 512 KiB, and a consumer further behind it than that reads from the disk.
+// Keeping instead the bytes made durable most recently broker-wide (a window in write order,
+// each log dropping what fell out of it, idle logs swept by a timer) would not have that price.
+// Thread-safe: logs on every shard join and leave, each on its own thread.
 
 #include <atomic>
 #include <cstdint>
