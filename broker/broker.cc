@@ -87,7 +87,10 @@ result<void> broker::start() {
   topics_ = std::make_unique<topic_registry>(config_.data_dir, config_.log_defaults);
   if (auto r = topics_->load(); !r) return r;
   disk_ = std::make_unique<disk_space_monitor>(config_.data_dir, config_.min_free_bytes);
-  auto cache_budget = std::make_shared<page_cache_budget>(config_.page_cache_budget_bytes);
+  // -1: no budget at all, so each log keeps what its topic says, idle or not.
+  auto cache_budget = config_.page_cache_budget_bytes < 0
+                          ? nullptr
+                          : std::make_shared<page_cache_budget>(config_.page_cache_budget_bytes);
   for (std::size_t i = 0; i < config_.shards; ++i) {
     shards_.push_back(
         std::make_unique<shard>(i, config_.io_backend, config_.data_dir, config_.fault_rules));
@@ -110,6 +113,7 @@ result<void> broker::start() {
   for (auto& s : shards_) {
     asio::post(s->context(), [sh = s.get(), every = config_.retention_check_interval] {
       sh->start_retention(every);
+      sh->start_page_cache_checks();
     });
   }
   service_ = std::make_unique<service>(config_, *topics_, shards_, *controller_, *disk_);

@@ -90,8 +90,9 @@ void add_options(CLI::App& app, broker_config& c, raw_options& raw) {
                  "refuse appends (not_enough_space) when the data dir's disk has less free")
       ->capture_default_str();
   app.add_option("--page-cache-budget-bytes", c.page_cache_budget_bytes,
-                 "page cache all logs together keep behind what is durable, shared evenly, "
-                 "each at most its topic's page.cache.keep.bytes (-1: no broker-wide cap)")
+                 "page cache the partitions written to lately keep behind what is durable, "
+                 "shared evenly, each at most its topic's page.cache.keep.bytes; a partition "
+                 "idle for 10 s drops what it kept (-1: no broker-wide cap)")
       ->check(CLI::Range(std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()))
       ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")

@@ -44,8 +44,8 @@ struct broker_config {
   std::chrono::milliseconds write_timeout{60'000};       // queued responses must make progress
   std::chrono::milliseconds shutdown_timeout{30'000};    // in-flight requests at SIGTERM
   std::uint64_t min_free_bytes = 64ULL << 20;  // appends refused below this much free space
-  // The page cache all logs together keep behind their durable ends, shared evenly among them
-  // (segment/page_cache_budget.h); -1: no broker-wide cap.
+  // The page cache the logs written to lately keep behind their durable ends, shared evenly
+  // among them (segment/page_cache_budget.h); -1: no broker-wide cap.
   std::int64_t page_cache_budget_bytes = 512LL << 20;
   std::string log_level = "info";
   // TEST ONLY: I/O fault rules from the environment variable SLUICE_FAULT_INJECTION (never a

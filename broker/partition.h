@@ -94,6 +94,7 @@ class partition {
   void join_page_cache_budget(std::shared_ptr<page_cache_budget> budget) {
     log_->join_page_cache_budget(std::move(budget));
   }
+  void check_page_cache_idle() { log_->check_page_cache_idle(); }
   // Retention of the log (partition_log::enforce_retention); before segments go, what the
   // producer table needs of them is folded into the producer snapshot
   // (broker/producer_snapshot.h). Producers idle for producer_id_expiration are forgotten

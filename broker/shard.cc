@@ -33,7 +33,8 @@ shard::shard(std::size_t index, io::backend_kind backend, const std::filesystem:
     : index_(index),
       work_(boost::asio::make_work_guard(ctx_)),
       io_(make_shard_backend(ctx_, backend, data_dir, faults)),
-      retention_timer_(ctx_) {}
+      retention_timer_(ctx_),
+      cache_idle_timer_(ctx_) {}
 
 shard::~shard() {
   work_.reset();
@@ -106,6 +107,8 @@ void shard::close_partition(const partition_id& id, std::function<void(result<vo
 void shard::close_all(std::function<void(result<void>)> done) {
   retention_timer_.cancel();
   retention_interval_ = std::chrono::milliseconds(0);
+  cache_idle_timer_.cancel();
+  cache_checks_on_ = false;
   if (partitions_.empty()) {
     done({});
     return;
@@ -137,6 +140,17 @@ void shard::start_retention(std::chrono::milliseconds interval) {
     if (ec || retention_interval_.count() == 0) return;
     run_retention();
     start_retention(retention_interval_);
+  });
+}
+
+void shard::start_page_cache_checks() {
+  if (!cache_budget_) return;
+  cache_checks_on_ = true;
+  cache_idle_timer_.expires_after(std::chrono::seconds(1));
+  cache_idle_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || !cache_checks_on_) return;
+    for (auto& [id, p] : partitions_) p->check_page_cache_idle();
+    start_page_cache_checks();
   });
 }
 

@@ -63,6 +63,9 @@ class shard {
   void close_all(std::function<void(result<void>)> done);
   // Runs enforce_retention on every partition every `interval`.
   void start_retention(std::chrono::milliseconds interval);
+  // Every second, lets each partition notice it went idle in the page cache budget
+  // (partition_log::check_page_cache_idle). Only with a budget (set_page_cache_budget).
+  void start_page_cache_checks();
   template <class F>
   void for_each_partition(F&& f) {
     for (auto& [id, p] : partitions_) f(*p);
@@ -82,6 +85,8 @@ class shard {
   std::chrono::milliseconds retention_interval_{0};
   std::chrono::microseconds busy_poll_{0};
   std::shared_ptr<page_cache_budget> cache_budget_;
+  boost::asio::steady_timer cache_idle_timer_;
+  bool cache_checks_on_ = false;
   std::thread thread_;
 };
 

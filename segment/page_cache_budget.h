@@ -1,6 +1,7 @@
 #pragma once
-// A broker-wide cap on the page cache its logs keep behind their durable ends, shared evenly:
-// each log keeps at most min(its topic's page.cache.keep.bytes, total / logs sharing).
+// A broker-wide cap on the page cache its logs keep behind their durable ends, shared evenly
+// among the logs written to lately: each keeps at most min(its topic's page.cache.keep.bytes,
+// total / active logs).
 //
 // Why: page.cache.keep.bytes alone bounds one log, and 1 000 partitions with 64 MiB each never
 // reach it, so nothing was dropped and every write took a fresh page (on this project's test
@@ -9,14 +10,16 @@
 // 454 k records/s against 319 k with no cap, the broker using 4.0 CPU seconds against 6.2
 // (perf/RESULTS.md, "A broker-wide page cache budget").
 //
-// Every open log counts, written to lately or not: an idle log's share goes unused rather than
-// to a busy one, which keeps the rule one line long. The price is skew: one busy partition among
-// 999 idle ones keeps 512 KiB, and a consumer further behind it than that reads from the disk.
-// Keeping instead the bytes made durable most recently broker-wide (a window in write order,
-// each log dropping what fell out of it, idle logs swept by a timer) would not have that price.
-// Thread-safe: logs on every shard join and leave, each on its own thread.
+// A log is active from its first durable advance until idle_after passes without one; then it
+// leaves the count, so one busy partition among many idle ones keeps the whole budget (up to its
+// topic's setting), and it drops what it kept: its consumers have had idle_after to read it.
+// Idleness is noticed by a periodic check (the broker's shards run it every second).
+//
+// Thread-safe: logs on every shard join, count and leave, each on its own thread; one share
+// is used by one log's thread only.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -24,29 +27,39 @@ namespace sluice {
 
 class page_cache_budget {
  public:
+  static constexpr std::chrono::milliseconds idle_after{10'000};
+
   // total_bytes < 0: no broker-wide cap (each log keeps what its topic says).
   explicit page_cache_budget(std::int64_t total_bytes) : total_bytes_(total_bytes) {}
 
-  // A log's place in the budget: counted while it lives.
+  // A log's place in the budget.
   class share {
    public:
     explicit share(std::shared_ptr<page_cache_budget> budget);
     ~share();
     share(const share&) = delete;
     share& operator=(const share&) = delete;
+
+    // The log's durable end moved at `now_ms`: it counts as active.
+    void note_durable(std::int64_t now_ms);
+    // Whether the log just became idle (active, no durable advance for idle_after): it no
+    // longer counts, and should drop what it kept.
+    [[nodiscard]] bool expire_if_idle(std::int64_t now_ms);
     // What a log whose topic keeps `topic_keep_bytes` may keep now (-1: everything).
     [[nodiscard]] std::int64_t keep_bytes(std::int64_t topic_keep_bytes) const;
 
    private:
     std::shared_ptr<page_cache_budget> budget_;
+    bool active_ = false;
+    std::int64_t last_durable_ms_ = 0;
   };
 
   [[nodiscard]] std::int64_t total_bytes() const { return total_bytes_; }
-  [[nodiscard]] std::size_t logs() const { return logs_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t active_logs() const { return active_.load(std::memory_order_relaxed); }
 
  private:
   const std::int64_t total_bytes_;
-  std::atomic<std::size_t> logs_{0};
+  std::atomic<std::size_t> active_{0};
 };
 
 }  // namespace sluice

@@ -141,8 +141,11 @@ class partition_log {
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] const log_config& config() const { return config_; }
   // From now on the page cache this log keeps is also bounded by its share of `budget`
-  // (page_cache_budget.h), and the log counts in it until destroyed.
+  // (page_cache_budget.h), and the log counts in it while active, until destroyed.
   void join_page_cache_budget(std::shared_ptr<page_cache_budget> budget);
+  // Call periodically (the shard does, every second): a log in a budget that has gone idle
+  // leaves the count and drops what it kept of its active segment.
+  void check_page_cache_idle();
   [[nodiscard]] std::vector<offset> segment_bases() const;
 
   // Calls fn with the header of every visible batch from the one holding `from` (clamped to
@@ -238,6 +241,8 @@ class partition_log {
   void on_sync_done(std::uint64_t id, const std::optional<error>& err);
   // What the page cache keeps of the active segment once durable_ moved (cache_drop_behind.h).
   void drop_cache_behind_durable();
+  // Drops the active segment's durable bytes more than keep_bytes behind its durable end.
+  void drop_cache_keeping(std::int64_t keep_bytes);
   void acknowledge_written();
   void acknowledge_below(offset end);
   void acknowledge_front();

@@ -367,17 +367,30 @@ void partition_log::on_sync_done(std::uint64_t id, const std::optional<error>& e
 }
 
 void partition_log::drop_cache_behind_durable() {
+  std::int64_t keep = config_.page_cache_keep_bytes;
+  if (cache_share_) {
+    cache_share_->note_durable(clock_.now_ms());
+    keep = cache_share_->keep_bytes(keep);
+  }
+  drop_cache_keeping(keep);
+}
+
+void partition_log::drop_cache_keeping(std::int64_t keep_bytes) {
   const auto it = segments_.find(durable_.segment_base);
   if (it == segments_.end()) return;
   const log_file& f = *it->second->file();
-  const std::int64_t keep = cache_share_ ? cache_share_->keep_bytes(config_.page_cache_keep_bytes)
-                                         : config_.page_cache_keep_bytes;
-  cache_drop_.on_durable(io_, f.fd(), durable_.segment_base, durable_.pos.value, keep,
+  cache_drop_.on_durable(io_, f.fd(), durable_.segment_base, durable_.pos.value, keep_bytes,
                          f.path().native());
 }
 
 void partition_log::join_page_cache_budget(std::shared_ptr<page_cache_budget> budget) {
   cache_share_ = std::make_unique<page_cache_budget::share>(std::move(budget));
+}
+
+void partition_log::check_page_cache_idle() {
+  if (!cache_share_ || !cache_share_->expire_if_idle(clock_.now_ms())) return;
+  // A topic that keeps everything keeps it idle too.
+  if (config_.page_cache_keep_bytes >= 0) drop_cache_keeping(0);
 }
 
 void partition_log::acknowledge_written() {

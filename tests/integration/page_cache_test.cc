@@ -1,6 +1,6 @@
 // The broker-wide page cache budget (--page-cache-budget-bytes) against a real sluiced: many
-// partitions together keep about the budget behind their durable ends, each its share, where
-// each topic alone would keep 64 MiB (segment/page_cache_budget.h).
+// partitions written to together keep about the budget behind their durable ends, each its
+// share, where each topic alone would keep 64 MiB (segment/page_cache_budget.h).
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -24,17 +24,18 @@ using testing::temp_dir;
 constexpr int partitions = 4;
 constexpr std::uint64_t per_partition = 8 << 20;
 
-// Sends per_partition bytes to each partition of `topic` (flush=always: acknowledged once
-// durable, so the drops behind the durable end can happen).
-void fill_partitions(const std::string& address, const std::string& topic) {
+// Sends per_partition bytes to each of the first `count` partitions of `topic` (flush=always:
+// acknowledged once durable, so the drops behind the durable end can happen).
+void fill_partitions(const std::string& address, const std::string& topic, int count) {
   producer_config config;
   config.brokers = address;
   config.codec = compression::none;  // the bytes on disk are the bytes sent
   auto p = producer::create(config).value();
   const std::string value(16 * 1024, 'v');
   std::atomic<int> failed{0};
-  for (int part = 0; part < partitions; ++part) {
-    for (std::uint64_t sent = 0; sent < per_partition; sent += value.size()) {
+  // Round-robin, so every partition is written to (active in the budget) all along.
+  for (std::uint64_t sent = 0; sent < per_partition; sent += value.size()) {
+    for (int part = 0; part < count; ++part) {
       REQUIRE_OK(p->send({.topic = topic, .value = value, .partition = part},
                          [&failed](const result<record_metadata>& r) {
                            if (!r) failed.fetch_add(1);
@@ -46,17 +47,17 @@ void fill_partitions(const std::string& address, const std::string& topic) {
 }
 
 // A broker started with `--page-cache-budget-bytes <budget>`, a topic of `partitions`
-// partitions, and per_partition bytes sent to each.
+// partitions, and per_partition bytes sent to each of the first `written` of them.
 struct filled_broker {
   temp_dir dir{"sluice-page-cache-test"};
   broker_process broker;
 
-  explicit filled_broker(const std::string& budget)
+  explicit filled_broker(const std::string& budget, int written = partitions)
       : broker({.data_dir = dir.path() / "data",
                 .extra_args = {"--page-cache-budget-bytes", budget}}) {
     auto admin_client = admin::create({.brokers = broker.address()}).value();
     REQUIRE_OK(admin_client->create_topic({.name = "t", .partitions = partitions}));
-    fill_partitions(broker.address(), "t");
+    fill_partitions(broker.address(), "t", written);
   }
 
   [[nodiscard]] std::filesystem::path first_segment(int part) const {
@@ -79,6 +80,22 @@ TEST_CASE("partitions share --page-cache-budget-bytes: each keeps its share of t
     CHECK(eventually([&] { return test::resident_share(file, 0, size - (2 << 20)) < 0.1; }));
     CHECK(test::resident_share(file, size - (512 << 10), size) > 0.9);
   }
+}
+
+TEST_CASE(
+    "a partition written to alone keeps the whole page cache budget, and drops it once idle") {
+  // Partitions 1-3 are never written to: they take no share of the 4 MiB.
+  filled_broker b("4194304", 1);
+  const auto file = b.first_segment(0);
+  const auto size = std::filesystem::file_size(file);
+  REQUIRE(size >= per_partition);
+  CHECK(eventually([&] { return test::resident_share(file, 0, size - (5 << 20)) < 0.1; }));
+  CHECK(test::resident_share(file, size - (7 << 19), size) > 0.9);  // the last 3.5 MiB
+
+  // Idle for page_cache_budget::idle_after (10 s), it leaves the budget and drops the rest
+  // (the shard looks every second).
+  CHECK(eventually([&] { return test::resident_share(file, 0, size - (64 << 10)) < 0.1; },
+                   std::chrono::seconds(30)));
 }
 
 TEST_CASE("with --page-cache-budget-bytes -1 each partition keeps what its topic says") {

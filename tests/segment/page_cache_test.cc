@@ -80,9 +80,12 @@ TEST_CASE("a bad page.cache.keep.bytes is refused") {
   CHECK(r.error().message().find("page.cache.keep.bytes") != std::string::npos);
 }
 
-TEST_CASE("the page cache budget is shared evenly among its logs and never raises a topic's") {
+TEST_CASE("the page cache budget is shared evenly among active logs, never above a topic's") {
   auto budget = std::make_shared<page_cache_budget>(8 << 20);
+  constexpr std::int64_t t0 = 1'000'000;
   page_cache_budget::share a(budget);
+  CHECK(budget->active_logs() == 0);  // no durable advance yet
+  a.note_durable(t0);
   CHECK(a.keep_bytes(64 << 20) == 8 << 20);
   CHECK(a.keep_bytes(1 << 20) == 1 << 20);  // the topic keeps less than the share
   CHECK(a.keep_bytes(-1) == -1);            // a topic that keeps everything says so on purpose
@@ -90,14 +93,32 @@ TEST_CASE("the page cache budget is shared evenly among its logs and never raise
     page_cache_budget::share b(budget);
     page_cache_budget::share c(budget);
     page_cache_budget::share d(budget);
-    CHECK(budget->logs() == 4);
+    b.note_durable(t0);
+    c.note_durable(t0);
+    d.note_durable(t0);
+    CHECK(budget->active_logs() == 4);
     CHECK(a.keep_bytes(64 << 20) == 2 << 20);
+
+    // d goes idle: it leaves the count once, after idle_after without a durable advance.
+    const std::int64_t later = t0 + page_cache_budget::idle_after.count();
+    a.note_durable(later);
+    b.note_durable(later);
+    c.note_durable(later);
+    CHECK_FALSE(d.expire_if_idle(later - 1));
+    CHECK(d.expire_if_idle(later));
+    CHECK_FALSE(d.expire_if_idle(later + 1));
+    CHECK_FALSE(a.expire_if_idle(later));
+    CHECK(budget->active_logs() == 3);
+    CHECK(a.keep_bytes(64 << 20) == (8 << 20) / 3);
+    d.note_durable(later + 5);  // written to again: counts again
+    CHECK(budget->active_logs() == 4);
   }
-  CHECK(budget->logs() == 1);
+  CHECK(budget->active_logs() == 1);  // the shares that went took their place with them
   CHECK(a.keep_bytes(64 << 20) == 8 << 20);
 
   auto unbounded = std::make_shared<page_cache_budget>(-1);
   page_cache_budget::share u(unbounded);
+  u.note_durable(t0);
   CHECK(u.keep_bytes(64 << 20) == 64 << 20);
 }
 
@@ -106,23 +127,52 @@ TEST_CASE("a log in a page cache budget keeps its share when that is less than i
   log_fixture f;
   f.open();  // page.cache.keep.bytes: 64 MiB by default, more than this test writes
   f.log->join_page_cache_budget(budget);
-  std::vector<std::unique_ptr<page_cache_budget::share>> others;  // three more logs
-  for (int i = 0; i < 3; ++i) others.push_back(std::make_unique<page_cache_budget::share>(budget));
-  REQUIRE(budget->logs() == 4);
+  std::vector<std::unique_ptr<page_cache_budget::share>> others;  // three more active logs
+  for (int i = 0; i < 3; ++i) {
+    others.push_back(std::make_unique<page_cache_budget::share>(budget));
+    others.back()->note_durable(f.clk.now_ms());
+  }
 
   constexpr std::uint64_t share = 1 << 20;
   std::uint64_t written = append_mib_in_turns(f, 8);
+  REQUIRE(budget->active_logs() == 4);
   CHECK(dropped_to(f) <= written - share);
   CHECK(written - dropped_to(f) < share + cache_drop_behind::step_bytes(share) + one_turn);
   const auto file = f.log_dir() / "00000000000000000000.log";
   CHECK(f.run_until([&] { return resident_share(file, 0, dropped_to(f)) < 0.1; }));
 
-  // The other logs go: this one's share becomes the whole budget, and it keeps that much.
-  others.clear();
+  // The other logs go idle: this one's share becomes the whole budget, and it keeps that much.
+  f.clk.advance(page_cache_budget::idle_after);
+  for (auto& o : others) CHECK(o->expire_if_idle(f.clk.now_ms()));
   written += append_mib_in_turns(f, 8);
   constexpr std::uint64_t whole = 4 << 20;
   CHECK(written - dropped_to(f) >= whole);
   CHECK(written - dropped_to(f) < whole + cache_drop_behind::step_bytes(whole) + one_turn);
+}
+
+TEST_CASE("a log idle for a while leaves the page cache budget and drops what it kept") {
+  auto budget = std::make_shared<page_cache_budget>(64 << 20);
+  log_fixture f;
+  f.open();
+  f.log->join_page_cache_budget(budget);
+  const std::uint64_t written = append_mib_in_turns(f, 3);  // under its share: all kept
+  CHECK(f.io->drop_ranges().empty());
+  CHECK(budget->active_logs() == 1);
+
+  f.log->check_page_cache_idle();  // not idle yet
+  CHECK(f.io->drop_ranges().empty());
+  f.clk.advance(page_cache_budget::idle_after);
+  f.log->check_page_cache_idle();
+  CHECK(budget->active_logs() == 0);
+  REQUIRE(f.io->drop_ranges().size() == 1);
+  CHECK(f.io->drop_ranges().front().first == 0);
+  CHECK(dropped_to(f) == written / 4096 * 4096);  // every whole durable page
+  const auto file = f.log_dir() / "00000000000000000000.log";
+  CHECK(f.run_until([&] { return resident_share(file, 0, dropped_to(f)) < 0.1; }));
+
+  // Written to again, it counts again.
+  append_and_wait(f, 1, 100);
+  CHECK(budget->active_logs() == 1);
 }
 
 }  // namespace sluice::test
