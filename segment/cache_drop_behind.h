@@ -15,8 +15,9 @@
 // min_step_bytes and max_step_bytes, so a log keeping little also drops in small steps. Each
 // drop reaches back largest_folio_bytes over the previous one: the kernel drops only whole
 // folios (ext4 caches a file in folios of up to 2 MiB), so a folio straddling the previous
-// drop's end was left, and only a range covering all of it drops it. Owned by one partition_log and
-// used on its shard's thread only.
+// drop's end was left, and only a range covering all of it drops it.
+//
+// Owned by one partition_log and used on its shard's thread only.
 
 #include <cstdint>
 #include <string_view>

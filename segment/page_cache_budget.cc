@@ -27,7 +27,7 @@ bool page_cache_budget::share::expire_if_idle(std::int64_t now_ms) {
 
 std::int64_t page_cache_budget::share::keep_bytes(std::int64_t topic_keep_bytes) const {
   // A topic that keeps everything says so on purpose: the budget does not overrule it.
-  if (topic_keep_bytes < 0 || budget_->total_bytes_ < 0) return topic_keep_bytes;
+  if (topic_keep_bytes < 0) return topic_keep_bytes;
   const auto logs = static_cast<std::int64_t>(std::max<std::size_t>(budget_->active_logs(), 1));
   return std::min(topic_keep_bytes, budget_->total_bytes_ / logs);
 }

@@ -29,7 +29,7 @@ class page_cache_budget {
  public:
   static constexpr std::chrono::milliseconds idle_after{10'000};
 
-  // total_bytes < 0: no broker-wide cap (each log keeps what its topic says).
+  // total_bytes >= 0 (a broker without a cap makes no budget: broker_config).
   explicit page_cache_budget(std::int64_t total_bytes) : total_bytes_(total_bytes) {}
 
   // A log's place in the budget.
@@ -54,7 +54,6 @@ class page_cache_budget {
     std::int64_t last_durable_ms_ = 0;
   };
 
-  [[nodiscard]] std::int64_t total_bytes() const { return total_bytes_; }
   [[nodiscard]] std::size_t active_logs() const { return active_.load(std::memory_order_relaxed); }
 
  private:

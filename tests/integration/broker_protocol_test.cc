@@ -395,6 +395,9 @@ TEST_CASE("a bad option or config file value stops start-up with a message namin
   CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data",
                                        .extra_args = {"--busy-poll-us", "1000000"}}),
                        doctest::Contains("--busy-poll-us"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data",
+                                       .extra_args = {"--page-cache-budget-bytes", "-2"}}),
+                       doctest::Contains("--page-cache-budget-bytes"), std::runtime_error);
 }
 
 TEST_CASE("a client that never reads its responses cannot hold up shutdown past its timeout") {
