@@ -2,7 +2,6 @@
 // every option. Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when start-up or
 // shutdown failed (the reason is logged), 2 for bad options.
 
-#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -13,6 +12,7 @@
 
 #include "broker/broker.h"
 #include "broker/broker_config.h"
+#include "protocol/buffer_heap.h"
 
 namespace {
 
@@ -36,21 +36,10 @@ void raise_open_files_limit() {
   spdlog::info("open-files limit: {} (was {})", lim.rlim_cur, soft_before);
 }
 
-// Every request frame is a fresh heap buffer the size of what it carries (64 KiB to 1 MiB for
-// produce). By default glibc hands freed memory at the top of a thread's heap back to the kernel
-// (beyond 128 KiB) and maps blocks of 128 KiB and more on their own, so under steady produce
-// load frames were page-faulted in anew: 30 000-130 000 faults in a 6 s run of 64 KiB batches,
-// the shard's largest kernel cost (perf/RESULTS.md). Keep up to 64 MiB of freed heap for reuse,
-// and map on its own only what is larger than 8 MiB.
-void keep_freed_memory() {
-  ::mallopt(M_MMAP_THRESHOLD, 8 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();
+  sluice::keep_freed_buffer_memory();
   auto config = sluice::parse_broker_config(argc, argv);
   if (!config) {
     std::fprintf(stderr, "sluiced: %s\n", config.error().detail.c_str());

@@ -17,6 +17,7 @@
 #include "perf/fsync_bench.h"
 #include "perf/recover_bench.h"
 #include "perf/scratch_dir.h"
+#include "protocol/buffer_heap.h"
 #include "protocol/record_batch_format.h"
 
 namespace sluice::bench {
@@ -142,6 +143,8 @@ void finish_options(cli_state& s) {
 
 int main(int argc, char** argv) {
   using namespace sluice::bench;
+  // The appenders' batches stand for the broker's request frames: the heap as sluiced sets it.
+  sluice::keep_freed_buffer_memory();
   CLI::App app{"sluice-bench: storage benchmarks of the Sluice partition log"};
   app.require_subcommand(1);
   cli_state s;
