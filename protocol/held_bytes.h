@@ -27,6 +27,17 @@ class held_bytes {
   held_bytes(std::shared_ptr<void> owner, mutable_byte_span part)
       : owner_(std::move(owner)), bytes_(part) {}
 
+  // `size` bytes of its own, not zeroed: for a buffer about to be read or written over whole
+  // (a received frame), where zeroing cost a memset of every request's bytes.
+  static held_bytes uninitialized(std::size_t size) {
+    auto buffer = std::make_shared_for_overwrite<std::byte[]>(size);
+    const mutable_byte_span bytes(buffer.get(), size);
+    return {std::move(buffer), bytes};
+  }
+
+  // A part of these bytes, kept alive by the same owner. `sub` must lie inside span().
+  [[nodiscard]] held_bytes part(mutable_byte_span sub) const { return {owner_, sub}; }
+
   [[nodiscard]] std::byte* data() const { return bytes_.data(); }
   [[nodiscard]] std::size_t size() const { return bytes_.size(); }
   [[nodiscard]] mutable_byte_span span() const { return bytes_; }

@@ -25,8 +25,8 @@ struct produce_state {
 
 // The batch's bytes where they arrived, inside the request's frame: appended from there.
 held_bytes frame_part(const request_context& ctx, byte_span part) {
-  const auto at = static_cast<std::size_t>(part.data() - ctx.frame->data());
-  return {ctx.frame, mutable_byte_span(*ctx.frame).subspan(at, part.size())};
+  const auto at = static_cast<std::size_t>(part.data() - ctx.frame.data());
+  return ctx.frame.part(ctx.frame.span().subspan(at, part.size()));
 }
 
 void produce_partition(const std::shared_ptr<produce_state>& state,

@@ -14,6 +14,7 @@
 #include "broker/server/response_builder.h"
 #include "broker/service.h"
 #include "protocol/bytes.h"
+#include "protocol/held_bytes.h"
 #include "protocol/sluice_generated.h"
 
 namespace sluice {
@@ -32,7 +33,7 @@ struct request_context {
   boost::asio::any_io_executor executor;
   // The request's bytes: `request` and `payload` point into them. Writable because Produce
   // appends its batches from here in place (the log stamps their offsets); nothing else writes.
-  std::shared_ptr<byte_buffer> frame;
+  held_bytes frame;
   const wire::Request* request = nullptr;
   byte_span payload;
   // Call exactly once: with the response, or nullopt for a request that has none (acks=0).

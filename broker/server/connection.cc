@@ -223,8 +223,9 @@ asio::awaitable<void> connection::read_loop() {
     if (!co_await take_budget(charge)) break;
     read_deadline_ = clock::now() + limits_.frame_read_timeout;
     deadline_reason_ = "stalled in the middle of a frame";
-    auto body = std::make_shared<byte_buffer>(p->body_size());
-    auto [bec, bn] = co_await asio::async_read(socket_, asio::buffer(*body), use_tuple);
+    auto body = held_bytes::uninitialized(p->body_size());
+    auto [bec, bn] =
+        co_await asio::async_read(socket_, asio::buffer(body.data(), body.size()), use_tuple);
     read_deadline_ = clock::time_point::max();
     if (bec) {
       close(fmt::format("connection lost in the middle of a frame: {}", bec.message()));
@@ -245,9 +246,8 @@ void connection::refuse_frame(const error& e) {
   respond(0, std::move(b));
 }
 
-void connection::handle_frame(std::shared_ptr<byte_buffer> body, const frame_prefix& prefix,
-                              std::size_t charge) {
-  const byte_span all(*body);
+void connection::handle_frame(held_bytes body, const frame_prefix& prefix, std::size_t charge) {
+  const byte_span all(body);
   auto request = verify_request(all.first(prefix.message_length));
   if (!request) {
     budget_held_ -= charge;

@@ -37,6 +37,7 @@
 #include "broker/server/response_builder.h"
 #include "protocol/bytes.h"
 #include "protocol/frame.h"
+#include "protocol/held_bytes.h"
 
 namespace sluice {
 
@@ -82,8 +83,7 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> wait_for_room();
   boost::asio::awaitable<bool> take_budget(std::size_t bytes);
   boost::asio::awaitable<void> watchdog();
-  void handle_frame(std::shared_ptr<byte_buffer> body, const frame_prefix& prefix,
-                    std::size_t charge);
+  void handle_frame(held_bytes body, const frame_prefix& prefix, std::size_t charge);
   void refuse_frame(const error& e);
   void respond(std::size_t request_bytes, std::optional<response_builder> r);
   boost::asio::awaitable<void> write_loop();
