@@ -17,12 +17,20 @@
 // folios (ext4 caches a file in folios of up to 2 MiB), so a folio straddling the previous
 // drop's end was left, and only a range covering all of it drops it.
 //
+// A rolled segment keeps its cached tail (what was within the kept bytes of the durable end when
+// the log rolled) until the bytes made durable after it reach the kept amount; then the rest of
+// it is dropped in one go, down to its end. Without that every roll left up to
+// page.cache.keep.bytes cached for good, and a log rolling often kept far more than its share.
+//
 // Owned by one partition_log and used on its shard's thread only.
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <string_view>
 
 #include "protocol/strong_types.h"
+#include "segment/segment.h"
 
 namespace sluice {
 
@@ -37,15 +45,33 @@ class cache_drop_behind {
   static constexpr std::uint64_t largest_folio_bytes = 2U << 20;
   [[nodiscard]] static std::uint64_t step_bytes(std::uint64_t keep_bytes);
 
-  // The active segment (based at `segment_base`, its .log open as `fd`) is durable up to file
-  // position `durable_end`: drops what lies more than `keep_bytes` behind it and was not dropped
-  // yet. keep_bytes < 0: keeps everything.
-  void on_durable(io::backend& io, int fd, offset segment_base, std::uint64_t durable_end,
-                  std::int64_t keep_bytes, std::string_view what);
+  // The .log of the segment based at an offset, or nullptr once it is gone (deleted by
+  // retention, cut away by truncation).
+  using file_lookup = std::function<const log_file*(offset segment_base)>;
+
+  // The segment based at `base` stopped being the active one at `size` bytes. keep_bytes < 0:
+  // the log keeps everything, and nothing rolled is remembered.
+  void on_roll(offset base, std::uint64_t size, std::int64_t keep_bytes);
+
+  // The log is durable up to file position `durable_end` of the segment based at
+  // `segment_base`: drops what lies more than `keep_bytes` behind that end (in this segment and
+  // in rolled ones) and was not dropped yet. keep_bytes < 0: keeps everything.
+  void on_durable(io::backend& io, offset segment_base, std::uint64_t durable_end,
+                  std::int64_t keep_bytes, const file_lookup& file_of);
 
  private:
-  offset segment_{-1};
+  struct rolled_segment {
+    offset base;
+    std::uint64_t size;
+    std::uint64_t dropped_to;  // set once the durable end has moved past this segment
+  };
+
+  void drop_rolled_behind(io::backend& io, offset durable_segment, std::uint64_t durable_end,
+                          std::uint64_t keep, const file_lookup& file_of);
+
+  offset segment_{-1};  // the segment holding the durable end, where drops go on
   std::uint64_t dropped_to_ = 0;
+  std::deque<rolled_segment> rolled_;  // by base offset, oldest first
 };
 
 }  // namespace sluice

@@ -239,9 +239,9 @@ class partition_log {
   // target are acknowledged.
   void start_sync(position target);
   void on_sync_done(std::uint64_t id, const std::optional<error>& err);
-  // What the page cache keeps of the active segment once durable_ moved (cache_drop_behind.h).
+  // What the page cache keeps of the log once durable_ moved (cache_drop_behind.h).
   void drop_cache_behind_durable();
-  // Drops the active segment's durable bytes more than keep_bytes behind its durable end.
+  // Drops the durable bytes more than keep_bytes behind the durable end, rolled segments' too.
   void drop_cache_keeping(std::int64_t keep_bytes);
   void acknowledge_written();
   void acknowledge_below(offset end);

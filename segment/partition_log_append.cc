@@ -124,6 +124,7 @@ result<void> partition_log::roll() {
   auto seg = segment::create(dir_, next_offset_, seg_opts_, clock_.now_ms());
   if (!seg) return seg.error();
   release_index_descriptors(old);
+  cache_drop_.on_roll(old.base_offset(), old.size().value, config_.page_cache_keep_bytes);
   unsynced_seals_.push_back({old.base_offset(), std::nullopt});
   segments_.emplace(next_offset_, std::move(*seg));
   for (auto& r : to_sync) roll_syncs_.push_back(std::move(r));
@@ -376,11 +377,11 @@ void partition_log::drop_cache_behind_durable() {
 }
 
 void partition_log::drop_cache_keeping(std::int64_t keep_bytes) {
-  const auto it = segments_.find(durable_.segment_base);
-  if (it == segments_.end()) return;
-  const log_file& f = *it->second->file();
-  cache_drop_.on_durable(io_, f.fd(), durable_.segment_base, durable_.pos.value, keep_bytes,
-                         f.path().native());
+  cache_drop_.on_durable(io_, durable_.segment_base, durable_.pos.value, keep_bytes,
+                         [this](offset base) -> const log_file* {
+                           const auto it = segments_.find(base);
+                           return it == segments_.end() ? nullptr : it->second->file().get();
+                         });
 }
 
 void partition_log::join_page_cache_budget(std::shared_ptr<page_cache_budget> budget) {

@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -22,6 +24,20 @@ std::uint64_t append_mib_in_turns(log_fixture& f, int mib) {
   std::uint64_t written = 0;
   for (int turn = 0; turn < mib; ++turn) written += append_and_wait(f, 16, 64 * 1024);
   return written;
+}
+
+// The log's .log files, oldest first (their names are their base offsets, zero-padded).
+std::vector<std::filesystem::path> log_files(const log_fixture& f) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(f.log_dir())) {
+    if (e.path().extension() == ".log") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double resident_share_of(const std::filesystem::path& file) {
+  return resident_share(file, 0, std::filesystem::file_size(file));
 }
 
 // Where the drops so far end (they are contiguous from the segment's start).
@@ -59,6 +75,40 @@ TEST_CASE("once durable, the log's page cache keeps only page.cache.keep.bytes b
   CHECK(resident_share(file, written - (1 << 20), written) > 0.9);
   CHECK(f.append(make_batch(3, 100, 99)).has_value());  // the log goes on as before
   CHECK(f.read_all(offset{0}).size() == written + make_batch(3, 100, 99).size());
+}
+
+TEST_CASE("a rolled segment's cached tail goes once page.cache.keep.bytes are durable after it") {
+  log_fixture f;
+  log_config cfg;
+  cfg.page_cache_keep_bytes = 1 << 20;
+  cfg.segment_bytes = 3 << 20;  // a roll every third turn or so
+  f.open(cfg);
+  append_mib_in_turns(f, 3);
+  auto files = log_files(f);
+  REQUIRE(files.size() == 2);
+  const auto second_size = std::filesystem::file_size(files[1]);
+  REQUIRE(second_size < (1 << 20));
+  // Less than 1 MiB came after the first segment: what is left of the last MiB in it is kept.
+  const auto first_size = std::filesystem::file_size(files[0]);
+  CHECK(resident_share(files[0], first_size - ((1 << 20) - second_size), first_size) > 0.9);
+
+  append_mib_in_turns(f, 8);
+  files = log_files(f);
+  REQUIRE(files.size() >= 4);
+  // Every segment more than 1 MiB behind the durable end is gone from the page cache, down to
+  // its last page; the newest keeps its last MiB.
+  for (std::size_t i = 0; i + 1 < files.size(); ++i) {
+    const auto bytes_after = [&] {
+      std::uint64_t n = 0;
+      for (std::size_t j = i + 1; j < files.size(); ++j) n += std::filesystem::file_size(files[j]);
+      return n;
+    }();
+    if (bytes_after < (1 << 20)) continue;
+    INFO("segment ", files[i].filename().string());
+    CHECK(f.run_until([&] { return resident_share_of(files[i]) < 0.05; }));
+  }
+  const auto last_size = std::filesystem::file_size(files.back());
+  CHECK(resident_share(files.back(), last_size - (1 << 20), last_size) > 0.9);
 }
 
 TEST_CASE("page.cache.keep.bytes = -1 leaves the page cache to the kernel") {
@@ -173,6 +223,26 @@ TEST_CASE("a log idle for a while leaves the page cache budget and drops what it
   // Written to again, it counts again.
   append_and_wait(f, 1, 100);
   CHECK(budget->active_logs() == 1);
+}
+
+TEST_CASE("an idle log drops what it kept of its rolled segments too") {
+  auto budget = std::make_shared<page_cache_budget>(64 << 20);
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 1 << 20;
+  f.open(cfg);
+  f.log->join_page_cache_budget(budget);
+  append_mib_in_turns(f, 4);  // under its share: all kept
+  const auto files = log_files(f);
+  REQUIRE(files.size() >= 4);
+  for (const auto& file : files) CHECK(resident_share_of(file) > 0.9);
+
+  f.clk.advance(page_cache_budget::idle_after);
+  f.log->check_page_cache_idle();
+  for (std::size_t i = 0; i + 1 < files.size(); ++i) {  // the active one keeps its partial page
+    INFO("segment ", files[i].filename().string());
+    CHECK(f.run_until([&] { return resident_share_of(files[i]) < 0.05; }));
+  }
 }
 
 }  // namespace sluice::test
