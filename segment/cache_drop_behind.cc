@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "segment/io/backend.h"
+#include "segment/segment.h"
 
 namespace sluice {
 

@@ -27,16 +27,15 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <string_view>
 
 #include "protocol/strong_types.h"
-#include "segment/segment.h"
 
 namespace sluice {
 
 namespace io {
 class backend;
 }
+class log_file;
 
 class cache_drop_behind {
  public:
@@ -63,7 +62,7 @@ class cache_drop_behind {
   struct rolled_segment {
     offset base;
     std::uint64_t size;
-    std::uint64_t dropped_to;  // set once the durable end has moved past this segment
+    std::uint64_t dropped_to;  // where its drops had got to when the durable end left it
   };
 
   void drop_rolled_behind(io::backend& io, offset durable_segment, std::uint64_t durable_end,

@@ -40,6 +40,19 @@ double resident_share_of(const std::filesystem::path& file) {
   return resident_share(file, 0, std::filesystem::file_size(file));
 }
 
+// Every file of `files` (the log's, oldest first) with `keep` bytes or more after it is gone
+// from the page cache, down to its last page.
+void check_dropped_behind(log_fixture& f, const std::vector<std::filesystem::path>& files,
+                          std::uint64_t keep) {
+  std::uint64_t after = 0;  // bytes in the files after files[i]
+  for (std::size_t i = files.size(); i-- > 1;) {
+    after += std::filesystem::file_size(files[i]);
+    if (after < keep) continue;
+    INFO("segment ", files[i - 1].filename().string());
+    CHECK(f.run_until([&] { return resident_share_of(files[i - 1]) < 0.05; }));
+  }
+}
+
 // Where the drops so far end (they are contiguous from the segment's start).
 std::uint64_t dropped_to(const log_fixture& f) {
   const auto& ranges = f.io->drop_ranges();
@@ -97,18 +110,27 @@ TEST_CASE("a rolled segment's cached tail goes once page.cache.keep.bytes are du
   REQUIRE(files.size() >= 4);
   // Every segment more than 1 MiB behind the durable end is gone from the page cache, down to
   // its last page; the newest keeps its last MiB.
-  for (std::size_t i = 0; i + 1 < files.size(); ++i) {
-    const auto bytes_after = [&] {
-      std::uint64_t n = 0;
-      for (std::size_t j = i + 1; j < files.size(); ++j) n += std::filesystem::file_size(files[j]);
-      return n;
-    }();
-    if (bytes_after < (1 << 20)) continue;
-    INFO("segment ", files[i].filename().string());
-    CHECK(f.run_until([&] { return resident_share_of(files[i]) < 0.05; }));
-  }
+  check_dropped_behind(f, files, 1 << 20);
   const auto last_size = std::filesystem::file_size(files.back());
   CHECK(resident_share(files.back(), last_size - (1 << 20), last_size) > 0.9);
+}
+
+TEST_CASE("segments rolled again after a cut into an earlier one are dropped as they go") {
+  log_fixture f;
+  log_config cfg;
+  cfg.page_cache_keep_bytes = 1 << 20;
+  cfg.segment_bytes = 1 << 20;
+  f.open(cfg);
+  append_mib_in_turns(f, 8);
+  REQUIRE(log_files(f).size() >= 8);
+  // Back into the first segment (as a follower truncating to its leader does): it is active
+  // again, the later ones are gone, and the rolls that follow must be dropped behind as before.
+  REQUIRE(f.log->truncate_to(offset{4}).has_value());
+  REQUIRE(log_files(f).size() == 1);
+  append_mib_in_turns(f, 4);  // fewer segments than before the cut
+  const auto files = log_files(f);
+  REQUIRE(files.size() >= 4);
+  check_dropped_behind(f, files, 1 << 20);
 }
 
 TEST_CASE("page.cache.keep.bytes = -1 leaves the page cache to the kernel") {
