@@ -1,10 +1,12 @@
 // Fetch: whole batches from each requested partition, sent straight from the segment files.
 // Long poll: while fewer than min_bytes are available, the fetch waits (up to max_wait) for any
-// of its partitions to advance. The first that does is read on its own shard, at once, and
-// the fetch decides again with that outcome; at max_wait every partition is read again.
+// of its partitions to advance past what it last read of it. The first that does is read on
+// its own shard, at once, and the fetch decides again with that outcome; at max_wait every
+// partition is read again.
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -106,7 +108,7 @@ class fetch_operation : public abandonable, public std::enable_shared_from_this<
               if (auto self = weak.lock()) self->on_woken(generation, i, std::move(r));
             });
           });
-      ctx_.svc.watch(w.topic, w.partition, waiter, w.from);
+      ctx_.svc.watch(w.topic, w.partition, waiter, wake_beyond(w));
       waiters_.push_back(std::move(waiter));
     }
     if (!timer_armed_) {
@@ -116,6 +118,13 @@ class fetch_operation : public abandonable, public std::enable_shared_from_this<
         if (!ec && !self->responded_) self->read_round();
       });
     }
+  }
+
+  // Where a partition's waiter wakes: past what its last read already saw, so a partition that
+  // has some data, but too little for min_bytes, wakes the fetch only when more arrives (from
+  // the fetch offset itself it would wake at once, again and again until max_wait).
+  static offset wake_beyond(const wanted_partition& w) {
+    return w.outcome ? std::max(w.from, w.outcome->high_watermark) : w.from;
   }
 
   // Partition i advanced and was read on its shard; the others keep their last outcome.

@@ -355,6 +355,39 @@ TEST_CASE("a long poll whose client has left ends with it: a deleted topic's fil
   CHECK(testing::eventually([&] { return open_files_naming(broker.pid(), "gone-0") == 0; }, 10s));
 }
 
+TEST_CASE("a long poll short of min_bytes sleeps until more arrives, then answers with it all") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("trickle", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  const auto batch_of = [](std::size_t value_bytes) {
+    record_batch_builder builder;
+    const std::string value(value_bytes, 'v');
+    builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string_view(value)));
+    return builder.build();
+  };
+  REQUIRE(c.send(produce_request("trickle", batch_of(100)), 2));
+  REQUIRE(c.read_response().has_value());
+  // One small batch is there, less than min_bytes: the fetch waits for more.
+  start_long_poll(c, "trickle", 3, 4096);
+  const double cpu_before = cpu_seconds(broker.pid());
+  std::this_thread::sleep_for(1s);
+  // A fetch that re-read the partition in a loop until max_wait burned a core here.
+  CHECK(cpu_seconds(broker.pid()) - cpu_before < 0.3);
+  raw_client producer(broker.port());
+  const auto more_sent = std::chrono::steady_clock::now();
+  REQUIRE(producer.send(produce_request("trickle", batch_of(5000)), 1));
+  REQUIRE(producer.read_response().has_value());
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  REQUIRE(r->response().request_id() == 3);
+  CHECK(std::chrono::steady_clock::now() - more_sent < 30s);  // woken, not at max_wait (60 s)
+  const auto* p = r->body<wire::FetchResponse>()->topics()->Get(0)->partitions()->Get(0);
+  CHECK(p->next_fetch_offset() == 2);  // both batches
+  CHECK(p->high_watermark() == 2);
+}
+
 TEST_CASE("options come from a config file too: broker-wide topic defaults apply to new topics") {
   temp_dir dir;
   const auto config = dir.path() / "sluiced.toml";
