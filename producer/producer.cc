@@ -48,6 +48,9 @@ struct producer::impl {
   // Delivers an error the broker gave about the record's topic: through the callback, on the
   // io thread, as every outcome.
   void fail_later(producer::callback cb, error e);
+  // Waits until the io thread has run everything posted to it before this call (fail_later's
+  // callbacks among them), or until the deadline. After close() nothing is left to run.
+  result<void> drain_posted(clock::time_point deadline);
 };
 
 namespace {
@@ -94,6 +97,21 @@ void producer::impl::fail_later(producer::callback cb, error e) {
   io.post([cb = std::move(cb), e = std::move(e)] {
     if (cb) cb(e);
   });
+}
+
+result<void> producer::impl::drain_posted(clock::time_point deadline) {
+  auto reached = std::make_shared<std::promise<void>>();
+  auto future = reached->get_future();
+  {
+    // A close() under way holds the lock until the io thread has stopped, after running what
+    // was posted before it; a barrier posted later would never run.
+    std::lock_guard lock(close_mutex);
+    if (stopped) return {};
+    io.post([reached] { reached->set_value(); });
+  }
+  if (future.wait_until(deadline) == std::future_status::ready) return {};
+  return make_error(client_errc::timed_out,
+                    "flush: callbacks still waiting for the io thread at the deadline");
 }
 
 result<std::unique_ptr<producer>> producer::create(producer_config config) {
@@ -168,7 +186,11 @@ result<void> producer::flush(std::chrono::milliseconds timeout) {
     return make_error(client_errc::invalid_argument,
                       "flush() from a producer callback would wait for itself");
   }
-  return impl_->accumulator->flush(clock::now() + timeout);
+  const auto deadline = clock::now() + timeout;
+  if (auto flushed = impl_->accumulator->flush(deadline); !flushed) return flushed;
+  // An outcome send() decided itself (an unknown topic or partition) never entered the
+  // accumulator: its callback was posted to the io thread, and runs before this barrier does.
+  return impl_->drain_posted(deadline);
 }
 
 void producer::close(std::chrono::milliseconds timeout) {
@@ -177,7 +199,9 @@ void producer::close(std::chrono::milliseconds timeout) {
   SLUICE_ASSERT(!m.io.on_this_thread());
   std::lock_guard lock(m.close_mutex);
   if (m.stopped) return;
-  (void)flush(timeout);  // what is still pending after the timeout fails below
+  // What is still pending after the timeout fails below. (Not flush(): the io.call below is
+  // the barrier behind fail_later's callbacks, and flush()'s own would wait for this lock.)
+  (void)m.accumulator->flush(clock::now() + timeout);
   m.closed = true;
   m.metadata->close();
   m.io.call([&m] {

@@ -51,7 +51,8 @@ std::optional<std::string> resolve_brokers(command_context& ctx) {
 
 void add_producer_options(CLI::App& cmd, producer_options& o) {
   cmd.add_option("--acks", o.acks,
-                 "0: no acknowledgement; 1: after the broker made the batch durable under the "
+                 "0: no acknowledgement (and no idempotence); 1: after the broker made the batch "
+                 "durable under the "
                  "topic's flush policy; all (-1): every in-sync replica")
       ->check(CLI::IsMember({"0", "1", "-1", "all"}))
       ->capture_default_str();
@@ -75,6 +76,9 @@ producer_config make_producer_config(const command_context& ctx, const producer_
   c.brokers = ctx.brokers;
   c.client_id = "sluice-cli";
   c.acks = o.acks == "all" ? -1 : std::stoi(o.acks);
+  // Without acknowledgements there is nothing to retry, so nothing to deduplicate: the
+  // producer refuses idempotence with acks=0.
+  c.idempotence = c.acks != 0;
   c.linger = std::chrono::milliseconds(o.linger_ms);
   c.batch_size = o.batch_size;
   c.codec = o.compression == "zstd" ? compression::zstd : compression::none;

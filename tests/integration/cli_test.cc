@@ -225,6 +225,21 @@ TEST_SUITE("cli") {
     CHECK(user1[0] == user1[1]);
   }
 
+  TEST_CASE("produce and perf produce with --acks 0 send without waiting for acknowledgements") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "fire"});
+    auto produced = f.run_ok({"produce", "fire", "--acks", "0"}, "a\nb\nc\n");
+    CHECK(produced.err.find("produced 3 records") != std::string::npos);
+    // Nothing acknowledged them: wait for the three to be readable.
+    CHECK(f.run_ok({"consume", "fire", "--from-beginning", "--follow", "--count", "3"}).out ==
+          "a\nb\nc\n");
+    const auto perf = json_lines(f.run_ok({"perf", "produce", "--topic", "fire", "--num-records",
+                                           "100", "--acks", "0", "--json"})
+                                     .out);
+    REQUIRE(perf.size() == 1);
+    CHECK(perf[0]["records"] == 100);
+  }
+
   TEST_CASE("consume stops at the high watermark seen at the start; text shows key and offset") {
     cli_fixture f;
     f.run_ok({"topic", "create", "events"});

@@ -357,6 +357,24 @@ TEST_CASE("producer: a send to a topic that does not exist fails with unknown_to
   CHECK(md.error().code == wire::ErrorCode::unknown_topic);
 }
 
+TEST_CASE("producer: flush returns after the callbacks of records refused for their partition") {
+  broker_fixture f;
+  f.admin.create_topic("two", 2);
+  auto p = producer::create(config_for(f.broker.address())).value();
+  std::atomic<int> failed{0};
+  const auto slow_failure = [&](const result<record_metadata>& md) {
+    std::this_thread::sleep_for(100ms);  // still running when a flush that did not wait returns
+    CHECK_FALSE(md.has_value());
+    ++failed;
+  };
+  producer_record no_partition{.topic = "two", .value = "x", .partition = 99};
+  REQUIRE(p->send(no_partition, slow_failure).has_value());
+  producer_record no_topic{.topic = "no-such-topic", .value = "x"};
+  REQUIRE(p->send(no_topic, slow_failure).has_value());
+  REQUIRE(p->flush(30s).has_value());
+  CHECK(failed == 2);
+}
+
 TEST_CASE("producer: a record above the topic's max.message.bytes fails with message_too_large") {
   broker_fixture f;
   f.admin.create_topic("small", 1, {{"max.message.bytes", "1000"}});
