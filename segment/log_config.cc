@@ -15,13 +15,15 @@ result<flush_policy> flush_policy::parse(std::string_view text) {
     std::string_view digits = text.substr(prefix.size());
     std::int64_t ms = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ms);
-    if (ec == std::errc{} && end == digits.data() + digits.size() && ms >= 1) {
+    if (ec == std::errc{} && end == digits.data() + digits.size() && ms >= 1 &&
+        ms <= max_interval_ms) {
       return flush_policy{mode::interval, std::chrono::milliseconds(ms)};
     }
   }
-  return make_error(
-      log_errc::bad_config,
-      fmt::format("flush must be 'always' or 'interval:<ms>' with ms >= 1, got '{}'", text));
+  return make_error(log_errc::bad_config,
+                    fmt::format("flush must be 'always' or 'interval:<ms>' with ms from 1 to {} "
+                                "(100 years), got '{}'",
+                                max_interval_ms, text));
 }
 
 std::chrono::steady_clock::time_point flush_policy::next_sync_after(

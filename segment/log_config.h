@@ -19,7 +19,10 @@ struct flush_policy {
   mode kind = mode::always;
   std::chrono::milliseconds interval{0};
 
-  // "always" or "interval:<ms>" with ms >= 1.
+  // Longer intervals overflowed the sync grid's nanoseconds (next_sync_after): a negative step
+  // made the flush timer fire in a loop, a zero one divided by zero on every start.
+  static constexpr std::int64_t max_interval_ms = 100LL * 365 * 24 * 3600 * 1000;
+  // "always" or "interval:<ms>" with ms from 1 to max_interval_ms.
   static result<flush_policy> parse(std::string_view text);
   [[nodiscard]] std::string to_string() const;
   // interval: when the timer's next sync is due, the first multiple of `interval` on the

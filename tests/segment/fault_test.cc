@@ -168,6 +168,16 @@ TEST_CASE("flush policies parse and bad ones say what is wrong") {
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().detail.find("interval:<ms>") != std::string::npos);
   CHECK_FALSE(flush_policy::parse("interval:0").has_value());
+  // At most 100 years: longer ones overflowed the sync grid (a flush timer firing in a loop, or
+  // a division by zero on open).
+  CHECK(flush_policy::parse("interval:3153600000000").has_value());
+  auto too_long = flush_policy::parse("interval:288230376151711744");
+  REQUIRE_FALSE(too_long.has_value());
+  CHECK(too_long.error().detail.find("100 years") != std::string::npos);
+  CHECK_FALSE(flush_policy::parse("interval:10000000000000").has_value());
+  const auto longest = *flush_policy::parse("interval:3153600000000");
+  const auto now = std::chrono::steady_clock::now();
+  CHECK(longest.next_sync_after(now) > now);
 }
 
 TEST_CASE("flush=interval syncs fall on a grid shared by every log with the interval") {
