@@ -148,7 +148,15 @@ asio::awaitable<void> connection::watchdog() {
     auto [ec] = co_await watchdog_timer_.async_wait(use_tuple);
     if (ec || !open_) co_return;
     const auto now = clock::now();
-    if (now > read_deadline_) close(deadline_reason_);
+    if (now > read_deadline_) {
+      if (read_deadline_is_idle_ && (requests_in_flight_ > 0 || !responses_.empty())) {
+        // Not idle: a request is still being answered (a long poll, a slow group commit).
+        // The idle timeout counts from when it last had one.
+        read_deadline_ = now + limits_.idle_timeout;
+      } else {
+        close(deadline_reason_);
+      }
+    }
     if (open_ && !responses_.empty() && now - write_progress_at_ > limits_.write_timeout) {
       close("not reading its responses: no write progress within the write timeout");
     }
@@ -204,6 +212,7 @@ asio::awaitable<void> connection::read_loop() {
     co_await wait_for_room();
     if (!open_ || !reading_) break;
     read_deadline_ = clock::now() + limits_.idle_timeout;
+    read_deadline_is_idle_ = true;
     deadline_reason_ = "idle: no request within the idle timeout";
     auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
     if (ec) {
@@ -222,6 +231,7 @@ asio::awaitable<void> connection::read_loop() {
     const std::size_t charge = std::max(p->body_size(), min_request_charge);
     if (!co_await take_budget(charge)) break;
     read_deadline_ = clock::now() + limits_.frame_read_timeout;
+    read_deadline_is_idle_ = false;
     deadline_reason_ = "stalled in the middle of a frame";
     auto body = held_bytes::uninitialized(p->body_size());
     auto [bec, bn] =

@@ -107,6 +107,7 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::steady_timer budget_timer_;  // cancelled when the budget grants our bytes
   clock::time_point read_deadline_ = clock::time_point::max();
   const char* deadline_reason_ = "";     // why the connection closes when read_deadline_ passes
+  bool read_deadline_is_idle_ = false;   // waiting for a frame to start, not in the middle of one
   clock::time_point write_progress_at_;  // last write progress while responses are queued
   std::deque<queued_response> responses_;
   std::vector<std::weak_ptr<abandonable>> abandon_on_close_;

@@ -44,17 +44,18 @@ request_builder create_topic_request(std::string_view name, int partitions) {
   return b;
 }
 
-// Sends, as `id`, a fetch of partition 0 from offset 0 that waits up to 60 s for `min_bytes`;
-// returns once the broker is serving it (frames are handled in order, so a metadata request
-// sent after it is answered only then).
+// Sends, as `id`, a fetch of partition 0 from offset 0 that waits up to max_wait_ms (60 s) for
+// `min_bytes`; returns once the broker is serving it (frames are handled in order, so a
+// metadata request sent after it is answered only then).
 void start_long_poll(raw_client& c, std::string_view topic, std::uint64_t id,
-                     std::int32_t min_bytes = 1) {
+                     std::int32_t min_bytes = 1, std::int32_t max_wait_ms = 60'000) {
   request_builder b;
   auto& fbb = b.fbb();
   auto part = wire::CreateFetchPartition(fbb, 0, 0, 1 << 20);
   auto t = wire::CreateFetchTopic(fbb, fbb.CreateString(topic.data(), topic.size()),
                                   fbb.CreateVector(&part, 1));
-  b.set_body(wire::CreateFetchRequest(fbb, 60'000, min_bytes, 1 << 20, fbb.CreateVector(&t, 1)));
+  b.set_body(
+      wire::CreateFetchRequest(fbb, max_wait_ms, min_bytes, 1 << 20, fbb.CreateVector(&t, 1)));
   REQUIRE(c.send(std::move(b), id));
   REQUIRE(c.send(metadata_request(), id + 1));
   auto md = c.read_response();
@@ -143,6 +144,21 @@ TEST_CASE("an idle connection is closed after the idle timeout") {
       {.data_dir = dir.path() / "data", .extra_args = {"--idle-timeout-ms", "300"}});
   raw_client idle(broker.port());
   CHECK(idle.closed_within(5s));
+}
+
+TEST_CASE("a connection waiting for its long poll's answer is not idle") {
+  temp_dir dir;
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--idle-timeout-ms", "300"}});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("quiet", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  start_long_poll(c, "quiet", 2, 1, 2000);  // nothing arrives: answered empty after 2 s
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().request_id() == 2);
+  CHECK(broker.log_text().find("idle: no request") == std::string::npos);
+  CHECK(c.closed_within(5s));  // idle once answered
 }
 
 TEST_CASE("pipelined requests on one connection are all answered, matched by id") {
@@ -428,6 +444,12 @@ TEST_CASE("a bad option or config file value stops start-up with a message namin
   CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data",
                                        .extra_args = {"--busy-poll-us", "1000000"}}),
                        doctest::Contains("--busy-poll-us"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      broker_process({.data_dir = dir.path() / "data", .extra_args = {"--idle-timeout-ms", "0"}}),
+      doctest::Contains("--idle-timeout-ms"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      broker_process({.data_dir = dir.path() / "data", .extra_args = {"--write-timeout-ms", "-5"}}),
+      doctest::Contains("--write-timeout-ms"), std::runtime_error);
   CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data",
                                        .extra_args = {"--page-cache-budget-bytes", "-2"}}),
                        doctest::Contains("--page-cache-budget-bytes"), std::runtime_error);
