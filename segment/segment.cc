@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <limits>
 
 #include "index/errc.h"
 #include "protocol/record_batch_format.h"
@@ -239,7 +240,8 @@ bool segment::last_time_entry_matches_log() const {
 
 result<file_pos> segment::find_timestamp(std::int64_t ts, file_pos end) const {
   // Every batch up to the one holding the entry's offset has max timestamp <= entry < ts.
-  auto entry = times_.lookup(ts - 1);
+  // (At the lowest timestamp there is none: ts - 1 would wrap round to the highest.)
+  auto entry = ts > std::numeric_limits<std::int64_t>::min() ? times_.lookup(ts - 1) : std::nullopt;
   const bool trusted = entry && time_entry_matches_log(*entry, end);
   auto found = find_batch(trusted ? entry->offset : base_, end);
   if (!found) return found.error();

@@ -1,7 +1,10 @@
 // ListOffsets: earliest (-2), latest (-1), or the first offset at or after a timestamp.
 
+#include <fmt/format.h>
+
 #include "broker/handlers/error_fields.h"
 #include "broker/handlers/request_context.h"
+#include "protocol/wire_errc.h"
 
 namespace sluice {
 
@@ -36,6 +39,14 @@ void handle_list_offsets(request_context ctx) {
       const auto* p = t->partitions()->Get(static_cast<flatbuffers::uoffset_t>(pi));
       auto& slot = *out->topics[ti]->partitions[pi];
       slot.partition = p->partition();
+      if (p->timestamp() < -2) {
+        set_error(slot, make_error(wire::ErrorCode::invalid_request,
+                                   fmt::format("timestamp {} is neither -2 (earliest), -1 (latest) "
+                                               "nor a time (>= 0)",
+                                               p->timestamp())));
+        join->arrive();
+        continue;
+      }
       shared_ctx->svc.list_offset(shared_ctx->executor, out->topics[ti]->name, p->partition(),
                                   p->timestamp(),
                                   [&slot, join, out](result<std::optional<offset>> r) {

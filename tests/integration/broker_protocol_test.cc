@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "admin/admin.h"
 #include "protocol/frame.h"
@@ -159,6 +160,27 @@ TEST_CASE("a connection waiting for its long poll's answer is not idle") {
   CHECK(r->response().request_id() == 2);
   CHECK(broker.log_text().find("idle: no request") == std::string::npos);
   CHECK(c.closed_within(5s));  // idle once answered
+}
+
+TEST_CASE("ListOffsets refuses a timestamp below -2 with invalid_request naming it") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("times", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  request_builder b;
+  auto& fbb = b.fbb();
+  auto part = wire::CreateListOffsetsPartition(fbb, 0, std::numeric_limits<std::int64_t>::min());
+  auto t = wire::CreateListOffsetsTopic(fbb, fbb.CreateString("times"), fbb.CreateVector(&part, 1));
+  b.set_body(wire::CreateListOffsetsRequest(fbb, fbb.CreateVector(&t, 1)));
+  REQUIRE(c.send(std::move(b), 2));
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  const auto* p = r->body<wire::ListOffsetsResponse>()->topics()->Get(0)->partitions()->Get(0);
+  CHECK(p->error() == wire::ErrorCode::invalid_request);
+  REQUIRE(p->error_message() != nullptr);
+  CHECK(p->error_message()->str().find("-9223372036854775808") != std::string::npos);
+  check_still_serving(broker);
 }
 
 TEST_CASE("pipelined requests on one connection are all answered, matched by id") {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <vector>
 
 #include "log_fixture.h"
@@ -270,6 +271,10 @@ TEST_CASE("offset_for_timestamp finds the first record at or after the timestamp
   auto first = f.log->offset_for_timestamp(0);
   REQUIRE(first.has_value());
   CHECK(**first == offset{0});
+  // The lowest timestamp there is: "timestamp - 1" must not wrap round to the highest.
+  auto lowest = f.log->offset_for_timestamp(std::numeric_limits<std::int64_t>::min());
+  REQUIRE(lowest.has_value());
+  CHECK(**lowest == offset{0});
   auto none = f.log->offset_for_timestamp(1'000'000);
   REQUIRE(none.has_value());
   CHECK_FALSE(none->has_value());
