@@ -195,11 +195,13 @@ result<segment::batch_run> segment::whole_batches(const batch_location& first,
   file_pos pos = first.position + first.header->size_bytes();
   offset next = first.header->next_offset();
   const std::uint64_t limit = std::min(end.value, first.position.value + max_bytes);
-  // Jump over whole batches with the index: entries mark batch starts in position order.
+  // Jump over whole batches with the index: entries mark batch starts in position order. One
+  // at `end` is the batch being appended after it (indexed before it is readable): not a jump.
+  const std::uint64_t jump_bound = std::min(limit + 1, end.value);
   std::size_t lo = 0, hi = offsets_.entry_count();
   while (lo < hi) {
     std::size_t mid = lo + (hi - lo) / 2;
-    if (offsets_.entry_at(mid)->position.value <= limit)
+    if (offsets_.entry_at(mid)->position.value < jump_bound)
       lo = mid + 1;
     else
       hi = mid;
