@@ -127,6 +127,7 @@ void controller::create_topic(std::string name, std::int32_t partitions, config_
     // A directory left by an earlier topic of this name (deleted, then a crash before its
     // directories were removed) must not be mistaken for this topic's data.
     if (auto r = remove_partition_dirs(*created); !r) {
+      (void)topics_.remove(name);  // not created after all: a later create must start afresh
       done(r);
       return finished();
     }
@@ -152,8 +153,13 @@ void controller::delete_topic(std::string name, handler<void> done) {
       done(removed.error());
       return finished();
     }
-    close_partitions(*removed, [this, info = *removed, done, finished](result<void> r) {
-      if (r) r = remove_partition_dirs(info);
+    close_partitions(*removed, [this, info = *removed, done, finished](result<void> closed) {
+      // The topic has left the registry: its directories go too, even when a partition did
+      // not close cleanly (an offline log), or nothing would ever remove them.
+      if (!closed) {
+        spdlog::warn("deleting topic {}: {}", info.record.name, closed.error().message());
+      }
+      auto r = remove_partition_dirs(info);
       if (r) spdlog::info("deleted topic {}", info.record.name);
       done(std::move(r));
       finished();
@@ -234,7 +240,16 @@ result<void> remove_partition_dir(const fs::path& data_dir, const std::string& d
   const fs::path dir = data_dir / dir_name;
   std::error_code ec;
   if (!fs::exists(dir, ec)) return {};
-  fs::path aside = data_dir / (dir_name + ".deleted");
+  // Renamed aside first, so a crash mid-removal leaves no half-deleted partition behind under
+  // its own name. A topic name near the limit would make "<dir>.deleted" too long for a file
+  // name (255 bytes): such a directory goes aside under a hash of its name.
+  constexpr std::size_t max_file_name = 255;
+  constexpr std::string_view suffix = ".deleted";
+  const std::string aside_name =
+      dir_name.size() + suffix.size() <= max_file_name
+          ? dir_name + std::string(suffix)
+          : fmt::format("{:016x}{}", std::hash<std::string>{}(dir_name), suffix);
+  fs::path aside = data_dir / aside_name;
   fs::remove_all(aside, ec);
   fs::rename(dir, aside, ec);
   if (ec) return make_errno_error(ec.value(), "rename " + dir.string() + " to " + aside.string());

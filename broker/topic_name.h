@@ -1,6 +1,7 @@
 #pragma once
 // Topic names, with Kafka's rules: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..".
-// (249 leaves room for "-<partition>" and a deletion suffix in a 255-byte directory name.)
+// (249 leaves room for "-<partition>" in a 255-byte directory name; a deletion renames the
+// longest ones aside under a hash, broker/controller.cc.)
 
 #include <string_view>
 

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "admin/admin.h"
@@ -201,6 +202,26 @@ TEST_SUITE("io_faults") {
     for (auto* s : {&eio, &torn, &enospc, &healthy}) s->check(broker->address(), false);
     sync.check(broker->address(), true);
     uncut.check(broker->address(), false);  // the torn batch was cut by recovery
+  }
+
+  TEST_CASE("a topic whose partition went offline is deleted with its directory") {
+    temp_dir dir;
+    const auto data_dir = dir.path() / "data";
+    broker_process broker(broker_process::options{
+        .data_dir = data_dir, .env = {"SLUICE_FAULT_INJECTION=sync:EIO:partition=off-0:after=1"}});
+    auto a = admin::create({.brokers = broker.address()}).value();
+    REQUIRE_OK(a->create_topic({.name = "off", .partitions = 1}));
+    auto p = producer::create(producer_for(broker.address())).value();
+    stream off{"off", 0, "off"};
+    (void)off.send_until_failure(*p);  // the failed fdatasync takes the partition offline
+    p.reset();
+    REQUIRE(std::filesystem::exists(data_dir / "off-0"));
+    REQUIRE_OK(a->delete_topic("off"));
+    CHECK_FALSE(std::filesystem::exists(data_dir / "off-0"));
+    auto names = a->list_topics();
+    REQUIRE_OK(names);
+    CHECK(names->empty());
+    CHECK(has(broker.log_text(), "deleting topic off"));
   }
 
   TEST_CASE("a malformed SLUICE_FAULT_INJECTION stops sluiced at start-up, saying why") {

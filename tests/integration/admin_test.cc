@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <future>
 
 #include "protocol/client/broker_address.h"
@@ -118,6 +119,19 @@ TEST_CASE_FIXTURE(admin_fixture, "admin: a deleted topic is gone") {
   REQUIRE(!described);
   CHECK(described.error().code == wire::ErrorCode::unknown_topic);
   check_refused(client->delete_topic("gone"), wire::ErrorCode::unknown_topic);
+}
+
+TEST_CASE_FIXTURE(admin_fixture, "admin: a topic with the longest name is deleted whole") {
+  const std::string name(249, 'n');  // "<name>-0.deleted" is longer than a file name may be
+  REQUIRE_OK(client->create_topic({.name = name, .partitions = 2, .configs = {}}));
+  produce(broker.address(), name, 3, 1000);
+  REQUIRE_OK(client->delete_topic(name));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / (name + "-0")));
+  // Created again, it starts empty: nothing of the deleted topic comes back.
+  REQUIRE_OK(client->create_topic({.name = name, .partitions = 1, .configs = {}}));
+  CHECK(client->list_offset(name, 0, latest_offset_spec).value() == 0);
+  produce(broker.address(), name, 2, 2000);
+  CHECK(client->list_offset(name, 0, latest_offset_spec).value() == 2);
 }
 
 TEST_CASE_FIXTURE(admin_fixture, "admin: the broker's refusals arrive with code and message") {
