@@ -268,10 +268,13 @@ void fetcher::on_partition_error(partition_state& st, std::int64_t at, const fet
       st.forget_requests();
       return;
     }
-    e.detail += fmt::format(
-        " (log start {}, high watermark {}; auto_offset_reset is none: "
-        "seek to continue)",
-        p.log_start_offset, p.high_watermark);
+    // The broker's message names the readable range; brokers that send the figures as fields
+    // too may leave them unknown (-1), which is no help to print.
+    const std::string figures =
+        p.log_start_offset >= 0 && p.high_watermark >= 0
+            ? fmt::format("log start {}, high watermark {}; ", p.log_start_offset, p.high_watermark)
+            : std::string();
+    e.detail += fmt::format(" ({}auto_offset_reset is none: seek to continue)", figures);
     return fail(st, at, std::move(e));
   }
   if (wire::is_retriable(p.error)) {

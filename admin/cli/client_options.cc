@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 
@@ -116,6 +117,37 @@ CLI::Validator timestamp_validator() {
         return ms ? std::string() : ms.error().detail;
       },
       "MS|ISO-8601");
+}
+
+CLI::Validator whole_number_validator(std::int64_t at_least, std::int64_t at_most) {
+  return CLI::Validator(
+      [at_least, at_most](std::string& text) -> std::string {
+        std::int64_t n = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, n);
+        const bool digits =
+            !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || ec != std::errc() || ptr != end || n < at_least || n > at_most) {
+          return fmt::format("expected a whole number from {} to {}, got '{}'", at_least, at_most,
+                             text);
+        }
+        return {};
+      },
+      "N");
+}
+
+CLI::Validator positive_seconds_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double s = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, s);
+        if (ec != std::errc() || ptr != end || !(s > 0) || s > 1e9) {
+          return fmt::format("expected seconds above 0, got '{}'", text);
+        }
+        return {};
+      },
+      "SECONDS");
 }
 
 }  // namespace sluice::cli

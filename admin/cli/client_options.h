@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,5 +45,12 @@ void add_producer_options(CLI::App& cmd, producer_options& o);
 [[nodiscard]] CLI::Validator key_value_validator(const std::string& option);
 // Accepts what parse_timestamp_ms() accepts.
 [[nodiscard]] CLI::Validator timestamp_validator();
+// Accepts a whole number (digits only) in [at_least, at_most], saying which when it is not:
+// CLI11's own range check printed 1.8e308 as the upper bound, and its conversion clamped an
+// out-of-range number to the type's largest instead of refusing it.
+[[nodiscard]] CLI::Validator whole_number_validator(
+    std::int64_t at_least, std::int64_t at_most = std::numeric_limits<std::int64_t>::max());
+// Accepts a number of seconds above 0 (fractions allowed).
+[[nodiscard]] CLI::Validator positive_seconds_validator();
 
 }  // namespace sluice::cli

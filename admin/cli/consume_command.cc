@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <map>
 
 #include "admin/admin.h"
@@ -169,7 +170,7 @@ void add_start_options(CLI::App& cmd, consume_options& o) {
   auto* begin = cmd.add_flag("--from-beginning", o.from_beginning,
                              "start at the log start offset (default: at the end, new records)");
   auto* offset = cmd.add_option("--offset", o.offset, "start at this offset in each partition")
-                     ->check(CLI::NonNegativeNumber);
+                     ->check(whole_number_validator(0));
   auto* time = cmd.add_option("--from-time", o.from_time,
                               "start at the first record with timestamp >= T: milliseconds since "
                               "the epoch or ISO-8601 (UTC unless an offset is given)")
@@ -201,9 +202,9 @@ void add_consume_command(CLI::App& app, command_context& ctx) {
   cmd->add_option("TOPIC", o->topic, "topic to read")->required();
   add_start_options(*cmd, *o);
   cmd->add_option("-p,--partition", o->partition, "read only this partition (default: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number_validator(0, std::numeric_limits<std::int32_t>::max()));
   cmd->add_flag("-f,--follow", o->follow, "keep waiting for new records");
-  cmd->add_option("-n,--count", o->count, "stop after N records")->check(CLI::PositiveNumber);
+  cmd->add_option("-n,--count", o->count, "stop after N records")->check(whole_number_validator(1));
   add_output_options(*cmd, *o);
   add_brokers_option(*cmd, ctx);
   on_parsed(*cmd, ctx, o, run_consume);

@@ -19,9 +19,9 @@ CLI::Validator plot_file_validator() {
 void add_common(CLI::App& cmd, command_context& ctx, perf_options& o) {
   cmd.add_option("-t,--topic", o.topic, "topic to use (it must exist)")->required();
   cmd.add_option("--num-records", o.num_records, "stop after this many records")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number_validator(1));
   cmd.add_option("--duration", o.duration_s, "stop after this many seconds")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_seconds_validator());
   cmd.add_flag("--json", o.json,
                "end with one JSON line of the figures on stdout (progress and summary go to "
                "stderr)");

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 
 #include "admin/admin.h"
@@ -207,7 +208,7 @@ void add_produce_command(CLI::App& app, command_context& ctx) {
       ->check(key_value_validator("--header"));
   cmd->add_option("-p,--partition", o->partition,
                   "write every record to this partition (default: by key, round-robin without)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number_validator(0, std::numeric_limits<std::int32_t>::max()));
   cmd->add_option("-f,--file", o->file, "read records from this file instead of stdin")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--progress", o->progress,

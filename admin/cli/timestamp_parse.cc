@@ -16,7 +16,9 @@ namespace sluice::cli {
 
 namespace {
 
-using ms_time = date::sys_time<std::chrono::milliseconds>;
+// Parsed to microseconds, so that "12:30:00.123456Z" (date +%FT%T.%6NZ) is read, then cut to
+// the milliseconds records carry.
+using us_time = date::sys_time<std::chrono::microseconds>;
 
 std::optional<std::int64_t> parse_epoch_ms(std::string_view text) {
   std::int64_t ms = 0;
@@ -29,10 +31,10 @@ std::optional<std::int64_t> parse_epoch_ms(std::string_view text) {
 // One format, which must consume the whole text.
 std::optional<std::int64_t> parse_with(const std::string& text, const char* format) {
   std::istringstream in(text);
-  ms_time t;
+  us_time t;
   in >> date::parse(format, t);
   if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-  return t.time_since_epoch().count();
+  return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 }  // namespace
@@ -46,7 +48,15 @@ result<std::int64_t> parse_timestamp_ms(std::string_view text) {
                                       "%FT%R%Ez", "%FT%RZ",  "%FT%R",  "%F"};
   const std::string s(text);
   for (const char* format : formats) {
-    if (auto ms = parse_with(s, format)) return *ms;
+    auto ms = parse_with(s, format);
+    if (!ms) continue;
+    if (*ms < 0) {
+      return make_error(client_errc::invalid_argument,
+                        fmt::format("'{}' is before 1970-01-01T00:00:00Z, where record "
+                                    "timestamps start",
+                                    text));
+    }
+    return *ms;
   }
   return make_error(client_errc::invalid_argument,
                     fmt::format("'{}' is not a time: give milliseconds since the epoch or "

@@ -413,6 +413,8 @@ TEST_CASE_FIXTURE(consumer_fixture, "consumer: an out of range position resets p
     REQUIRE(!r);
     CHECK(r.error().code == wire::ErrorCode::offset_out_of_range);
     CHECK(r.error().detail.find("t-0") != std::string::npos);
+    CHECK(r.error().detail.find("seek to continue") != std::string::npos);
+    CHECK(r.error().detail.find("-1") == std::string::npos);  // no unknown figures printed
     REQUIRE_OK(c->seek(t0, 10));
     check_sequence(consume(*c, 50), 10);
   }

@@ -24,6 +24,18 @@ TEST_CASE("ISO-8601 with Z, an offset, and fractional seconds") {
   CHECK(parse_timestamp_ms("2024-05-01T07:30:00-0500").value() == may_first_1230);
   CHECK(parse_timestamp_ms("2024-05-01T12:30:00.250Z").value() == may_first_1230 + 250);
   CHECK(parse_timestamp_ms("2024-05-01T12:30Z").value() == may_first_1230);
+  // Finer than milliseconds (date +%FT%T.%6NZ): cut to the millisecond.
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00.123456Z").value() == may_first_1230 + 123);
+}
+
+TEST_CASE("a time before 1970 is refused, saying so") {
+  for (const char* early : {"1969-12-31", "1970-01-01T00:00:00.001+01:00"}) {
+    CAPTURE(early);
+    auto r = parse_timestamp_ms(early);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().detail.find("before 1970") != std::string::npos);
+  }
+  CHECK(parse_timestamp_ms("1970-01-01T00:00:00Z").value() == 0);
 }
 
 TEST_CASE("anything else is refused with a hint of what is accepted") {
