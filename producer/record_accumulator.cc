@@ -24,7 +24,7 @@ result<void> record_accumulator::append(const std::string& topic, std::int32_t p
   if (auto m = wait_for_memory(lock, size, deadline, may_block); !m) return m;
   auto& t = slots_for(topic, partition_count);
   const bool sticky = partition == any_partition;
-  if (sticky) partition = sticky_partition(t, size);
+  if (sticky) partition = sticky_partition(t, size, partition_count);
   auto& slot = t.partitions[static_cast<std::size_t>(partition)];
   bool wake = false;
   if (slot.open && !fits(*slot.open, size)) {
@@ -88,14 +88,15 @@ record_accumulator::topic_slots& record_accumulator::slots_for(const std::string
   return *it->second;
 }
 
-std::int32_t record_accumulator::sticky_partition(topic_slots& t, std::size_t size) {
+std::int32_t record_accumulator::sticky_partition(topic_slots& t, std::size_t size,
+                                                  std::int32_t partition_count) {
   const auto current = t.sticky.current();
   bool still_open = false;
-  if (current >= 0 && static_cast<std::size_t>(current) < t.partitions.size()) {
+  if (current >= 0 && current < partition_count) {
     const auto& open = t.partitions[static_cast<std::size_t>(current)].open;
     still_open = open && open->id() == t.sticky.batch_id() && fits(*open, size);
   }
-  return t.sticky.choose(static_cast<std::int32_t>(t.partitions.size()), still_open);
+  return t.sticky.choose(partition_count, still_open);
 }
 
 bool record_accumulator::fits(const producer_batch& b, std::size_t size) const {

@@ -113,7 +113,9 @@ class record_accumulator {
   result<void> wait_for_memory(std::unique_lock<std::mutex>& lock, std::size_t size,
                                clock::time_point deadline, bool may_block);
   topic_slots& slots_for(const std::string& topic, std::int32_t partition_count);
-  std::int32_t sticky_partition(topic_slots& t, std::size_t size);
+  // Among the topic's partition_count partitions now: a topic deleted and created again with
+  // fewer keeps its larger slot list here, whose last partitions are gone.
+  std::int32_t sticky_partition(topic_slots& t, std::size_t size, std::int32_t partition_count);
   [[nodiscard]] bool fits(const producer_batch& b, std::size_t size) const;
   // The batch drain() would take from slot, or nullptr.
   batch_ptr* ready_batch(partition_slot& slot, clock::time_point now);

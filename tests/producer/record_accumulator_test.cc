@@ -124,6 +124,33 @@ TEST_CASE("drain skips partitions the sender holds back and stops at max_bytes")
   CHECK(one.size() == 1);
 }
 
+TEST_CASE("records without a partition go only to partitions the topic has now") {
+  fixture f(200);  // small batches: the sticky partition moves on often
+  producer_record r{.topic = "t", .value = std::string(50, 'v')};
+  const auto size = record_size_upper_bound(r);
+  const auto send = [&](std::int32_t partition_count) {
+    REQUIRE(f.acc
+                .append("t", record_accumulator::any_partition, partition_count, r, 1, size,
+                        nullptr, clock::now() + 10s, true)
+                .has_value());
+  };
+  for (int i = 0; i < 50; ++i) send(8);
+  // Everything sent so far goes (a drain takes one batch per partition).
+  for (auto b = f.drain(clock::now() + 1h); !b.empty(); b = f.drain(clock::now() + 1h)) {
+    for (const auto& batch : b) f.finish(batch);
+  }
+  // Deleted and created again with 2 partitions: the accumulator still has 8 slots.
+  for (int i = 0; i < 200; ++i) send(2);
+  int batches = 0;
+  for (auto b = f.drain(clock::now() + 1h); !b.empty(); b = f.drain(clock::now() + 1h)) {
+    for (const auto& batch : b) {
+      CHECK(batch->tp().partition < 2);
+      ++batches;
+    }
+  }
+  CHECK(batches > 2);
+}
+
 TEST_CASE("append fails with buffer_full when memory stays taken past the deadline") {
   fixture f(1024, 1000, 0ms);
   f.add(0, 800);
