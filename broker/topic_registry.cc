@@ -91,6 +91,10 @@ result<topic_info> topic_registry::alter(std::string_view name, const config_ove
       return make_error(broker_errc::invalid_config,
                         fmt::format("cannot reset unknown topic config '{}'", key));
     }
+    if (set.contains(key)) {
+      return make_error(broker_errc::invalid_config,
+                        fmt::format("topic config '{}' is both set and reset", key));
+    }
     info.record.overrides.erase(key);
   }
   for (const auto& [key, value] : set) info.record.overrides[key] = value;

@@ -63,6 +63,11 @@ TEST_CASE("alter sets and resets overrides, all or nothing") {
   CHECK(info.config.flush.interval.count() == 50);
   CHECK(reg.alter("missing", {}, {}, false).error().code == broker_errc::unknown_topic);
   CHECK(reg.alter("t", {}, {"not.a.config"}, false).error().code == broker_errc::invalid_config);
+  // Set and reset at once contradict each other: refused, naming the config.
+  auto both = reg.alter("t", {{"retention.ms", "7"}}, {"retention.ms"}, false);
+  REQUIRE_FALSE(both);
+  CHECK(both.error().code == broker_errc::invalid_config);
+  CHECK(both.error().detail.find("'retention.ms' is both set and reset") != std::string::npos);
 }
 
 TEST_CASE("removed topics are gone after a reload") {
