@@ -211,9 +211,10 @@ void partition::produce(held_bytes batch, produce_handler done) {
     done(view.error());
     return;
   }
-  // Refuse an oversized batch before it counts as in flight: otherwise the producer's next
-  // batch, pipelined behind it, would be accepted and leave a gap in its sequence.
-  if (auto appendable = log_->check_appendable(batch.size()); !appendable) {
+  // Refuse a batch the log would refuse (oversized, bad CRC or records, ...) before it counts
+  // as in flight: otherwise the producer's next batch, pipelined behind it, would be accepted
+  // and leave a gap in its sequence.
+  if (auto appendable = log_->check_batch(batch); !appendable) {
     done(appendable.error());
     return;
   }
@@ -251,9 +252,9 @@ void partition::produce(held_bytes batch, produce_handler done) {
 void partition::append_checked(held_bytes batch, const producer_batch_ids& ids,
                                produce_handler done) {
   producers_.on_submitted(ids, log_->log_end_offset());  // the offset append() gives it
-  log_->append(std::move(batch), [this, ids, done = std::move(done)](result<append_info> r) {
-    finish_append(ids, r, done);
-  });
+  log_->append_checked(
+      std::move(batch),
+      [this, ids, done = std::move(done)](result<append_info> r) { finish_append(ids, r, done); });
 }
 
 void partition::finish_append(const producer_batch_ids& ids, const result<append_info>& r,

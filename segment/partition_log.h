@@ -105,9 +105,15 @@ class partition_log {
   // the flush policy. Never completes inline. The bytes are written in place: the log holds
   // them (whatever else shares them stays alive too) until their write is done.
   void append(held_bytes batch, append_handler handler);
+  // Why append() would refuse this batch right now without writing anything: a bad batch
+  // (length, magic, CRC, records), or check_appendable(). A caller that counts a batch as in
+  // flight before appending it (the broker's idempotent producer state) checks first, so that
+  // a refused batch never holds a place in its producer's sequence, then calls
+  // append_checked() in the same turn, which does not validate the batch again.
+  [[nodiscard]] result<void> check_batch(byte_span batch) const;
+  void append_checked(held_bytes batch, append_handler handler);
   // Why an append of batch_size bytes would be refused right now (closing, offline, an earlier
-  // append being cut away, above max.message.bytes), so a caller can refuse it before counting
-  // it as in flight. append() checks the same.
+  // append being cut away, above max.message.bytes). check_batch() checks the same.
   [[nodiscard]] result<void> check_appendable(std::size_t batch_size) const;
 
   // Asio-style: co_await log.async_append(std::move(b), asio::use_awaitable) etc.
@@ -213,6 +219,8 @@ class partition_log {
   };
 
   // append path (partition_log_append.cc)
+  // Appends a batch `checked` found valid, or refuses it with what `checked` says.
+  void append_after(const result<void>& checked, held_bytes batch, append_handler handler);
   result<void> maybe_roll(std::size_t batch_size);
   result<void> roll();
   // One file of a group commit: fdatasync (fsync for a directory), or a filesystem sync under

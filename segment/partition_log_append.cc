@@ -44,23 +44,37 @@ void complete(boost::asio::io_context& ctx, partition_log::append_handler& h,
 }  // namespace
 
 void partition_log::append(held_bytes batch, append_handler handler) {
+  append_after(check_batch(batch), std::move(batch), std::move(handler));
+}
+
+void partition_log::append_checked(held_bytes batch, append_handler handler) {
+  // check_batch() passed in this turn: only what may have changed since is checked again.
+  append_after(check_appendable(batch.size()), std::move(batch), std::move(handler));
+}
+
+result<void> partition_log::check_batch(byte_span batch) const {
+  auto view = record_batch_view::parse(batch);
+  if (!view) return view.error();
+  if (view->bytes().size() != batch.size()) {
+    return make_error(protocol_errc::bad_length,
+                      fmt::format("buffer holds {} bytes but its batch length says {}",
+                                  batch.size(), view->bytes().size()));
+  }
+  if (auto r = check_appendable(batch.size()); !r) return r;
+  return view->validate();
+}
+
+void partition_log::append_after(const result<void>& checked, held_bytes batch,
+                                 append_handler handler) {
   auto refuse = [&](error e) {
     result<append_info> r = std::move(e);
     complete(ctx_, handler, std::move(r));
   };
-  auto view = record_batch_view::parse(batch);
-  if (!view) return refuse(view.error());
-  if (view->bytes().size() != batch.size()) {
-    return refuse(make_error(protocol_errc::bad_length,
-                             fmt::format("buffer holds {} bytes but its batch length says {}",
-                                         batch.size(), view->bytes().size())));
-  }
-  if (auto r = check_appendable(batch.size()); !r) return refuse(r.error());
-  if (auto r = view->validate(); !r) return refuse(r.error());
+  if (!checked) return refuse(checked.error());
   if (auto r = maybe_roll(batch.size()); !r) return refuse(r.error());
   if (auto r = active().reserve_index_entry(); !r) return refuse(r.error());
 
-  batch_header h = view->header();
+  batch_header h = parse_batch_header(batch).value();  // whole and valid: checked above
   h.base_offset = next_offset_;
   set_base_offset(batch, h.base_offset);
   set_partition_leader_epoch(batch, current_epoch_);

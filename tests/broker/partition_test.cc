@@ -101,6 +101,29 @@ TEST_CASE("a retried idempotent batch is stored once and answered with its first
   CHECK(f.p->status().high_watermark == offset{3});
 }
 
+TEST_CASE("a corrupt batch holds no place in its producer's sequence") {
+  partition_fixture f;
+  f.open();
+  REQUIRE(f.produce(idempotent_batch(0, 3)));  // the broker knows this producer now
+  auto corrupt = idempotent_batch(3, 3);
+  corrupt.back() ^= std::byte{0x5a};  // a record byte: the CRC no longer matches
+  std::optional<result<produce_outcome>> first, second;
+  f.p->produce(std::move(corrupt), [&](result<produce_outcome> r) { first = std::move(r); });
+  // Pipelined right behind it, before either is answered: sequence 6 follows a batch that
+  // was never stored, so it must not be either.
+  f.p->produce(idempotent_batch(6, 3), [&](result<produce_outcome> r) { second = std::move(r); });
+  f.run_until([&] { return first.has_value() && second.has_value(); });
+  REQUIRE_FALSE(*first);
+  REQUIRE_FALSE(*second);
+  CHECK(second->error().code == broker_errc::out_of_order_sequence);
+  CHECK(f.p->status().high_watermark == offset{3});
+  // The producer's retry of the corrupt batch, now whole, is stored, then the next.
+  REQUIRE(f.produce(idempotent_batch(3, 3)));
+  auto next = f.produce(idempotent_batch(6, 3));
+  REQUIRE(next);
+  CHECK(next->base_offset == offset{6});
+}
+
 TEST_CASE("a retry sent while the original is in flight gets the original's outcome") {
   partition_fixture f;
   f.open();
