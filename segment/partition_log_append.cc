@@ -44,12 +44,14 @@ void complete(boost::asio::io_context& ctx, partition_log::append_handler& h,
 }  // namespace
 
 void partition_log::append(held_bytes batch, append_handler handler) {
-  append_after(check_batch(batch), std::move(batch), std::move(handler));
+  const auto checked = check_batch(batch);
+  append_after(checked, std::move(batch), std::move(handler));
 }
 
 void partition_log::append_checked(held_bytes batch, append_handler handler) {
   // check_batch() passed in this turn: only what may have changed since is checked again.
-  append_after(check_appendable(batch.size()), std::move(batch), std::move(handler));
+  const auto checked = check_appendable(batch.size());
+  append_after(checked, std::move(batch), std::move(handler));
 }
 
 result<void> partition_log::check_batch(byte_span batch) const {
