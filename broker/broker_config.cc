@@ -32,14 +32,10 @@ struct raw_options {
   std::string ready_file;
 };
 
-// Connection timeouts in ms: from 1 ms to a year. Zero or negative ones closed every
-// connection at once; ones near the int64 limit overflowed "now + timeout" into the past.
-const CLI::Range& millisecond_range() {
-  static const CLI::Range range(std::int64_t{1}, std::int64_t{365} * 24 * 3600 * 1000);
-  return range;
-}
-
 void add_options(CLI::App& app, broker_config& c, raw_options& raw) {
+  // Connection timeouts in ms: from 1 ms to a year. Zero or negative ones closed every
+  // connection at once; ones near the int64 limit overflowed "now + timeout" into the past.
+  const CLI::Range timeout_ms(std::int64_t{1}, std::int64_t{365} * 24 * 3600 * 1000);
   app.set_config("--config", "", "read options from a TOML or INI file (flags win)");
   app.add_option("--data-dir", c.data_dir, "directory holding topics, partitions and metadata")
       ->required();
@@ -82,20 +78,20 @@ void add_options(CLI::App& app, broker_config& c, raw_options& raw) {
   app.add_option("--max-connections", c.max_connections, "connections accepted at once")
       ->capture_default_str();
   app.add_option("--idle-timeout-ms", raw.idle_timeout_ms, "close connections idle this long")
-      ->check(millisecond_range())
+      ->check(timeout_ms)
       ->capture_default_str();
   app.add_option("--frame-read-timeout-ms", raw.frame_read_timeout_ms,
                  "close a connection that starts a frame and does not finish it in this time")
-      ->check(millisecond_range())
+      ->check(timeout_ms)
       ->capture_default_str();
   app.add_option("--write-timeout-ms", raw.write_timeout_ms,
                  "close a connection whose queued responses make no write progress for this "
                  "long (a client that stopped reading its socket)")
-      ->check(millisecond_range())
+      ->check(timeout_ms)
       ->capture_default_str();
   app.add_option("--shutdown-timeout-ms", raw.shutdown_timeout_ms,
                  "on SIGTERM, wait this long for requests in flight")
-      ->check(millisecond_range())
+      ->check(timeout_ms)
       ->capture_default_str();
   app.add_option("--min-free-bytes", c.min_free_bytes,
                  "refuse appends (not_enough_space) when the data dir's disk has less free")

@@ -53,8 +53,7 @@ std::optional<std::string> resolve_brokers(command_context& ctx) {
 void add_producer_options(CLI::App& cmd, producer_options& o) {
   cmd.add_option("--acks", o.acks,
                  "0: no acknowledgement (and no idempotence); 1: after the broker made the batch "
-                 "durable under the "
-                 "topic's flush policy; all (-1): every in-sync replica")
+                 "durable under the topic's flush policy; all (-1): every in-sync replica")
       ->check(CLI::IsMember({"0", "1", "-1", "all"}))
       ->capture_default_str();
   cmd.add_option("--linger-ms", o.linger_ms, "wait up to this long to fill a batch")
