@@ -285,10 +285,8 @@ void partition::finish_append(const producer_batch_ids& ids, const result<append
   done(outcome(false));
 }
 
-result<read_outcome> partition::read(offset from, std::size_t max_bytes) const {
-  auto slice = log_->read(from, max_bytes);
-  if (!slice) return slice.error();
-  return read_outcome{std::move(*slice), log_->visible_end(), log_->log_start_offset()};
+read_outcome partition::read(offset from, std::size_t max_bytes) const {
+  return read_outcome{log_->read(from, max_bytes), log_->visible_end(), log_->log_start_offset()};
 }
 
 void partition::add_waiter(const std::shared_ptr<data_waiter>& w, offset from) {

@@ -42,8 +42,11 @@ struct produce_outcome {
   bool duplicate = false;  // an idempotent retry; base_offset is where the original is
 };
 
+// A read of a partition that exists: whole batches, or why there are none to give (an offset
+// out of range, a damaged segment), with the partition's bounds either way, so a reader that
+// fell off the log learns where it now starts and ends.
 struct read_outcome {
-  log_slice slice;
+  result<log_slice> slice;
   offset high_watermark{-1};
   offset log_start_offset{-1};
 };
@@ -75,7 +78,7 @@ class partition {
   // a duplicate of a batch still in flight completes when that one does, with its outcome.
   void produce(held_bytes batch, produce_handler done);
 
-  [[nodiscard]] result<read_outcome> read(offset from, std::size_t max_bytes) const;
+  [[nodiscard]] read_outcome read(offset from, std::size_t max_bytes) const;
   // Wakes `w` (with this partition, on this shard) at the next advance of the readable end,
   // or at once when records at or past `from` are already readable (they arrived after the
   // fetch read).

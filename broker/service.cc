@@ -38,7 +38,7 @@ void service::on_partition(executor reply, std::string topic, std::int32_t index
                            F&& f) {
   if (index < 0) {
     asio::post(reply, [this, done = std::move(done), topic, index] {
-      done(missing_partition(topic, index));
+      done(result<T>(boost::system::in_place_error, missing_partition(topic, index)));
     });
     return;
   }
@@ -47,7 +47,9 @@ void service::on_partition(executor reply, std::string topic, std::int32_t index
                            done = std::move(done), f = std::forward<F>(f)]() mutable {
     partition* p = s.find(topic, index);
     if (p == nullptr) {
-      asio::post(reply, [done = std::move(done), e = missing_partition(topic, index)] { done(e); });
+      asio::post(reply, [done = std::move(done), e = missing_partition(topic, index)] {
+        done(result<T>(boost::system::in_place_error, e));
+      });
       return;
     }
     f(*p, [reply, done = std::move(done)](result<T> r) mutable {

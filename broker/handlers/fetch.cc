@@ -79,8 +79,8 @@ class fetch_operation : public abandonable, public std::enable_shared_from_this<
   std::size_t available_bytes() const {
     std::size_t total = 0;
     for (const auto& w : wanted_) {
-      if (!w.outcome) return SIZE_MAX;  // an error answers at once
-      total += w.outcome->slice.size;
+      if (!w.outcome || !w.outcome->slice) return SIZE_MAX;  // an error answers at once
+      total += w.outcome->slice->size;
     }
     return total;
   }
@@ -150,9 +150,11 @@ class fetch_operation : public abandonable, public std::enable_shared_from_this<
       } else {
         pr->high_watermark = w.outcome->high_watermark.value;
         pr->log_start_offset = w.outcome->log_start_offset.value;
-        // The request's max_bytes bounds the whole response, but the first batch always goes.
-        auto& slice = w.outcome->slice;
-        if (!slice.empty() && (sent == 0 || sent + slice.size <= max_bytes_)) {
+        if (!w.outcome->slice) {
+          set_error(*pr, w.outcome->slice.error());
+        } else if (auto& slice = *w.outcome->slice;
+                   !slice.empty() && (sent == 0 || sent + slice.size <= max_bytes_)) {
+          // The request's max_bytes bounds the whole response, but the first batch always goes.
           sent += slice.size;
           pr->next_fetch_offset = slice.next_offset.value;
           pr->records = std::make_unique<wire::PayloadRange>(b.add_slice(std::move(slice)));

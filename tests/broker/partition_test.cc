@@ -512,17 +512,17 @@ TEST_CASE("a woken fetch reads what arrived from the partition it is handed") {
   partition_fixture f;
   f.open();
   REQUIRE(f.produce(idempotent_batch(0, 2)));
-  std::optional<result<read_outcome>> seen;
+  std::optional<read_outcome> seen;
   auto waiter =
       std::make_shared<data_waiter>([&](const partition& p) { seen = p.read(offset{2}, 1 << 20); });
   f.p->add_waiter(waiter, offset{2});
   CHECK_FALSE(seen);
   REQUIRE(f.produce(idempotent_batch(2, 3)));
   REQUIRE(seen);
-  REQUIRE(*seen);
-  CHECK((*seen)->high_watermark == offset{5});
-  CHECK((*seen)->slice.next_offset == offset{5});
-  CHECK_FALSE((*seen)->slice.empty());
+  CHECK(seen->high_watermark == offset{5});
+  REQUIRE(seen->slice);
+  CHECK(seen->slice->next_offset == offset{5});
+  CHECK_FALSE(seen->slice->empty());
 }
 
 TEST_CASE("offsets by spec: earliest, latest and by timestamp") {

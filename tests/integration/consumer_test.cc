@@ -415,6 +415,8 @@ TEST_CASE_FIXTURE(consumer_fixture, "consumer: an out of range position resets p
     CHECK(r.error().detail.find("t-0") != std::string::npos);
     CHECK(r.error().detail.find("seek to continue") != std::string::npos);
     CHECK(r.error().detail.find("-1") == std::string::npos);  // no unknown figures printed
+    // The broker answers an out-of-range fetch with the partition's bounds.
+    CHECK(r.error().detail.find("log start 0, high watermark 60") != std::string::npos);
     REQUIRE_OK(c->seek(t0, 10));
     check_sequence(consume(*c, 50), 10);
   }
