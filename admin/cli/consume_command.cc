@@ -1,7 +1,9 @@
 #include "admin/cli/consume_command.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -110,42 +112,63 @@ bool reached_ends(const consumer& c, const consume_plan& plan) {
   return true;
 }
 
-// Writes one record; false when stdout is closed or failing.
-bool print_record(const consumer_record& r, const consume_options& o) {
-  const auto line = o.format == "json" ? format_json(r) : format_text(r, o.text);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
-  return std::ferror(stdout) == 0;
-}
-
+// Prints records to stdout and counts those whose line the kernel took whole: a reader that
+// went away (`| head`) is not told it received records that were still in a buffer.
 class record_printer {
  public:
   record_printer(const consume_options& o, const consume_plan& plan) : o_(o), plan_(plan) {}
 
   // Prints what belongs to this run; false once --count is reached or stdout failed.
   bool print(const std::vector<consumer_record>& records) {
+    bool more = true;
     for (const auto& r : records) {
       if (!o_.follow && r.offset >= plan_.ends.at(r.partition)) continue;  // arrived after start
-      if (!print_record(r, o_)) return false;
-      if (++printed_ == o_.count) return false;
+      pending_ += o_.format == "json" ? format_json(r) : format_text(r, o_.text);
+      pending_ += '\n';
+      line_ends_.push_back(pending_.size());
+      if (printed_ + line_ends_.size() == o_.count) {
+        more = false;
+        break;
+      }
     }
-    std::fflush(stdout);
-    return std::ferror(stdout) == 0;
+    return write_pending() && more;
   }
   [[nodiscard]] std::uint64_t printed() const { return printed_; }
+  // errno of the write that failed, 0 if none did.
+  [[nodiscard]] int write_error() const { return write_errno_; }
 
  private:
+  bool write_pending() {
+    std::size_t written = 0;
+    while (written < pending_.size()) {
+      const auto n = ::write(STDOUT_FILENO, pending_.data() + written, pending_.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        write_errno_ = errno;
+        break;
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    printed_ += static_cast<std::uint64_t>(
+        std::upper_bound(line_ends_.begin(), line_ends_.end(), written) - line_ends_.begin());
+    pending_.clear();
+    line_ends_.clear();
+    return write_errno_ == 0;
+  }
+
   const consume_options& o_;
   const consume_plan& plan_;
+  std::string pending_;                 // this poll's lines
+  std::vector<std::size_t> line_ends_;  // where each of them ends in pending_
   std::uint64_t printed_ = 0;
+  int write_errno_ = 0;
 };
 
 exit_code finish(const record_printer& printer) {
-  std::fflush(stdout);
   fmt::print(stderr, "consumed {}\n", count_of_records(printer.printed()));
   // A reader that went away (`| head`) is a normal end; any other write error is not.
-  if (std::ferror(stdout) != 0 && errno != EPIPE) {
-    return report_failure("write to stdout", make_errno_error(errno, "stdout"));
+  if (printer.write_error() != 0 && printer.write_error() != EPIPE) {
+    return report_failure("write to stdout", make_errno_error(printer.write_error(), "stdout"));
   }
   return exit_code::ok;
 }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -46,16 +47,23 @@ struct cli_process {
   std::filesystem::path err_path;
 };
 
+// With `stdout_fd` >= 0, stdout is that descriptor rather than a file.
 cli_process start_sluice_in(const std::filesystem::path& dir, const std::vector<std::string>& args,
-                            const std::string& input, const std::string& tag = "") {
+                            const std::string& input, const std::string& tag = "",
+                            int stdout_fd = -1) {
   const auto in_path = dir / ("stdin" + tag);
   cli_process p{-1, dir / ("stdout" + tag), dir / ("stderr" + tag)};
   std::ofstream(in_path, std::ios::binary) << input;
+  std::ofstream(p.out_path, std::ios::binary).flush();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
+  if (stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+  }
   posix_spawn_file_actions_addopen(&actions, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   const auto exe = (bin_dir() / "sluice").string();
@@ -106,6 +114,17 @@ class cli_fixture {
     args.push_back("--brokers");
     args.push_back(broker_.address());
     return start_sluice_in(dir_.path(), args, "", tag);
+  }
+  // The same with stdout a pipe whose reader has gone (as `| head` leaves it).
+  cli_result run_into_closed_pipe(std::vector<std::string> args) {
+    args.push_back("--brokers");
+    args.push_back(broker_.address());
+    std::array<int, 2> fds{};
+    REQUIRE(::pipe(fds.data()) == 0);
+    ::close(fds[0]);
+    auto p = start_sluice_in(dir_.path(), args, "", "-pipe", fds[1]);
+    ::close(fds[1]);
+    return wait_for(p);
   }
   // The same without --brokers (for the log command and broker-less errors).
   cli_result run_bare(const std::vector<std::string>& args) {
@@ -252,6 +271,10 @@ TEST_SUITE("cli") {
     CHECK(f.run_ok({"consume", "events", "--from-beginning", "--count", "2"}).out == "1\n2\n");
     // The default start is the end: nothing new, nothing printed.
     CHECK(f.run_ok({"consume", "events"}).out.empty());
+    // Records the reader never got are not counted as consumed; a reader going away is no error.
+    auto unread = f.run_into_closed_pipe({"consume", "events", "--from-beginning"});
+    CHECK(unread.exit_code == 0);
+    CHECK(unread.err.find("consumed 0 records") != std::string::npos);
   }
 
   TEST_CASE("consume --offset and --from-time start where asked") {
