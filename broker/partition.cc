@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "broker/errc.h"
 #include "broker/producer_snapshot.h"
@@ -331,11 +332,12 @@ partition_status partition::status() const {
 }
 
 void partition::close(std::function<void(result<void>)> done) {
-  for (auto& d : duplicates_) {
-    d.done(make_error(log_errc::log_closed, fmt::format("{} is closing", id_.dir_name())));
-  }
-  duplicates_.clear();
+  // Retries waiting on a batch in flight keep waiting: the log's close lets that append
+  // finish, and its outcome is theirs (stored before a topic deletion, say, is stored).
   log_->close([this, done = std::move(done)](result<void> r) {
+    for (auto& d : std::exchange(duplicates_, {})) {
+      d.done(make_error(log_errc::log_closed, fmt::format("{} is closing", id_.dir_name())));
+    }
     // After a clean close the whole state is saved, so the next open needs no log to rebuild
     // it (restore_producer_state finds the snapshot ending where the log ends).
     if (r && producer_state_complete_) {

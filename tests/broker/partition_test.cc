@@ -139,6 +139,22 @@ TEST_CASE("a retry sent while the original is in flight gets the original's outc
   CHECK(f.p->status().high_watermark == offset{2});
 }
 
+TEST_CASE("a retry waiting on its original when the partition closes gets the original's outcome") {
+  partition_fixture f;
+  f.open();
+  std::optional<result<produce_outcome>> original;
+  std::optional<result<produce_outcome>> retry;
+  f.p->produce(idempotent_batch(0, 2), [&](auto r) { original = r; });
+  f.p->produce(idempotent_batch(0, 2), [&](auto r) { retry = r; });
+  f.close();  // the original was still in flight
+  REQUIRE(original);
+  REQUIRE(*original);
+  REQUIRE(retry);
+  REQUIRE_MESSAGE(*retry, retry->error().message());
+  CHECK((*retry)->duplicate);
+  CHECK((*retry)->base_offset == (*original)->base_offset);
+}
+
 TEST_CASE("a sequence gap is refused and nothing is appended") {
   partition_fixture f;
   f.open();
