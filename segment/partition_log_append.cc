@@ -215,7 +215,9 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
         on_write_done(run, std::move(r));
       });
   maybe_start_writeback(file, write_start, write_end);
-  if (config_.flush.kind == flush_policy::mode::always) {
+  // Only the active file gets zeros ahead: an append that waited for zeros in a file rolled
+  // since is written there, and zeros after it would outlive the roll's cut.
+  if (config_.flush.kind == flush_policy::mode::always && file == active().file()) {
     zero_tail_.extend_after(file, write_start, write_end);
   }
 }

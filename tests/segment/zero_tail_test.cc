@@ -289,6 +289,37 @@ TEST_CASE("a segment rolled while its zero write is in flight is cut again when 
   CHECK(file_size_of(rolled) == rolled_end);
 }
 
+TEST_CASE("an append that waited for zeros in a segment rolled since gets no zeros after it") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 1024;
+  f.open(cfg);
+  f.io->hold_zero_writes();
+  REQUIRE(f.append(make_batch(2, 300, 0)).has_value());
+  REQUIRE(f.io->held_zero_writes() == 1);
+  std::optional<result<append_info>> waiting;
+  std::optional<result<append_info>> rolling;
+  // Lands on the zeros in flight, so it waits for them...
+  f.log->append(make_batch(1, 100, 1), [&](result<append_info> r) { waiting = std::move(r); });
+  // ...while the next append rolls the segment it waits to be written to.
+  f.log->append(make_batch(2, 300, 2), [&](result<append_info> r) { rolling = std::move(r); });
+  REQUIRE(f.log->segment_bases().size() == 2);
+  f.io->release_held_zero_writes();
+  REQUIRE(f.run_until([&] { return waiting.has_value() && rolling.has_value(); }));
+  REQUIRE(waiting->has_value());
+  REQUIRE(rolling->has_value());
+  f.io->release_held_zero_writes();  // any zeros started since
+  f.ctx.restart();
+  f.ctx.run_for(std::chrono::milliseconds(100));
+  const auto rolled = f.log_dir() / (segment::file_stem(f.log->segment_bases().front()) + ".log");
+  const auto batches = make_batch(2, 300, 0).size() + make_batch(1, 100, 1).size();
+  CHECK(file_size_of(rolled) == batches);  // the rolled segment ends where its batches do
+  f.close();
+  f.open(cfg);
+  CHECK(f.log->last_recovery().batches_scanned == 0);  // a clean open: nothing re-scanned
+  CHECK(f.log->visible_end() == offset{5});
+}
+
 TEST_CASE("a zero write that fails (a full disk) leaves the appends alone") {
   log_fixture f;
   f.open();
