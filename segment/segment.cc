@@ -285,12 +285,20 @@ result<void> segment::restore_tail(file_pos trusted_end, io::backend& /*io*/) {
   while (pos < trusted_end) {
     auto h = header_at(pos, trusted_end);
     if (!h) return h.error();
-    if (first && offsets_.last_entry()) {
-      // This batch already has its entry; account without indexing it again.
+    const batch_header& hdr = **h;
+    if (auto last = offsets_.last_entry(); first && last) {
+      // This batch already has its entry; account without indexing it again. An entry that
+      // names another batch is damage: appends would index after an offset the log never had.
       first = false;
       bytes_since_index_entry_ = 0;
+      if (hdr.last_offset() != last->offset) {
+        return make_error(index_errc::corrupt_index,
+                          fmt::format("{}: last entry (offset {}, position {}) does not match "
+                                      "the batch there (offsets {} to {})",
+                                      offsets_.path().string(), last->offset, last->position,
+                                      hdr.base_offset, hdr.last_offset()));
+      }
     }
-    const batch_header& hdr = **h;
     if (hdr.max_timestamp > max_timestamp_) {
       max_timestamp_ = hdr.max_timestamp;
       offset_of_max_timestamp_ = hdr.last_offset();

@@ -208,6 +208,35 @@ TEST_CASE("a cleanly closed segment that does not match its index is re-scanned 
   CHECK(f.log->log_end_offset() == offset{38});
 }
 
+TEST_CASE("a cleanly closed index whose last entry names an offset the log never had is rebuilt") {
+  log_fixture f;
+  log_config cfg;
+  cfg.index_interval_bytes = 100;
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 100, i)).has_value());
+  f.close();
+  const auto index_path = f.log_dir() / "00000000000000000000.index";
+  const auto index_size = std::filesystem::file_size(index_path);
+  REQUIRE(index_size >= 8);
+  {
+    std::fstream s(index_path, std::ios::in | std::ios::out | std::ios::binary);
+    s.seekp(static_cast<std::streamoff>(index_size - 8));  // the last entry's relative offset
+    s.write("\x7f\xff\x00\x00", 4);
+  }
+  f.open(cfg);
+  CHECK(f.log->log_end_offset() == offset{40});
+  // Appends index after the log's real last offset (an assertion stopped the process before).
+  for (int i = 20; i < 25; ++i) REQUIRE(f.append(make_batch(2, 100, i)).has_value());
+  auto slice = f.log->read(offset{41}, 1);
+  REQUIRE(slice.has_value());
+  CHECK(slice->first_offset == offset{40});
+  f.close();
+  f.open(cfg);
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.log->last_recovery().bytes_scanned == 0);
+  CHECK(f.log->log_end_offset() == offset{50});
+}
+
 TEST_CASE("stale checkpoint temp files and orphan indexes are removed on open") {
   log_fixture f;
   f.open();
