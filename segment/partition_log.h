@@ -203,8 +203,8 @@ class partition_log {
 
   // open/recovery (partition_log_recovery.cc)
   result<void> recover(const leftover_hook& on_leftover);
-  result<void> load_segments(const std::optional<partition_checkpoint>& cp,
-                             const leftover_hook& on_leftover);
+  result<void> load_segments(const std::optional<partition_checkpoint>& cp);
+  result<void> drop_segments_below_log_start(const leftover_hook& on_leftover);
   result<void> restore_trusted_segments(const std::optional<partition_checkpoint>& cp);
   result<void> scan_segment(segment& seg, file_pos from, bool& cut);
   result<void> delete_segments_after(offset base);

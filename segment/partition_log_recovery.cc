@@ -104,7 +104,7 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
     cp = std::optional<partition_checkpoint>{};
   }
   remove_stale_files(dir_);
-  if (auto r = load_segments(*cp, on_leftover); !r) return r;
+  if (auto r = load_segments(*cp); !r) return r;
   if (*cp && (*cp)->clean) {
     recovery_.clean = true;
     for (auto& [base, seg] : segments_) {
@@ -122,14 +122,14 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
     return r;
   }
   if (auto r = cut_at_offset_gap(); !r) return r;
+  if (auto r = drop_segments_below_log_start(on_leftover); !r) return r;
   if (*cp && (*cp)->truncate_to.value >= 0) {
     if (auto r = cut_to(std::max((*cp)->truncate_to, log_start_)); !r) return r;
   }
   return finish_open();
 }
 
-result<void> partition_log::load_segments(const std::optional<partition_checkpoint>& cp,
-                                          const leftover_hook& on_leftover) {
+result<void> partition_log::load_segments(const std::optional<partition_checkpoint>& cp) {
   auto bases = list_segment_bases(dir_);
   if (!bases) return bases.error();
   for (offset base : *bases) {
@@ -137,13 +137,31 @@ result<void> partition_log::load_segments(const std::optional<partition_checkpoi
     if (!seg) return seg.error();
     segments_.emplace(base, std::move(*seg));
   }
-  log_start_ = cp ? cp->log_start_offset : offset{0};
+  log_start_ = cp ? std::max(cp->log_start_offset, offset{0}) : offset{0};
   if (cp) epochs_ = cp->leader_epochs;
   if (segments_.empty()) {
     auto seg = segment::create(dir_, log_start_, seg_opts_, clock_.now_ms());
     if (!seg) return seg.error();
     if (auto r = sync_directory(dir_); !r) return r;
     segments_.emplace(log_start_, std::move(*seg));
+  }
+  for (auto& [base, seg] : segments_) {
+    (void)base;
+    seg->set_created_ms(clock_.now_ms());
+  }
+  return {};
+}
+
+result<void> partition_log::drop_segments_below_log_start(const leftover_hook& on_leftover) {
+  // A log start past the end of the log is a damaged checkpoint, not a retention that deleted
+  // more than there was: trusting it would delete every segment and hide what is appended next.
+  if (log_start_ > active().next_offset()) {
+    spdlog::error(
+        "{}: the checkpoint's log start offset {} is past the end of the log ({}); "
+        "keeping every segment (the log starts at {})",
+        dir_.string(), log_start_, active().next_offset(), segments_.begin()->first);
+    log_start_ = segments_.begin()->first;
+    return {};
   }
   // Segments wholly below the log start were being deleted by retention when we stopped.
   while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
@@ -153,10 +171,6 @@ result<void> partition_log::load_segments(const std::optional<partition_checkpoi
     ++recovery_.segments_deleted;
   }
   log_start_ = std::max(log_start_, segments_.begin()->first);
-  for (auto& [base, seg] : segments_) {
-    (void)base;
-    seg->set_created_ms(clock_.now_ms());
-  }
   return {};
 }
 

@@ -299,6 +299,37 @@ TEST_CASE("an interrupted truncation is finished by the next open") {
   CHECK(f.log->log_end_offset() == offset{10});
 }
 
+TEST_CASE("a checkpoint whose log start lies past the end of the log deletes nothing") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 2048;
+  f.open(cfg);
+  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  REQUIRE(f.log->segment_bases().size() > 2);
+  const auto before = f.read_all(offset{0});
+  f.close();
+  for (const bool clean : {true, false}) {
+    CAPTURE(clean);
+    auto cp = read_checkpoint(f.log_dir());
+    REQUIRE(cp.has_value());
+    partition_checkpoint damaged = **cp;
+    damaged.clean = clean;
+    damaged.log_start_offset = offset{99'999'999};
+    REQUIRE(write_checkpoint(f.log_dir(), damaged).has_value());
+    f.open(cfg);
+    CHECK(f.log->log_start_offset() == offset{0});
+    CHECK(f.log->last_recovery().segments_deleted == 0);
+    CHECK(f.read_all(offset{0}) == before);
+    f.close();
+  }
+  f.open(cfg);
+  CHECK(f.read_all(offset{0}) == before);
+  auto next = f.append(make_batch(1, 10, 99));  // and what comes next is readable
+  REQUIRE(next.has_value());
+  CHECK(next->base_offset == offset{60});
+  CHECK(f.log->read(offset{60}, 1 << 20).has_value());
+}
+
 TEST_CASE("leader epochs are stamped into batches, checkpointed, and cut with the log") {
   log_fixture f;
   f.open();
