@@ -205,10 +205,12 @@ class partition_log {
   result<void> recover(const leftover_hook& on_leftover);
   result<void> load_segments(const std::optional<partition_checkpoint>& cp);
   result<void> drop_segments_below_log_start(const leftover_hook& on_leftover);
-  result<void> restore_trusted_segments(const std::optional<partition_checkpoint>& cp);
+  // The base of the first segment that may hold bytes no fdatasync covered.
+  result<offset> restore_trusted_segments(const std::optional<partition_checkpoint>& cp);
   result<void> scan_segment(segment& seg, file_pos from, bool& cut);
   result<void> delete_segments_after(offset base);
-  result<void> cut_at_offset_gap();
+  result<void> cut_at_offset_gap(offset unsynced_from);
+  void report_damage_before(offset base);
   result<void> cut_to(offset end);
   result<void> finish_open();
 

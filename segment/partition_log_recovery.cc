@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 
 #include "protocol/batch_header.h"
 #include "protocol/record_batch.h"
@@ -105,6 +106,9 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
   }
   remove_stale_files(dir_);
   if (auto r = load_segments(*cp); !r) return r;
+  // Segments from this base on may hold bytes no fdatasync covered: there a crash's torn
+  // tail or a roll's gap ends the log. Before it every byte was durable.
+  offset unsynced_from{std::numeric_limits<std::int64_t>::max()};
   if (*cp && (*cp)->clean) {
     recovery_.clean = true;
     for (auto& [base, seg] : segments_) {
@@ -112,16 +116,15 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
         spdlog::warn("{}; re-scanning that segment", r.error().message());
         bool cut = false;
         if (auto s = scan_segment(*seg, file_pos{0}, cut); !s) return s;
-        if (cut) {
-          if (auto d = delete_segments_after(base); !d) return d;
-          break;  // later segments are gone; stop iterating
-        }
+        if (cut) report_damage_before(base);
       }
     }
-  } else if (auto r = restore_trusted_segments(*cp); !r) {
-    return r;
+  } else {
+    auto from = restore_trusted_segments(*cp);
+    if (!from) return from.error();
+    unsynced_from = *from;
   }
-  if (auto r = cut_at_offset_gap(); !r) return r;
+  if (auto r = cut_at_offset_gap(unsynced_from); !r) return r;
   if (auto r = drop_segments_below_log_start(on_leftover); !r) return r;
   if (*cp && (*cp)->truncate_to.value >= 0) {
     if (auto r = cut_to(std::max((*cp)->truncate_to, log_start_)); !r) return r;
@@ -174,7 +177,7 @@ result<void> partition_log::drop_segments_below_log_start(const leftover_hook& o
   return {};
 }
 
-result<void> partition_log::restore_trusted_segments(
+result<offset> partition_log::restore_trusted_segments(
     const std::optional<partition_checkpoint>& cp) {
   // Where the re-scan starts: the checkpointed position in its segment, if that still exists.
   auto start = segments_.begin();
@@ -195,19 +198,38 @@ result<void> partition_log::restore_trusted_segments(
       spdlog::warn("{}: index of {} is inconsistent; rebuilding it", dir_.string(),
                    seg.log_path().filename().string());
       bool cut = false;
-      if (auto r = scan_segment(seg, file_pos{0}, cut); !r) return r;
-      if (cut) return delete_segments_after(it->first);
+      if (auto r = scan_segment(seg, file_pos{0}, cut); !r) return r.error();
+      if (cut) report_damage_before(it->first);
     }
   }
+  const offset unsynced_from = start->first;
   for (auto it = start; it != segments_.end(); ++it) {
     bool cut = false;
     segment& seg = *it->second;
     const bool from_checkpoint =
         it == start && !seg.index_discarded() && seg.last_time_entry_matches_log();
-    if (auto r = scan_segment(seg, from_checkpoint ? from : file_pos{0}, cut); !r) return r;
-    if (cut) return delete_segments_after(it->first);
+    if (auto r = scan_segment(seg, from_checkpoint ? from : file_pos{0}, cut); !r) {
+      return r.error();
+    }
+    if (cut) {
+      if (auto r = delete_segments_after(it->first); !r) return r.error();
+      break;
+    }
   }
-  return {};
+  return unsynced_from;
+}
+
+void partition_log::report_damage_before(offset base) {
+  // Damage where every byte was durable is not a crash's torn tail: the segments after it were
+  // acknowledged, so they stay, and only the damaged segment's rest is lost.
+  const auto next = segments_.upper_bound(base);
+  if (next == segments_.end()) return;
+  const offset lost_from = segments_.at(base)->next_offset();
+  spdlog::error("{}: offsets {} to {} are lost to the damage in {}; the log goes on from offset {}",
+                dir_.string(), lost_from, offset{next->first.value - 1},
+                segments_.at(base)->log_path().filename().string(), next->first);
+  recovery_.cut_reason += fmt::format(" (offsets {} to {} lost; later segments kept)", lost_from,
+                                      offset{next->first.value - 1});
 }
 
 result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut) {
@@ -289,13 +311,14 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
   return seg.truncate(file_pos{pos}, seg.next_offset(), io_);
 }
 
-result<void> partition_log::cut_at_offset_gap() {
+result<void> partition_log::cut_at_offset_gap(offset unsynced_from) {
   // A crash during a roll can leave the new segment on disk while writes to the end of the
   // old one never landed. Nothing at or past such a gap was acknowledged (acknowledgements
-  // are in offset order), so the log ends where its offsets stop being contiguous.
+  // are in offset order), so the log ends where its offsets stop being contiguous. A gap after
+  // a segment that was wholly durable is damage, and what follows it was acknowledged.
   for (auto it = std::next(segments_.begin()); it != segments_.end(); ++it) {
     const segment& prev = *std::prev(it)->second;
-    if (it->first == prev.next_offset()) continue;
+    if (it->first == prev.next_offset() || std::prev(it)->first < unsynced_from) continue;
     recovery_.cut_at = prev.next_offset();
     recovery_.cut_reason =
         fmt::format("segment {} starts at offset {} but the log before it ends at {}",

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <vector>
 
 #include "log_fixture.h"
 #include "protocol/batch_header.h"
 #include "protocol/crc32c.h"
+#include "protocol/record_batch_format.h"
 #include "segment/checkpoint.h"
 
 namespace sluice::test {
@@ -27,6 +29,21 @@ void flip_byte(const std::filesystem::path& file, std::uint64_t pos) {
   c = static_cast<char>(c ^ 0x20);
   s.seekp(static_cast<std::streamoff>(pos));
   s.write(&c, 1);
+}
+
+// Where each whole batch of a .log file starts.
+std::vector<std::uint64_t> batch_positions(const std::filesystem::path& file) {
+  byte_buffer bytes(std::filesystem::file_size(file));
+  std::ifstream(file, std::ios::binary)
+      .read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  std::vector<std::uint64_t> starts;
+  for (std::uint64_t pos = 0; pos + batch_header_size <= bytes.size();) {
+    auto h = parse_batch_header(byte_span(bytes).subspan(pos, batch_header_size));
+    REQUIRE(h.has_value());
+    starts.push_back(pos);
+    pos += h->size_bytes();
+  }
+  return starts;
 }
 
 }  // namespace
@@ -235,6 +252,45 @@ TEST_CASE("a cleanly closed index whose last entry names an offset the log never
   CHECK(f.log->last_recovery().clean);
   CHECK(f.log->last_recovery().bytes_scanned == 0);
   CHECK(f.log->log_end_offset() == offset{50});
+}
+
+TEST_CASE(
+    "damage in a segment that was durable costs that segment's rest, not the segments after") {
+  for (const bool clean : {true, false}) {
+    CAPTURE(clean);
+    log_fixture f;
+    log_config cfg;
+    cfg.segment_bytes = 2048;
+    f.open(cfg);
+    for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+    const auto bases = f.log->segment_bases();
+    REQUIRE(bases.size() > 3);
+    f.close();
+    if (!clean) {  // a crash with the recovery point in the last segment
+      auto cp = read_checkpoint(f.log_dir());
+      REQUIRE(cp.has_value());
+      partition_checkpoint crashed = **cp;
+      crashed.clean = false;
+      REQUIRE(write_checkpoint(f.log_dir(), crashed).has_value());
+    }
+    // Bit rot in the magic byte of the first segment's last batch.
+    const auto starts = batch_positions(first_log(f));
+    REQUIRE(starts.size() > 1);
+    flip_byte(first_log(f), starts.back() + 16);
+    f.open(cfg);
+    CHECK(f.log->segment_bases() == bases);
+    CHECK(f.log->last_recovery().segments_deleted == 0);
+    CHECK(f.log->last_recovery().cut_reason.find("later segments kept") != std::string::npos);
+    CHECK(f.log->log_end_offset() == offset{60});
+    // A read at a lost offset goes on from the next segment.
+    const offset lost{bases[1].value - 1};
+    auto slice = f.log->read(lost, 1 << 20);
+    REQUIRE(slice.has_value());
+    CHECK(slice->first_offset == bases[1]);
+    auto next = f.append(make_batch(1, 10, 99));
+    REQUIRE(next.has_value());
+    CHECK(next->base_offset == offset{60});
+  }
 }
 
 TEST_CASE("stale checkpoint temp files and orphan indexes are removed on open") {
