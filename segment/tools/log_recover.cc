@@ -1,12 +1,16 @@
 #include "segment/tools/log_recover.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "segment/checkpoint.h"
 #include "segment/errc.h"
@@ -62,6 +66,38 @@ result<void> distrust_checkpoint(const partition_target& target) {
   return write_checkpoint(target.dir, rescan);
 }
 
+// The broker's lock on its data directory (`<data dir>/.lock`, flock), taken for the length of
+// the recovery: a running broker appends to the partition, and recovery would take its bytes
+// in flight for a torn tail and cut them. A partition directory outside a data directory has
+// no lock to take.
+class data_dir_lock {
+ public:
+  static result<data_dir_lock> take(const fs::path& partition_dir) {
+    const auto path = fs::absolute(partition_dir).parent_path() / ".lock";
+    data_dir_lock lock;
+    lock.fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (lock.fd_ < 0) {
+      if (errno == ENOENT) return lock;
+      return make_errno_error(errno, "open " + path.string());
+    }
+    if (::flock(lock.fd_, LOCK_EX | LOCK_NB) != 0) {
+      return make_errno_error(
+          errno, fmt::format("{} belongs to a running sluiced (it holds {}): stop it first",
+                             partition_dir.string(), path.string()));
+    }
+    return lock;
+  }
+  data_dir_lock(data_dir_lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  data_dir_lock& operator=(data_dir_lock&&) = delete;
+  ~data_dir_lock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  data_dir_lock() = default;
+  int fd_ = -1;
+};
+
 result<void> recover(const fs::path& dir, std::FILE* out) {
   boost::asio::io_context ctx;
   auto backend = io::make_backend(ctx);
@@ -91,6 +127,11 @@ exit_status run_recover(const fs::path& path, const recover_options& opts, std::
   }
   if (!target) {
     spdlog::error("{}", target.error().message());
+    return exit_status::failure;
+  }
+  auto lock = data_dir_lock::take(target->dir);
+  if (!lock) {
+    spdlog::error("{}", lock.error().message());
     return exit_status::failure;
   }
   if (opts.full) {

@@ -1,7 +1,10 @@
 // sluice-log recover: runs partition_log's recovery and reports it.
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -79,6 +82,23 @@ TEST_CASE("recover --full cuts at a corrupt batch that a clean checkpoint would 
   CHECK(out.text.find("CRC mismatch") != std::string::npos);
   CHECK(out.text.find("log end offset: 20") != std::string::npos);
   CHECK(run_sluice_log("verify " + quoted(log.dir())).exit_code == 0);
+}
+
+TEST_CASE("recover refuses a partition of a data directory a running broker has locked") {
+  sample_log log(3);
+  const auto lock_path = std::filesystem::absolute(log.dir()).parent_path() / ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);  // as sluiced holds it while it runs
+  const auto before = snapshot_of(log.dir());
+  auto refused = run_sluice_log("recover --full " + quoted(log.dir()));
+  CHECK(refused.exit_code == 2);
+  CHECK_MESSAGE(refused.text.find("belongs to a running sluiced") != std::string::npos,
+                refused.text);
+  CHECK(snapshot_of(log.dir()) == before);  // not even the checkpoint was touched
+  ::close(fd);
+  auto out = run_sluice_log("recover " + quoted(log.dir()));
+  CHECK_MESSAGE(out.exit_code == 0, out.text);
 }
 
 TEST_CASE("recover refuses a directory without segments instead of creating a log") {
