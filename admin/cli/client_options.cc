@@ -149,4 +149,19 @@ CLI::Validator positive_seconds_validator() {
       "SECONDS");
 }
 
+CLI::Validator rate_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double r = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, r);
+        const bool unlimited = ec == std::errc() && ptr == end && r == -1;
+        if (!unlimited && (ec != std::errc() || ptr != end || !(r >= 0.001) || r > 1e9)) {
+          return fmt::format("expected -1 (unlimited) or 0.001 to 1e9 per second, got '{}'", text);
+        }
+        return {};
+      },
+      "RATE");
+}
+
 }  // namespace sluice::cli

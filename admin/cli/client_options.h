@@ -52,5 +52,8 @@ void add_producer_options(CLI::App& cmd, producer_options& o);
     std::int64_t at_least, std::int64_t at_most = std::numeric_limits<std::int64_t>::max());
 // Accepts a number of seconds above 0 (fractions allowed).
 [[nodiscard]] CLI::Validator positive_seconds_validator();
+// A rate per second: -1 for unlimited, else 0.001 to 1e9 (NaN, infinities and tiny rates would
+// make the pacing arithmetic meaningless).
+[[nodiscard]] CLI::Validator rate_validator();
 
 }  // namespace sluice::cli

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -68,6 +70,20 @@ void build(CLI::App& app, command_context& ctx) {
   add_log_command(app, ctx);
 }
 
+// Output a command printed but stdout did not take (a full disk, a closed descriptor) fails the
+// command: a script writing `> out.json` must not get an empty file and success. A reader that
+// went away (`| head`) is a normal end.
+exit_code check_stdout(exit_code code) {
+  int err = 0;
+  if (std::fflush(stdout) != 0) {
+    err = errno;
+  } else if (std::ferror(stdout) != 0) {
+    err = EIO;
+  }
+  if (err == 0 || err == EPIPE || code != exit_code::ok) return code;
+  return report_failure("write to stdout", sluice::make_errno_error(err, "stdout"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,7 +103,7 @@ int main(int argc, char** argv) {
     return to_int(exit_code::usage);
   }
   try {
-    return to_int(ctx.run());
+    return to_int(check_stdout(ctx.run()));
   } catch (const std::exception& e) {  // misuse or a start-up failure inside a client library
     fmt::print(stderr, "sluice: {}\n", e.what());
     return to_int(exit_code::failed);

@@ -36,6 +36,7 @@ void add_sending(CLI::App& cmd, perf_options& o, std::size_t min_record_size) {
       ->check(CLI::Range(min_record_size, std::size_t{16} << 20))
       ->capture_default_str();
   cmd.add_option("--throughput", o.throughput, "records per second to aim at; -1: unlimited")
+      ->check(rate_validator())
       ->capture_default_str();
   cmd.add_option("--plot", o.plot,
                  "draw the latency histogram (log-scaled buckets) to FILE.png or FILE.svg")

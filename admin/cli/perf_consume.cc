@@ -59,8 +59,11 @@ result<bool> consume_all(consumer& c, const perf_options& o, const consume_scope
     if (!target.bounded() && reached_ends(c, s)) break;
     auto records = c.poll(std::chrono::milliseconds(100));
     if (!records) return records.error();
-    for (const auto& r : *records) stats.on_record(r.value ? r.value->size() : 0, std::nullopt);
-    n += records->size();
+    for (const auto& r : *records) {
+      if (!target.more(n, std::chrono::nanoseconds(0))) break;  // --num-records is exact
+      stats.on_record(r.value ? r.value->size() : 0, std::nullopt);
+      ++n;
+    }
     if (!records->empty()) last_record = clock::now();
     if (clock::now() - last_record > std::chrono::milliseconds(o.timeout_ms)) return false;
   }

@@ -2,6 +2,7 @@
 
 #include "admin/cli/perf_payload.h"
 #include "admin/cli/perf_run.h"
+#include "admin/cli/producer_flush.h"
 #include "admin/cli/rate_limiter.h"
 #include "admin/cli/stop_signal.h"
 #include "admin/cli/tick_clock.h"
@@ -62,7 +63,7 @@ send_loop_result run_send_loop(producer& p, const perf_options& o, perf_stats& a
   }
   // Every callback has run when flush() returns, so `acks` is complete. When it fails, close()
   // fails what is pending and runs those callbacks now, while `sink` (which they point to) lives.
-  if (auto flushed = p.flush(); !flushed) {
+  if (auto flushed = flush_unless_interrupted(p); !flushed) {
     acks.on_failure(flushed.error());
     p.close(std::chrono::milliseconds(0));
   }

@@ -16,6 +16,7 @@
 #include "admin/cli/key_value.h"
 #include "admin/cli/line_record.h"
 #include "admin/cli/produce_summary.h"
+#include "admin/cli/producer_flush.h"
 #include "admin/cli/progress_bar.h"
 #include "admin/cli/stop_signal.h"
 #include "producer/producer.h"
@@ -52,14 +53,24 @@ class line_input {
   line_input& operator=(const line_input&) = delete;
 
   // The next line (with its "\n"), nullopt at the end, on a stop request or a read error.
+  // A stop request ends the input between lines, whatever is still coming in.
   std::optional<std::string_view> next() {
+    line_.clear();
     for (;;) {
+      if (stop_requested()) return unfinished();
       const ssize_t n = ::getline(&buf_, &cap_, f_);
-      if (n >= 0) {
-        bytes_read_ += static_cast<std::uint64_t>(n);
-        return std::string_view(buf_, static_cast<std::size_t>(n));
+      if (n > 0) {
+        line_.append(buf_, static_cast<std::size_t>(n));
+        // A read interrupted by a signal hands back the line so far, with the error flag set:
+        // the rest of it is still to come.
+        if (line_.back() != '\n' && std::ferror(f_) != 0 && errno == EINTR) {
+          std::clearerr(f_);
+          continue;
+        }
+        bytes_read_ += line_.size();
+        return std::string_view(line_);
       }
-      if (std::feof(f_) || stop_requested()) return std::nullopt;
+      if (std::feof(f_)) return unfinished();
       if (errno != EINTR) {
         error_ = make_errno_error(errno, "reading the input");
         return std::nullopt;
@@ -69,12 +80,21 @@ class line_input {
   }
   [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
   [[nodiscard]] const std::optional<error>& read_error() const { return error_; }
+  // Bytes of a line the input stopped in the middle of (a stop request): not sent.
+  [[nodiscard]] std::size_t dropped_bytes() const { return dropped_bytes_; }
 
  private:
+  std::optional<std::string_view> unfinished() {
+    dropped_bytes_ = line_.size();
+    return std::nullopt;
+  }
+
   std::FILE* f_;
   char* buf_ = nullptr;
   std::size_t cap_ = 0;
+  std::string line_;  // the line being read, across interrupted reads
   std::uint64_t bytes_read_ = 0;
+  std::size_t dropped_bytes_ = 0;
   std::optional<error> error_;
 };
 
@@ -162,7 +182,12 @@ exit_code finish(const produce_options& o, const line_input& in, shared_summary&
                  double seconds) {
   const std::scoped_lock lock(s.mu);
   fmt::print(stderr, "{}", s.summary.format(o.topic, seconds));
-  if (stop_requested()) fmt::print(stderr, "interrupted: stopped reading the input\n");
+  if (stop_requested()) {
+    fmt::print(stderr, "interrupted: stopped reading the input{}\n",
+               in.dropped_bytes() == 0
+                   ? ""
+                   : fmt::format(" ({} bytes of an unfinished line not sent)", in.dropped_bytes()));
+  }
   if (in.read_error()) return report_failure("produce to " + o.topic, *in.read_error());
   if (auto failed = s.summary.failure_line()) {
     fmt::print(stderr, "sluice: produce to {}: {}\n", o.topic, *failed);
@@ -183,12 +208,14 @@ exit_code run_produce(const command_context& ctx, const produce_options& o) {
   auto s = std::make_shared<shared_summary>();
   const auto start = std::chrono::steady_clock::now();
   send_lines(**p, in, o, s);
-  const auto flushed = (*p)->flush();
+  const auto flushed = flush_unless_interrupted(**p);
   (*p)->close();  // fails whatever is still pending, so the summary counts every record
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   const auto code = finish(o, in, *s, took.count());
-  if (!flushed && code == exit_code::ok)
-    return report_failure("produce to " + o.topic, flushed.error());
+  if (!flushed) {  // given up (a signal), after the summary saying what failed
+    const auto flush_code = report_failure("produce to " + o.topic, flushed.error());
+    if (code == exit_code::ok) return flush_code;
+  }
   return code;
 }
 

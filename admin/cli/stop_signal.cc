@@ -6,11 +6,11 @@ namespace sluice::cli {
 
 namespace {
 
-std::atomic<bool> stop_flag{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+std::atomic<int> stop_signals{0};
+static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
 
 void on_stop_signal(int /*signal*/) {
-  stop_flag.store(true, std::memory_order_relaxed);
+  stop_signals.fetch_add(1, std::memory_order_relaxed);
 }
 
 void on_broken_pipe(int /*signal*/) {}
@@ -32,7 +32,11 @@ void install_stop_signals() {
 }
 
 bool stop_requested() {
-  return stop_flag.load(std::memory_order_relaxed);
+  return stop_signals_received() > 0;
+}
+
+int stop_signals_received() {
+  return stop_signals.load(std::memory_order_relaxed);
 }
 
 }  // namespace sluice::cli

@@ -20,6 +20,9 @@ namespace sluice::cli {
 void install_stop_signals();
 
 [[nodiscard]] bool stop_requested();
+// How many SIGINTs and SIGTERMs arrived: a command that waits after the first (for
+// acknowledgements, say) gives up at the next one.
+[[nodiscard]] int stop_signals_received();
 
 // Runs f() with SIGINT and SIGTERM blocked in this thread, so threads f() starts never take
 // them; the mask is restored afterwards.

@@ -87,12 +87,18 @@ exit_code run_describe(const command_context& ctx, const names_options& o) {
 
 exit_code run_delete(const command_context& ctx, const names_options& o) {
   return with_admin(ctx, [&](admin& a) {
+    // Every name is tried: one missing topic does not leave the others in place. The exit code
+    // is the first failure's.
+    exit_code code = exit_code::ok;
     for (const auto& name : o.names) {
-      if (auto r = a.delete_topic(name); !r)
-        return report_failure("delete topic " + name, r.error());
+      if (auto r = a.delete_topic(name); !r) {
+        const auto failed = report_failure("delete topic " + name, r.error());
+        if (code == exit_code::ok) code = failed;
+        continue;
+      }
       fmt::print("deleted topic {}\n", name);
     }
-    return exit_code::ok;
+    return code;
   });
 }
 

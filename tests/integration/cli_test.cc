@@ -47,17 +47,22 @@ struct cli_process {
   std::filesystem::path err_path;
 };
 
-// With `stdout_fd` >= 0, stdout is that descriptor rather than a file.
+// With `stdout_fd` >= 0, stdout is that descriptor rather than a file; with `stdin_fd` >= 0,
+// stdin is that descriptor rather than a file holding `input`.
 cli_process start_sluice_in(const std::filesystem::path& dir, const std::vector<std::string>& args,
                             const std::string& input, const std::string& tag = "",
-                            int stdout_fd = -1) {
+                            int stdout_fd = -1, int stdin_fd = -1) {
   const auto in_path = dir / ("stdin" + tag);
   cli_process p{-1, dir / ("stdout" + tag), dir / ("stderr" + tag)};
   std::ofstream(in_path, std::ios::binary) << input;
   std::ofstream(p.out_path, std::ios::binary).flush();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
+  if (stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
+  }
   if (stdout_fd >= 0) {
     posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
   } else {
@@ -125,6 +130,27 @@ class cli_fixture {
     auto p = start_sluice_in(dir_.path(), args, "", "-pipe", fds[1]);
     ::close(fds[1]);
     return wait_for(p);
+  }
+  // The same with stdout /dev/full: every write fails with ENOSPC.
+  cli_result run_into_full_disk(std::vector<std::string> args) {
+    args.push_back("--brokers");
+    args.push_back(broker_.address());
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    REQUIRE(full >= 0);
+    auto p = start_sluice_in(dir_.path(), args, "", "-full", full);
+    ::close(full);
+    return wait_for(p);
+  }
+  // Started with stdin a pipe the test writes to (`stdin_writer`, the test's to close).
+  cli_process start_with_stdin_pipe(std::vector<std::string> args, int& stdin_writer) {
+    args.push_back("--brokers");
+    args.push_back(broker_.address());
+    std::array<int, 2> fds{};
+    REQUIRE(::pipe2(fds.data(), O_CLOEXEC) == 0);
+    auto p = start_sluice_in(dir_.path(), args, "", "-stdin", -1, fds[0]);
+    ::close(fds[0]);
+    stdin_writer = fds[1];
+    return p;
   }
   // The same without --brokers (for the log command and broker-less errors).
   cli_result run_bare(const std::vector<std::string>& args) {
@@ -390,6 +416,82 @@ TEST_SUITE("cli") {
     CHECK(consume[0]["latency_p50_ms"].is_null());
   }
 
+  TEST_CASE("perf consume --num-records stops at exactly that many") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "bench"});
+    f.run_ok({"perf", "produce", "--topic", "bench", "--num-records", "500"});
+    const auto consume = json_lines(
+        f.run_ok({"perf", "consume", "--topic", "bench", "--num-records", "10", "--json"}).out);
+    REQUIRE(consume.size() == 1);
+    CHECK(consume[0]["records"] == 10);
+  }
+
+  TEST_CASE("output stdout did not take fails the command") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"topic", "list"},
+             {"topic", "describe", "t", "--json"},
+             {"perf", "produce", "--topic", "t", "--num-records", "10", "--json"}}) {
+      CAPTURE(args.front() + " " + args[1]);
+      auto r = f.run_into_full_disk(args);
+      CHECK(r.exit_code == 1);
+      CHECK(r.err.find("write to stdout") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("topic delete tries every name it is given") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "a"});
+    f.run_ok({"topic", "create", "b"});
+    auto r = f.run({"topic", "delete", "a", "missing", "b"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("missing") != std::string::npos);
+    CHECK(r.out == "deleted topic a\ndeleted topic b\n");
+    CHECK(f.run_ok({"topic", "list"}).out.empty());
+  }
+
+  TEST_CASE("produce interrupted mid-line stores the whole lines only") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    int in = -1;
+    auto p = f.start_with_stdin_pipe({"produce", "t"}, in);
+    const std::string first = "whole\n";
+    const std::string partial = "unfinish";
+    REQUIRE(::write(in, first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+    REQUIRE(::write(in, partial.data(), partial.size()) == static_cast<ssize_t>(partial.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // both read, it waits for more
+    ::kill(p.pid, SIGINT);
+    auto r = wait_for(p, std::chrono::seconds(30));
+    ::close(in);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("8 bytes of an unfinished line not sent") != std::string::npos);
+    CHECK(f.run_ok({"consume", "t", "--from-beginning"}).out == "whole\n");
+  }
+
+  TEST_CASE("produce waiting on a broker that went away gives up at a signal") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    int in = -1;
+    auto p = f.start_with_stdin_pipe({"produce", "t", "--linger-ms", "0"}, in);
+    REQUIRE(::write(in, "stored\n", 7) == 7);
+    // Once that record is stored the producer knows the topic: the next send does not wait.
+    for (int i = 0; i < 100 && f.run_ok({"consume", "t", "--from-beginning"}).out.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    f.broker().kill();
+    REQUIRE(::write(in, "lost\n", 5) == 5);
+    ::close(in);  // the input ends: produce waits for the acknowledgement that cannot come
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto signalled = std::chrono::steady_clock::now();
+    ::kill(p.pid, SIGINT);
+    auto r = wait_for(p, std::chrono::seconds(20));  // the delivery timeout is 120 s
+    CHECK(std::chrono::steady_clock::now() - signalled < std::chrono::seconds(5));
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("interrupted while waiting for acknowledgements") != std::string::npos,
+                  r.err);
+  }
+
   TEST_CASE("bad arguments exit 2 with one line naming the problem") {
     cli_fixture f;
     const std::vector<std::vector<std::string>> bad{
@@ -412,6 +514,9 @@ TEST_SUITE("cli") {
         {"consume", "t", "--format", "xml"},
         {"perf", "produce", "--topic", "t"},
         {"perf", "produce", "--topic", "t", "--num-records", "5", "--plot", "x.gif"},
+        {"perf", "produce", "--topic", "t", "--num-records", "5", "--throughput", "nan"},
+        {"perf", "produce", "--topic", "t", "--num-records", "5", "--throughput", "1e-300"},
+        {"perf", "produce", "--topic", "t", "--num-records", "5", "--throughput", "0"},
         {"topic", "list", "--brokers", "host:notaport"},
         {"frobnicate"},
     };
