@@ -53,7 +53,8 @@ result<void> replace_file_atomically(const std::filesystem::path& path, byte_spa
     discard_tmp();
     return r;
   }
-  return sync_directory(path.parent_path());
+  // A bare file name ("ready") lives in the working directory.
+  return sync_directory(path.has_parent_path() ? path.parent_path() : ".");
 }
 
 result<void> sync_directory(const std::filesystem::path& dir) {

@@ -54,6 +54,16 @@ TEST_CASE("replace_file_atomically replaces the contents whole") {
   CHECK_FALSE(std::filesystem::exists(dir.path() / "meta.tmp"));
 }
 
+TEST_CASE("replace_file_atomically takes a bare file name, in the working directory") {
+  temp_dir dir;
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  auto replaced = replace_file_atomically("ready", bytes_of("9190\n"));
+  std::filesystem::current_path(cwd);
+  REQUIRE_MESSAGE(replaced.has_value(), replaced.error().message());
+  CHECK(read_whole_file(dir.path() / "ready").value() == bytes_of("9190\n"));
+}
+
 TEST_CASE("a write that fails leaves the old file and no temp file") {
   temp_dir dir;
   const auto path = dir.path() / "meta";
