@@ -112,12 +112,18 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
   if (*cp && (*cp)->clean) {
     recovery_.clean = true;
     for (auto& [base, seg] : segments_) {
-      if (auto r = seg->restore_tail(seg->size(), io_); !r) {
-        spdlog::warn("{}; re-scanning that segment", r.error().message());
-        bool cut = false;
-        if (auto s = scan_segment(*seg, file_pos{0}, cut); !s) return s;
-        if (cut) report_damage_before(base);
+      std::string why;
+      if (seg->index_discarded()) {
+        why = fmt::format("{}: its index was lost", seg->log_path().filename().string());
+      } else if (auto r = seg->restore_tail(seg->size(), io_); !r) {
+        why = r.error().message();
       }
+      if (why.empty()) continue;
+      spdlog::warn("{}; re-scanning that segment", why);
+      bool cut = false;
+      if (auto s = scan_segment(*seg, file_pos{0}, cut); !s) return s;
+      if (cut) report_damage_before(base);
+      if (auto s = seal_if_sealed(*seg); !s) return s;
     }
   } else {
     auto from = restore_trusted_segments(*cp);
@@ -200,6 +206,7 @@ result<offset> partition_log::restore_trusted_segments(
       bool cut = false;
       if (auto r = scan_segment(seg, file_pos{0}, cut); !r) return r.error();
       if (cut) report_damage_before(it->first);
+      if (auto r = seal_if_sealed(seg); !r) return r.error();
     }
   }
   const offset unsynced_from = start->first;
@@ -215,8 +222,16 @@ result<offset> partition_log::restore_trusted_segments(
       if (auto r = delete_segments_after(it->first); !r) return r.error();
       break;
     }
+    if (auto r = seal_if_sealed(seg); !r) return r.error();
   }
   return unsynced_from;
+}
+
+result<void> partition_log::seal_if_sealed(segment& seg) {
+  // A re-scanned segment that is not the last one was rolled before: its rebuilt indexes get
+  // the final time entry and the trim a roll gives them.
+  if (&seg == &active()) return {};
+  return seg.seal();
 }
 
 void partition_log::report_damage_before(offset base) {

@@ -109,13 +109,22 @@ result<std::unique_ptr<segment>> segment::open(const fs::path& dir, offset base,
   auto paths = paths_for(dir, base);
   auto file = open_log_file(paths.log, 0);
   if (!file) return file.error();
+  auto size = file_size((*file)->fd(), paths.log);
+  if (!size) return size.error();
+  // A segment with batches but an index file gone (deleted by hand, as Kafka's operators do to
+  // have it rebuilt) gets its indexes rebuilt like damaged ones.
   bool damaged = false;
+  std::error_code ec;
+  for (const auto& index_path : {paths.index, paths.timeindex}) {
+    if (*size > 0 && !fs::exists(index_path, ec)) {
+      spdlog::warn("{} is missing; the log will rebuild it", index_path.string());
+      damaged = true;
+    }
+  }
   auto offsets = open_or_discard<offset_index>(paths.index, base, opts.index_max_bytes, damaged);
   if (!offsets) return offsets.error();
   auto times = open_or_discard<time_index>(paths.timeindex, base, opts.index_max_bytes, damaged);
   if (!times) return times.error();
-  auto size = file_size((*file)->fd(), paths.log);
-  if (!size) return size.error();
   std::unique_ptr<segment> seg(
       new segment(base, std::move(*file), std::move(*offsets), std::move(*times), opts));
   seg->size_ = file_pos{*size};

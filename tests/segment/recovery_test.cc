@@ -293,6 +293,42 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("indexes deleted or cut short are rebuilt on a clean open, as the roll left them") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 2048;
+  cfg.index_interval_bytes = 100;
+  f.open(cfg);
+  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  const auto bases = f.log->segment_bases();
+  REQUIRE(bases.size() > 3);
+  f.close();
+  auto file_of = [&](offset base, const char* ext) {
+    return f.log_dir() / (segment::file_stem(base) + ext);
+  };
+  const auto index_bytes = std::filesystem::file_size(file_of(bases[0], ".index"));
+  const auto time_bytes = std::filesystem::file_size(file_of(bases[0], ".timeindex"));
+  const auto second_index_bytes = std::filesystem::file_size(file_of(bases[1], ".index"));
+  REQUIRE(index_bytes > 0);
+  REQUIRE(time_bytes > 0);
+  std::filesystem::remove(file_of(bases[0], ".index"));  // an operator's way to have it rebuilt
+  std::filesystem::remove(file_of(bases[0], ".timeindex"));
+  std::filesystem::resize_file(file_of(bases[1], ".index"), 13);  // no whole number of entries
+  f.open(cfg);
+  CHECK(f.log->last_recovery().batches_scanned > 0);
+  CHECK_FALSE(f.log->last_recovery().cut_at.has_value());
+  CHECK(f.log->segment_bases() == bases);
+  // Rebuilt with every entry, and trimmed as a roll trims them (not left at their maximum size).
+  CHECK(std::filesystem::file_size(file_of(bases[0], ".index")) == index_bytes);
+  CHECK(std::filesystem::file_size(file_of(bases[0], ".timeindex")) == time_bytes);
+  CHECK(std::filesystem::file_size(file_of(bases[1], ".index")) == second_index_bytes);
+  f.close();
+  f.open(cfg);
+  CHECK(f.log->last_recovery().clean);
+  CHECK(f.log->last_recovery().batches_scanned == 0);
+  CHECK(f.log->log_end_offset() == offset{60});
+}
+
 TEST_CASE("stale checkpoint temp files and orphan indexes are removed on open") {
   log_fixture f;
   f.open();
