@@ -10,6 +10,7 @@
 #include "broker/shard.h"
 #include "segment/atomic_file.h"
 #include "segment/clock.h"
+#include "segment/errc.h"
 
 namespace sluice {
 
@@ -57,8 +58,19 @@ result<void> controller::open_all_partitions() {
       for (const auto& [name, info] : *topics) {
         for (std::int32_t p = 0; p < info.record.partitions; ++p) {
           if (shard_of(name, p, shards_.size()) != sh->index()) continue;
-          auto r = sh->open_partition({name, p}, config_.data_dir, info.config);
-          if (!r) return result<void>(r.error());
+          const partition_id id{name, p};
+          auto r = sh->open_partition(id, config_.data_dir, info.config);
+          if (!r) {
+            // One unreadable partition must not keep the broker from serving the others.
+            spdlog::error(
+                "partition {} could not be opened: {}; it is offline until the "
+                "broker restarts",
+                id.dir_name(), r.error().message());
+            sh->mark_unopened(
+                id, make_error(log_errc::log_offline,
+                               fmt::format("partition {} could not be opened at start-up: {}",
+                                           id.dir_name(), r.error().message())));
+          }
         }
       }
       return result<void>{};

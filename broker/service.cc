@@ -47,7 +47,9 @@ void service::on_partition(executor reply, std::string topic, std::int32_t index
                            done = std::move(done), f = std::forward<F>(f)]() mutable {
     partition* p = s.find(topic, index);
     if (p == nullptr) {
-      asio::post(reply, [done = std::move(done), e = missing_partition(topic, index)] {
+      const error* unopened = s.unopened(topic, index);
+      asio::post(reply, [done = std::move(done),
+                         e = unopened != nullptr ? *unopened : missing_partition(topic, index)] {
         done(result<T>(boost::system::in_place_error, e));
       });
       return;

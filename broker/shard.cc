@@ -93,7 +93,17 @@ result<partition*> shard::open_partition(const partition_id& id,
   return raw;
 }
 
+void shard::mark_unopened(const partition_id& id, error why) {
+  unopened_.insert_or_assign(id, std::move(why));
+}
+
+const error* shard::unopened(std::string_view topic, std::int32_t index) const {
+  auto it = unopened_.find(partition_id{std::string(topic), index});
+  return it == unopened_.end() ? nullptr : &it->second;
+}
+
 void shard::close_partition(const partition_id& id, std::function<void(result<void>)> done) {
+  unopened_.erase(id);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) {
     done({});

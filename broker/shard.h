@@ -57,6 +57,10 @@ class shard {
   [[nodiscard]] result<partition*> open_partition(const partition_id& id,
                                                   const std::filesystem::path& data_dir,
                                                   const log_config& config);
+  // A partition whose log could not be opened at start-up: offline with that error (produce,
+  // fetch and describe answer with it) until the broker restarts; the others are served.
+  void mark_unopened(const partition_id& id, error why);
+  [[nodiscard]] const error* unopened(std::string_view topic, std::int32_t index) const;
   // Closes the partition's log and forgets it; done runs once the log is closed.
   void close_partition(const partition_id& id, std::function<void(result<void>)> done);
   // Closes every partition; done runs when all are closed (with the first error, if any).
@@ -81,6 +85,7 @@ class shard {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unique_ptr<io::backend> io_;
   std::map<partition_id, std::unique_ptr<partition>, std::less<>> partitions_;
+  std::map<partition_id, error, std::less<>> unopened_;
   boost::asio::steady_timer retention_timer_;
   std::chrono::milliseconds retention_interval_{0};
   std::chrono::microseconds busy_poll_{0};

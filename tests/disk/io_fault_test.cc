@@ -224,6 +224,42 @@ TEST_SUITE("io_faults") {
     CHECK(has(broker.log_text(), "deleting topic off"));
   }
 
+  TEST_CASE("a partition that cannot be opened at start-up is offline; the others are served") {
+    temp_dir dir;
+    const auto data_dir = dir.path() / "data";
+    broker_process broker({.data_dir = data_dir});
+    auto a = admin::create({.brokers = broker.address()}).value();
+    REQUIRE_OK(a->create_topic({.name = "two", .partitions = 2}));
+    auto p = producer::create(producer_for(broker.address())).value();
+    stream good{"two", 0, "good"};
+    stream bad{"two", 1, "bad"};
+    for (auto* s : {&good, &bad}) REQUIRE_OK(s->send(*p));
+    p.reset();
+    a.reset();
+    REQUIRE(broker.stop() == 0);
+    // The partition's segment is no longer a file it can open.
+    const auto segment = data_dir / "two-1" / "00000000000000000000.log";
+    std::filesystem::rename(segment, dir.path() / "moved.log");
+    std::filesystem::create_directory(segment);
+    broker.start();
+    CHECK(has(broker.log_text(), "partition two-1 could not be opened"));
+    p = producer::create(producer_for(broker.address())).value();
+    REQUIRE_OK(good.send(*p));
+    good.check(broker.address(), false);
+    const auto refused = bad.send_until_failure(*p);
+    CHECK(refused.code == wire::ErrorCode::storage_error);
+    CHECK(has(refused.message(), "two-1 could not be opened at start-up"));
+    a = admin::create({.brokers = broker.address()}).value();
+    auto described = a->describe_topic("two");
+    REQUIRE_OK(described);
+    REQUIRE(described->partitions.size() == 2);
+    CHECK_FALSE(described->partitions[0].problem.has_value());
+    REQUIRE(described->partitions[1].problem.has_value());
+    CHECK(described->partitions[1].problem->code == wire::ErrorCode::storage_error);
+    REQUIRE_OK(a->delete_topic("two"));
+    CHECK_FALSE(std::filesystem::exists(data_dir / "two-1"));
+  }
+
   TEST_CASE("a malformed SLUICE_FAULT_INJECTION stops sluiced at start-up, saying why") {
     temp_dir dir;
     CHECK_THROWS_WITH_AS(broker_process({.data_dir = dir.path() / "data",
