@@ -492,6 +492,25 @@ TEST_SUITE("cli") {
                   r.err);
   }
 
+  TEST_CASE(
+      "produce waiting for a broker that went away before it knew the topic stops at a signal") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    int in = -1;
+    auto p = f.start_with_stdin_pipe({"produce", "t"}, in);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the topic checked
+    f.broker().kill();
+    REQUIRE(::write(in, "unsent\n", 7) == 7);  // its send() waits for the topic's metadata
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto signalled = std::chrono::steady_clock::now();
+    ::kill(p.pid, SIGINT);
+    auto r = wait_for(p, std::chrono::seconds(20));  // the metadata wait is 60 s
+    ::close(in);
+    CHECK(std::chrono::steady_clock::now() - signalled < std::chrono::seconds(5));
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("1 of 1 record") != std::string::npos, r.err);
+  }
+
   TEST_CASE("bad arguments exit 2 with one line naming the problem") {
     cli_fixture f;
     const std::vector<std::vector<std::string>> bad{
