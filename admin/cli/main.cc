@@ -21,6 +21,7 @@
 #include "admin/cli/perf_commands.h"
 #include "admin/cli/produce_command.h"
 #include "admin/cli/topic_commands.h"
+#include "protocol/api_versions.h"
 
 namespace {
 
@@ -60,6 +61,7 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
 
 void build(CLI::App& app, command_context& ctx) {
   app.name("sluice");
+  app.set_version_flag("--version", fmt::format("sluice {}", sluice::software_version));
   app.require_subcommand(1);
   app.footer(exit_codes_help);
   add_brokers_option(app, ctx);

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "protocol/api_versions.h"
 #include "tests/integration/broker_process.h"
 
 extern char** environ;
@@ -509,6 +511,13 @@ TEST_SUITE("cli") {
     CHECK(std::chrono::steady_clock::now() - signalled < std::chrono::seconds(5));
     CHECK(r.exit_code == 1);
     CHECK_MESSAGE(r.err.find("1 of 1 record") != std::string::npos, r.err);
+  }
+
+  TEST_CASE("--version names the tool and its version") {
+    cli_fixture f;
+    auto r = f.run_bare({"--version"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == fmt::format("sluice {}\n", software_version));
   }
 
   TEST_CASE("bad arguments exit 2 with one line naming the problem") {
