@@ -132,7 +132,13 @@ result<check> partition_verifier::scan_batches(const segment_files& files, log_f
     auto batch = scanner.next();
     if (!batch && is_io_error(batch.error())) return batch.error();
     if (!batch) {
-      return check{verify_finding{files.log, next_, scanner.position(), batch.error().message()}};
+      std::string what = batch.error().message();
+      // A crash can cut short only the log's last segment; earlier ones are damaged.
+      if (&files != &target_.segments.back() && what.starts_with("torn tail: ")) {
+        what = "cut short before the last segment (damage, not a crash's torn tail): " +
+               what.substr(std::string_view("torn tail: ").size());
+      }
+      return check{verify_finding{files.log, next_, scanner.position(), std::move(what)}};
     }
     if (!*batch) return check{};
     const batch_header& h = (*batch)->view.header();

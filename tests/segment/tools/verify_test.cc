@@ -60,6 +60,17 @@ TEST_CASE("verify reports a torn tail with the offset and position of the partia
                 out.text);
 }
 
+TEST_CASE("verify calls a batch cut short before the last segment damage, not a torn tail") {
+  sample_log log(12, small_segments());
+  write_be32(log.file(0, "log"), log.positions[1] + 8, 0x10000000);  // batch 1's length field
+  auto out = run_sluice_log("verify " + quoted(log.dir()));
+  CHECK(out.exit_code == 1);
+  CHECK_MESSAGE(out.text.find(fmt::format("offset 10, position {}: cut short before the last "
+                                          "segment (damage, not a crash's torn tail)",
+                                          log.positions[1])) != std::string::npos,
+                out.text);
+}
+
 TEST_CASE("verify finds a gap where a middle segment is missing") {
   sample_log log(12, small_segments());
   auto out = run_sluice_log("dump " + quoted(log.dir()));
