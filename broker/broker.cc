@@ -86,6 +86,11 @@ result<void> broker::start() {
   if (auto r = remove_deleted_leftovers(config_.data_dir); !r) return r;
   topics_ = std::make_unique<topic_registry>(config_.data_dir, config_.log_defaults);
   if (auto r = topics_->load(); !r) return r;
+  if (fs::exists(config_.data_dir / topics_file_name)) {
+    if (auto r = remove_unowned_partition_dirs(config_.data_dir, *topics_->snapshot()); !r) {
+      return r;
+    }
+  }
   disk_ = std::make_unique<disk_space_monitor>(config_.data_dir, config_.min_free_bytes);
   // -1: no budget at all, so each log keeps what its topic says, idle or not.
   auto cache_budget = config_.page_cache_budget_bytes < 0

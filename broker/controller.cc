@@ -5,10 +5,14 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <future>
+#include <optional>
+#include <vector>
 
 #include "broker/shard.h"
 #include "segment/atomic_file.h"
+#include "segment/checkpoint.h"
 #include "segment/clock.h"
 #include "segment/errc.h"
 
@@ -131,16 +135,22 @@ void controller::create_topic(std::string name, std::int32_t partitions, config_
                               bool validate_only, handler<void> done) {
   submit([this, name = std::move(name), partitions, configs = std::move(configs), validate_only,
           done = std::move(done)](std::function<void()> finished) {
-    auto created = topics_.create(name, partitions, configs, validate_only, real_clock().now_ms());
-    if (!created || validate_only) {
-      done(created ? result<void>{} : result<void>(created.error()));
+    const auto now = real_clock().now_ms();
+    auto checked = topics_.create(name, partitions, configs, true, now);
+    if (!checked || validate_only) {
+      done(checked ? result<void>{} : result<void>(checked.error()));
       return finished();
     }
     // A directory left by an earlier topic of this name (deleted, then a crash before its
-    // directories were removed) must not be mistaken for this topic's data.
-    if (auto r = remove_partition_dirs(*created); !r) {
-      (void)topics_.remove(name);  // not created after all: a later create must start afresh
+    // directories were removed) must not be mistaken for this topic's data: it goes before the
+    // topic is recorded, so no crash can leave the new topic beside the old data.
+    if (auto r = remove_partition_dirs(*checked); !r) {
       done(r);
+      return finished();
+    }
+    auto created = topics_.create(name, partitions, configs, false, now);
+    if (!created) {
+      done(created.error());
       return finished();
     }
     spdlog::info("created topic {} ({} partitions, id {})", name, partitions,
@@ -151,10 +161,32 @@ void controller::create_topic(std::string name, std::int32_t partitions, config_
           auto r = s.open_partition({info.record.name, p}, config_.data_dir, info.config);
           return r ? result<void>{} : result<void>(r.error());
         },
-        [done, finished](result<void> r) {
-          done(std::move(r));
-          finished();
+        [this, info = *created, done, finished](result<void> r) {
+          if (r) {
+            done(std::move(r));
+            return finished();
+          }
+          undo_create(info, [done, finished, r] {
+            done(r);
+            finished();
+          });
         });
+  });
+}
+
+void controller::undo_create(const topic_info& info, std::function<void()> undone) {
+  // A partition that could not be opened (no descriptors or space left): the topic is not
+  // created after all, rather than half made and in topics.meta, where every restart would
+  // try to open it again.
+  spdlog::warn("creating topic {} failed; removing it again", info.record.name);
+  close_partitions(info, [this, info, undone = std::move(undone)](result<void> /*closed*/) {
+    if (auto removed = topics_.remove(info.record.name); !removed) {
+      spdlog::error("topic {} stays half created: {}", info.record.name, removed.error().message());
+    } else if (auto r = remove_partition_dirs(info); !r) {
+      spdlog::warn("removing the directories of topic {}: {}", info.record.name,
+                   r.error().message());
+    }
+    undone();
   });
 }
 
@@ -281,6 +313,54 @@ result<void> remove_deleted_leftovers(const fs::path& data_dir) {
     if (ec) return make_errno_error(ec.value(), "remove " + entry.path().string());
   }
   if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
+  return {};
+}
+
+namespace {
+
+// The topic and partition a directory name "<topic>-<n>" stands for, if it is one.
+std::optional<partition_id> parse_partition_dir(const std::string& name) {
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == name.size()) return std::nullopt;
+  std::int32_t p = 0;
+  const char* end = name.data() + name.size();
+  auto [ptr, ec] = std::from_chars(name.data() + dash + 1, end, p);
+  if (ec != std::errc() || ptr != end || p < 0) return std::nullopt;
+  if (partition_id{name.substr(0, dash), p}.dir_name() != name) return std::nullopt;  // "t-01"
+  return partition_id{name.substr(0, dash), p};
+}
+
+// Whether `dir` holds a partition log (its checkpoint or a segment), not something else an
+// operator put there under a name that looks like one.
+bool holds_partition_log(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / checkpoint_file_name, ec)) return true;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".log") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+result<void> remove_unowned_partition_dirs(const fs::path& data_dir, const topic_map& topics) {
+  std::vector<std::string> unowned;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!entry.is_directory()) continue;
+    const auto id = parse_partition_dir(name);
+    if (!id || !holds_partition_log(entry.path())) continue;
+    auto it = topics.find(id->topic);
+    if (it != topics.end() && id->partition < it->second.record.partitions) continue;
+    unowned.push_back(name);
+  }
+  if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
+  for (const auto& name : unowned) {
+    spdlog::warn("removing {}: no topic owns it (left by a topic deletion a crash interrupted)",
+                 name);
+    if (auto r = remove_partition_dir(data_dir, name); !r) return r;
+  }
   return {};
 }
 

@@ -62,6 +62,8 @@ class controller {
                           std::function<void(result<void>)> done);
   void close_partitions(const topic_info& topic, std::function<void(result<void>)> done);
   [[nodiscard]] result<void> remove_partition_dirs(const topic_info& topic);
+  // Closes and removes what a create that failed part-way made, and the topic's record.
+  void undo_create(const topic_info& info, std::function<void()> undone);
 
   const broker_config& config_;
   topic_registry& topics_;
@@ -80,5 +82,11 @@ class controller {
 [[nodiscard]] result<void> remove_partition_dir(const std::filesystem::path& data_dir,
                                                 const std::string& dir_name);
 [[nodiscard]] result<void> remove_deleted_leftovers(const std::filesystem::path& data_dir);
+// Removes partition directories no topic of `topics` owns: what a crash during a topic deletion
+// left under the partitions' own names (the topic was already gone from topics.meta). A later
+// topic of that name must start empty. Only called when topics.meta was read: without it, every
+// partition would look unowned.
+[[nodiscard]] result<void> remove_unowned_partition_dirs(const std::filesystem::path& data_dir,
+                                                         const topic_map& topics);
 
 }  // namespace sluice

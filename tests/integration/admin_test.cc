@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -132,6 +133,70 @@ TEST_CASE_FIXTURE(admin_fixture, "admin: a topic with the longest name is delete
   CHECK(client->list_offset(name, 0, latest_offset_spec).value() == 0);
   produce(broker.address(), name, 2, 2000);
   CHECK(client->list_offset(name, 0, latest_offset_spec).value() == 2);
+}
+
+TEST_CASE("admin: partition directories no topic owns are removed at start-up") {
+  // What a crash during a topic deletion leaves: the topic is gone from topics.meta, its
+  // directories are still there under their own names.
+  temp_dir dir{"sluice-admin-test"};
+  const auto data_dir = dir.path() / "data";
+  broker_process broker({.data_dir = data_dir});
+  {
+    auto a = admin::create({.brokers = broker.address()}).value();
+    REQUIRE_OK(a->create_topic({.name = "kept", .partitions = 2}));
+  }
+  produce(broker.address(), "kept", 5, 1'700'000'000'000);
+  REQUIRE(broker.stop() == 0);
+  for (const char* orphan : {"gone-0", "kept-7"}) {
+    std::filesystem::copy(data_dir / "kept-0", data_dir / orphan);
+  }
+  std::filesystem::create_directory(data_dir / "notes-1");  // not a partition log: left alone
+  broker.start();
+  CHECK_FALSE(std::filesystem::exists(data_dir / "gone-0"));
+  CHECK_FALSE(std::filesystem::exists(data_dir / "kept-7"));
+  CHECK(std::filesystem::exists(data_dir / "notes-1"));
+  auto a = admin::create({.brokers = broker.address()}).value();
+  auto kept = a->describe_topic("kept");
+  REQUIRE_OK(kept);
+  CHECK(kept->partitions.at(0).high_watermark == 5);
+  // A new topic of the deleted one's name starts empty.
+  REQUIRE_OK(a->create_topic({.name = "gone", .partitions = 1}));
+  auto gone = a->describe_topic("gone");
+  REQUIRE_OK(gone);
+  CHECK(gone->partitions.at(0).high_watermark == 0);
+}
+
+TEST_CASE("admin: a create that fails part-way leaves no topic behind") {
+  temp_dir dir{"sluice-admin-test"};
+  const auto data_dir = dir.path() / "data";
+  broker_process broker({.data_dir = data_dir});
+  auto a = admin::create({.brokers = broker.address()}).value();
+  REQUIRE_OK(a->create_topic({.name = "small", .partitions = 1}));
+  // Descriptors for a few more partitions, not for 200 (each holds its .log and indexes).
+  std::size_t open_fds = 0;
+  for (const auto& fd :
+       std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", broker.pid()))) {
+    (void)fd;
+    ++open_fds;
+  }
+  const rlimit few{open_fds + 40, open_fds + 40};
+  REQUIRE(::prlimit(broker.pid(), RLIMIT_NOFILE, &few, nullptr) == 0);
+  auto failed = a->create_topic({.name = "big", .partitions = 200});
+  REQUIRE_FALSE(failed.has_value());
+  CHECK_MESSAGE(failed.error().message().find("Too many open files") != std::string::npos,
+                failed.error().message());
+  auto names = a->list_topics();
+  REQUIRE_OK(names);
+  CHECK(*names == std::vector<std::string>{"small"});
+  CHECK_FALSE(std::filesystem::exists(data_dir / "big-0"));
+  a.reset();
+  REQUIRE(broker.stop() == 0);
+  broker.start();  // with its usual limits: nothing of "big" to open
+  a = admin::create({.brokers = broker.address()}).value();
+  names = a->list_topics();
+  REQUIRE_OK(names);
+  CHECK(*names == std::vector<std::string>{"small"});
+  REQUIRE_OK(a->create_topic({.name = "big", .partitions = 200}));
 }
 
 TEST_CASE_FIXTURE(admin_fixture, "admin: the broker's refusals arrive with code and message") {
