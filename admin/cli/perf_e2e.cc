@@ -8,6 +8,7 @@
 #include <atomic>
 #include <thread>
 
+#include "admin/cli/interruptible_producer.h"
 #include "admin/cli/perf_commands.h"
 #include "admin/cli/perf_payload.h"
 #include "admin/cli/perf_run.h"
@@ -115,7 +116,7 @@ exit_code run_perf_e2e(const command_context& ctx, const perf_options& o) {
   e2e_progress progress;
   e2e_outcome outcome;
   auto p = with_stop_signals_blocked(
-      [&] { return producer::create(make_producer_config(ctx, o.producer)); });
+      [&] { return producer::create(make_interruptible(make_producer_config(ctx, o.producer))); });
   if (!p) return report_usage(p.error().message());
   progress_reporter reporter(e2e, "received", human_out(o),
                              std::chrono::milliseconds(o.report_interval_ms));

@@ -1,5 +1,6 @@
 // `sluice perf produce`: throughput and send-to-ack latency of the producer.
 
+#include "admin/cli/interruptible_producer.h"
 #include "admin/cli/perf_commands.h"
 #include "admin/cli/perf_run.h"
 #include "admin/cli/perf_send_loop.h"
@@ -15,7 +16,7 @@ exit_code run_perf_produce(const command_context& ctx, const perf_options& o) {
   if (auto d = describe_for_perf(ctx, o); !d.topic) return d.code;
   perf_stats acks;  // outlives the producer, whose callbacks write to it
   auto p = with_stop_signals_blocked(
-      [&] { return producer::create(make_producer_config(ctx, o.producer)); });
+      [&] { return producer::create(make_interruptible(make_producer_config(ctx, o.producer))); });
   if (!p) return report_usage(p.error().message());
   progress_reporter reporter(acks, "acked", human_out(o),
                              std::chrono::milliseconds(o.report_interval_ms));

@@ -1,8 +1,8 @@
 #include "admin/cli/perf_send_loop.h"
 
+#include "admin/cli/interruptible_producer.h"
 #include "admin/cli/perf_payload.h"
 #include "admin/cli/perf_run.h"
-#include "admin/cli/producer_flush.h"
 #include "admin/cli/rate_limiter.h"
 #include "admin/cli/stop_signal.h"
 #include "admin/cli/tick_clock.h"
@@ -26,12 +26,14 @@ constexpr std::uint64_t records_per_time_check = 64;
 
 void send_one(producer& p, const producer_record& record, const ack_sink& sink,
               tick_clock::time_point sent_at) {
-  auto r = p.send(record, [sink = &sink, sent_at](const result<record_metadata>& md) {
-    if (md) {
-      sink->acks.on_record(sink->record_bytes, tick_clock::now() - sent_at);
-    } else {
-      sink->acks.on_failure(md.error());
-    }
+  auto r = send_unless_interrupted(p, record, [&] {
+    return [sink = &sink, sent_at](const result<record_metadata>& md) {
+      if (md) {
+        sink->acks.on_record(sink->record_bytes, tick_clock::now() - sent_at);
+      } else {
+        sink->acks.on_failure(md.error());
+      }
+    };
   });
   if (!r) sink.acks.on_failure(r.error());
 }

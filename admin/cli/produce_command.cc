@@ -13,10 +13,10 @@
 
 #include "admin/admin.h"
 #include "admin/cli/client_options.h"
+#include "admin/cli/interruptible_producer.h"
 #include "admin/cli/key_value.h"
 #include "admin/cli/line_record.h"
 #include "admin/cli/produce_summary.h"
-#include "admin/cli/producer_flush.h"
 #include "admin/cli/progress_bar.h"
 #include "admin/cli/stop_signal.h"
 #include "producer/producer.h"
@@ -120,32 +120,21 @@ producer_record make_record(const produce_options& o, const std::vector<record_h
   return r;
 }
 
-// send() blocks for the topic's metadata and for buffer space, up to the producer's max_block;
-// the CLI's producer has a short one (send_wait_slice) and send_one() tries again, up to
-// send_wait_limit in all, so that a stop signal is seen while a broker is away.
-constexpr auto send_wait_slice = std::chrono::milliseconds(200);
-constexpr auto send_wait_limit = std::chrono::seconds(60);  // the library's max_block default
-
 void send_one(producer& p, const producer_record& r, const std::shared_ptr<shared_summary>& s) {
   const auto bytes = record_bytes(r);
-  const auto give_up_at = std::chrono::steady_clock::now() + send_wait_limit;
-  for (;;) {
-    auto sent = p.send(r, [s, bytes](const result<record_metadata>& md) {
+  auto sent = send_unless_interrupted(p, r, [&] {
+    return [s, bytes](const result<record_metadata>& md) {
       const std::scoped_lock lock(s->mu);
       if (md) {
         s->summary.on_stored(*md, bytes);
       } else {
         s->summary.on_failed(md.error());
       }
-    });
-    if (sent) return;
-    const bool still_waiting = sent.error().code == client_errc::timed_out ||
-                               sent.error().code == client_errc::buffer_full;
-    if (!still_waiting || stop_requested() || std::chrono::steady_clock::now() >= give_up_at) {
-      const std::scoped_lock lock(s->mu);
-      s->summary.on_failed(sent.error());
-      return;
-    }
+    };
+  });
+  if (!sent) {
+    const std::scoped_lock lock(s->mu);
+    s->summary.on_failed(sent.error());
   }
 }
 
@@ -216,9 +205,8 @@ exit_code run_produce(const command_context& ctx, const produce_options& o) {
   std::FILE* f = open_input(o);
   if (f == nullptr) return report_failure("open " + o.file, make_errno_error(errno, o.file));
   line_input in(f);
-  auto config = make_producer_config(ctx, o.producer);
-  config.max_block = send_wait_slice;
-  auto p = with_stop_signals_blocked([&] { return producer::create(config); });
+  auto p = with_stop_signals_blocked(
+      [&] { return producer::create(make_interruptible(make_producer_config(ctx, o.producer))); });
   if (!p) return report_usage(p.error().message());  // only a bad setting fails here
   auto s = std::make_shared<shared_summary>();
   const auto start = std::chrono::steady_clock::now();

@@ -513,6 +513,22 @@ TEST_SUITE("cli") {
     CHECK_MESSAGE(r.err.find("1 of 1 record") != std::string::npos, r.err);
   }
 
+  TEST_CASE("perf produce against a broker that went away stops at a second signal") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    auto p = f.start({"perf", "produce", "--topic", "t", "--duration", "60"}, "-perf");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // sending
+    f.broker().kill();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto signalled = std::chrono::steady_clock::now();
+    ::kill(p.pid, SIGINT);  // stops sending; what is pending is still waited for...
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ::kill(p.pid, SIGINT);                           // ...until this one
+    auto r = wait_for(p, std::chrono::seconds(30));  // the delivery timeout is 120 s
+    CHECK(std::chrono::steady_clock::now() - signalled < std::chrono::seconds(10));
+    CHECK(r.exit_code == 1);
+  }
+
   TEST_CASE("--version names the tool and its version") {
     cli_fixture f;
     auto r = f.run_bare({"--version"});

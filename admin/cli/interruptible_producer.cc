@@ -1,4 +1,4 @@
-#include "admin/cli/producer_flush.h"
+#include "admin/cli/interruptible_producer.h"
 
 #include <chrono>
 
