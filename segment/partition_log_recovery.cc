@@ -97,8 +97,13 @@ void show_headers(const segment& seg, const partition_log::leftover_hook& fn) {
 
 result<void> partition_log::recover(const leftover_hook& on_leftover) {
   std::error_code ec;
-  fs::create_directories(dir_, ec);
+  const bool created = fs::create_directories(dir_, ec);
   if (ec) return make_errno_error(ec.value(), "create directory " + dir_.string());
+  // A new partition's directory entry is durable before anything in it is called durable:
+  // fdatasyncs of its files do not cover the entry naming the directory in its parent.
+  if (created && dir_.has_parent_path()) {
+    if (auto r = sync_directory(dir_.parent_path()); !r) return r;
+  }
   auto cp = read_checkpoint(dir_);
   if (!cp) {
     spdlog::warn("{}; scanning the whole log", cp.error().message());
