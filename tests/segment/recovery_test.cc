@@ -31,6 +31,18 @@ void flip_byte(const std::filesystem::path& file, std::uint64_t pos) {
   s.write(&c, 1);
 }
 
+// Appends batches 0 to n - 1, each of two records of `value_bytes`, each acknowledged.
+void append_batches(log_fixture& f, int n, std::size_t value_bytes) {
+  for (int i = 0; i < n; ++i) REQUIRE(f.append(make_batch(2, value_bytes, i)).has_value());
+}
+
+// 2 KiB segments: 30 batches of two 200-byte records roll several.
+log_config small_segments() {
+  log_config cfg;
+  cfg.segment_bytes = 2048;
+  return cfg;
+}
+
 // Where each whole batch of a .log file starts.
 std::vector<std::uint64_t> batch_positions(const std::filesystem::path& file) {
   byte_buffer bytes(std::filesystem::file_size(file));
@@ -89,7 +101,7 @@ TEST_CASE("after a crash only the bytes past the recovery point are re-scanned")
 TEST_CASE("a torn tail at any byte of the last batch recovers to the last whole batch") {
   log_fixture f;
   f.open();
-  for (int i = 0; i < 8; ++i) REQUIRE(f.append(make_batch(2, 50, i)).has_value());
+  append_batches(f, 8, 50);
   auto whole = f.read_all(offset{0});
   auto last = make_batch(3, 40, 77);
   REQUIRE(f.append(last).has_value());
@@ -128,10 +140,9 @@ TEST_CASE("a torn tail at any byte of the last batch recovers to the last whole 
 
 TEST_CASE("a corrupt batch in the tail cuts the log there and drops later segments") {
   log_fixture f;
-  log_config cfg;
-  cfg.segment_bytes = 2048;
+  const log_config cfg = small_segments();
   f.open(cfg);
-  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  append_batches(f, 30, 200);
   REQUIRE(f.log->segment_count() > 3);
   f.crash();
   // Corrupt the second batch of the first segment (after the recovery point: the open wrote
@@ -152,7 +163,7 @@ TEST_CASE("a corrupt batch in the tail cuts the log there and drops later segmen
 TEST_CASE("a batch whose CRC matches but whose records do not decode is cut at recovery") {
   log_fixture f;
   f.open();
-  for (int i = 0; i < 3; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  append_batches(f, 3, 200);
   f.crash();
   const auto size = make_batch(2, 200, 0).size();  // every batch here has this size
   std::vector<char> bytes(3 * size);
@@ -180,10 +191,9 @@ TEST_CASE("a batch whose CRC matches but whose records do not decode is cut at r
 
 TEST_CASE("a gap in the offsets between segments (a crash during a roll) ends the log there") {
   log_fixture f;
-  log_config cfg;
-  cfg.segment_bytes = 2048;
+  const log_config cfg = small_segments();
   f.open(cfg);
-  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  append_batches(f, 30, 200);
   auto bases = f.log->segment_bases();
   REQUIRE(bases.size() > 3);
   f.crash();
@@ -206,7 +216,7 @@ TEST_CASE("a cleanly closed segment that does not match its index is re-scanned 
   log_config cfg;
   cfg.index_interval_bytes = 100;
   f.open(cfg);
-  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 100, i)).has_value());
+  append_batches(f, 20, 100);
   f.close();
   auto log_path = first_log(f);
   std::filesystem::resize_file(log_path, std::filesystem::file_size(log_path) - 10);
@@ -230,7 +240,7 @@ TEST_CASE("a cleanly closed index whose last entry names an offset the log never
   log_config cfg;
   cfg.index_interval_bytes = 100;
   f.open(cfg);
-  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 100, i)).has_value());
+  append_batches(f, 20, 100);
   f.close();
   const auto index_path = f.log_dir() / "00000000000000000000.index";
   const auto index_size = std::filesystem::file_size(index_path);
@@ -259,10 +269,9 @@ TEST_CASE(
   for (const bool clean : {true, false}) {
     CAPTURE(clean);
     log_fixture f;
-    log_config cfg;
-    cfg.segment_bytes = 2048;
+    const log_config cfg = small_segments();
     f.open(cfg);
-    for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+    append_batches(f, 30, 200);
     const auto bases = f.log->segment_bases();
     REQUIRE(bases.size() > 3);
     f.close();
@@ -295,11 +304,10 @@ TEST_CASE(
 
 TEST_CASE("indexes deleted or cut short are rebuilt on a clean open, as the roll left them") {
   log_fixture f;
-  log_config cfg;
-  cfg.segment_bytes = 2048;
+  log_config cfg = small_segments();
   cfg.index_interval_bytes = 100;
   f.open(cfg);
-  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  append_batches(f, 30, 200);
   const auto bases = f.log->segment_bases();
   REQUIRE(bases.size() > 3);
   f.close();
@@ -376,10 +384,9 @@ TEST_CASE("truncate_to cuts at a batch boundary and holds across a reopen") {
 
 TEST_CASE("an interrupted truncation is finished by the next open") {
   log_fixture f;
-  log_config cfg;
-  cfg.segment_bytes = 2048;
+  const log_config cfg = small_segments();
   f.open(cfg);
-  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  append_batches(f, 30, 200);
   f.close();
   auto cp = read_checkpoint(f.log_dir());
   REQUIRE(cp.has_value());
@@ -393,10 +400,9 @@ TEST_CASE("an interrupted truncation is finished by the next open") {
 
 TEST_CASE("a checkpoint whose log start lies past the end of the log deletes nothing") {
   log_fixture f;
-  log_config cfg;
-  cfg.segment_bytes = 2048;
+  const log_config cfg = small_segments();
   f.open(cfg);
-  for (int i = 0; i < 30; ++i) REQUIRE(f.append(make_batch(2, 200, i)).has_value());
+  append_batches(f, 30, 200);
   REQUIRE(f.log->segment_bases().size() > 2);
   const auto before = f.read_all(offset{0});
   f.close();
