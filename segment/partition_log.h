@@ -211,6 +211,7 @@ class partition_log {
   result<void> delete_segments_after(offset base);
   result<void> cut_at_offset_gap(offset unsynced_from);
   void report_damage_before(offset base);
+  [[nodiscard]] result<void> check_segment_name(const segment& seg) const;
   result<void> seal_if_sealed(segment& seg);
   result<void> cut_to(offset end);
   result<void> finish_open();

@@ -117,6 +117,7 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
   if (*cp && (*cp)->clean) {
     recovery_.clean = true;
     for (auto& [base, seg] : segments_) {
+      if (auto r = check_segment_name(*seg); !r) return r;
       std::string why;
       if (seg->index_discarded()) {
         why = fmt::format("{}: its index was lost", seg->log_path().filename().string());
@@ -202,6 +203,7 @@ result<offset> partition_log::restore_trusted_segments(
   }
   for (auto it = segments_.begin(); it != start; ++it) {
     segment& seg = *it->second;
+    if (auto r = check_segment_name(seg); !r) return r.error();
     bool trusted = !seg.index_discarded() && seg.offsets().sanity_check() &&
                    seg.times().sanity_check() && seg.last_time_entry_matches_log() &&
                    seg.restore_tail(seg.size(), io_);
@@ -237,6 +239,20 @@ result<void> partition_log::seal_if_sealed(segment& seg) {
   // the final time entry and the trim a roll gives them.
   if (&seg == &active()) return {};
   return seg.seal();
+}
+
+result<void> partition_log::check_segment_name(const segment& seg) const {
+  // A durable segment whose first batch is not at the offset its name says was renamed or
+  // copied by hand: serving it would answer offsets with other offsets' records, and cutting it
+  // would destroy intact batches. The log does not open; the error names the file. (Where bytes
+  // may be unsynced, a crash can leave anything at a new segment's start: the scan cuts it.)
+  auto first = seg.header_at(file_pos{0}, seg.size());
+  if (!first || !*first || (*first)->base_offset == seg.base_offset()) return {};
+  return make_error(log_errc::corrupt_log,
+                    fmt::format("{} holds offsets from {} but its name says {}: rename it to "
+                                "match, or move it out of {}",
+                                seg.log_path().string(), (*first)->base_offset, seg.base_offset(),
+                                dir_.string()));
 }
 
 void partition_log::report_damage_before(offset base) {

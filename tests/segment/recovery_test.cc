@@ -337,6 +337,38 @@ TEST_CASE("indexes deleted or cut short are rebuilt on a clean open, as the roll
   CHECK(f.log->log_end_offset() == offset{60});
 }
 
+TEST_CASE("a durable segment renamed by hand keeps the log from opening, and is left as it is") {
+  for (const bool clean : {true, false}) {
+    CAPTURE(clean);
+    log_fixture f;
+    const log_config cfg = small_segments();
+    f.open(cfg);
+    append_batches(f, 30, 200);
+    const auto bases = f.log->segment_bases();
+    REQUIRE(bases.size() > 2);
+    f.close();
+    if (!clean) {  // a crash with the recovery point in the last segment
+      auto cp = read_checkpoint(f.log_dir());
+      REQUIRE(cp.has_value());
+      partition_checkpoint crashed = **cp;
+      crashed.clean = false;
+      REQUIRE(write_checkpoint(f.log_dir(), crashed).has_value());
+    }
+    const auto size = std::filesystem::file_size(first_log(f));
+    for (const char* ext : {".log", ".index", ".timeindex"}) {
+      std::filesystem::rename(f.log_dir() / (segment::file_stem(offset{0}) + ext),
+                              f.log_dir() / (segment::file_stem(offset{5}) + ext));
+    }
+    auto opened = partition_log::open(f.log_dir(), cfg, *f.io, f.ctx);
+    REQUIRE_FALSE(opened.has_value());
+    CHECK_MESSAGE(opened.error().message().find("holds offsets from 0 but its name says 5") !=
+                      std::string::npos,
+                  opened.error().message());
+    CHECK(std::filesystem::file_size(f.log_dir() / (segment::file_stem(offset{5}) + ".log")) ==
+          size);
+  }
+}
+
 TEST_CASE("stale checkpoint temp files and orphan indexes are removed on open") {
   log_fixture f;
   f.open();
