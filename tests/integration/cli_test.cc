@@ -453,6 +453,15 @@ TEST_SUITE("cli") {
     CHECK(f.run_ok({"topic", "list"}).out.empty());
   }
 
+  // Waits (up to 10 s) until topic t holds a record: a produce started before has checked the
+  // topic, connected and learnt the topic's metadata.
+  void wait_for_first_record(cli_fixture & f) {
+    for (int i = 0; i < 200 && f.run_ok({"consume", "t", "--from-beginning"}).out.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE_FALSE(f.run_ok({"consume", "t", "--from-beginning"}).out.empty());
+  }
+
   TEST_CASE("produce interrupted mid-line stores the whole lines only") {
     cli_fixture f;
     f.run_ok({"topic", "create", "t"});
@@ -461,8 +470,9 @@ TEST_SUITE("cli") {
     const std::string first = "whole\n";
     const std::string partial = "unfinish";
     REQUIRE(::write(in, first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+    wait_for_first_record(f);
     REQUIRE(::write(in, partial.data(), partial.size()) == static_cast<ssize_t>(partial.size()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // both read, it waits for more
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // read; it waits for the rest
     ::kill(p.pid, SIGINT);
     auto r = wait_for(p, std::chrono::seconds(30));
     ::close(in);
@@ -477,14 +487,11 @@ TEST_SUITE("cli") {
     int in = -1;
     auto p = f.start_with_stdin_pipe({"produce", "t", "--linger-ms", "0"}, in);
     REQUIRE(::write(in, "stored\n", 7) == 7);
-    // Once that record is stored the producer knows the topic: the next send does not wait.
-    for (int i = 0; i < 100 && f.run_ok({"consume", "t", "--from-beginning"}).out.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    wait_for_first_record(f);  // the producer knows the topic now: the next send does not wait
     f.broker().kill();
     REQUIRE(::write(in, "lost\n", 5) == 5);
     ::close(in);  // the input ends: produce waits for the acknowledgement that cannot come
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     const auto signalled = std::chrono::steady_clock::now();
     ::kill(p.pid, SIGINT);
     auto r = wait_for(p, std::chrono::seconds(20));  // the delivery timeout is 120 s
@@ -500,10 +507,10 @@ TEST_SUITE("cli") {
     f.run_ok({"topic", "create", "t"});
     int in = -1;
     auto p = f.start_with_stdin_pipe({"produce", "t"}, in);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the topic checked
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // the topic checked
     f.broker().kill();
     REQUIRE(::write(in, "unsent\n", 7) == 7);  // its send() waits for the topic's metadata
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     const auto signalled = std::chrono::steady_clock::now();
     ::kill(p.pid, SIGINT);
     auto r = wait_for(p, std::chrono::seconds(20));  // the metadata wait is 60 s
@@ -517,7 +524,7 @@ TEST_SUITE("cli") {
     cli_fixture f;
     f.run_ok({"topic", "create", "t"});
     auto p = f.start({"perf", "produce", "--topic", "t", "--duration", "60"}, "-perf");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // sending
+    wait_for_first_record(f);  // sending
     f.broker().kill();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const auto signalled = std::chrono::steady_clock::now();
