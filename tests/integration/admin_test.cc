@@ -166,7 +166,10 @@ TEST_CASE("admin: partition directories no topic owns are removed at start-up") 
   CHECK(gone->partitions.at(0).high_watermark == 0);
 }
 
-TEST_CASE("admin: a create that fails part-way leaves no topic behind") {
+// Not under the sanitizers: with no descriptors left, UBSan's vptr check (which probes memory
+// through a pipe()) reports false errors and kills the broker (as in load_test.cc).
+TEST_CASE("admin: a create that fails part-way leaves no topic behind" *
+          doctest::skip(testing::built_with_sanitizer)) {
   temp_dir dir{"sluice-admin-test"};
   const auto data_dir = dir.path() / "data";
   broker_process broker({.data_dir = data_dir});

@@ -462,6 +462,23 @@ TEST_SUITE("cli") {
     REQUIRE_FALSE(f.run_ok({"consume", "t", "--from-beginning"}).out.empty());
   }
 
+  // Waits (up to 10 s) until process `pid` runs a thread named `name`: `sluice produce` starts
+  // its producer's "sluice-producer" thread once it has checked the topic with the broker.
+  void wait_for_thread(pid_t pid, const std::string& name) {
+    auto running = [&] {
+      std::error_code ec;
+      for (const auto& t :
+           std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+        if (read_all(t.path() / "comm") == name + "\n") return true;
+      }
+      return false;
+    };
+    for (int i = 0; i < 200 && !running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE_MESSAGE(running(), "no thread ", name, " in process ", pid);
+  }
+
   TEST_CASE("produce interrupted mid-line stores the whole lines only") {
     cli_fixture f;
     f.run_ok({"topic", "create", "t"});
@@ -507,7 +524,7 @@ TEST_SUITE("cli") {
     f.run_ok({"topic", "create", "t"});
     int in = -1;
     auto p = f.start_with_stdin_pipe({"produce", "t"}, in);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // the topic checked
+    wait_for_thread(p.pid, "sluice-producer");  // the topic checked, the producer started
     f.broker().kill();
     REQUIRE(::write(in, "unsent\n", 7) == 7);  // its send() waits for the topic's metadata
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
