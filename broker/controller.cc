@@ -326,8 +326,9 @@ std::optional<partition_id> parse_partition_dir(const std::string& name) {
   const char* end = name.data() + name.size();
   auto [ptr, ec] = std::from_chars(name.data() + dash + 1, end, p);
   if (ec != std::errc() || ptr != end || p < 0) return std::nullopt;
-  if (partition_id{name.substr(0, dash), p}.dir_name() != name) return std::nullopt;  // "t-01"
-  return partition_id{name.substr(0, dash), p};
+  partition_id id{name.substr(0, dash), p};
+  if (id.dir_name() != name) return std::nullopt;  // "t-01"
+  return id;
 }
 
 // Whether `dir` holds a partition log (its checkpoint or a segment), not something else an
@@ -350,10 +351,11 @@ result<void> remove_unowned_partition_dirs(const fs::path& data_dir, const topic
     const auto name = entry.path().filename().string();
     if (!entry.is_directory()) continue;
     const auto id = parse_partition_dir(name);
-    if (!id || !holds_partition_log(entry.path())) continue;
+    if (!id) continue;
     auto it = topics.find(id->topic);
     if (it != topics.end() && id->partition < it->second.record.partitions) continue;
-    unowned.push_back(name);
+    // Only an unowned directory costs a look inside: start-up does no I/O per partition here.
+    if (holds_partition_log(entry.path())) unowned.push_back(name);
   }
   if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
   for (const auto& name : unowned) {

@@ -43,6 +43,24 @@ log_config small_segments() {
   return cfg;
 }
 
+// Writes 30 batches over several segments and closes the log; without `clean`, the checkpoint
+// then says a crash happened, with the recovery point in the last segment (so every segment
+// before it was durable). The segments' base offsets.
+std::vector<offset> write_rolled_log(log_fixture& f, const log_config& cfg, bool clean) {
+  f.open(cfg);
+  append_batches(f, 30, 200);
+  auto bases = f.log->segment_bases();
+  f.close();
+  if (!clean) {
+    auto cp = read_checkpoint(f.log_dir());
+    REQUIRE(cp.has_value());
+    partition_checkpoint crashed = **cp;
+    crashed.clean = false;
+    REQUIRE(write_checkpoint(f.log_dir(), crashed).has_value());
+  }
+  return bases;
+}
+
 // Where each whole batch of a .log file starts.
 std::vector<std::uint64_t> batch_positions(const std::filesystem::path& file) {
   byte_buffer bytes(std::filesystem::file_size(file));
@@ -270,18 +288,8 @@ TEST_CASE(
     CAPTURE(clean);
     log_fixture f;
     const log_config cfg = small_segments();
-    f.open(cfg);
-    append_batches(f, 30, 200);
-    const auto bases = f.log->segment_bases();
+    const auto bases = write_rolled_log(f, cfg, clean);
     REQUIRE(bases.size() > 3);
-    f.close();
-    if (!clean) {  // a crash with the recovery point in the last segment
-      auto cp = read_checkpoint(f.log_dir());
-      REQUIRE(cp.has_value());
-      partition_checkpoint crashed = **cp;
-      crashed.clean = false;
-      REQUIRE(write_checkpoint(f.log_dir(), crashed).has_value());
-    }
     // Bit rot in the magic byte of the first segment's last batch.
     const auto starts = batch_positions(first_log(f));
     REQUIRE(starts.size() > 1);
@@ -342,18 +350,8 @@ TEST_CASE("a durable segment renamed by hand keeps the log from opening, and is 
     CAPTURE(clean);
     log_fixture f;
     const log_config cfg = small_segments();
-    f.open(cfg);
-    append_batches(f, 30, 200);
-    const auto bases = f.log->segment_bases();
+    const auto bases = write_rolled_log(f, cfg, clean);
     REQUIRE(bases.size() > 2);
-    f.close();
-    if (!clean) {  // a crash with the recovery point in the last segment
-      auto cp = read_checkpoint(f.log_dir());
-      REQUIRE(cp.has_value());
-      partition_checkpoint crashed = **cp;
-      crashed.clean = false;
-      REQUIRE(write_checkpoint(f.log_dir(), crashed).has_value());
-    }
     const auto size = std::filesystem::file_size(first_log(f));
     for (const char* ext : {".log", ".index", ".timeindex"}) {
       std::filesystem::rename(f.log_dir() / (segment::file_stem(offset{0}) + ext),
