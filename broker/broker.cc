@@ -22,6 +22,7 @@
 #include "broker/topic_registry.h"
 #include "protocol/api_versions.h"
 #include "segment/atomic_file.h"
+#include "segment/partition_log.h"
 
 namespace sluice {
 
@@ -96,6 +97,7 @@ result<void> broker::start() {
   auto cache_budget = config_.page_cache_budget_bytes < 0
                           ? nullptr
                           : std::make_shared<page_cache_budget>(config_.page_cache_budget_bytes);
+  partition_log::recycle_segments = config_.recycle_segments;
   for (std::size_t i = 0; i < config_.shards; ++i) {
     shards_.push_back(
         std::make_unique<shard>(i, config_.io_backend, config_.data_dir, config_.fault_rules));
@@ -107,9 +109,10 @@ result<void> broker::start() {
   }
   spdlog::info(
       "sluiced {} starting: data_dir={} shards={} io_backend={} busy_poll_us={} "
-      "page_cache_budget_bytes={} topics={}",
+      "page_cache_budget_bytes={} segment_recycling={} topics={}",
       software_version, config_.data_dir.string(), shards_.size(), shards_.front()->backend_name(),
-      config_.busy_poll.count(), config_.page_cache_budget_bytes, topics_->snapshot()->size());
+      config_.busy_poll.count(), config_.page_cache_budget_bytes, config_.recycle_segments,
+      topics_->snapshot()->size());
   for (auto& s : shards_) s->start();
   controller_ = std::make_unique<controller>(config_, *topics_, shards_, **identity);
   controller_->start();

@@ -102,6 +102,9 @@ void add_options(CLI::App& app, broker_config& c, raw_options& raw) {
                  "idle for 10 s drops what it kept (-1: no broker-wide cap)")
       ->check(CLI::Range(std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()))
       ->capture_default_str();
+  app.add_flag("!--no-segment-recycling", c.recycle_segments,
+               "delete every segment file retention drops, instead of keeping one per partition "
+               "(flush=always topics) for the next segment to be written over in place");
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();

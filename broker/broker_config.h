@@ -47,6 +47,9 @@ struct broker_config {
   // The page cache the logs written to lately keep behind their durable ends, shared evenly
   // among them (segment/page_cache_budget.h); -1: no broker-wide cap.
   std::int64_t page_cache_budget_bytes = 512LL << 20;
+  // Durable topics write new segments over the files retention deleted
+  // (partition_log::recycle_segments), keeping up to one segment per partition past retention.
+  bool recycle_segments = true;
   std::string log_level = "info";
   // TEST ONLY: I/O fault rules from the environment variable SLUICE_FAULT_INJECTION (never a
   // flag or a config key; see segment/io/fault_spec.h). Empty in production.

@@ -105,21 +105,61 @@ result<void> drive_until_deadline(bench_shard& shard, append_driver& driver, sec
   return {};
 }
 
+// Enforces the log's retention every 100 ms while alive, as a broker's shard does.
+class retention_ticker {
+ public:
+  retention_ticker(boost::asio::io_context& ctx, partition_log& log) : timer_(ctx), log_(log) {
+    if (log.config().retention_bytes >= 0) tick();
+  }
+  retention_ticker(const retention_ticker&) = delete;
+  retention_ticker& operator=(const retention_ticker&) = delete;
+  ~retention_ticker() { timer_.cancel(); }
+
+ private:
+  void tick() {
+    timer_.expires_after(std::chrono::milliseconds(100));
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      if (auto r = log_.enforce_retention(); !r) {
+        fmt::print(stderr, "retention: {}\n", r.error().message());
+      }
+      tick();
+    });
+  }
+  boost::asio::steady_timer timer_;
+  partition_log& log_;
+};
+
 result<log_run> run_log(const append_options& opts, const std::filesystem::path& dir,
                         const std::vector<prebuilt_batch>& batches) {
   partition_log::max_syncs_in_flight = opts.syncs_in_flight;
+  partition_log::recycle_segments = opts.recycle;
   bench_shard shard(opts.common.backend);
-  log_config config;  // segment.bytes stays at its 1 GiB default: the log rolls naturally
+  log_config config;
   config.flush = opts.flush;
+  config.segment_bytes = opts.segment_mib << 20;
+  config.retention_bytes = opts.retention_mib < 0 ? -1 : opts.retention_mib << 20;
   auto log = shard.open(dir, config);
   if (!log) return log.error();
   log_run out;
   out.backend = shard.backend_name();
   out.backend_choice = shard.backend_choice();
+  std::optional<retention_ticker> retention;
+  retention.emplace(shard.ctx(), **log);
+  if (opts.warmup_seconds > 0) {
+    fmt::print(stderr, "warm-up ({} s)...\n", opts.warmup_seconds);
+    append_driver warmup(**log, batches, opts.appenders);
+    log_run discarded;
+    if (auto r = drive_until_deadline(shard, warmup, seconds_d(opts.warmup_seconds), discarded);
+        !r) {
+      return r.error();
+    }
+  }
   append_driver driver(**log, batches, opts.appenders);
   if (auto r = drive_until_deadline(shard, driver, seconds_d(opts.seconds), out); !r) {
     return r.error();
   }
+  retention.reset();
   out.stats = driver.stats();
   out.segments = (*log)->segment_count();
   const auto drain_start = steady::now();
@@ -135,6 +175,11 @@ void print_header(const append_options& opts, const prebuilt_batch& batch,
       "{} appenders, flush={}, {} s\n",
       opts.record_size, opts.batch_bytes, batch.records, batch.bytes.size(), opts.appenders,
       opts.flush.to_string(), opts.seconds);
+  fmt::print(
+      "log: segment.bytes {} MiB, retention.bytes {}, segment files {}, warm-up {} s\n",
+      opts.segment_mib,
+      opts.retention_mib < 0 ? std::string("none") : fmt::format("{} MiB", opts.retention_mib),
+      opts.recycle ? "recycled" : "deleted", opts.warmup_seconds);
   fmt::print("data directory: {}\n", dir.string());
 }
 
@@ -248,6 +293,10 @@ std::string json_summary(const append_options& opts, const log_run& run, const b
   j["bytes"] = s.bytes;
   j["records"] = s.records;
   j["segments"] = run.segments;
+  j["segment_mib"] = opts.segment_mib;
+  j["retention_mib"] = opts.retention_mib;
+  j["recycle"] = opts.recycle;
+  j["warmup_seconds"] = opts.warmup_seconds;
   return j.dump();
 }
 

@@ -86,6 +86,19 @@ CLI::App* add_append(CLI::App& app, cli_state& s) {
                   "group commits allowed in flight at once (partition_log::max_syncs_in_flight)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}))
       ->capture_default_str();
+  cmd->add_option("--segment-mib", o.segment_mib, "segment.bytes of the log, in MiB")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--retention-mib", o.retention_mib,
+                  "retention.bytes of the log in MiB, enforced every 100 ms (-1: none)")
+      ->check(CLI::Range(std::int64_t{-1}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_flag("!--no-recycle", o.recycle,
+                "delete the segments retention drops instead of writing new ones over them");
+  cmd->add_option("--warmup-seconds", o.warmup_seconds,
+                  "append this long before the timed window (e.g. to reach retention)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   add_common(*cmd, s, o.common);
   return cmd;
 }

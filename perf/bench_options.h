@@ -25,6 +25,12 @@ struct append_options {
   double seconds = 10;
   bool baseline = true;             // false: the log alone (for profiling); no ratio
   std::size_t syncs_in_flight = 1;  // partition_log::max_syncs_in_flight for the run
+  // The log's shape: segment.bytes, and retention.bytes (-1: none) enforced every 100 ms, so a
+  // run can measure a log at retention's steady state, as a broker's runs for days.
+  std::uint64_t segment_mib = 1024;
+  std::int64_t retention_mib = -1;
+  bool recycle = true;        // partition_log::recycle_segments for the run
+  double warmup_seconds = 0;  // appends before the timed window, not counted
 };
 
 struct recover_options {

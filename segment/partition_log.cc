@@ -3,6 +3,7 @@
 
 #include "segment/partition_log.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -125,6 +126,7 @@ result<void> partition_log::reconfigure(const log_config& config) {
   if (auto r = config.validate(); !r) return r;
   config_ = config;
   seg_opts_ = {config.index_interval_bytes, config.index_max_bytes};
+  if (config_.flush.kind != flush_policy::mode::always) drop_recyclable();
   flush_timer_.cancel();
   schedule_flush_timer();
   advance();
@@ -222,19 +224,76 @@ result<void> partition_log::delete_segments_below(offset new_start,
   checkpointed_ = cp;
   if (before_deleting) before_deleting(log_start_);
   while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
-    auto it = segments_.begin();
     spdlog::info("{}: deleting segment {} (log start offset now {})", dir_.string(),
-                 it->second->log_path().filename().string(), log_start_);
-    retired_segment retired{it->second->file(), it->second->hold_files()};
-    if (auto r = it->second->remove(); !r) {
-      for (const int fd : retired.held) ::close(fd);
-      return r;
-    }
-    retired_.push_back(std::move(retired));
-    segments_.erase(it);  // unmaps and closes, but the held descriptors keep the blocks
+                 segments_.begin()->second->log_path().filename().string(), log_start_);
+    if (auto r = retire_first_segment(); !r) return r;
   }
   release_retired(false);
   return {};
+}
+
+result<void> partition_log::retire_first_segment() {
+  auto it = segments_.begin();
+  segment& seg = *it->second;
+  // Its offsets are all below the log start, so below every segment's base from now on: what
+  // a later segment keeps of them past its batches can never pass for its own.
+  if (recycle_segments && !recyclable_ && config_.flush.kind == flush_policy::mode::always &&
+      seg.size().value >= recycle_min_bytes) {
+    auto to = dir_ / (segment::file_stem(seg.base_offset()) + ".recycle");
+    if (auto r = seg.retire_for_recycling(to); r) {
+      spdlog::info("{}: keeping {} as {} for the next segment to be written over", dir_.string(),
+                   seg.log_path().filename().string(), to.filename().string());
+      recyclable_ = recyclable_file{std::move(to), seg.file()};
+      segments_.erase(it);
+      return {};
+    } else {
+      spdlog::warn("{}; deleting it instead", r.error().message());
+    }
+  }
+  retired_segment retired{seg.file(), seg.hold_files()};
+  if (auto r = seg.remove(); !r) {
+    for (const int fd : retired.held) ::close(fd);
+    return r;
+  }
+  retired_.push_back(std::move(retired));
+  segments_.erase(it);  // unmaps and closes, but the held descriptors keep the blocks
+  return {};
+}
+
+std::filesystem::path partition_log::take_recyclable() {
+  // use_count is exact here: a reader's slice is the only other owner a deleted segment's file
+  // can have, and writing over what it is sending would corrupt its answer.
+  if (!recyclable_ || (recyclable_->old && recyclable_->old.use_count() > 1)) return {};
+  return std::exchange(recyclable_, std::nullopt)->path;
+}
+
+void partition_log::drop_recyclable() {
+  if (!recyclable_) return;
+  const recyclable_file kept = *std::exchange(recyclable_, std::nullopt);
+  // Deleted like a retired segment: its blocks are freed by the backend's close, not here.
+  const int held = ::open(kept.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (::unlink(kept.path.c_str()) != 0) {
+    spdlog::warn("{}", make_errno_error(errno, "delete " + kept.path.string()).message());
+  }
+  retired_segment retired{kept.old, {}};
+  if (held >= 0) retired.held.push_back(held);
+  retired_.push_back(std::move(retired));
+}
+
+bool partition_log::cut_to_batches(const std::shared_ptr<log_file>& f, std::uint64_t end) {
+  bool cut = zero_tail_.trim(f, end);
+  if (padding_ && padding_->file == f) padding_->cut_to = end;
+  if (f->recycled_to() > end) {
+    // A failed cut leaves the old bytes for the next open, which refuses them (their offsets).
+    auto r = io_.truncate(f->fd(), end, "cut the recycled bytes off " + f->path().string());
+    if (r) {
+      cut = true;
+    } else {
+      spdlog::warn("{}; the log is re-scanned there when next opened", r.error().message());
+    }
+  }
+  f->set_recycled_to(0);
+  return cut;
 }
 
 void partition_log::release_retired(bool even_if_read) {
@@ -335,7 +394,7 @@ void partition_log::maybe_finish_close() {
   };
   if (offline_) return finish(error{make_error_code(log_errc::log_offline), offline_->detail});
   // A clean close leaves each .log exactly as long as its batches: the next open trusts that.
-  if (zero_tail_.trim(active().file(), active().size().value)) note_dirty(active().file());
+  if (cut_to_batches(active().file(), active().size().value)) note_dirty(active().file());
   // A failed sync fences the log, and fence() comes back here to finish the close (offline).
   if (auto r = sync_before_close(); !r) return fence(r.error());
   durable_ = visible_;

@@ -80,6 +80,14 @@ class partition_log {
   // the disk long enough to stall the appends behind it (perf/RESULTS.md: relaxed p99 at 50k
   // msgs/s). 0 turns it off.
   static inline std::uint64_t writeback_kick_bytes = 4 << 20;
+  // Under flush=always, the .log of one segment retention deletes is kept (renamed
+  // <base>.recycle) and becomes the next segment's .log, written over in place: on this ext4 a
+  // group commit's fdatasync then has no block allocation or size change to persist and takes
+  // about half as long (perf/RESULTS.md, "Recycled segment files"), as PostgreSQL recycles WAL
+  // files. It costs at most one segment of disk per partition beyond retention. Files smaller
+  // than recycle_min_bytes are deleted as before. false: never recycle.
+  static inline bool recycle_segments = true;
+  static inline std::uint64_t recycle_min_bytes = 1 << 20;
 
   using append_handler = std::function<void(result<append_info>)>;
 
@@ -267,6 +275,8 @@ class partition_log {
   // A zero write of zero_tail_ ended: writes that waited for it may start, a close finish, and
   // `cut` (when not null) be synced.
   void on_zeros_written(const std::shared_ptr<log_file>& cut);
+  // The write carrying padding_ ended: writes that waited for it may start.
+  void on_padded_write_done();
 
   // helpers
   segment& active() { return *segments_.rbegin()->second; }
@@ -290,6 +300,16 @@ class partition_log {
   void end_periodic_checkpoint(const std::optional<error>& err);
   void discard_periodic_tmp() const;
   result<void> delete_segments_below(offset new_start, const retention_hook& before_deleting);
+  // Deletes the first segment, keeping its .log for recycling when the log has none kept yet.
+  result<void> retire_first_segment();
+  // A file to write the next segment over (empty: none), taken from recyclable_ once no reader
+  // holds it.
+  std::filesystem::path take_recyclable();
+  // Deletes the file kept for recycling (the log's flush policy no longer recycles).
+  void drop_recyclable();
+  // A file that gets no more appends (rolled, closing) and whose batches end at `end`: cuts the
+  // zeros or recycled bytes it has past `end`. Whether its size changed (a sync must cover it).
+  bool cut_to_batches(const std::shared_ptr<log_file>& f, std::uint64_t end);
   // Hands the held files of retired segments to the backend's close, each once no reader has
   // its .log any more (or every one, when the log closes).
   void release_retired(bool even_if_read);
@@ -366,6 +386,22 @@ class partition_log {
     std::vector<int> held;
   };
   std::vector<retired_segment> retired_;
+  // A deleted segment's .log kept to be written over by the next roll (recycle_segments), with
+  // its descriptor while a reader may still hold it (null: none can).
+  struct recyclable_file {
+    std::filesystem::path path;
+    std::shared_ptr<log_file> old;
+  };
+  std::optional<recyclable_file> recyclable_;
+  // A write in flight that ends with zeros finishing its last page in a recycled file
+  // (start_write): a write starting before `to` waits for it, as the backend does not order
+  // writes among themselves. cut_to: the file was cut to its batches meanwhile, at that end.
+  struct padding_write {
+    std::shared_ptr<log_file> file;
+    std::uint64_t to;
+    std::optional<std::uint64_t> cut_to;
+  };
+  std::optional<padding_write> padding_;
 };
 
 }  // namespace sluice

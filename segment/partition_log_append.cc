@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <limits>
 #include <span>
@@ -33,6 +35,17 @@ struct partition_log::pending_append {
 };
 
 namespace {
+
+constexpr std::uint64_t page_bytes = 4096;
+const std::array<std::byte, page_bytes> zero_page{};
+
+// Zeros that finish the last page of a write ending at `end` inside a recycled file's old
+// bytes: the kernel must otherwise read that page from the disk before it can copy a part of it
+// (one synchronous read per group commit, measured in perf/RESULTS.md).
+std::uint64_t recycled_page_padding(const log_file& file, std::uint64_t end) {
+  if (file.recycled_to() <= end) return 0;
+  return std::min((page_bytes - end % page_bytes) % page_bytes, file.recycled_to() - end);
+}
 
 void complete(boost::asio::io_context& ctx, partition_log::append_handler& h,
               result<append_info> r) {
@@ -127,7 +140,7 @@ result<void> partition_log::roll() {
   segment& old = active();
   if (auto r = old.seal(); !r) return r;
   // Its bytes are synced with the next group commit: its cut-off zeros with them.
-  if (zero_tail_.trim(old.file(), old.size().value)) note_dirty(old.file());
+  if (cut_to_batches(old.file(), old.size().value)) note_dirty(old.file());
   std::vector<roll_sync> to_sync;
   for (const auto& index : old.index_files()) {
     const int copy = ::fcntl(index.fd, F_DUPFD_CLOEXEC, 0);
@@ -137,7 +150,7 @@ result<void> partition_log::roll() {
   const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return make_errno_error(errno, "open directory " + dir_.string());
   to_sync.push_back({std::make_shared<log_file>(dir_fd, dir_), true});
-  auto seg = segment::create(dir_, next_offset_, seg_opts_, clock_.now_ms());
+  auto seg = segment::create(dir_, next_offset_, seg_opts_, clock_.now_ms(), take_recyclable());
   if (!seg) return seg.error();
   release_index_descriptors(old);
   cache_drop_.on_roll(old.base_offset(), old.size().value, config_.page_cache_keep_bytes);
@@ -181,9 +194,11 @@ void partition_log::write_queued() {
            bytes + pending_[j]->bytes.size() <= cap) {
       bytes += pending_[j++]->bytes.size();
     }
-    // Zeros are still being written where these bytes go: on_zeros_written() resubmits them.
+    // Zeros are still being written where these bytes go: on_zeros_written() resubmits them,
+    // or on_padded_write_done().
     const std::uint64_t start = pending_[i]->pos.value;
     if (zero_tail_.must_wait(*pending_[i]->file, start, start + bytes)) return;
+    if (padding_ && padding_->file == pending_[i]->file && start < padding_->to) return;
     start_write(i, j);
     i = j;
   }
@@ -204,22 +219,47 @@ void partition_log::start_write(std::size_t first, std::size_t last) {
   const std::shared_ptr<log_file> file = head.file;
   const std::uint64_t write_start = head.pos.value;
   const std::uint64_t write_end = run.back()->pos.value + run.back()->bytes.size();
+  // No padding before zeros ahead: those pages are cached already, and a small write's zero
+  // write may be about to start where the padding would go.
+  const std::uint64_t pad =
+      zero_tail_.covers(*file, write_end) || padding_ ? 0 : recycled_page_padding(*file, write_end);
+  if (pad > 0) {
+    buffers.emplace_back(zero_page.data(), pad);
+    padding_ = padding_write{file, write_end + pad, std::nullopt};
+  }
   note_dirty(file);
   // The backend's error says "write <what> at position <pos> (...)".
   std::string what = fmt::format("{} (offsets {} to {})", head.file->path().string(),
                                  head.info.base_offset, run.back()->info.last_offset);
-  io_.async_write_at(
-      head.file->fd(), head.pos.value, io::write_buffers(buffers), what,
-      [this, alive = std::weak_ptr<bool>(alive_), run = std::move(run)](result<std::size_t> r) {
-        if (alive.expired()) return;
-        on_write_done(run, std::move(r));
-      });
+  io_.async_write_at(head.file->fd(), head.pos.value, io::write_buffers(buffers), what,
+                     [this, alive = std::weak_ptr<bool>(alive_), run = std::move(run),
+                      padded = pad > 0](result<std::size_t> r) {
+                       if (alive.expired()) return;
+                       if (padded) on_padded_write_done();
+                       on_write_done(run, std::move(r));
+                     });
   maybe_start_writeback(file, write_start, write_end);
   // Only the active file gets zeros ahead: an append that waited for zeros in a file rolled
   // since is written there, and zeros after it would outlive the roll's cut.
   if (config_.flush.kind == flush_policy::mode::always && file == active().file()) {
     zero_tail_.extend_after(file, write_start, write_end);
   }
+}
+
+void partition_log::on_padded_write_done() {
+  const padding_write done = *std::exchange(padding_, std::nullopt);
+  // The file was cut to its batches (a roll) while the padding was in flight, and the padding
+  // landed past the cut: cut again; the next sync covers it, as the roll's own cut.
+  if (done.cut_to) {
+    auto r = io_.truncate(done.file->fd(), *done.cut_to,
+                          "cut the padding off " + done.file->path().string());
+    if (r) {
+      note_dirty(done.file);
+    } else {
+      spdlog::warn("{}; the log is re-scanned there when next opened", r.error().message());
+    }
+  }
+  schedule_submit();  // writes that waited for it
 }
 
 void partition_log::on_zeros_written(const std::shared_ptr<log_file>& cut) {

@@ -42,6 +42,23 @@ void remove_stale_files(const fs::path& dir) {
   }
 }
 
+// A segment file kept for recycling (partition_log::recycle_segments) by the last run: the
+// first found is returned to be kept again, any other deleted.
+fs::path find_recyclable_file(const fs::path& dir) {
+  fs::path kept;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".recycle") continue;
+    if (kept.empty()) {
+      kept = entry.path();
+    } else {
+      spdlog::info("{}: removing leftover {}", dir.string(), entry.path().filename().string());
+      fs::remove(entry.path(), ec);
+    }
+  }
+  return kept;
+}
+
 result<std::vector<offset>> list_segment_bases(const fs::path& dir) {
   std::vector<offset> bases;
   std::error_code ec;
@@ -110,6 +127,11 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
     cp = std::optional<partition_checkpoint>{};
   }
   remove_stale_files(dir_);
+  // Its bytes hold offsets below the log start (retention deleted it), so below every base a
+  // segment can have from now on.
+  if (auto kept = find_recyclable_file(dir_); !kept.empty()) {
+    recyclable_ = recyclable_file{std::move(kept), nullptr};
+  }
   if (auto r = load_segments(*cp); !r) return r;
   // Segments from this base on may hold bytes no fdatasync covered: there a crash's torn
   // tail or a roll's gap ends the log. Before it every byte was durable.

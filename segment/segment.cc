@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
 #include "index/errc.h"
@@ -43,6 +44,26 @@ result<std::uint64_t> file_size(int fd, const fs::path& path) {
   off_t end = ::lseek(fd, 0, SEEK_END);
   if (end < 0) return make_errno_error(errno, "size of " + path.string());
   return static_cast<std::uint64_t>(end);
+}
+
+// Renames `recycled` to `path` (never over an existing file) and opens it, its old size noted
+// as recycled_to; when that fails, `recycled` is deleted and a new, empty file made.
+result<std::shared_ptr<log_file>> open_recycled_log_file(const fs::path& recycled,
+                                                         const fs::path& path) {
+  if (::renameat2(AT_FDCWD, recycled.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) {
+    auto file = open_log_file(path, 0);
+    if (!file) return file;
+    auto size = file_size((*file)->fd(), path);
+    if (!size) return size.error();
+    (*file)->set_recycled_to(*size);
+    return file;
+  }
+  spdlog::warn("{}; deleting it and starting {} empty",
+               make_errno_error(errno, "reuse " + recycled.string()).message(),
+               path.filename().string());
+  std::error_code ec;
+  fs::remove(recycled, ec);
+  return open_log_file(path, O_CREAT | O_EXCL);
 }
 
 // Opens an index; one whose file cannot be an index (a size that is no multiple of the entry
@@ -86,13 +107,15 @@ segment::segment(offset base, std::shared_ptr<log_file> file, offset_index offse
       offset_of_max_timestamp_(base) {}
 
 result<std::unique_ptr<segment>> segment::create(const fs::path& dir, offset base,
-                                                 const segment_options& opts, std::int64_t now_ms) {
+                                                 const segment_options& opts, std::int64_t now_ms,
+                                                 const fs::path& recycled) {
   auto paths = paths_for(dir, base);
   // Stale indexes of a segment that was cut away would otherwise be trusted.
   std::error_code ec;
   fs::remove(paths.index, ec);
   fs::remove(paths.timeindex, ec);
-  auto file = open_log_file(paths.log, O_CREAT | O_EXCL);
+  auto file = recycled.empty() ? open_log_file(paths.log, O_CREAT | O_EXCL)
+                               : open_recycled_log_file(recycled, paths.log);
   if (!file) return file.error();
   auto offsets = offset_index::open(paths.index, base, opts.index_max_bytes);
   if (!offsets) return offsets.error();
@@ -298,7 +321,6 @@ result<void> segment::restore_tail(file_pos trusted_end, io::backend& /*io*/) {
     if (auto last = offsets_.last_entry(); first && last) {
       // This batch already has its entry; account without indexing it again. An entry that
       // names another batch is damage: appends would index after an offset the log never had.
-      first = false;
       bytes_since_index_entry_ = 0;
       if (hdr.last_offset() != last->offset) {
         return make_error(index_errc::corrupt_index,
@@ -307,7 +329,15 @@ result<void> segment::restore_tail(file_pos trusted_end, io::backend& /*io*/) {
                                       offsets_.path().string(), last->offset, last->position,
                                       hdr.base_offset, hdr.last_offset()));
       }
+    } else if (hdr.base_offset != next_offset_) {
+      // Not this segment's batch: an earlier segment's, left in a recycled file that was not
+      // cut to its batches, or damage.
+      return make_error(log_errc::corrupt_log,
+                        fmt::format("{}: batch at position {} holds offset {} where {} was "
+                                    "expected",
+                                    log_path().string(), pos, hdr.base_offset, next_offset_));
     }
+    first = false;
     if (hdr.max_timestamp > max_timestamp_) {
       max_timestamp_ = hdr.max_timestamp;
       offset_of_max_timestamp_ = hdr.last_offset();
@@ -322,6 +352,7 @@ result<void> segment::restore_tail(file_pos trusted_end, io::backend& /*io*/) {
 
 result<void> segment::truncate(file_pos pos, offset new_next, io::backend& io) {
   if (auto r = io.truncate(fd(), pos.value, "truncate " + log_path().string()); !r) return r;
+  file_->set_recycled_to(0);
   offsets_.truncate_to(new_next);
   times_.truncate_to(new_next);
   return restore_tail(pos, io);
@@ -355,6 +386,21 @@ result<void> segment::reopen_indexes() {
 result<void> segment::remove() {
   auto paths = paths_for(file_->path().parent_path(), base_);
   for (const auto& p : {paths.log, paths.index, paths.timeindex}) {
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+      return make_errno_error(errno, "delete " + p.string());
+    }
+  }
+  return {};
+}
+
+result<void> segment::retire_for_recycling(const fs::path& to) {
+  auto paths = paths_for(file_->path().parent_path(), base_);
+  // The indexes go after the rename: a crash in between leaves indexes with no .log, which the
+  // next open deletes, never a .log with no indexes below the log start.
+  if (::renameat2(AT_FDCWD, paths.log.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    return make_errno_error(errno, "rename " + paths.log.string() + " to " + to.string());
+  }
+  for (const auto& p : {paths.index, paths.timeindex}) {
     if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
       return make_errno_error(errno, "delete " + p.string());
     }

@@ -38,10 +38,15 @@ class log_file {
 
   [[nodiscard]] int fd() const { return fd_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  // A recycled file (segment::create) still holds an earlier segment's bytes up to here, past
+  // where this segment's batches end; 0 once the file was cut to its batches.
+  [[nodiscard]] std::uint64_t recycled_to() const { return recycled_to_; }
+  void set_recycled_to(std::uint64_t end) { recycled_to_ = end; }
 
  private:
   int fd_;
   std::filesystem::path path_;
+  std::uint64_t recycled_to_ = 0;
 };
 
 struct segment_options {
@@ -57,9 +62,15 @@ struct located_batch {
 
 class segment {
  public:
-  // Creates the three files of a new, empty segment (fails if the .log already exists).
+  // Creates the three files of a new, empty segment (fails if the .log already exists). With
+  // `recycled` (a file retire_for_recycling() left), that file becomes the .log: its blocks are
+  // written over instead of allocated, so a group commit's fdatasync has no size or block
+  // allocation to persist. Its old bytes stay past the segment's end (log_file::recycled_to)
+  // until the file is cut; they hold only offsets below this segment's base, which recovery and
+  // restore_tail() refuse. A recycled file that cannot be renamed is deleted and a new one made.
   static result<std::unique_ptr<segment>> create(const std::filesystem::path& dir, offset base,
-                                                 const segment_options& opts, std::int64_t now_ms);
+                                                 const segment_options& opts, std::int64_t now_ms,
+                                                 const std::filesystem::path& recycled = {});
   // Opens an existing segment. Its tail state is not known until restore_tail() or recovery.
   static result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, offset base,
                                                const segment_options& opts);
@@ -161,6 +172,8 @@ class segment {
   [[nodiscard]] result<void> reopen_indexes();
   // Unlinks the three files; readers holding file() keep reading.
   [[nodiscard]] result<void> remove();
+  // Like remove(), but the .log is renamed to `to` for a later create() to write over.
+  [[nodiscard]] result<void> retire_for_recycling(const std::filesystem::path& to);
   // New descriptors on the three files (the .log's a dup, the indexes' opened again). While one is
   // open, a removed file keeps its blocks, so the caller chooses which thread pays for freeing them
   // when it closes the last one: on a `discard` mount that is a synchronous discard of up to

@@ -61,6 +61,10 @@ class zero_tail {
   bool trim(const std::shared_ptr<log_file>& file, std::uint64_t end);
   // `file` was cut short (truncate): whatever zeros it had ahead are gone.
   void forget(const log_file& file);
+  // Whether zeros were written (or are being written) to `file` past `pos`.
+  [[nodiscard]] bool covers(const log_file& file, std::uint64_t pos) const {
+    return file_.get() == &file && zeroed_to_ > pos;
+  }
   // A zero write is in flight (close waits for it: its truncate must come after).
   [[nodiscard]] bool writing() const { return in_flight_.has_value(); }
 

@@ -129,6 +129,7 @@ int run(const char* dir, std::uint64_t seed) {
 
   boost::asio::io_context ctx;
   auto io = io::make_backend(ctx);
+  recycle_small_segments();
   auto log = partition_log::open(dir, crash_log_config(retention_bytes_from_env()), *io, ctx);
   if (!log) fail("open: " + log.error().message());
   const recovery_report& rec = (*log)->last_recovery();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "segment/log_config.h"
+#include "segment/partition_log.h"
 
 namespace sluice::crash {
 
@@ -45,6 +46,13 @@ inline constexpr const char* kill_report_env = "SLUICE_CRASH_KILL_REPORT";
   cfg.flush = flush_policy{};
   cfg.checkpoint_interval = std::chrono::milliseconds(5);
   return cfg;
+}
+
+// The crash tests' 64 KiB segments are recycled (partition_log::recycle_segments) like a
+// broker's 1 GiB ones, so every roll after the first retention writes over a kept file: both
+// the appender and the test's reopen call this before opening the log.
+inline void recycle_small_segments() {
+  partition_log::recycle_min_bytes = 0;
 }
 
 // retention.bytes as the appender will use it: retention_env if set, else the default.

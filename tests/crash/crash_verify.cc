@@ -160,6 +160,7 @@ verify_result verify_log(const fs::path& dir, const ledger& acked, std::int64_t 
   verify_result v;
   boost::asio::io_context ctx;
   auto io = io::make_backend(ctx);
+  recycle_small_segments();
   auto opened = partition_log::open(dir, crash_log_config(retention_bytes), *io, ctx);
   if (!opened) {
     v.problems.push_back("reopen failed: " + opened.error().message());

@@ -25,6 +25,8 @@
 extern "C" {
 int __real_open(const char* path, int flags, ...);
 int __real_rename(const char* from, const char* to);
+int __real_renameat2(int from_dir, const char* from, int to_dir, const char* to,
+                     unsigned int flags);
 int __real_fsync(int fd);
 int __real_unlink(const char* path);
 int __real_ftruncate(int fd, off_t size);
@@ -136,6 +138,21 @@ int __wrap_rename(const char* from, const char* to) {
   }
   int rc = __real_rename(from, to);
   if (rc == 0 && is_checkpoint) reached("checkpoint_after_rename");
+  return rc;
+}
+
+// Recycled segment files (partition_log::recycle_segments) are renamed, not unlinked and
+// created: retention's rename of a .log takes its name away as an unlink would, and a roll's
+// rename of a kept file makes the new .log exist before its indexes, as an open would.
+int __wrap_renameat2(int from_dir, const char* from, int to_dir, const char* to,
+                     unsigned int flags) {
+  int rc = __real_renameat2(from_dir, from, to_dir, to, flags);
+  if (rc != 0) return rc;
+  if (ends_with(from, ".log") && ends_with(to, ".recycle")) reached("segment_deleted");
+  if (ends_with(from, ".recycle") && ends_with(to, ".log")) {
+    roll_pending = true;
+    reached("segment_created");
+  }
   return rc;
 }
 

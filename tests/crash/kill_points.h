@@ -22,12 +22,15 @@ inline constexpr std::array<kill_point, 7> kill_points{{
     {"checkpoint_tmp_torn", "half of checkpoint.tmp written", 10},
     {"checkpoint_before_rename", "checkpoint.tmp written and fdatasync'd, not renamed", 10},
     {"checkpoint_after_rename", "checkpoint renamed, directory not fsync'd", 10},
-    {"segment_created", "a roll's new .log exists, its indexes do not", 4},
+    {"segment_created", "a roll's new .log exists (made or recycled), its indexes do not", 4},
     // The roll itself syncs nothing: its directory fsync runs in the group commit after it
     // (a libc fsync on the pwrite backend; on io_uring an IORING_OP_FSYNC, which the wrapper
     // does not see, so there the point is the next libc fsync, a checkpoint's directory).
     {"segment_rolled", "the first fsync after a roll's new .log was created", 4},
-    {"segment_deleted", "retention unlinked a .log, its indexes still exist", 3},
+    {"segment_deleted",
+     "retention unlinked a .log (or renamed it to be recycled), its indexes "
+     "still exist",
+     3},
     {"log_truncated", "recovery cut a .log (ftruncate), indexes and checkpoint not updated", 1},
 }};
 

@@ -1,0 +1,293 @@
+// Recycled segment files: under flush=always retention keeps one deleted segment's .log, and the
+// next roll writes the new segment over it (partition_log::recycle_segments).
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "log_fixture.h"
+#include "protocol/record_batch.h"
+#include "segment/segment.h"
+
+namespace sluice::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The tests' segments are 4 KiB: small enough to recycle while this guard lives.
+struct recycle_small_files {
+  recycle_small_files() : saved(partition_log::recycle_min_bytes) {
+    partition_log::recycle_min_bytes = 0;
+  }
+  ~recycle_small_files() { partition_log::recycle_min_bytes = saved; }
+  recycle_small_files(const recycle_small_files&) = delete;
+  recycle_small_files& operator=(const recycle_small_files&) = delete;
+  std::uint64_t saved;
+};
+
+log_config small_segments_no_retention_floor() {
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_bytes = 0;
+  return cfg;
+}
+
+std::vector<fs::path> files_with_extension(const fs::path& dir, const std::string& ext) {
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ext) found.push_back(entry.path());
+  }
+  return found;
+}
+
+std::uint64_t file_size_of(const fs::path& p) {
+  return fs::file_size(p);
+}
+
+// Which file a name is: a recycled file keeps its inode through the renames.
+ino_t inode_of(const fs::path& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+fs::path active_log_path(const log_fixture& f) {
+  return f.log_dir() / (segment::file_stem(f.log->segment_bases().back()) + ".log");
+}
+
+// Appends one-record batches of `value_size` bytes until the log has rolled `rolls` more times.
+byte_buffer append_until_rolled(log_fixture& f, std::size_t rolls, int seed,
+                                std::size_t value_size = 400) {
+  byte_buffer appended;
+  const std::size_t target = f.log->segment_count() + rolls;
+  while (f.log->segment_count() < target) {
+    auto batch = make_batch(1, value_size, static_cast<std::uint64_t>(seed++));
+    auto r = f.append(batch);
+    REQUIRE(r.has_value());
+    set_base_offset(batch, r->base_offset);  // as the log stamps it
+    set_partition_leader_epoch(batch, leader_epoch{0});
+    appended.insert(appended.end(), batch.begin(), batch.end());
+  }
+  return appended;
+}
+
+// Fills 4 KiB segments and lets retention delete all but the active one.
+void fill_and_retire(log_fixture& f) {
+  f.open(small_segments_no_retention_floor());
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  auto deleted = f.log->enforce_retention();
+  REQUIRE(deleted.has_value());
+  REQUIRE(*deleted > 1);
+}
+
+}  // namespace
+
+TEST_CASE("retention keeps one deleted segment's file, and the next roll writes over it") {
+  recycle_small_files guard;
+  log_fixture f;
+  fill_and_retire(f);
+  // One .log kept, the others deleted with their indexes.
+  auto kept = files_with_extension(f.log_dir(), ".recycle");
+  REQUIRE(kept.size() == 1);
+  const std::uint64_t kept_size = file_size_of(kept.front());
+  const ino_t kept_inode = inode_of(kept.front());
+  CHECK(kept_size > 0);
+  CHECK(files_with_extension(f.log_dir(), ".log").size() == 1);
+  CHECK(files_with_extension(f.log_dir(), ".index").size() == 1);
+
+  const offset first_new = f.log->log_end_offset();
+  append_until_rolled(f, 1, 100);
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+  // The active segment is the kept file, still at least as long as it was, its old bytes past
+  // the new batches; reads end at the batches.
+  CHECK(inode_of(active_log_path(f)) == kept_inode);
+  CHECK(file_size_of(active_log_path(f)) >= kept_size);
+  auto tail = f.log->read(f.log->segment_bases().back(), 1 << 20);
+  REQUIRE(tail.has_value());
+  CHECK(tail->size < kept_size);
+
+  // Everything appended since the roll reads back, and a clean close cuts the old bytes off.
+  const byte_buffer before_close = f.read_all(first_new);
+  const auto active = active_log_path(f);
+  f.close();
+  CHECK(file_size_of(active) == tail->size);
+  f.open(small_segments_no_retention_floor());
+  CHECK(f.log->last_recovery().clean);
+  CHECK_FALSE(f.log->last_recovery().cut_at.has_value());
+  CHECK(f.read_all(first_new) == before_close);
+}
+
+TEST_CASE("a crash in a recycled segment keeps every acknowledged batch and cuts the old bytes") {
+  recycle_small_files guard;
+  log_fixture f;
+  fill_and_retire(f);
+  const offset first_new = f.log->log_end_offset();
+  append_until_rolled(f, 1, 100);
+  // Two more batches into the recycled active segment, then a crash.
+  for (int i = 0; i < 2; ++i) REQUIRE(f.append(make_batch(1, 400, 200 + i)).has_value());
+  const byte_buffer expected = f.read_all(first_new);
+  const offset end = f.log->log_end_offset();
+  const auto active = active_log_path(f);
+  REQUIRE(file_size_of(active) > f.log->read(f.log->segment_bases().back(), 1 << 20)->size);
+  f.crash();
+
+  f.open(small_segments_no_retention_floor());
+  CHECK(f.log->log_end_offset() == end);
+  CHECK(f.read_all(first_new) == expected);
+  // The old segment's bytes are gone from the file: the next appends extend it.
+  auto tail = f.log->read(f.log->segment_bases().back(), 1 << 20);
+  REQUIRE(tail.has_value());
+  CHECK(file_size_of(active) == tail->size);
+  REQUIRE(f.append(make_batch(1, 400, 300)).has_value());
+  CHECK(f.log->log_end_offset() == end + 1);
+}
+
+TEST_CASE("a deleted segment a reader still holds is not written over") {
+  recycle_small_files guard;
+  log_fixture f;
+  f.open(small_segments_no_retention_floor());
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  // Hold every segment: whichever retention keeps, a reader has it.
+  std::vector<log_slice> readers;
+  for (offset base : f.log->segment_bases()) {
+    auto s = f.log->read(base, 1 << 20);
+    REQUIRE(s.has_value());
+    readers.push_back(std::move(*s));
+  }
+  std::vector<byte_buffer> before;
+  before.reserve(readers.size());
+  for (const auto& s : readers) before.push_back(*s.read_bytes());
+  REQUIRE(f.log->enforce_retention().has_value());
+  REQUIRE(files_with_extension(f.log_dir(), ".recycle").size() == 1);
+
+  append_until_rolled(f, 2, 100);
+  // The new segments were made afresh; the kept file waits, and the readers' bytes are intact.
+  CHECK(files_with_extension(f.log_dir(), ".recycle").size() == 1);
+  for (std::size_t i = 0; i < readers.size(); ++i) CHECK(*readers[i].read_bytes() == before[i]);
+
+  readers.clear();
+  append_until_rolled(f, 1, 200);
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+}
+
+TEST_CASE("under flush=interval retention deletes segments and keeps none") {
+  recycle_small_files guard;
+  log_fixture f;
+  log_config cfg = small_segments_no_retention_floor();
+  cfg.flush = *flush_policy::parse("interval:1000");
+  f.open(cfg);
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  REQUIRE(f.log->enforce_retention().has_value());
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+}
+
+TEST_CASE("with recycling off, retention deletes every segment file") {
+  recycle_small_files guard;
+  const bool saved = partition_log::recycle_segments;
+  partition_log::recycle_segments = false;
+  log_fixture f;
+  fill_and_retire(f);
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+  partition_log::recycle_segments = saved;
+}
+
+TEST_CASE("a file kept for recycling by the last run is written over by the next roll") {
+  recycle_small_files guard;
+  log_fixture f;
+  fill_and_retire(f);
+  const ino_t kept_inode = inode_of(files_with_extension(f.log_dir(), ".recycle").front());
+  f.close();
+  f.open(small_segments_no_retention_floor());
+  REQUIRE(files_with_extension(f.log_dir(), ".recycle").size() == 1);
+  const offset first_new = f.log->log_end_offset();
+  const byte_buffer appended = append_until_rolled(f, 1, 100);
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+  CHECK(inode_of(active_log_path(f)) == kept_inode);
+  CHECK(f.read_all(first_new) == appended);
+}
+
+TEST_CASE("a clean open refuses an earlier segment's batches left past a segment's end") {
+  // What a recycled file keeps when cutting it to its batches failed at close: batches with
+  // offsets below the segment's base, right where the next batch would be.
+  log_fixture f;
+  f.open(small_segments_no_retention_floor());
+  for (int i = 0; i < 12; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  const byte_buffer first_batches = f.read_all(offset{0});
+  const offset end = f.log->log_end_offset();
+  const byte_buffer expected = f.read_all(f.log->segment_bases().back());
+  const auto active = active_log_path(f);
+  f.close();
+  {
+    std::ofstream out(active, std::ios::binary | std::ios::app);
+    out.write(reinterpret_cast<const char*>(first_batches.data()),
+              static_cast<std::streamsize>(first_batches.size()));
+  }
+  f.open(small_segments_no_retention_floor());
+  CHECK(f.log->log_end_offset() == end);
+  CHECK(f.read_all(f.log->segment_bases().back()) == expected);
+  CHECK(file_size_of(active) == expected.size());
+}
+
+}  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("a log switched to flush=interval deletes the file it kept") {
+  recycle_small_files guard;
+  log_fixture f;
+  fill_and_retire(f);
+  REQUIRE(files_with_extension(f.log_dir(), ".recycle").size() == 1);
+  log_config relaxed = small_segments_no_retention_floor();
+  relaxed.flush = *flush_policy::parse("interval:1000");
+  REQUIRE(f.log->reconfigure(relaxed).has_value());
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+  append_until_rolled(f, 1, 100);
+  auto tail = f.log->read(f.log->segment_bases().back(), 1 << 20);
+  REQUIRE(tail.has_value());
+  CHECK(file_size_of(active_log_path(f)) == tail->size);
+}
+
+}  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("a large write into a recycled file ends with zeros to its page's end") {
+  // Without them the kernel reads the rest of that page from the disk before copying the write
+  // into it: one synchronous read per group commit.
+  recycle_small_files guard;
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 256 << 10;
+  cfg.retention_bytes = 0;
+  f.open(cfg);
+  for (int i = 0; i < 14; ++i) REQUIRE(f.append(make_batch(1, 40 << 10, i)).has_value());
+  REQUIRE(f.log->enforce_retention().has_value());
+  REQUIRE(files_with_extension(f.log_dir(), ".recycle").size() == 1);
+  const offset first_new = f.log->log_end_offset();
+  const byte_buffer appended = append_until_rolled(f, 1, 100, 40 << 10);
+  // One more large batch into the recycled segment, past the one that rolled it.
+  REQUIRE(f.append(make_batch(1, 40 << 10, 200)).has_value());
+  auto tail = f.log->read(f.log->segment_bases().back(), 1 << 20);
+  REQUIRE(tail.has_value());
+  const std::uint64_t end = tail->size;
+  REQUIRE(end % 4096 != 0);
+  const std::uint64_t page_end = (end / 4096 + 1) * 4096;
+  std::ifstream in(active_log_path(f), std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() > page_end);
+  CHECK(std::all_of(bytes.begin() + static_cast<long>(end),
+                    bytes.begin() + static_cast<long>(page_end), [](char c) { return c == 0; }));
+  // Past that page the old segment's bytes are still there: only the page was finished.
+  CHECK(std::any_of(bytes.begin() + static_cast<long>(page_end), bytes.end(),
+                    [](char c) { return c != 0; }));
+  const byte_buffer all = f.read_all(first_new);
+  REQUIRE(all.size() > appended.size());
+  CHECK(std::equal(appended.begin(), appended.end(), all.begin()));
+}
+
+}  // namespace sluice::test
