@@ -95,9 +95,11 @@ result<std::size_t> read_window(const segment& seg, std::uint64_t pos, std::size
   return got;
 }
 
-// Every whole batch header of a segment retention had closed (wholly acknowledged, so only a
-// damaged file ends early; what comes before the damage is shown).
-void show_headers(const segment& seg, const partition_log::leftover_hook& fn) {
+// Every whole batch header below `log_start` of a segment retention had closed (wholly
+// acknowledged, so only a damaged file ends early; what comes before the damage is shown).
+// Batches at or past the log start are not retention's: a recycled file whose rename into a new
+// segment a power loss undid holds the new segment's unacknowledged batches under the old name.
+void show_headers(const segment& seg, offset log_start, const partition_log::leftover_hook& fn) {
   const file_pos end = seg.size();
   for (file_pos pos{0}; pos < end;) {
     auto h = seg.header_at(pos, end);
@@ -105,6 +107,7 @@ void show_headers(const segment& seg, const partition_log::leftover_hook& fn) {
       if (!h) spdlog::warn("{}: {}", seg.log_path().string(), h.error().message());
       return;
     }
+    if ((*h)->last_offset() >= log_start) return;
     fn(**h);
     pos = pos + (*h)->size_bytes();
   }
@@ -202,7 +205,7 @@ result<void> partition_log::drop_segments_below_log_start(const leftover_hook& o
   }
   // Segments wholly below the log start were being deleted by retention when we stopped.
   while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_) {
-    if (on_leftover) show_headers(*segments_.begin()->second, on_leftover);
+    if (on_leftover) show_headers(*segments_.begin()->second, log_start_, on_leftover);
     if (auto r = segments_.begin()->second->remove(); !r) return r;
     segments_.erase(segments_.begin());
     ++recovery_.segments_deleted;
@@ -224,6 +227,9 @@ result<offset> partition_log::restore_trusted_segments(
     }
   }
   for (auto it = segments_.begin(); it != start; ++it) {
+    // Wholly below the log start: deleted once recovery is done, never read, so not checked
+    // (a recycled file a power loss left under its old name holds newer offsets than its name).
+    if (std::next(it)->first <= log_start_) continue;
     segment& seg = *it->second;
     if (auto r = check_segment_name(seg); !r) return r.error();
     bool trusted = !seg.index_discarded() && seg.offsets().sanity_check() &&

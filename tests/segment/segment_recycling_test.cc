@@ -291,3 +291,43 @@ TEST_CASE("a large write into a recycled file ends with zeros to its page's end"
 }
 
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("a recycled file a power loss left under its old name is deleted, not trusted") {
+  // The roll renamed <old>.recycle to the new segment's .log and wrote its batches; the power
+  // failed before the directory's fsync, so the directory still says <old>.log: a name below
+  // the log start over batches at or past it, none of them acknowledged.
+  recycle_small_files guard;
+  log_fixture f;
+  fill_and_retire(f);
+  const auto kept = files_with_extension(f.log_dir(), ".recycle").front();
+  const offset old_base = *segment::parse_file_name(kept.stem().string() + ".log", ".log");
+  const offset start = f.log->log_start_offset();
+  REQUIRE(old_base < start);
+  const byte_buffer acknowledged = f.read_all(start);
+  const offset end = f.log->log_end_offset();
+  f.crash();
+  fs::remove(kept);
+  {
+    // The new segment's batches: offsets from the log end on.
+    byte_buffer newer = make_batch(2, 400, 99);
+    set_base_offset(newer, end);
+    std::ofstream out(f.log_dir() / (segment::file_stem(old_base) + ".log"), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(newer.data()),
+              static_cast<std::streamsize>(newer.size()));
+  }
+  std::vector<offset> shown;
+  auto reopened =
+      partition_log::open(f.log_dir(), small_segments_no_retention_floor(), *f.io, f.ctx, f.clk,
+                          [&](const batch_header& h) { shown.push_back(h.base_offset); });
+  REQUIRE_MESSAGE(reopened.has_value(), (reopened ? "" : reopened.error().message()));
+  f.log = std::move(*reopened);
+  CHECK(shown.empty());  // no batch of it is a leftover retention deleted
+  CHECK(f.log->log_start_offset() == start);
+  CHECK(f.log->log_end_offset() == end);
+  CHECK(f.read_all(start) == acknowledged);
+  CHECK_FALSE(fs::exists(f.log_dir() / (segment::file_stem(old_base) + ".log")));
+}
+
+}  // namespace sluice::test
