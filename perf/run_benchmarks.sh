@@ -26,6 +26,16 @@ for flush in always interval:100; do
       --seconds 10 --json
   done
 done
+# The same log at retention's steady state (128 MiB segments, 256 MiB retained, 3 s of appends
+# first), its new segments written over the deleted ones or not (perf/RESULTS.md, "Recycled
+# segment files").
+for appenders in 8 16; do
+  for recycle in "" --no-recycle; do
+    run "$bench" append --record-size 1024 --batch-bytes 65536 --appenders "$appenders" \
+      --flush always --seconds 10 --segment-mib 128 --retention-mib 256 --warmup-seconds 3 \
+      $recycle --json
+  done
+done
 for cold in "" --cold; do
   for sizes in "1024 16" "256 16" "1024 64"; do
     read -r log tail <<<"$sizes"
