@@ -17,6 +17,7 @@
 #include "segment/atomic_file.h"
 #include "segment/errc.h"
 #include "segment/io/backend.h"
+#include "segment/page_release.h"
 
 namespace sluice {
 
@@ -261,9 +262,28 @@ result<void> partition_log::retire_first_segment() {
 }
 
 std::filesystem::path partition_log::take_recyclable() {
+  if (!recyclable_) return {};
+  if (!recycle_segments || config_.flush.kind != flush_policy::mode::always) {
+    drop_recyclable();
+    return {};
+  }
   // use_count is exact here: a reader's slice is the only other owner a deleted segment's file
-  // can have, and writing over what it is sending would corrupt its answer.
-  if (!recyclable_ || (recyclable_->old && recyclable_->old.use_count() > 1)) return {};
+  // can have, and writing over what it is sending would corrupt its answer. Once none has it,
+  // no new one can; but what sendfile queued to a socket is still the file's pages.
+  if (recyclable_->old && recyclable_->old.use_count() > 1) return {};
+  auto released = release_cached_pages(recyclable_->path);
+  if (!released) {
+    spdlog::warn("{}; deleting it instead of writing over it", released.error().message());
+    drop_recyclable();
+    return {};
+  }
+  if (!*released) {
+    spdlog::info(
+        "{}: {} still has pages in the page cache (a consumer's socket may hold them); "
+        "not writing over it yet",
+        dir_.string(), recyclable_->path.filename().string());
+    return {};
+  }
   return std::exchange(recyclable_, std::nullopt)->path;
 }
 

@@ -84,7 +84,7 @@ class partition_log {
   // <base>.recycle) and becomes the next segment's .log, written over in place: on this ext4 a
   // group commit's fdatasync then has no block allocation or size change to persist and takes
   // about half as long (perf/RESULTS.md, "Recycled segment files"), as PostgreSQL recycles WAL
-  // files. It costs at most one segment of disk per partition beyond retention. Files smaller
+  // files. It costs up to two segments of disk per partition beyond retention. Files smaller
   // than recycle_min_bytes are deleted as before. false: never recycle.
   static inline bool recycle_segments = true;
   static inline std::uint64_t recycle_min_bytes = 1 << 20;
@@ -219,6 +219,9 @@ class partition_log {
   result<void> delete_segments_after(offset base);
   result<void> cut_at_offset_gap(offset unsynced_from);
   void report_damage_before(offset base);
+  // After a cut in segment `base`: whether the next segment starts exactly where its batches
+  // now end, so that nothing was lost (then recovery_.cut_at is cleared).
+  bool continued_by_next(offset base);
   [[nodiscard]] result<void> check_segment_name(const segment& seg) const;
   result<void> seal_if_sealed(segment& seg);
   result<void> cut_to(offset end);

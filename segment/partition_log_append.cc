@@ -42,9 +42,12 @@ const std::array<std::byte, page_bytes> zero_page{};
 // Zeros that finish the last page of a write ending at `end` inside a recycled file's old
 // bytes: the kernel must otherwise read that page from the disk before it can copy a part of it
 // (one synchronous read per group commit, measured in perf/RESULTS.md).
+// Only whole pages: a padding that lands after the roll's cut (the backend does not order it
+// after the cut) leaves a file ending on a page boundary in zeros, which recovery cuts as the
+// zeros ahead of appends.
 std::uint64_t recycled_page_padding(const log_file& file, std::uint64_t end) {
-  if (file.recycled_to() <= end) return 0;
-  return std::min((page_bytes - end % page_bytes) % page_bytes, file.recycled_to() - end);
+  const std::uint64_t pad = (page_bytes - end % page_bytes) % page_bytes;
+  return end + pad <= file.recycled_to() ? pad : 0;
 }
 
 void complete(boost::asio::io_context& ctx, partition_log::append_handler& h,

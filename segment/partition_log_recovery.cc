@@ -134,6 +134,7 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
   // segment can have from now on.
   if (auto kept = find_recyclable_file(dir_); !kept.empty()) {
     recyclable_ = recyclable_file{std::move(kept), nullptr};
+    if (!recycle_segments || config_.flush.kind != flush_policy::mode::always) drop_recyclable();
   }
   if (auto r = load_segments(*cp); !r) return r;
   // Segments from this base on may hold bytes no fdatasync covered: there a crash's torn
@@ -153,7 +154,7 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
       spdlog::warn("{}; re-scanning that segment", why);
       bool cut = false;
       if (auto s = scan_segment(*seg, file_pos{0}, cut); !s) return s;
-      if (cut) report_damage_before(base);
+      if (cut && !continued_by_next(base)) report_damage_before(base);
       if (auto s = seal_if_sealed(*seg); !s) return s;
     }
   } else {
@@ -240,7 +241,7 @@ result<offset> partition_log::restore_trusted_segments(
                    seg.log_path().filename().string());
       bool cut = false;
       if (auto r = scan_segment(seg, file_pos{0}, cut); !r) return r.error();
-      if (cut) report_damage_before(it->first);
+      if (cut && !continued_by_next(it->first)) report_damage_before(it->first);
       if (auto r = seal_if_sealed(seg); !r) return r.error();
     }
   }
@@ -253,6 +254,7 @@ result<offset> partition_log::restore_trusted_segments(
     if (auto r = scan_segment(seg, from_checkpoint ? from : file_pos{0}, cut); !r) {
       return r.error();
     }
+    if (cut && continued_by_next(it->first)) cut = false;
     if (cut) {
       if (auto r = delete_segments_after(it->first); !r) return r.error();
       break;
@@ -281,6 +283,17 @@ result<void> partition_log::check_segment_name(const segment& seg) const {
                                 "match, or move it out of {}",
                                 seg.log_path().string(), (*first)->base_offset, seg.base_offset(),
                                 dir_.string()));
+}
+
+bool partition_log::continued_by_next(offset base) {
+  const auto next = segments_.upper_bound(base);
+  if (next == segments_.end() || next->first != segments_.at(base)->next_offset()) return false;
+  // Only bytes past its batches were cut (a recycled file's old bytes that its roll's cut did
+  // not remove): the next segment continues the offsets, so nothing is lost.
+  spdlog::info("{}: the next segment continues at offset {}; nothing was lost", dir_.string(),
+               next->first);
+  recovery_.cut_at.reset();
+  return true;
 }
 
 void partition_log::report_damage_before(offset base) {

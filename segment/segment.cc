@@ -52,9 +52,12 @@ result<std::shared_ptr<log_file>> open_recycled_log_file(const fs::path& recycle
                                                          const fs::path& path) {
   if (::renameat2(AT_FDCWD, recycled.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) {
     auto file = open_log_file(path, 0);
-    if (!file) return file;
-    auto size = file_size((*file)->fd(), path);
-    if (!size) return size.error();
+    auto size = file ? file_size((*file)->fd(), path) : result<std::uint64_t>(file.error());
+    if (!size) {  // the old batches must not stay under the new name
+      std::error_code ignored;
+      fs::remove(path, ignored);
+      return size.error();
+    }
     (*file)->set_recycled_to(*size);
     return file;
   }
@@ -117,10 +120,17 @@ result<std::unique_ptr<segment>> segment::create(const fs::path& dir, offset bas
   auto file = recycled.empty() ? open_log_file(paths.log, O_CREAT | O_EXCL)
                                : open_recycled_log_file(recycled, paths.log);
   if (!file) return file.error();
+  // A segment that could not be made leaves no .log behind: a recycled one would hold an
+  // earlier segment's batches under this name, and any would make the next try fail (EEXIST).
+  const auto unmade = [&paths](const error& e) {
+    std::error_code ignored;
+    fs::remove(paths.log, ignored);
+    return e;
+  };
   auto offsets = offset_index::open(paths.index, base, opts.index_max_bytes);
-  if (!offsets) return offsets.error();
+  if (!offsets) return unmade(offsets.error());
   auto times = time_index::open(paths.timeindex, base, opts.index_max_bytes);
-  if (!times) return times.error();
+  if (!times) return unmade(times.error());
   std::unique_ptr<segment> seg(
       new segment(base, std::move(*file), std::move(*offsets), std::move(*times), opts));
   seg->created_ms_ = now_ms;

@@ -1,13 +1,22 @@
 // Recycled segment files: under flush=always retention keeps one deleted segment's .log, and the
 // next roll writes the new segment over it (partition_log::recycle_segments).
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 #include <vector>
 
 #include "log_fixture.h"
@@ -328,6 +337,159 @@ TEST_CASE("a recycled file a power loss left under its old name is deleted, not 
   CHECK(f.log->log_end_offset() == end);
   CHECK(f.read_all(start) == acknowledged);
   CHECK_FALSE(fs::exists(f.log_dir() / (segment::file_stem(old_base) + ".log")));
+}
+
+}  // namespace sluice::test
+
+namespace sluice::test {
+namespace {
+
+// A connected TCP pair on 127.0.0.1: what a consumer's connection to the broker is.
+struct loopback_pair {
+  loopback_pair() {
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+    REQUIRE(::listen(listener, 1) == 0);
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    sender = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(::connect(sender, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+    receiver = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    REQUIRE(receiver >= 0);
+    ::close(listener);
+  }
+  ~loopback_pair() {
+    ::close(sender);
+    ::close(receiver);
+  }
+  loopback_pair(const loopback_pair&) = delete;
+  loopback_pair& operator=(const loopback_pair&) = delete;
+
+  byte_buffer receive(std::size_t n) const {
+    byte_buffer got(n);
+    std::size_t have = 0;
+    while (have < n) {
+      const ssize_t r = ::recv(receiver, got.data() + have, n - have, 0);
+      REQUIRE(r > 0);
+      have += static_cast<std::size_t>(r);
+    }
+    return got;
+  }
+  // A byte each way.
+  void ping() const {
+    const char b = 'p';
+    char got = 0;
+    REQUIRE(::send(sender, &b, 1, 0) == 1);
+    REQUIRE(::recv(receiver, &got, 1, 0) == 1);
+    REQUIRE(::send(receiver, &b, 1, 0) == 1);
+    REQUIRE(::recv(sender, &got, 1, 0) == 1);
+  }
+  // Whether everything sent was acknowledged by the peer (SIOCOUTQ) within 5 s.
+  [[nodiscard]] bool wait_until_acknowledged() const {
+    for (int i = 0; i < 500; ++i) {
+      int unacknowledged = 0;
+      REQUIRE(::ioctl(sender, SIOCOUTQ, &unacknowledged) == 0);
+      if (unacknowledged == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  int sender = -1;
+  int receiver = -1;
+};
+
+}  // namespace
+
+TEST_CASE("bytes sendfile queued to a socket are not written over by a recycled segment") {
+  // sendfile queues the file's page cache pages themselves; the consumer reads them later.
+  recycle_small_files guard;
+  log_fixture f;
+  f.open(small_segments_no_retention_floor());
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  loopback_pair conn;
+  byte_buffer sent;
+  {
+    auto slice = f.log->read(offset{0}, 1 << 20);  // the first segment, which retention keeps
+    REQUIRE(slice.has_value());
+    sent = *slice->read_bytes();
+    off_t pos = static_cast<off_t>(slice->position.value);
+    REQUIRE(::sendfile(conn.sender, slice->file->fd(), &pos, slice->size) ==
+            static_cast<ssize_t>(slice->size));
+  }  // the fetch is done with its slice; the socket still has the pages
+  REQUIRE(f.log->enforce_retention().has_value());
+  REQUIRE(files_with_extension(f.log_dir(), ".recycle").size() == 1);
+
+  append_until_rolled(f, 2, 100);
+  CHECK(files_with_extension(f.log_dir(), ".recycle").size() == 1);  // not written over yet
+  CHECK(conn.receive(sent.size()) == sent);
+
+  // Once the consumer has read them and the sender has its acknowledgement (its queue holds
+  // the pages until then), a roll writes over the file: not always the next one, as the kernel
+  // may free the received buffers a little later (on the CPU that made them).
+  CHECK(conn.wait_until_acknowledged());
+  for (int i = 0; i < 100 && !files_with_extension(f.log_dir(), ".recycle").empty(); ++i) {
+    conn.ping();  // network activity, which has the kernel free what it deferred
+    append_until_rolled(f, 1, 200 + i);
+  }
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+}
+
+}  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("a crash after a roll whose cut failed keeps the acknowledged segments after it") {
+  // The rolled .log keeps the recycled file's old bytes past its batches; recovery cuts them,
+  // and the next segment, which starts right where its batches end, stays. (Large batches: no
+  // zeros ahead, whose own cut would take the injected fault.)
+  recycle_small_files guard;
+  log_fixture f;
+  log_config cfg = small_segments_no_retention_floor();
+  cfg.segment_bytes = 256 << 10;
+  cfg.segment_ms = std::chrono::hours(1);
+  f.open(cfg);
+  for (int i = 0; i < 14; ++i) REQUIRE(f.append(make_batch(1, 40 << 10, i)).has_value());
+  REQUIRE(f.log->enforce_retention().has_value());
+  REQUIRE(files_with_extension(f.log_dir(), ".recycle").size() == 1);
+  append_until_rolled(f, 1, 100, 40 << 10);  // into the recycled file
+  // Fewer batches than it had, so old bytes stay past them when segment.ms rolls it; its cut
+  // at that roll fails.
+  REQUIRE(f.append(make_batch(1, 40 << 10, 150)).has_value());
+  f.io->fail_next_truncate(EIO);
+  f.clk.advance(std::chrono::hours(2));
+  append_until_rolled(f, 1, 200, 40 << 10);
+  for (int i = 0; i < 3; ++i) REQUIRE(f.append(make_batch(1, 40 << 10, 300 + i)).has_value());
+  const offset start = f.log->log_start_offset();
+  const offset end = f.log->log_end_offset();
+  const byte_buffer acknowledged = f.read_all(start);
+  f.crash();
+
+  f.open(cfg);
+  CHECK(f.log->log_end_offset() == end);
+  CHECK(f.read_all(start) == acknowledged);
+  CHECK_FALSE(f.log->last_recovery().cut_at.has_value());
+}
+
+TEST_CASE("a recycled segment whose index cannot be made leaves no .log with old batches") {
+  recycle_small_files guard;
+  log_fixture f;
+  fill_and_retire(f);
+  // A directory where the next segment's .index goes: opening the index fails.
+  const offset next_base = f.log->log_end_offset();
+  fs::create_directories(f.log_dir() / (segment::file_stem(next_base) + ".index") / "x");
+  const offset end = f.log->log_end_offset();
+  for (int i = 0; i < 20 && f.log->log_end_offset() == end; ++i) {
+    (void)f.append(make_batch(2, 400, 500 + i));
+  }
+  CHECK_FALSE(fs::exists(f.log_dir() / (segment::file_stem(next_base) + ".log")));
+  fs::remove_all(f.log_dir() / (segment::file_stem(next_base) + ".index"));
+  f.close();
+  f.open(small_segments_no_retention_floor());  // opens: no file claims offsets it lacks
+  CHECK(f.log->log_end_offset() >= end);
 }
 
 }  // namespace sluice::test

@@ -1,0 +1,23 @@
+#pragma once
+// Whether a file's pages can be written over without changing bytes someone is still sending.
+//
+// sendfile() does not copy: the socket keeps references to the file's page cache pages until the
+// peer has them (on loopback, until the receiver reads them), after the call and the fetch's
+// slice are long gone. A write over those file offsets writes into the same pages, so a
+// recycled segment file (partition_log::recycle_segments) could turn bytes already queued to a
+// consumer into the new segment's. The kernel cannot evict a page someone holds a reference to,
+// so a file none of whose pages stay in the page cache after an eviction has none in a socket:
+// writes then go to fresh pages.
+
+#include <filesystem>
+
+#include "protocol/result.h"
+
+namespace sluice {
+
+// Evicts the clean pages of `path` from the page cache (POSIX_FADV_DONTNEED) and says whether
+// none is left (mincore over a read-only mapping). False also while pages are dirty or under
+// writeback; an error when the file cannot be looked at.
+[[nodiscard]] result<bool> release_cached_pages(const std::filesystem::path& path);
+
+}  // namespace sluice
