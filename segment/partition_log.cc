@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -233,13 +234,23 @@ result<void> partition_log::delete_segments_below(offset new_start,
   return {};
 }
 
+namespace {
+
+bool free_bytes_at_least(const std::filesystem::path& dir, std::uint64_t bytes) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return false;
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize >= bytes;
+}
+
+}  // namespace
+
 result<void> partition_log::retire_first_segment() {
   auto it = segments_.begin();
   segment& seg = *it->second;
   // Its offsets are all below the log start, so below every segment's base from now on: what
   // a later segment keeps of them past its batches can never pass for its own.
   if (recycle_segments && !recyclable_ && config_.flush.kind == flush_policy::mode::always &&
-      seg.size().value >= recycle_min_bytes) {
+      seg.size().value >= recycle_min_bytes && free_bytes_at_least(dir_, recycle_min_free_bytes)) {
     auto to = dir_ / (segment::file_stem(seg.base_offset()) + ".recycle");
     if (auto r = seg.retire_for_recycling(to); r) {
       spdlog::info("{}: keeping {} as {} for the next segment to be written over", dir_.string(),

@@ -88,6 +88,10 @@ class partition_log {
   // than recycle_min_bytes are deleted as before. false: never recycle.
   static inline bool recycle_segments = true;
   static inline std::uint64_t recycle_min_bytes = 1 << 20;
+  // No file is kept while the file system has less free than this: on a nearly full disk the
+  // space retention frees must come back (a broker refuses appends below --min-free-bytes, and
+  // a kept file would hold the space that lets it append again).
+  static inline std::uint64_t recycle_min_free_bytes = 1ULL << 30;
 
   using append_handler = std::function<void(result<append_info>)>;
 

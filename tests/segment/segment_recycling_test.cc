@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -28,15 +29,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The tests' segments are 4 KiB: small enough to recycle while this guard lives.
+// The tests' segments are 4 KiB: small enough to recycle while this guard lives, whatever the
+// free space of the machine's disk.
 struct recycle_small_files {
-  recycle_small_files() : saved(partition_log::recycle_min_bytes) {
+  recycle_small_files()
+      : saved_min(partition_log::recycle_min_bytes),
+        saved_free(partition_log::recycle_min_free_bytes) {
     partition_log::recycle_min_bytes = 0;
+    partition_log::recycle_min_free_bytes = 0;
   }
-  ~recycle_small_files() { partition_log::recycle_min_bytes = saved; }
+  ~recycle_small_files() {
+    partition_log::recycle_min_bytes = saved_min;
+    partition_log::recycle_min_free_bytes = saved_free;
+  }
   recycle_small_files(const recycle_small_files&) = delete;
   recycle_small_files& operator=(const recycle_small_files&) = delete;
-  std::uint64_t saved;
+  std::uint64_t saved_min;
+  std::uint64_t saved_free;
 };
 
 log_config small_segments_no_retention_floor() {
@@ -490,6 +499,20 @@ TEST_CASE("a recycled segment whose index cannot be made leaves no .log with old
   f.close();
   f.open(small_segments_no_retention_floor());  // opens: no file claims offsets it lacks
   CHECK(f.log->log_end_offset() >= end);
+}
+
+}  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("on a file system short of free space retention keeps no file") {
+  recycle_small_files guard;
+  const auto saved = partition_log::recycle_min_free_bytes;
+  partition_log::recycle_min_free_bytes = std::numeric_limits<std::uint64_t>::max();
+  log_fixture f;
+  fill_and_retire(f);
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+  partition_log::recycle_min_free_bytes = saved;
 }
 
 }  // namespace sluice::test
