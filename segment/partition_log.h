@@ -224,8 +224,8 @@ class partition_log {
   result<void> cut_at_offset_gap(offset unsynced_from);
   void report_damage_before(offset base);
   // After a cut in segment `base`: whether the next segment starts exactly where its batches
-  // now end, so that nothing was lost (then recovery_.cut_at is cleared).
-  bool continued_by_next(offset base);
+  // now end, so that nothing was lost (then the report's cut is what it was `before` the scan).
+  bool continued_by_next(offset base, const recovery_report& before);
   [[nodiscard]] result<void> check_segment_name(const segment& seg) const;
   result<void> seal_if_sealed(segment& seg);
   result<void> cut_to(offset end);

@@ -153,8 +153,9 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
       if (why.empty()) continue;
       spdlog::warn("{}; re-scanning that segment", why);
       bool cut = false;
+      const recovery_report before = recovery_;
       if (auto s = scan_segment(*seg, file_pos{0}, cut); !s) return s;
-      if (cut && !continued_by_next(base)) report_damage_before(base);
+      if (cut && !continued_by_next(base, before)) report_damage_before(base);
       if (auto s = seal_if_sealed(*seg); !s) return s;
     }
   } else {
@@ -240,8 +241,9 @@ result<offset> partition_log::restore_trusted_segments(
       spdlog::warn("{}: index of {} is inconsistent; rebuilding it", dir_.string(),
                    seg.log_path().filename().string());
       bool cut = false;
+      const recovery_report before = recovery_;
       if (auto r = scan_segment(seg, file_pos{0}, cut); !r) return r.error();
-      if (cut && !continued_by_next(it->first)) report_damage_before(it->first);
+      if (cut && !continued_by_next(it->first, before)) report_damage_before(it->first);
       if (auto r = seal_if_sealed(seg); !r) return r.error();
     }
   }
@@ -251,10 +253,11 @@ result<offset> partition_log::restore_trusted_segments(
     segment& seg = *it->second;
     const bool from_checkpoint =
         it == start && !seg.index_discarded() && seg.last_time_entry_matches_log();
+    const recovery_report before = recovery_;
     if (auto r = scan_segment(seg, from_checkpoint ? from : file_pos{0}, cut); !r) {
       return r.error();
     }
-    if (cut && continued_by_next(it->first)) cut = false;
+    if (cut && continued_by_next(it->first, before)) cut = false;
     if (cut) {
       if (auto r = delete_segments_after(it->first); !r) return r.error();
       break;
@@ -285,14 +288,15 @@ result<void> partition_log::check_segment_name(const segment& seg) const {
                                 dir_.string()));
 }
 
-bool partition_log::continued_by_next(offset base) {
+bool partition_log::continued_by_next(offset base, const recovery_report& before) {
   const auto next = segments_.upper_bound(base);
   if (next == segments_.end() || next->first != segments_.at(base)->next_offset()) return false;
   // Only bytes past its batches were cut (a recycled file's old bytes that its roll's cut did
   // not remove): the next segment continues the offsets, so nothing is lost.
   spdlog::info("{}: the next segment continues at offset {}; nothing was lost", dir_.string(),
                next->first);
-  recovery_.cut_at.reset();
+  recovery_.cut_at = before.cut_at;  // what an earlier segment's damage said, if anything
+  recovery_.cut_reason = before.cut_reason;
   return true;
 }
 

@@ -516,3 +516,35 @@ TEST_CASE("on a file system short of free space retention keeps no file") {
 }
 
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("old bytes cut from one segment do not hide damage found in an earlier one") {
+  log_fixture f;
+  f.open(small_segments_no_retention_floor());
+  for (int i = 0; i < 16; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  const auto bases = f.log->segment_bases();
+  REQUIRE(bases.size() >= 3);
+  const byte_buffer first_batches = f.read_all(offset{0});
+  const auto path_of = [&](offset base) {
+    return f.log_dir() / (segment::file_stem(base) + ".log");
+  };
+  f.close();
+  {  // damage in the first segment: its last batch's magic byte (offset 16 of the batch)
+    const std::uint64_t size = file_size_of(path_of(bases[0]));
+    std::fstream io(path_of(bases[0]), std::ios::binary | std::ios::in | std::ios::out);
+    const std::uint64_t last_batch = size - make_batch(2, 400, 0).size();
+    io.seekp(static_cast<std::streamoff>(last_batch + 16));
+    io.put(static_cast<char>(7));
+  }
+  {  // an earlier segment's batches left past the second segment's end
+    std::ofstream out(path_of(bases[1]), std::ios::binary | std::ios::app);
+    out.write(reinterpret_cast<const char*>(first_batches.data()), 2000);
+  }
+  f.open(small_segments_no_retention_floor());
+  const auto& report = f.log->last_recovery();
+  REQUIRE(report.cut_at.has_value());
+  CHECK(*report.cut_at < bases[1]);  // where the first segment's damage cut it
+}
+
+}  // namespace sluice::test
