@@ -9,27 +9,14 @@
 #include <cerrno>
 #include <vector>
 
+#include "segment/segment.h"
+
 namespace sluice {
-
-namespace {
-
-class fd_closer {
- public:
-  explicit fd_closer(int fd) : fd_(fd) {}
-  ~fd_closer() { ::close(fd_); }
-  fd_closer(const fd_closer&) = delete;
-  fd_closer& operator=(const fd_closer&) = delete;
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 result<bool> release_cached_pages(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_errno_error(errno, "open " + path.string());
-  const fd_closer closer(fd);
+  const log_file file(fd, path);  // closes it
   struct stat st {};
   if (::fstat(fd, &st) != 0) return make_errno_error(errno, "stat " + path.string());
   const auto length = static_cast<std::size_t>(st.st_size);

@@ -128,7 +128,7 @@ result<void> partition_log::reconfigure(const log_config& config) {
   if (auto r = config.validate(); !r) return r;
   config_ = config;
   seg_opts_ = {config.index_interval_bytes, config.index_max_bytes};
-  if (config_.flush.kind != flush_policy::mode::always) drop_recyclable();
+  if (!recycles()) drop_recyclable();
   flush_timer_.cancel();
   schedule_flush_timer();
   advance();
@@ -249,8 +249,8 @@ result<void> partition_log::retire_first_segment() {
   segment& seg = *it->second;
   // Its offsets are all below the log start, so below every segment's base from now on: what
   // a later segment keeps of them past its batches can never pass for its own.
-  if (recycle_segments && !recyclable_ && config_.flush.kind == flush_policy::mode::always &&
-      seg.size().value >= recycle_min_bytes && free_bytes_at_least(dir_, recycle_min_free_bytes)) {
+  if (recycles() && !recyclable_ && seg.size().value >= recycle_min_bytes &&
+      free_bytes_at_least(dir_, recycle_min_free_bytes)) {
     auto to = dir_ / (segment::file_stem(seg.base_offset()) + ".recycle");
     if (auto r = seg.retire_for_recycling(to); r) {
       spdlog::info("{}: keeping {} as {} for the next segment to be written over", dir_.string(),
@@ -274,7 +274,7 @@ result<void> partition_log::retire_first_segment() {
 
 std::filesystem::path partition_log::take_recyclable() {
   if (!recyclable_) return {};
-  if (!recycle_segments || config_.flush.kind != flush_policy::mode::always) {
+  if (!recycles()) {
     drop_recyclable();
     return {};
   }

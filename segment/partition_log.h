@@ -219,13 +219,13 @@ class partition_log {
   result<void> drop_segments_below_log_start(const leftover_hook& on_leftover);
   // The base of the first segment that may hold bytes no fdatasync covered.
   result<offset> restore_trusted_segments(const std::optional<partition_checkpoint>& cp);
+  // Re-validates `seg` from `from` and cuts it at the first bad batch. `cut` is set when what
+  // was cut may have held offsets: not zeros kept ahead, nor bytes past the batches of a
+  // segment the next one continues.
   result<void> scan_segment(segment& seg, file_pos from, bool& cut);
   result<void> delete_segments_after(offset base);
   result<void> cut_at_offset_gap(offset unsynced_from);
   void report_damage_before(offset base);
-  // After a cut in segment `base`: whether the next segment starts exactly where its batches
-  // now end, so that nothing was lost (then the report's cut is what it was `before` the scan).
-  bool continued_by_next(offset base, const recovery_report& before);
   [[nodiscard]] result<void> check_segment_name(const segment& seg) const;
   result<void> seal_if_sealed(segment& seg);
   result<void> cut_to(offset end);
@@ -314,6 +314,10 @@ class partition_log {
   std::filesystem::path take_recyclable();
   // Deletes the file kept for recycling (the log's flush policy no longer recycles).
   void drop_recyclable();
+  // Whether this log keeps and writes over deleted segments' files now.
+  [[nodiscard]] bool recycles() const {
+    return recycle_segments && config_.flush.kind == flush_policy::mode::always;
+  }
   // A file that gets no more appends (rolled, closing) and whose batches end at `end`: cuts the
   // zeros or recycled bytes it has past `end`. Whether its size changed (a sync must cover it).
   bool cut_to_batches(const std::shared_ptr<log_file>& f, std::uint64_t end);

@@ -36,7 +36,7 @@ struct partition_log::pending_append {
 
 namespace {
 
-constexpr std::uint64_t page_bytes = 4096;
+constexpr std::uint64_t page_bytes = zero_tail::page_bytes;
 const std::array<std::byte, page_bytes> zero_page{};
 
 // Zeros that finish the last page of a write ending at `end` inside a recycled file's old

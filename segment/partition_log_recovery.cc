@@ -27,36 +27,27 @@ namespace {
 
 constexpr std::size_t scan_chunk_bytes = 1 << 20;
 
-// Removes leftovers of interrupted work: temp files and indexes whose .log is gone.
-void remove_stale_files(const fs::path& dir) {
+// Removes leftovers of interrupted work (temp files and indexes whose .log is gone) and returns
+// the file the last run kept for recycling (partition_log::recycle_segments), if any: the first
+// found; any other is a leftover too.
+fs::path remove_stale_files(const fs::path& dir) {
+  fs::path recyclable;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto& path = entry.path();
     const std::string ext = path.extension().string();
+    if (ext == ".recycle" && recyclable.empty()) {
+      recyclable = path;
+      continue;
+    }
     bool orphan_index = (ext == ".index" || ext == ".timeindex") &&
                         !fs::exists(fs::path(path).replace_extension(".log"), ec);
-    if (ext == ".tmp" || ext == ".deleted" || orphan_index) {
+    if (ext == ".tmp" || ext == ".deleted" || ext == ".recycle" || orphan_index) {
       spdlog::info("{}: removing leftover {}", dir.string(), path.filename().string());
       fs::remove(path, ec);
     }
   }
-}
-
-// A segment file kept for recycling (partition_log::recycle_segments) by the last run: the
-// first found is returned to be kept again, any other deleted.
-fs::path find_recyclable_file(const fs::path& dir) {
-  fs::path kept;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() != ".recycle") continue;
-    if (kept.empty()) {
-      kept = entry.path();
-    } else {
-      spdlog::info("{}: removing leftover {}", dir.string(), entry.path().filename().string());
-      fs::remove(entry.path(), ec);
-    }
-  }
-  return kept;
+  return recyclable;
 }
 
 result<std::vector<offset>> list_segment_bases(const fs::path& dir) {
@@ -129,12 +120,11 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
     spdlog::warn("{}; scanning the whole log", cp.error().message());
     cp = std::optional<partition_checkpoint>{};
   }
-  remove_stale_files(dir_);
-  // Its bytes hold offsets below the log start (retention deleted it), so below every base a
-  // segment can have from now on.
-  if (auto kept = find_recyclable_file(dir_); !kept.empty()) {
+  // A kept file's bytes hold offsets below the log start (retention deleted it), so below every
+  // base a segment can have from now on.
+  if (auto kept = remove_stale_files(dir_); !kept.empty()) {
     recyclable_ = recyclable_file{std::move(kept), nullptr};
-    if (!recycle_segments || config_.flush.kind != flush_policy::mode::always) drop_recyclable();
+    if (!recycles()) drop_recyclable();
   }
   if (auto r = load_segments(*cp); !r) return r;
   // Segments from this base on may hold bytes no fdatasync covered: there a crash's torn
@@ -153,9 +143,8 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
       if (why.empty()) continue;
       spdlog::warn("{}; re-scanning that segment", why);
       bool cut = false;
-      const recovery_report before = recovery_;
       if (auto s = scan_segment(*seg, file_pos{0}, cut); !s) return s;
-      if (cut && !continued_by_next(base, before)) report_damage_before(base);
+      if (cut) report_damage_before(base);
       if (auto s = seal_if_sealed(*seg); !s) return s;
     }
   } else {
@@ -241,9 +230,8 @@ result<offset> partition_log::restore_trusted_segments(
       spdlog::warn("{}: index of {} is inconsistent; rebuilding it", dir_.string(),
                    seg.log_path().filename().string());
       bool cut = false;
-      const recovery_report before = recovery_;
       if (auto r = scan_segment(seg, file_pos{0}, cut); !r) return r.error();
-      if (cut && !continued_by_next(it->first, before)) report_damage_before(it->first);
+      if (cut) report_damage_before(it->first);
       if (auto r = seal_if_sealed(seg); !r) return r.error();
     }
   }
@@ -253,11 +241,9 @@ result<offset> partition_log::restore_trusted_segments(
     segment& seg = *it->second;
     const bool from_checkpoint =
         it == start && !seg.index_discarded() && seg.last_time_entry_matches_log();
-    const recovery_report before = recovery_;
     if (auto r = scan_segment(seg, from_checkpoint ? from : file_pos{0}, cut); !r) {
       return r.error();
     }
-    if (cut && continued_by_next(it->first, before)) cut = false;
     if (cut) {
       if (auto r = delete_segments_after(it->first); !r) return r.error();
       break;
@@ -286,18 +272,6 @@ result<void> partition_log::check_segment_name(const segment& seg) const {
                                 "match, or move it out of {}",
                                 seg.log_path().string(), (*first)->base_offset, seg.base_offset(),
                                 dir_.string()));
-}
-
-bool partition_log::continued_by_next(offset base, const recovery_report& before) {
-  const auto next = segments_.upper_bound(base);
-  if (next == segments_.end() || next->first != segments_.at(base)->next_offset()) return false;
-  // Only bytes past its batches were cut (a recycled file's old bytes that its roll's cut did
-  // not remove): the next segment continues the offsets, so nothing is lost.
-  spdlog::info("{}: the next segment continues at offset {}; nothing was lost", dir_.string(),
-               next->first);
-  recovery_.cut_at = before.cut_at;  // what an earlier segment's damage said, if anything
-  recovery_.cut_reason = before.cut_reason;
-  return true;
 }
 
 void partition_log::report_damage_before(offset base) {
@@ -382,8 +356,18 @@ result<void> partition_log::scan_segment(segment& seg, file_pos from, bool& cut)
                  *file_size - pos, seg.log_path().filename().string());
     return seg.truncate(file_pos{pos}, seg.next_offset(), io_);
   }
-  cut = true;
   recovery_.bytes_truncated += *file_size - pos;
+  if (const auto next = segments_.upper_bound(seg.base_offset());
+      next != segments_.end() && next->first == seg.next_offset()) {
+    // The next segment continues the offsets, so these bytes past the batches held none of
+    // them: a recycled file's old bytes that its roll's cut did not remove. Nothing is lost.
+    spdlog::info(
+        "{}: cutting {} bytes past the batches of {} ({}); the next segment continues "
+        "at offset {}",
+        dir_.string(), *file_size - pos, seg.log_path().filename().string(), bad, next->first);
+    return seg.truncate(file_pos{pos}, seg.next_offset(), io_);
+  }
+  cut = true;
   recovery_.cut_at = seg.next_offset();
   recovery_.cut_reason =
       fmt::format("{} at position {}: {}", seg.log_path().filename().string(), pos, bad);
