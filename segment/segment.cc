@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <initializer_list>
 #include <limits>
 
 #include "index/errc.h"
@@ -393,14 +394,23 @@ result<void> segment::reopen_indexes() {
   return times_.reopen_descriptor();
 }
 
-result<void> segment::remove() {
-  auto paths = paths_for(file_->path().parent_path(), base_);
-  for (const auto& p : {paths.log, paths.index, paths.timeindex}) {
-    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
-      return make_errno_error(errno, "delete " + p.string());
+namespace {
+
+// Unlinks each file in turn; one already gone is not an error.
+result<void> unlink_files(std::initializer_list<const fs::path*> files) {
+  for (const auto* p : files) {
+    if (::unlink(p->c_str()) != 0 && errno != ENOENT) {
+      return make_errno_error(errno, "delete " + p->string());
     }
   }
   return {};
+}
+
+}  // namespace
+
+result<void> segment::remove() {
+  auto paths = paths_for(file_->path().parent_path(), base_);
+  return unlink_files({&paths.log, &paths.index, &paths.timeindex});
 }
 
 result<void> segment::retire_for_recycling(const fs::path& to) {
@@ -410,12 +420,7 @@ result<void> segment::retire_for_recycling(const fs::path& to) {
   if (::renameat2(AT_FDCWD, paths.log.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
     return make_errno_error(errno, "rename " + paths.log.string() + " to " + to.string());
   }
-  for (const auto& p : {paths.index, paths.timeindex}) {
-    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
-      return make_errno_error(errno, "delete " + p.string());
-    }
-  }
-  return {};
+  return unlink_files({&paths.index, &paths.timeindex});
 }
 
 result<void> segment::release_index_descriptors() {
