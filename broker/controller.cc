@@ -273,7 +273,8 @@ void controller::init_producer_id(handler<std::int64_t> done) {
         done(r.error());
         return finished();
       }
-      identity_ = next;
+      // Only the block end: shards read broker_id and cluster_id concurrently, unlocked.
+      identity_.producer_id_block_end = next.producer_id_block_end;
     }
     done(next_producer_id_++);
     finished();

@@ -37,6 +37,8 @@ class controller {
   void start();
   void join();  // after the queue has drained
   [[nodiscard]] boost::asio::io_context& context() { return ctx_; }
+  // Any thread may read broker_id and cluster_id (fixed after start-up); producer_id_block_end
+  // is the controller thread's.
   [[nodiscard]] const broker_record& identity() const { return identity_; }
 
   // Opens every partition of every known topic on its shard. Blocking; at start-up only,

@@ -85,6 +85,8 @@ result<partition*> shard::open_partition(const partition_id& id,
                                          const std::filesystem::path& data_dir,
                                          const log_config& config) {
   if (auto* p = find(id.topic, id.partition)) return p;
+  // Opened after close_all, a partition would never be closed (nor its flush timer stopped).
+  if (closed_) return make_error(broker_errc::shutting_down, "the broker is shutting down");
   auto p = partition::open(id, data_dir / id.dir_name(), config, *io_, ctx_);
   if (!p) return p.error();
   if (cache_budget_) (*p)->join_page_cache_budget(cache_budget_);
@@ -115,6 +117,7 @@ void shard::close_partition(const partition_id& id, std::function<void(result<vo
 }
 
 void shard::close_all(std::function<void(result<void>)> done) {
+  closed_ = true;
   retention_timer_.cancel();
   retention_interval_ = std::chrono::milliseconds(0);
   cache_idle_timer_.cancel();

@@ -63,7 +63,8 @@ class shard {
   [[nodiscard]] const error* unopened(std::string_view topic, std::int32_t index) const;
   // Closes the partition's log and forgets it; done runs once the log is closed.
   void close_partition(const partition_id& id, std::function<void(result<void>)> done);
-  // Closes every partition; done runs when all are closed (with the first error, if any).
+  // Closes every partition; done runs when all are closed (with the first error, if any). No
+  // partition opens after it: a topic creation still queued at shutdown fails instead.
   void close_all(std::function<void(result<void>)> done);
   // Runs enforce_retention on every partition every `interval`.
   void start_retention(std::chrono::milliseconds interval);
@@ -92,6 +93,7 @@ class shard {
   std::shared_ptr<page_cache_budget> cache_budget_;
   boost::asio::steady_timer cache_idle_timer_;
   bool cache_checks_on_ = false;
+  bool closed_ = false;
   std::thread thread_;
 };
 

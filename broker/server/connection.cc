@@ -215,6 +215,9 @@ asio::awaitable<void> connection::read_loop() {
     read_deadline_is_idle_ = true;
     deadline_reason_ = "idle: no request within the idle timeout";
     auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
+    // Closed meanwhile (the watchdog, a handler): close() gave back all this connection held,
+    // so nothing may be taken or handled for it any more.
+    if (!open_) co_return;
     if (ec) {
       if (ec == asio::error::eof && !reading_) break;  // graceful shutdown
       close(ec == asio::error::eof ? "client closed the connection" : ec.message());
@@ -237,6 +240,7 @@ asio::awaitable<void> connection::read_loop() {
     auto [bec, bn] =
         co_await asio::async_read(socket_, asio::buffer(body.data(), body.size()), use_tuple);
     read_deadline_ = clock::time_point::max();
+    if (!open_) co_return;
     if (bec) {
       close(fmt::format("connection lost in the middle of a frame: {}", bec.message()));
       co_return;
@@ -338,6 +342,9 @@ asio::awaitable<void> connection::write_loop() {
         asio::buffer(front.response.prefix()),
         asio::buffer(front.response.message().data(), front.response.message().size())};
     auto [ec, n] = co_await asio::async_write(socket_, head, use_tuple);
+    // A close while the write was in flight (the client hung up, the watchdog) dropped the
+    // queued responses, `front` with them, even when the write itself had already succeeded.
+    if (!open_) co_return;
     if (ec) {
       close(fmt::format("write failed: {}", ec.message()));
       co_return;

@@ -514,6 +514,45 @@ TEST_CASE("a client that stops reading its responses is closed after the write t
   REQUIRE(round_trip(admin, metadata_request(), 100));
 }
 
+// A client gone while its responses are being written: the broker drops what it still had queued
+// for it (a response whose first bytes went out must not be touched again after the close).
+TEST_CASE("clients that pipeline fetches and hang up at once leave the broker serving") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data",
+                         .extra_args = {"--default-topic-config", "flush=interval:50"}});
+  raw_client admin(broker.port());
+  REQUIRE(round_trip(admin, create_topic_request("t"), 1));
+  for (std::uint64_t id = 2; id < 6; ++id) REQUIRE(produce(admin, "t", batch_of(10, 100), id) >= 0);
+  byte_buffer fetches;
+  for (std::uint64_t id = 1; id <= 16; ++id) {
+    auto f = frame_bytes(fetch_request("t", 0, 64 << 10), id);
+    fetches.insert(fetches.end(), f.begin(), f.end());
+  }
+  // Several at once keep both shards busy, which widens the window between a write finishing
+  // and the writer resuming, where the hang-up must be noticed.
+  std::atomic<int> refused{0};
+  std::vector<std::jthread> quitters;
+  for (int t = 0; t < 4; ++t) {
+    quitters.emplace_back([&, port = broker.port()] {
+      try {
+        for (int i = 0; i < 500; ++i) {
+          raw_client quitter(port);
+          if (!quitter.send_bytes(fetches)) ++refused;
+          if (i % 2 == 0) (void)quitter.read_response(1s);  // some hang up mid-stream
+        }
+      } catch (const std::exception&) {
+        ++refused;  // connect refused: the broker is gone
+      }
+    });
+  }
+  quitters.clear();
+  const auto log = broker.log_text();
+  INFO("the broker log ends:\n", log.substr(log.size() - std::min<std::size_t>(log.size(), 6000)));
+  REQUIRE(refused == 0);
+  REQUIRE(round_trip(admin, metadata_request(), 100));
+  CHECK(broker.stop() == 0);
+}
+
 TEST_CASE(
     "connections past --max-connections are refused with a logged reason; the open "
     "ones are served") {
