@@ -1,8 +1,10 @@
 #include "segment/page_release.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +37,12 @@ result<bool> release_cached_pages(const std::filesystem::path& path) {
   if (rc != 0) return make_errno_error(err, "look at the cached pages of " + path.string());
   return std::none_of(resident.begin(), resident.end(),
                       [](unsigned char r) { return (r & 1U) != 0; });
+}
+
+bool files_live_in_page_cache(const std::filesystem::path& dir) {
+  struct statfs st {};
+  if (::statfs(dir.c_str(), &st) != 0) return false;
+  return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
 }
 
 }  // namespace sluice

@@ -20,4 +20,8 @@ namespace sluice {
 // writeback; an error when the file cannot be looked at.
 [[nodiscard]] result<bool> release_cached_pages(const std::filesystem::path& path);
 
+// Whether `dir` is on a file system whose files are their page cache pages (tmpfs, ramfs):
+// there no page is ever released, and writing over a file saves no block allocation.
+[[nodiscard]] bool files_live_in_page_cache(const std::filesystem::path& dir);
+
 }  // namespace sluice

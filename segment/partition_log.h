@@ -85,7 +85,8 @@ class partition_log {
   // group commit's fdatasync then has no block allocation or size change to persist and takes
   // about half as long (perf/RESULTS.md, "Recycled segment files"), as PostgreSQL recycles WAL
   // files. It costs up to two segments of disk per partition beyond retention. Files smaller
-  // than recycle_min_bytes are deleted as before. false: never recycle.
+  // than recycle_min_bytes are deleted as before. Never on tmpfs, where it would save nothing
+  // and could not tell a socket's pages from the file's. false: never recycle.
   static inline bool recycle_segments = true;
   static inline std::uint64_t recycle_min_bytes = 1 << 20;
   // No file is kept while the file system has less free than this: on a nearly full disk the
@@ -316,7 +317,8 @@ class partition_log {
   void drop_recyclable();
   // Whether this log keeps and writes over deleted segments' files now.
   [[nodiscard]] bool recycles() const {
-    return recycle_segments && config_.flush.kind == flush_policy::mode::always;
+    return recycle_segments && config_.flush.kind == flush_policy::mode::always &&
+           !in_page_cache_only_;
   }
   // A file that gets no more appends (rolled, closing) and whose batches end at `end`: cuts the
   // zeros or recycled bytes it has past `end`. Whether its size changed (a sync must cover it).
@@ -404,6 +406,7 @@ class partition_log {
     std::shared_ptr<log_file> old;
   };
   std::optional<recyclable_file> recyclable_;
+  bool in_page_cache_only_ = false;  // the directory is on tmpfs (files_live_in_page_cache)
   // A write in flight that ends with zeros finishing its last page in a recycled file
   // (start_write): a write starting before `to` waits for it, as the backend does not order
   // writes among themselves. cut_to: the file was cut to its batches meanwhile, at that end.

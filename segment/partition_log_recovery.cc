@@ -18,6 +18,7 @@
 #include "protocol/record_batch_format.h"
 #include "segment/errc.h"
 #include "segment/io/backend.h"
+#include "segment/page_release.h"
 #include "segment/partition_log.h"
 
 namespace sluice {
@@ -110,6 +111,7 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
   std::error_code ec;
   const bool created = fs::create_directories(dir_, ec);
   if (ec) return make_errno_error(ec.value(), "create directory " + dir_.string());
+  in_page_cache_only_ = files_live_in_page_cache(dir_);
   // A new partition's directory entry is durable before anything in it is called durable:
   // fdatasyncs of its files do not cover the entry naming the directory in its parent.
   if (created && dir_.has_parent_path()) {

@@ -33,8 +33,9 @@ int open_deleted_files(const std::filesystem::path& dir, const std::string& suff
 
 // With the temp directory as sync root, as the broker's shards have their data directory: logs
 // under flush=interval sync through syncfs.
-log_fixture::log_fixture()
-    : io(std::make_unique<io::faulty_backend>(
+log_fixture::log_fixture(const std::filesystem::path& parent)
+    : dir(parent),
+      io(std::make_unique<io::faulty_backend>(
           ctx, io::make_backend(ctx, io::backend_kind::automatic, dir.path()))) {}
 
 log_fixture::~log_fixture() {

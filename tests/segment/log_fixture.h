@@ -22,10 +22,9 @@ namespace sluice::test {
 
 class temp_dir {
  public:
-  temp_dir() {
+  explicit temp_dir(const std::filesystem::path& parent = std::filesystem::temp_directory_path()) {
     static std::mt19937_64 rng{std::random_device{}()};
-    path_ = std::filesystem::temp_directory_path() /
-            ("sluice-test-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
+    path_ = parent / ("sluice-test-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
     std::filesystem::create_directories(path_);
   }
   ~temp_dir() {
@@ -53,7 +52,9 @@ int open_deleted_files(const std::filesystem::path& dir, const std::string& suff
 int open_files(const std::filesystem::path& dir, const std::string& suffix);
 
 struct log_fixture {
-  log_fixture();
+  // The log lives in a new directory under `parent`.
+  explicit log_fixture(
+      const std::filesystem::path& parent = std::filesystem::temp_directory_path());
   ~log_fixture();
 
   // Opens (or reopens) the log at dir/"topic-0" with `config`.

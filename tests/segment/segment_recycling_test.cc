@@ -22,6 +22,7 @@
 
 #include "log_fixture.h"
 #include "protocol/record_batch.h"
+#include "segment/page_release.h"
 #include "segment/segment.h"
 
 namespace sluice::test {
@@ -513,6 +514,26 @@ TEST_CASE("on a file system short of free space retention keeps no file") {
   fill_and_retire(f);
   CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
   partition_log::recycle_min_free_bytes = saved;
+}
+
+// tmpfs gives back no page (a kept file would wait for ever, and hold memory) and allocates no
+// block, so nothing is kept there, and a kept file found at open is deleted.
+TEST_CASE("on tmpfs retention keeps no file") {
+  const fs::path shm = "/dev/shm";
+  if (!fs::is_directory(shm) || !files_live_in_page_cache(shm)) {
+    MESSAGE("no tmpfs at /dev/shm on this machine: not checked");
+    return;
+  }
+  recycle_small_files guard;
+  log_fixture f(shm);
+  fill_and_retire(f);
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+  CHECK(files_with_extension(f.log_dir(), ".log").size() == 1);
+  f.close();
+  const fs::path left = f.log_dir() / (segment::file_stem(offset{0}) + ".recycle");
+  std::ofstream(left) << std::string(4096, 'x');
+  f.open(small_segments_no_retention_floor());
+  CHECK_FALSE(fs::exists(left));
 }
 
 }  // namespace sluice::test
