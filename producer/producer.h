@@ -36,7 +36,9 @@
 // Threading: every public method may be called from any thread. Callbacks run on the producer's
 // io thread and must neither block nor throw; they may call send() (which then never waits: it
 // fails with buffer_full, or timed_out for a topic whose metadata is not cached yet), but not
-// flush() or close().
+// flush() or close(), and must not destroy the producer (say, by dropping the last shared_ptr
+// to it that a callback captured): each of those waits for the io thread, which is running the
+// callback, and asserts instead.
 
 #include <chrono>
 #include <cstdint>

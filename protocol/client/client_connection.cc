@@ -270,14 +270,23 @@ void client_connection::dispatch(response_frame frame) {
   const auto& r = frame.response();
   auto it = in_flight_.find(r.request_id());
   if (it == in_flight_.end()) {
-    if (r.request_id() >= next_request_id_ || r.request_id() == 0) {
-      // Not a late answer to a timed-out request: the broker refused the connection's bytes
-      // (request_id 0) or is confused. Either way the stream cannot be trusted.
+    if (r.request_id() == 0) {
+      // The broker refused a frame it could not tie to a request (too large, unreadable) and
+      // closes the connection after answering what it read before. Which request that was is
+      // unknown, and the others' answers will not come: each may or may not have been carried
+      // out, so none may be reported as refused (an idempotent producer would take back
+      // sequence numbers of stored batches).
       auto e = wire::to_result(r.error(), r.error_message());
-      fail_everything(!e ? e.error()
-                         : make_error(client_errc::protocol_violation,
-                                      fmt::format("response to unknown request id {} from {}",
-                                                  r.request_id(), addr_.to_string())));
+      fail_everything(make_error(
+          client_errc::connection_lost,
+          fmt::format("{} refused a request on this connection and closes it ({}); the other "
+                      "requests in flight on it may or may not have been carried out",
+                      addr_.to_string(), e ? "no reason given" : e.error().message())));
+    } else if (r.request_id() >= next_request_id_) {
+      // Not a late answer to a timed-out request: the stream cannot be trusted.
+      fail_everything(make_error(client_errc::protocol_violation,
+                                 fmt::format("response to unknown request id {} from {}",
+                                             r.request_id(), addr_.to_string())));
     }
     return;  // the request timed out earlier
   }

@@ -565,6 +565,63 @@ TEST_CASE("producer: after a broker crash and restart, every acknowledged record
   check_stored_exactly_once(after, "crash", 2, got);
 }
 
+// A frame the broker refuses (here larger than its --max-request-bytes) gets an answer with no
+// request id and closes the connection; the requests in flight on it may have been stored. They
+// must be retried as of unknown fate (and deduplicated), not failed with the refusal's code.
+TEST_CASE(
+    "producer: a request the broker refuses whole costs no other record, and stores none twice") {
+  temp_dir dir{"sluice-producer-test"};
+  broker_process::options o;
+  o.data_dir = dir.path() / "broker";
+  o.extra_args = {"--max-request-bytes", std::to_string(256 << 10)};
+  broker_process broker(o);
+  raw_client admin(broker.address());
+  admin.create_topic("refused", 1);
+  auto c = config_for(broker.address());
+  c.retry_backoff = 20ms;
+  c.batch_size = 2048;          // many requests in flight when the large one is refused
+  c.codec = compression::none;  // the large record must stay large
+  c.request_timeout = 500ms;
+  c.delivery_timeout = 1s;
+  auto p = producer::create(c).value();
+  deliveries d;
+  // Rounds of small records with one too large for the broker in the middle of each.
+  constexpr std::size_t rounds = 4;
+  constexpr std::size_t per_round = 2000;
+  constexpr std::size_t big_index = 1'000'000;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    const std::size_t first = round * per_round;
+    send_range(*p, d, "refused", first, per_round / 2);
+    producer_record big;
+    big.topic = "refused";
+    big.value = std::string(300 << 10, 'x');  // under max_request_size (1 MiB), over the broker's
+    REQUIRE(p->send(std::move(big), d.track(big_index + round)).has_value());
+    send_range(*p, d, "refused", first + per_round / 2, per_round / 2);
+    (void)p->flush(60s);
+  }
+  // The producer goes on after its large records expired.
+  const std::size_t last = rounds * per_round;
+  send_range(*p, d, "refused", last, 1);
+  REQUIRE(p->flush(60s).has_value());
+  auto got = d.take();
+  REQUIRE(got.size() == last + 1 + rounds);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    const auto& refused = got.at(big_index + round);
+    REQUIRE_FALSE(refused.has_value());
+    // Retried until its delivery timeout: each refusal might have cost a stored record's answer.
+    INFO("the large record: ", refused.error().message());
+    CHECK(refused.error().code == make_error_code(client_errc::timed_out));
+    got.erase(big_index + round);
+    // Records sent before it cannot be held up by it; those after it may expire behind it.
+    for (std::size_t i = round * per_round; i < round * per_round + per_round / 2; ++i) {
+      INFO(i, ": ", got.at(i) ? "" : got.at(i).error().message());
+      CHECK(got.at(i).has_value());
+    }
+  }
+  CHECK(got.at(last).has_value());
+  check_stored_exactly_once(admin, "refused", 1, got);
+}
+
 TEST_CASE("producer: with no broker reachable, records fail with timed_out naming the cause") {
   temp_dir dir{"sluice-producer-test"};
   broker_process::options o;
