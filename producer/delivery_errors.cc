@@ -26,6 +26,18 @@ bool is_retriable(const error& e) {
   return true;  // errno, Asio and resolver errors: the network
 }
 
+bool proves_not_stored(const error& e) {
+  if (e.code.category() != wire::wire_category()) return false;
+  switch (static_cast<wire::ErrorCode>(e.code.value())) {
+    case wire::ErrorCode::storage_error:
+    case wire::ErrorCode::unknown_server_error:
+    case wire::ErrorCode::request_timed_out:
+      return false;
+    default:
+      return true;
+  }
+}
+
 bool is_wire_error(const error& e, wire::ErrorCode code) {
   return e.code == wire::make_error_code(code);
 }

@@ -11,6 +11,10 @@
 namespace sluice::producer_internal {
 
 [[nodiscard]] bool is_retriable(const error& e);
+// Whether the broker's answer proves the batch was not stored: a refusal before it was written.
+// Not so for storage_error (a written batch whose fdatasync failed may be in the log after a
+// restart), unknown_server_error and request_timed_out, nor for anything but a broker's answer.
+[[nodiscard]] bool proves_not_stored(const error& e);
 // Whether e is the broker's error `code`.
 [[nodiscard]] bool is_wire_error(const error& e, wire::ErrorCode code);
 

@@ -283,8 +283,8 @@ void sender::on_failure(const batch_ptr& b, const error& e) {
     if (now - b->created() >= config_.delivery_timeout) return finish(b, expired_error(*b));
     return retry_later(s, b, now + config_.retry_backoff);
   }
-  // Refused for good: by the broker, so not stored.
-  if (e.code.category() == wire::wire_category()) b->may_be_stored = false;
+  // Refused for good. Before it was written, or its sequence numbers may still be in the log.
+  if (proves_not_stored(e)) b->may_be_stored = false;
   if (is_wire_error(e, wire::ErrorCode::message_too_large) && b->record_count() > 1 &&
       now - b->created() < config_.delivery_timeout) {
     return split(s, b, e, now);

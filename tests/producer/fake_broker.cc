@@ -221,6 +221,9 @@ fake_broker::produce_result fake_broker::append(const std::string& topic, std::i
     e.last_batches.push_back({h.base_sequence, last, base});
     if (e.last_batches.size() > idempotent_window_batches) e.last_batches.pop_front();
   }
+  if (stored_fault_) {
+    if (auto e = stored_fault_(topic, partition, h)) return {*e, "injected fault after storing"};
+  }
   return {wire::ErrorCode::none, "", base, false};
 }
 
@@ -263,6 +266,10 @@ void fake_broker::create_topic(const std::string& name, std::int32_t partitions)
 
 void fake_broker::set_produce_fault(produce_fault f) {
   io_.call([&] { fault_ = std::move(f); });
+}
+
+void fake_broker::set_stored_fault(produce_fault f) {
+  io_.call([&] { stored_fault_ = std::move(f); });
 }
 
 void fake_broker::lose_answers(int n) {

@@ -46,6 +46,9 @@ class fake_broker {
 
   void create_topic(const std::string& name, std::int32_t partitions);
   void set_produce_fault(produce_fault f);
+  // Decides about one batch after it was stored: an error is answered although the batch stays
+  // stored, as sluiced answers storage_error when a written batch's fdatasync fails.
+  void set_stored_fault(produce_fault f);
   // The next n Produce requests are handled (batches stored) and then the connection is closed
   // without an answer, as if the network failed right after the broker did its work.
   void drop_after_store(int n);
@@ -119,6 +122,7 @@ class fake_broker {
   std::uint16_t port_ = 0;
   std::map<std::string, std::vector<partition_log>> topics_;
   produce_fault fault_;
+  produce_fault stored_fault_;
   int drop_after_store_ = 0;
   int lose_answers_ = 0;
   bool silent_ = false;

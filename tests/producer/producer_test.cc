@@ -241,6 +241,38 @@ std::set<int> failed_with(const std::map<int, result<record_metadata>>& got,
   return failed;
 }
 
+// sluiced answers storage_error when the fdatasync of a written batch fails: the batch may still
+// be in the log after a restart. Its sequence numbers must not go to the next batch, which the
+// broker would take for a duplicate of it and acknowledge without storing.
+TEST_CASE("a batch failed with storage_error keeps its sequence numbers: the next is stored") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  std::atomic<int> batches{0};
+  b.set_stored_fault([&](const std::string&, std::int32_t, const batch_header&) {
+    return ++batches == 4 ? std::optional(wire::ErrorCode::storage_error) : std::nullopt;
+  });
+  auto c = config_for(b);
+  c.batch_size = 256;
+  c.max_in_flight = 1;  // nothing in flight behind the failed batch: all it had could go back
+  auto p = producer::create(c).value();
+  outcomes o;
+  constexpr int n = 300;
+  send_numbered(*p, o, "t", 0, n, 0, 8);  // equal records, so equal batches
+  REQUIRE(p->flush(30s).has_value());
+  const auto got = o.got();
+  const auto failed = failed_with(got, wire::make_error_code(wire::ErrorCode::storage_error));
+  CHECK_FALSE(failed.empty());
+  // Every record is stored once, in order (the failed batch too: its outcome was unknown), each
+  // acknowledged one at the offset its callback gave.
+  const auto stored = b.records("t", 0);
+  REQUIRE(stored.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    INFO("record ", i);
+    CHECK(stored[static_cast<std::size_t>(i)].value == numbered(i, 8));
+    if (got.at(i)) CHECK(got.at(i)->offset == stored[static_cast<std::size_t>(i)].offset);
+  }
+}
+
 TEST_CASE("a batch refused as too large is split; only the record too large on its own fails") {
   for (const bool idempotence : {true, false}) {
     CAPTURE(idempotence);
