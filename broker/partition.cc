@@ -223,6 +223,7 @@ void partition::produce(held_bytes batch, produce_handler done) {
   if (!producer_state_complete_ && producers_.may_predate_restored_state(ids)) {
     complete_producer_state();
   }
+  if (ids.idempotent()) producers_.forget_unwritten(ids.producer_id, log_->log_end_offset());
   auto verdict = producers_.check(ids);
   if (!verdict && verdict.error().code == broker_errc::out_of_order_sequence) {
     if (auto before = producers_.older_than_remembered(ids)) {
@@ -252,21 +253,23 @@ void partition::produce(held_bytes batch, produce_handler done) {
 
 void partition::append_checked(held_bytes batch, const producer_batch_ids& ids,
                                produce_handler done) {
-  producers_.on_submitted(ids, log_->log_end_offset());  // the offset append() gives it
-  log_->append_checked(
-      std::move(batch),
-      [this, ids, done = std::move(done)](result<append_info> r) { finish_append(ids, r, done); });
+  // The offset append() gives it.
+  const auto attempt = producers_.on_submitted(ids, log_->log_end_offset());
+  log_->append_checked(std::move(batch),
+                       [this, ids, attempt, done = std::move(done)](result<append_info> r) {
+                         finish_append(ids, attempt, r, done);
+                       });
 }
 
-void partition::finish_append(const producer_batch_ids& ids, const result<append_info>& r,
-                              const produce_handler& done) {
+void partition::finish_append(const producer_batch_ids& ids, std::uint64_t attempt,
+                              const result<append_info>& r, const produce_handler& done) {
   if (r) {
     // Aged by the broker's clock, not the records' timestamps: a producer re-ingesting old
     // records is not idle.
     producers_.on_stored(ids, r->base_offset, now_ms().count());
     wake_waiters();
   } else {
-    producers_.on_failed(ids);
+    producers_.on_failed(ids, attempt);
   }
   auto outcome = [&](bool duplicate) -> result<produce_outcome> {
     if (!r) return r.error();

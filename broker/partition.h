@@ -152,8 +152,8 @@ class partition {
   [[nodiscard]] std::optional<offset> find_forgotten_batch(const producer_batch_ids& ids,
                                                            offset before) const;
   void append_checked(held_bytes batch, const producer_batch_ids& ids, produce_handler done);
-  void finish_append(const producer_batch_ids& ids, const result<append_info>& r,
-                     const produce_handler& done);
+  void finish_append(const producer_batch_ids& ids, std::uint64_t attempt,
+                     const result<append_info>& r, const produce_handler& done);
 
   partition_id id_;
   std::unique_ptr<partition_log> log_;

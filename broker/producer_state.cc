@@ -69,14 +69,16 @@ result<producer_state_table::verdict> producer_state_table::check(
                   ids.epoch, ids.first_sequence, next_sequence(*newest)));
 }
 
-void producer_state_table::on_submitted(const producer_batch_ids& ids, offset base) {
-  if (!ids.idempotent()) return;
+std::uint64_t producer_state_table::on_submitted(const producer_batch_ids& ids, offset base) {
+  const std::uint64_t attempt = next_attempt_++;
+  if (!ids.idempotent()) return attempt;
   producer_entry& e = producers_[ids.producer_id];
   if (ids.epoch > e.epoch) {
     e = producer_entry{};
     e.epoch = ids.epoch;
   }
-  e.in_flight.push_back({ids, base});
+  e.in_flight.push_back({ids, base, attempt});
+  return attempt;
 }
 
 void producer_state_table::on_stored(const producer_batch_ids& ids, offset base,
@@ -91,13 +93,18 @@ void producer_state_table::on_stored(const producer_batch_ids& ids, offset base,
   remember(it->second, ids, base);
 }
 
-void producer_state_table::on_failed(const producer_batch_ids& ids) {
+void producer_state_table::on_failed(const producer_batch_ids& ids, std::uint64_t attempt) {
   if (!ids.idempotent()) return;
   auto it = producers_.find(ids.producer_id);
   if (it == producers_.end()) return;
-  auto& in_flight = it->second.in_flight;
-  auto f = find_in_flight(in_flight, ids);
-  if (f != in_flight.end()) in_flight.erase(f);
+  std::erase_if(it->second.in_flight,
+                [&](const in_flight_batch& b) { return b.attempt == attempt; });
+}
+
+void producer_state_table::forget_unwritten(std::int64_t producer_id, offset log_end) {
+  auto it = producers_.find(producer_id);
+  if (it == producers_.end()) return;
+  std::erase_if(it->second.in_flight, [&](const in_flight_batch& b) { return b.base >= log_end; });
 }
 
 void producer_state_table::restore(const batch_header& h) {
@@ -205,6 +212,7 @@ void producer_state_table::adopt_in_flight(const producer_state_table& live) {
     }
     e.in_flight = l.in_flight;
   }
+  next_attempt_ = live.next_attempt_;
 }
 
 void producer_state_table::remember(producer_entry& e, const producer_batch_ids& ids, offset base) {

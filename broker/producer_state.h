@@ -71,13 +71,19 @@ class producer_state_table {
   [[nodiscard]] result<verdict> check(const producer_batch_ids& ids) const;
 
   // The batch was handed to the log, which gives it offset `base` (REQUIRES: check() said
-  // append).
-  void on_submitted(const producer_batch_ids& ids, offset base);
+  // append). Returns what names this attempt to on_failed.
+  std::uint64_t on_submitted(const producer_batch_ids& ids, offset base);
   // The log acknowledged it at `base`; it becomes remembered. `stored_at_ms` dates the producer
   // for expire_older_than (-1: not dated, never expires).
   void on_stored(const producer_batch_ids& ids, offset base, std::int64_t stored_at_ms = -1);
-  // The append failed; it is forgotten (the producer will retry it).
-  void on_failed(const producer_batch_ids& ids);
+  // The append `attempt` (from on_submitted) failed; it is forgotten (the producer will retry
+  // it). Not by its ids: forget_unwritten may have dropped it already, and a retry with the
+  // same ids may be in flight since.
+  void on_failed(const producer_batch_ids& ids, std::uint64_t attempt);
+  // Forgets the producer's batches in flight at offsets from `log_end` on: the log refused or
+  // cut them away (a write error cuts the log back at once), and their on_failed is still on
+  // its way. Until it comes they must not count as the predecessors of a new batch.
+  void forget_unwritten(std::int64_t producer_id, offset log_end);
 
   // Rebuilds state from a batch already in the log (on open); one it remembers already (same
   // base offset) changes nothing.
@@ -129,6 +135,7 @@ class producer_state_table {
   struct in_flight_batch {
     producer_batch_ids ids;
     offset base;
+    std::uint64_t attempt;
   };
   struct producer_entry {
     std::int16_t epoch = -1;
@@ -143,6 +150,7 @@ class producer_state_table {
                                                                   bool with_in_flight) const;
 
   std::unordered_map<std::int64_t, producer_entry> producers_;
+  std::uint64_t next_attempt_ = 0;
 };
 
 }  // namespace sluice

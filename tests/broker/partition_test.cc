@@ -15,6 +15,7 @@
 #include "protocol/record_batch_builder.h"
 #include "segment/errc.h"
 #include "segment/io/backend.h"
+#include "segment/io/faulty_backend.h"
 #include "tests/broker/test_dir.h"
 #include "tests/result_printer.h"
 
@@ -118,6 +119,35 @@ TEST_CASE("a corrupt batch holds no place in its producer's sequence") {
   CHECK(second->error().code == broker_errc::out_of_order_sequence);
   CHECK(f.p->status().high_watermark == offset{3});
   // The producer's retry of the corrupt batch, now whole, is stored, then the next.
+  REQUIRE(f.produce(idempotent_batch(3, 3)));
+  auto next = f.produce(idempotent_batch(6, 3));
+  REQUIRE(next);
+  CHECK(next->base_offset == offset{6});
+}
+
+// A write error cuts the log back at once, but the failed batch's answer is queued behind: a
+// batch of the same producer handled in between must not be taken for its successor.
+TEST_CASE("a batch pipelined behind one whose write failed is not stored after the gap") {
+  partition_fixture f;
+  auto faulty = std::make_unique<io::faulty_backend>(f.ctx, std::move(f.io));
+  auto& faults = *faulty;
+  f.io = std::move(faulty);
+  f.open();
+  REQUIRE(f.produce(idempotent_batch(0, 3)));
+  faults.fail_next_write(EIO);
+  std::optional<result<produce_outcome>> first, second;
+  f.p->produce(idempotent_batch(3, 3), [&](result<produce_outcome> r) { first = std::move(r); });
+  // Until the write error has cut the log back to offset 3; the failure's answer is queued.
+  REQUIRE(f.p->status().log_end_offset == offset{6});
+  f.run_until([&] { return f.p->status().log_end_offset == offset{3}; });
+  REQUIRE_FALSE(first.has_value());
+  f.p->produce(idempotent_batch(6, 3), [&](result<produce_outcome> r) { second = std::move(r); });
+  f.run_until([&] { return first.has_value() && second.has_value(); });
+  REQUIRE_FALSE(*first);
+  REQUIRE_FALSE(*second);
+  CHECK(second->error().code == broker_errc::out_of_order_sequence);
+  CHECK(f.p->status().log_end_offset == offset{3});
+  // The producer's retries, in order, are stored in order.
   REQUIRE(f.produce(idempotent_batch(3, 3)));
   auto next = f.produce(idempotent_batch(6, 3));
   REQUIRE(next);

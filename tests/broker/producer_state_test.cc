@@ -67,9 +67,24 @@ TEST_CASE("a retry of a batch still in flight is recognised as such") {
 TEST_CASE("a failed append is forgotten so its retry is appended") {
   producer_state_table t;
   auto b = batch(0, 3);
-  t.on_submitted(b, offset{0});
-  t.on_failed(b);
+  const auto attempt = t.on_submitted(b, offset{0});
+  t.on_failed(b, attempt);
   CHECK(t.check(b)->what == verdict::kind::append);
+}
+
+TEST_CASE("batches the log cut away are forgotten before their failures arrive") {
+  producer_state_table t;
+  const auto first = t.on_submitted(batch(0, 3), offset{0});
+  t.on_submitted(batch(3, 3), offset{3});
+  // A write error cut the log back to offset 3: the second batch is not in it.
+  t.forget_unwritten(42, offset{3});
+  CHECK(t.check(batch(6, 3)).error().code == broker_errc::out_of_order_sequence);
+  // Its retry goes in; the late failure of the first attempt does not forget the retry.
+  const auto retry = batch(3, 3);
+  REQUIRE(t.check(retry)->what == verdict::kind::append);
+  t.on_submitted(retry, offset{3});
+  t.on_failed(retry, first + 1);
+  CHECK(t.check(retry)->what == verdict::kind::duplicate_in_flight);
 }
 
 TEST_CASE("an older epoch is fenced; a newer epoch must start at sequence 0") {
