@@ -204,11 +204,18 @@ std::optional<offset> producer_state_table::older_than_remembered(
 
 void producer_state_table::adopt_in_flight(const producer_state_table& live) {
   for (const auto& [id, l] : live.producers_) {
+    auto found = producers_.find(id);
+    // The live table's dates are the broker's clock at each store; rebuilt from the log, they
+    // would be the records' own timestamps, which a producer re-ingesting history sets old.
+    if (found != producers_.end() && found->second.epoch == l.epoch) {
+      found->second.last_timestamp = std::max(found->second.last_timestamp, l.last_timestamp);
+    }
     if (l.in_flight.empty()) continue;
     producer_entry& e = producers_[id];
     if (l.epoch > e.epoch) {
       e = producer_entry{};
       e.epoch = l.epoch;
+      e.last_timestamp = l.last_timestamp;
     }
     e.in_flight = l.in_flight;
   }

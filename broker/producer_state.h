@@ -126,7 +126,8 @@ class producer_state_table {
   [[nodiscard]] std::optional<offset> older_than_remembered(const producer_batch_ids& ids) const;
 
   // Takes over the batches in flight of `live` (the table this one replaces, after it was
-  // rebuilt from the whole log: what is stored is in the log, what is in flight is not yet).
+  // rebuilt from the whole log: what is stored is in the log, what is in flight is not yet),
+  // and the dates live knew producers by, where later than the rebuilt ones.
   void adopt_in_flight(const producer_state_table& live);
 
   [[nodiscard]] std::size_t producer_count() const { return producers_.size(); }

@@ -166,6 +166,21 @@ TEST_CASE("producers whose newest batch is older than the cutoff expire, unless 
   CHECK(left == std::vector<std::int64_t>{2, 3, 4});
 }
 
+TEST_CASE("a table rebuilt from the log keeps the dates the live one knew its producers by") {
+  // Live: producer 1 stored a batch at broker time 9 000 (its records say 1 000).
+  producer_state_table live;
+  live.on_submitted(batch(0, 10, 0, 1), offset{0});
+  live.on_stored(batch(0, 10, 0, 1), offset{0}, 9'000);
+  // Rebuilt from the log, it is dated by its records' timestamps.
+  producer_state_table rebuilt;
+  rebuilt.restore(
+      {.producer_id = 1, .epoch = 0, .last_timestamp = 1'000, .batches = {{0, 9, offset{0}}}});
+  rebuilt.adopt_in_flight(live);
+  rebuilt.expire_older_than(5'000);
+  REQUIRE(rebuilt.remembered().size() == 1);
+  CHECK(rebuilt.remembered().front().last_timestamp == 9'000);
+}
+
 TEST_CASE("retention's snapshot counts batches below the new log start still in flight as stored") {
   producer_state_table t;
   store(t, batch(0, 10), 100);
