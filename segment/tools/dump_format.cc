@@ -186,4 +186,13 @@ std::string format_problem(const std::filesystem::path& file, file_pos position,
   return fmt::format("problem in {} at position {}: {}", file.string(), position, what);
 }
 
+std::string format_cut_by_recovery(const std::filesystem::path& file, file_pos position,
+                                   std::string_view what, output_format format) {
+  if (is_json(format)) {
+    return fmt::format(R"({{"type":"cut_by_recovery","file":{},"position":{},"note":{}}})",
+                       json_string(file.string()), position, json_string(what));
+  }
+  return fmt::format("end of {} at position {}: {}", file.string(), position, what);
+}
+
 }  // namespace sluice::log_tool

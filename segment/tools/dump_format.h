@@ -46,5 +46,10 @@ struct segment_overview {
 // Where a walk over a .log file stopped before its end, and why.
 [[nodiscard]] std::string format_problem(const std::filesystem::path& file, file_pos position,
                                          std::string_view what, output_format format);
+// Where a walk stopped at bytes that are not damage but what recovery will cut (a crashed or
+// open log's unfinished tail, a recycled file's old bytes: unrecovered_tail.h).
+[[nodiscard]] std::string format_cut_by_recovery(const std::filesystem::path& file,
+                                                 file_pos position, std::string_view what,
+                                                 output_format format);
 
 }  // namespace sluice::log_tool

@@ -12,6 +12,7 @@
 #include "segment/tools/index_check.h"
 #include "segment/tools/index_reader.h"
 #include "segment/tools/log_file_reader.h"
+#include "segment/tools/unrecovered_tail.h"
 
 namespace sluice::log_tool {
 namespace fs = std::filesystem;
@@ -43,10 +44,14 @@ class partition_verifier {
  private:
   [[nodiscard]] result<check> load_checkpoint();
   [[nodiscard]] check check_epochs() const;
-  [[nodiscard]] result<check> verify_segment(const segment_files& files);
-  // `end` ends up where the batches end (zeros may follow them: segment/zero_tail.h).
-  [[nodiscard]] result<check> scan_batches(const segment_files& files, log_file_reader& file,
-                                           index_checker& indexes, file_pos& end);
+  [[nodiscard]] result<check> verify_segment(std::size_t index);
+  // `end` ends up where the batches end (zeros may follow them: segment/zero_tail.h). `cut`:
+  // bytes past `end` that are not damage, which recovery will cut (unrecovered_tail.h).
+  [[nodiscard]] result<check> scan_batches(std::size_t index, log_file_reader& file,
+                                           index_checker& indexes, file_pos& end, bool& cut);
+  // A problem that stops the walk over segment `index` at `position`: a finding, or a note
+  // that recovery will cut there (then `cut` is set and the walk goes on with the next one).
+  [[nodiscard]] check stop_at(std::size_t index, file_pos position, std::string what, bool& cut);
   [[nodiscard]] check check_batch(const segment_files& files, const batch_at& batch) const;
   void count_batch(const batch_at& batch);
   void note_recovery_position(const segment_files& files, file_pos position, offset_span span);
@@ -57,6 +62,7 @@ class partition_verifier {
   const partition_target& target_;
   verify_totals& totals_;
   std::optional<partition_checkpoint> checkpoint_;
+  std::optional<recovery_horizon> horizon_;
   std::optional<offset_span> recovery_span_;  // what the checkpoint's recovery position holds
   offset next_;                               // where the next batch must start
 };
@@ -66,9 +72,12 @@ result<check> partition_verifier::run() {
   if (!target_.single_file) {
     auto c = load_checkpoint();
     if (!c || *c) return c;
+    horizon_.emplace(target_, checkpoint_);
+  } else {
+    horizon_.emplace(recovery_horizon::none(target_));
   }
-  for (const auto& files : target_.segments) {
-    auto c = verify_segment(files);
+  for (std::size_t i = 0; i < target_.segments.size(); ++i) {
+    auto c = verify_segment(i);
     if (!c || *c) return c;
   }
   totals_.end_offset = next_;
@@ -99,7 +108,8 @@ check partition_verifier::check_epochs() const {
   return std::nullopt;
 }
 
-result<check> partition_verifier::verify_segment(const segment_files& files) {
+result<check> partition_verifier::verify_segment(std::size_t index) {
+  const segment_files& files = target_.segments[index];
   if (files.base != next_) {
     return check{verify_finding{
         files.log, std::min(files.base, next_), file_pos{0},
@@ -115,39 +125,57 @@ result<check> partition_verifier::verify_segment(const segment_files& files) {
   index_checker indexes(files, *offsets, *times);
   if (auto f = indexes.check_order()) return check{std::move(f)};
   file_pos end{0};  // where the batches end: zeros a crash left ahead of appends may follow
-  if (auto c = scan_batches(files, *file, indexes, end); !c || *c) return c;
+  bool cut = false;
+  if (auto c = scan_batches(index, *file, indexes, end, cut); !c || *c) return c;
   note_recovery_position(files, end, {next_, next_});
   ++totals_.segments;
   totals_.bytes += end.value;
   totals_.index_entries += offsets->entries.size();
   totals_.timeindex_entries += times->entries.size();
+  // Recovery rebuilds the indexes of what it re-scans: entries past a cut are its to drop.
+  if (cut) return check{};
   return check{indexes.at_end(end, next_)};
 }
 
-result<check> partition_verifier::scan_batches(const segment_files& files, log_file_reader& file,
-                                               index_checker& indexes, file_pos& end) {
+result<check> partition_verifier::scan_batches(std::size_t index, log_file_reader& file,
+                                               index_checker& indexes, file_pos& end, bool& cut) {
+  const segment_files& files = target_.segments[index];
   batch_scanner scanner(file);
   for (;;) {
     end = scanner.position();
     auto batch = scanner.next();
     if (!batch && is_io_error(batch.error())) return batch.error();
     if (!batch) {
-      std::string what = batch.error().message();
-      // A crash can cut short only the log's last segment; earlier ones are damaged.
-      if (&files != &target_.segments.back() && what.starts_with("torn tail: ")) {
-        what = "cut short before the last segment (damage, not a crash's torn tail): " +
-               what.substr(std::string_view("torn tail: ").size());
-      }
-      return check{verify_finding{files.log, next_, scanner.position(), std::move(what)}};
+      return stop_at(index, scanner.position(), batch.error().message(), cut);
     }
     if (!*batch) return check{};
     const batch_header& h = (*batch)->view.header();
-    if (auto f = check_batch(files, **batch)) return check{std::move(f)};
+    if (auto f = check_batch(files, **batch)) {
+      return f->position ? stop_at(index, *f->position, std::move(f->what), cut) : f;
+    }
     if (auto f = indexes.on_batch((*batch)->position, h)) return check{std::move(f)};
     note_recovery_position(files, (*batch)->position, {h.base_offset, h.last_offset()});
     count_batch(**batch);
     next_ = h.next_offset();
   }
+}
+
+check partition_verifier::stop_at(std::size_t index, file_pos position, std::string what,
+                                  bool& cut) {
+  const segment_files& files = target_.segments[index];
+  const walk_end kind = horizon_->classify(index, position, next_);
+  if (kind == walk_end::damage) {
+    // A crash can cut short only the log's last segment; earlier ones are damaged.
+    constexpr std::string_view torn = "torn tail: ";
+    if (index + 1 < target_.segments.size() && what.starts_with(torn)) {
+      what = "cut short before the last segment (damage, not a crash's torn tail): " +
+             what.substr(torn.size());
+    }
+    return verify_finding{files.log, next_, position, std::move(what)};
+  }
+  totals_.cut_by_recovery.push_back(describe_walk_end(kind, files.log, position, next_, what));
+  cut = true;
+  return std::nullopt;
 }
 
 check partition_verifier::check_batch(const segment_files& files, const batch_at& batch) const {
@@ -250,6 +278,7 @@ std::string checkpoint_text(const verify_totals& t) {
   if (!t.checkpoint_present) return "no checkpoint";
   std::string out = t.clean ? "checkpoint clean" : "checkpoint not clean (recovery will re-scan)";
   if (t.pending_truncation) out += fmt::format(", truncation to {} pending", *t.pending_truncation);
+  for (const auto& note : t.cut_by_recovery) out += "; " + note;
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "protocol/result.h"
 #include "protocol/strong_types.h"
@@ -32,6 +33,9 @@ struct verify_totals {
   bool checkpoint_present = false;
   bool clean = false;
   std::optional<offset> pending_truncation;
+  // What recovery will cut without losing an offset: a crashed or open log's unfinished tail,
+  // a recycled file's old bytes (unrecovered_tail.h). Not findings.
+  std::vector<std::string> cut_by_recovery;
 };
 
 // Checks `target` front to back. A finding is a problem in the data (exit 1); an error is an I/O
