@@ -23,6 +23,14 @@ std::size_t take_records(fetched_chunk& c, std::vector<consumer_record>& out,
   return take;
 }
 
+// now + timeout, at most a century away: a timeout meant as "forever" (milliseconds::max())
+// overflows the clock's nanoseconds into a deadline in the past, and poll() would return at
+// once, every time.
+std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  constexpr std::chrono::milliseconds century = std::chrono::hours(24 * 365 * 100);
+  return std::chrono::steady_clock::now() + std::min(timeout, century);
+}
+
 }  // namespace
 
 fetch_buffer::fetch_buffer(std::size_t max_bytes, std::function<void()> on_room)
@@ -116,7 +124,7 @@ void fetch_buffer::close(const error& why) {
 
 result<std::vector<consumer_record>> fetch_buffer::poll(std::chrono::milliseconds timeout,
                                                         std::size_t max_records) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = deadline_after(timeout);
   std::vector<consumer_record> out;
   std::optional<error> failure;
   bool room_freed = false;

@@ -136,16 +136,22 @@ void fetcher::arm_retry_timer(clock::time_point at) {
 }
 
 void fetcher::send_fetch(clock::time_point now) {
+  std::vector<std::pair<const topic_partition*, partition_state*>> fetchable;
+  for (auto& [tp, st] : states_) {
+    if (st.can_fetch(now, config_.max_fetches_in_flight)) fetchable.emplace_back(&tp, &st);
+  }
+  if (fetchable.empty()) return;
+  std::stable_sort(fetchable.begin(), fetchable.end(), [](const auto& a, const auto& b) {
+    return a.second->served_at < b.second->served_at;
+  });
   std::vector<fetch_target> targets;
   auto sent = std::make_shared<sent_requests>();
-  for (auto& [tp, st] : states_) {
-    if (!st.can_fetch(now, config_.max_fetches_in_flight)) continue;
-    targets.push_back({tp, *st.fetch_position});
-    sent->emplace(tp, sent_request{st.generation, *st.fetch_position});
-    ++st.fetches_in_flight;
-    st.position_pending = true;
+  for (auto [tp, st] : fetchable) {
+    targets.push_back({*tp, *st->fetch_position});
+    sent->emplace(*tp, sent_request{st->generation, *st->fetch_position});
+    ++st->fetches_in_flight;
+    st->position_pending = true;
   }
-  if (targets.empty()) return;
   auto self = shared_from_this();
   client_connection::header_handler on_header;
   if (config_.max_fetches_in_flight > 1) {
@@ -215,6 +221,7 @@ void fetcher::on_fetched_partition(partition_state& st, const sent_request& aske
   if (p.high_watermark >= 0) buffer_->set_high_watermark(st.view, p.high_watermark);
   if (p.error != wire::ErrorCode::none) return on_partition_error(st, asked.from, p);
   if (p.records.empty()) return;
+  st.served_at = ++partitions_served_;
   const std::int64_t next = next_fetch_offset(p.records, asked.from);
   if (!asked.moved_position) {
     st.fetch_position = next;

@@ -113,6 +113,7 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
   std::shared_ptr<fetch_buffer> buffer_;
   std::map<topic_partition, partition_state> states_;
   std::uint64_t next_generation_ = 1;
+  std::uint64_t partitions_served_ = 0;  // partition_state::served_at
   boost::asio::steady_timer retry_timer_;
   std::optional<clock::time_point> retry_timer_at_;
   unsigned consecutive_failures_ = 0;

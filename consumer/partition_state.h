@@ -37,6 +37,11 @@ struct partition_state {
   bool resetting = false;
   bool stopped = false;
   clock::time_point retry_at{};  // after a retriable failure, nothing is sent before this
+  // When records last came for it, on the fetcher's count of partitions served: a Fetch lists
+  // the longest unserved first, as the broker fills its answer in request order and leaves out
+  // what no longer fits under fetch_max_bytes (with one fixed order, partitions late in it got
+  // nothing while earlier ones had a backlog).
+  std::uint64_t served_at = 0;
 
   // max_in_flight: consumer_config::max_fetches_in_flight.
   [[nodiscard]] bool can_fetch(clock::time_point now, int max_in_flight) const {

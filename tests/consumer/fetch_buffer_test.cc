@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "protocol/client/client_errc.h"
@@ -107,6 +108,19 @@ TEST_CASE("a waiting poll returns as soon as records are pushed") {
   std::thread pusher([&] { buffer.push(records(p, 0, 1)); });
   auto r = buffer.poll(10s, 10);
   pusher.join();
+  REQUIRE(r);
+  CHECK(r->size() == 1);
+}
+
+TEST_CASE("a poll meant to wait for ever waits for records, it does not return at once") {
+  fetch_buffer buffer(1000, nullptr);
+  auto p = buffer.add_partition(tp0);
+  auto polled = std::async(std::launch::async,
+                           [&] { return buffer.poll(std::chrono::milliseconds::max(), 10); });
+  CHECK(polled.wait_for(200ms) == std::future_status::timeout);
+  buffer.push(records(p, 0, 1));
+  REQUIRE(polled.wait_for(10s) == std::future_status::ready);
+  auto r = polled.get();
   REQUIRE(r);
   CHECK(r->size() == 1);
 }

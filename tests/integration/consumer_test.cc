@@ -465,6 +465,42 @@ TEST_CASE_FIXTURE(consumer_fixture,
   check_sequence(consume(*c, 100), 100);
 }
 
+// The broker fills an answer in the order the Fetch lists partitions and leaves out what no
+// longer fits under fetch_max_bytes: listed in one fixed order, partitions late in it would get
+// nothing for as long as the first ones had a backlog.
+TEST_CASE_FIXTURE(
+    consumer_fixture,
+    "consumer: every partition with a backlog gets records, not only the first ones") {
+  constexpr int partitions = 8;
+  constexpr std::int64_t per_partition = 2000;
+  create_topic("wide", partitions);
+  std::vector<topic_partition> all;
+  for (int p = 0; p < partitions; ++p) {
+    std::vector<byte_buffer> batches;
+    for (std::int64_t i = 0; i < per_partition; i += 50) {
+      batches.push_back(batch_of(i, 50, compression::none));  // about 1.8 KiB each
+    }
+    producer.produce("wide", p, std::move(batches));
+    all.push_back({"wide", p});
+  }
+  // An answer holds about two partitions' share. The partitions start together (one offset
+  // reset for all), so every fetch, one at a time, lists all of them.
+  auto c = make_consumer({.auto_offset_reset = consumer_config::offset_reset::earliest,
+                          .fetch_max_bytes = 8192,
+                          .max_partition_fetch_bytes = 4096,
+                          .max_fetches_in_flight = 1});
+  REQUIRE_OK(c->assign(all));
+  // A quarter of the records: in one fixed order, partitions 0 and 1 would have given them all.
+  const auto records = consume(*c, partitions * per_partition / 4);
+  std::map<std::int32_t, std::vector<consumer_record>> by_partition;
+  for (const auto& r : records) by_partition[r.partition].push_back(r);
+  for (std::int32_t p = 0; p < partitions; ++p) {
+    CAPTURE(p);
+    CHECK(!by_partition[p].empty());
+    check_sequence(by_partition[p], 0, "wide", p);
+  }
+}
+
 TEST_CASE_FIXTURE(consumer_fixture, "consumer: a topic deleted while consumed fails poll") {
   produce_records(0, 50);
   auto c = make_consumer({.fetch_max_wait = 100ms});
