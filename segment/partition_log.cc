@@ -197,9 +197,11 @@ result<std::size_t> partition_log::enforce_retention(const retention_hook& befor
   for (auto it = segments_.begin(); std::next(it) != segments_.end(); ++it) {
     const segment& seg = *it->second;
     offset next_base = std::next(it)->first;
-    if (next_base > visible_.next) break;  // not wholly acknowledged yet
+    // Not wholly durable yet (flush=interval): after a power loss the log could end below a
+    // log start past it, and the offsets up to it would be handed out again.
+    if (next_base > durable_.next) break;
     bool by_time = config_.retention_ms.count() >= 0 &&
-                   now - seg.max_timestamp() > config_.retention_ms.count();
+                   now - seg.newest_timestamp_ms() > config_.retention_ms.count();
     bool by_size = config_.retention_bytes >= 0 &&
                    total - seg.size().value >= static_cast<std::uint64_t>(config_.retention_bytes);
     if (!by_time && !by_size) break;

@@ -219,6 +219,13 @@ result<offset> partition_log::restore_trusted_segments(
       from = cp->recovery_position;
     }
   }
+  // Never from a segment wholly below the log start: retention deleted it (it goes once
+  // recovery is done), and a power loss can leave a recycled file under its old name holding a
+  // newer segment's batches, which a scan would take for damage and cut the whole log after.
+  while (std::next(start) != segments_.end() && std::next(start)->first <= log_start_) {
+    ++start;
+    from = file_pos{0};
+  }
   for (auto it = segments_.begin(); it != start; ++it) {
     // Wholly below the log start: deleted once recovery is done, never read, so not checked
     // (a recycled file a power loss left under its old name holds newer offsets than its name).

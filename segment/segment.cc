@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -276,6 +277,13 @@ bool segment::time_entry_matches_log(const time_index::entry& e, file_pos end) c
   spdlog::warn("{}: time index entry (timestamp {}, offset {}) does not match the log",
                times_.path().string(), e.timestamp, e.offset);
   return false;
+}
+
+std::int64_t segment::newest_timestamp_ms() const {
+  if (max_timestamp_ >= 0) return max_timestamp_;
+  struct stat st {};
+  if (::fstat(fd(), &st) != 0) return created_ms_;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
 
 bool segment::last_time_entry_matches_log() const {

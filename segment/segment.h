@@ -84,6 +84,10 @@ class segment {
   [[nodiscard]] bool empty() const { return size_.value == 0; }
   [[nodiscard]] offset next_offset() const { return next_offset_; }
   [[nodiscard]] std::int64_t max_timestamp() const { return max_timestamp_; }
+  // What retention.ms dates the segment by: its newest record's timestamp, or, when no record
+  // has one (-1, NO_TIMESTAMP), when its .log was last written (the file's mtime, as Kafka
+  // does); a segment whose file cannot be looked at counts from its creation.
+  [[nodiscard]] std::int64_t newest_timestamp_ms() const;
   // When the segment started, for segment.ms. A reopened segment counts from its reopening.
   [[nodiscard]] std::int64_t created_ms() const { return created_ms_; }
   void set_created_ms(std::int64_t ms) { created_ms_ = ms; }

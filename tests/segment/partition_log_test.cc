@@ -560,6 +560,47 @@ TEST_CASE("retention.ms deletes segments whose newest record is older than the l
   CHECK(f.log->log_start_offset() > offset{0});
 }
 
+// Records a client sent without timestamps (-1): the segment is dated by its file's mtime.
+TEST_CASE("retention.ms keeps segments whose records have no timestamp until their file is old") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_ms = std::chrono::hours(1);
+  f.open(cfg);
+  f.clk.set(real_clock().now_ms());  // file times are the real clock's
+  for (int i = 0; i < 20; ++i) REQUIRE(f.append(make_batch(1, 400, i, -1)).has_value());
+  REQUIRE(f.log->segment_count() > 2);
+  CHECK(*f.log->enforce_retention() == 0);
+  CHECK(f.log->log_start_offset() == offset{0});
+  f.clk.advance(std::chrono::minutes(90));
+  auto deleted = f.log->enforce_retention();
+  REQUIRE(deleted.has_value());
+  CHECK(*deleted > 0);
+  CHECK(f.log->log_start_offset() > offset{0});
+}
+
+// Under flush=interval a rolled segment's last bytes may not be synced yet.
+TEST_CASE("retention deletes no segment whose end is not durable yet") {
+  log_fixture f;
+  log_config cfg;
+  cfg.segment_bytes = 4096;
+  cfg.retention_bytes = 0;                             // every closed segment is over the limit
+  cfg.flush = *flush_policy::parse("interval:60000");  // no sync while the test runs
+  f.open(cfg);
+  for (int i = 0; i < 40; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
+  REQUIRE(f.log->segment_count() > 2);
+  REQUIRE(f.log->durable_end() < f.log->segment_bases()[1]);
+  CHECK(*f.log->enforce_retention() == 0);
+  CHECK(f.log->log_start_offset() == offset{0});
+  // Once synced (a clean close syncs), the same segments go.
+  f.close();
+  f.open(cfg);
+  REQUIRE(f.log->durable_end() == f.log->log_end_offset());
+  CHECK(*f.log->enforce_retention() > 0);
+  CHECK(f.log->log_start_offset() == f.log->segment_bases().front());
+  CHECK(f.log->log_start_offset() > offset{0});
+}
+
 TEST_CASE("a reader keeps its slice after retention deletes the segment") {
   log_fixture f;
   log_config cfg;

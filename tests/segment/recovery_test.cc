@@ -458,6 +458,41 @@ TEST_CASE("a checkpoint whose log start lies past the end of the log deletes not
   CHECK(f.log->read(offset{60}, 1 << 20).has_value());
 }
 
+// Retention moved the log start past segment 0 with a recovery point still in it, kept its
+// file for recycling, and the next roll wrote a newer segment's batches over it; a power loss
+// before the directory's fsync left the file under its old name.
+TEST_CASE("a segment below the log start holding newer batches is deleted, not scanned") {
+  log_fixture f;
+  const log_config cfg = small_segments();
+  const auto bases = write_rolled_log(f, cfg, true);
+  REQUIRE(bases.size() > 3);
+  f.open(cfg);
+  const offset end = f.log->log_end_offset();
+  const auto kept = f.read_all(bases[1]);
+  f.close();
+  auto cp = read_checkpoint(f.log_dir());
+  REQUIRE(cp.has_value());
+  partition_checkpoint crashed = **cp;
+  crashed.clean = false;
+  crashed.log_start_offset = bases[1];
+  crashed.recovery_point = bases[0];
+  crashed.recovery_segment = bases[0];
+  crashed.recovery_position = file_pos{0};
+  REQUIRE(write_checkpoint(f.log_dir(), crashed).has_value());
+  const auto log_of = [&](offset base) {
+    return f.log_dir() / (segment::file_stem(base) + ".log");
+  };
+  std::filesystem::copy_file(log_of(bases.back()), log_of(bases[0]),
+                             std::filesystem::copy_options::overwrite_existing);
+
+  f.open(cfg);
+  CHECK_FALSE(f.log->last_recovery().cut_at.has_value());
+  CHECK(f.log->last_recovery().segments_deleted == 1);
+  CHECK(f.log->log_start_offset() == bases[1]);
+  CHECK(f.log->log_end_offset() == end);
+  CHECK(f.read_all(bases[1]) == kept);
+}
+
 TEST_CASE("leader epochs are stamped into batches, checkpointed, and cut with the log") {
   log_fixture f;
   f.open();
