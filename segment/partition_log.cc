@@ -218,6 +218,8 @@ result<void> partition_log::delete_segments_below(offset new_start,
                                                   const retention_hook& before_deleting) {
   // The new log start is durable before any file goes: a crash in between leaves segments that
   // the next open deletes, never a log start pointing at deleted data.
+  // Index entries below the recovery point it names must be on disk first, as for checkpoint().
+  if (auto r = active().flush_indexes(); !r) return r;
   const offset old_start = log_start_;
   log_start_ = std::max(log_start_, new_start);
   partition_checkpoint cp = make_checkpoint(false);
@@ -356,6 +358,7 @@ result<void> partition_log::truncate_to(offset end) {
   }
   if (end == next_offset_) return {};
   // Record the intent first: if we crash half-way, the next open finishes the cut.
+  if (auto r = active().flush_indexes(); !r) return r;
   partition_checkpoint intent = make_checkpoint(false);
   intent.truncate_to = end;
   if (intent.recovery_point > end) {
@@ -392,6 +395,8 @@ result<void> partition_log::cut_to(offset end) {
   visible_ = durable_ = end_position();
   writeback_file_.reset();  // writes start again below where early writeback had got to
   std::erase_if(epochs_, [&](const epoch_entry& e) { return e.start_offset >= next_offset_; });
+  // Appends are stamped with an epoch the history has, as after a reopen (finish_open).
+  current_epoch_ = epochs_.empty() ? leader_epoch{0} : epochs_.back().epoch;
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <limits>
 
@@ -49,6 +50,22 @@ fs::path remove_stale_files(const fs::path& dir) {
     }
   }
   return recyclable;
+}
+
+// Whether a file kept for recycling starts with a batch at or past `log_start`. Retention keeps
+// only a segment wholly below the log start, so such a file is a newer segment a power loss
+// left under the kept name (the roll's rename to .log was not durable; its batches were never
+// acknowledged): written over, its batches could line up with the new segment's and pass for
+// them after a crash.
+bool holds_offsets_from(const fs::path& file, offset log_start) {
+  std::array<std::byte, batch_header_size> head{};
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const auto n = ::pread(fd, head.data(), head.size(), 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(head.size())) return false;
+  auto h = parse_batch_header(head);
+  return h && h->base_offset >= log_start;
 }
 
 result<std::vector<offset>> list_segment_bases(const fs::path& dir) {
@@ -129,6 +146,11 @@ result<void> partition_log::recover(const leftover_hook& on_leftover) {
     if (!recycles()) drop_recyclable();
   }
   if (auto r = load_segments(*cp); !r) return r;
+  if (recyclable_ && holds_offsets_from(recyclable_->path, log_start_)) {
+    spdlog::info("{}: {} holds offsets from the log start on, not a deleted segment's; deleting it",
+                 dir_.string(), recyclable_->path.filename().string());
+    drop_recyclable();
+  }
   // Segments from this base on may hold bytes no fdatasync covered: there a crash's torn
   // tail or a roll's gap ends the log. Before it every byte was durable.
   offset unsynced_from{std::numeric_limits<std::int64_t>::max()};

@@ -510,6 +510,11 @@ TEST_CASE("leader epochs are stamped into batches, checkpointed, and cut with th
   CHECK(f.log->leader_epochs()[1] == epoch_entry{leader_epoch{5}, offset{2}});
   REQUIRE(f.log->truncate_to(offset{2}).has_value());
   CHECK(f.log->leader_epochs().size() == 1);
+  // What is appended next carries the epoch the history now ends with, as after a reopen.
+  REQUIRE(f.append(make_batch(2, 10, 3)).has_value());
+  auto after = parse_batch_header(f.read_all(offset{2}));
+  REQUIRE(after.has_value());
+  CHECK(after->partition_leader_epoch == leader_epoch{3});
 }
 
 }  // namespace sluice::test

@@ -230,6 +230,27 @@ TEST_CASE("a file kept for recycling by the last run is written over by the next
   CHECK(f.read_all(first_new) == appended);
 }
 
+// A power loss after retention's rename to .recycle was durable but before the next roll's
+// rename of it to the new segment's .log was: the kept name holds that (unacknowledged)
+// segment's batches, at offsets no deleted segment had.
+TEST_CASE("a file kept for recycling that holds offsets past the log start is deleted at open") {
+  recycle_small_files guard;
+  log_fixture f;
+  fill_and_retire(f);
+  const auto kept = files_with_extension(f.log_dir(), ".recycle");
+  REQUIRE(kept.size() == 1);
+  const auto active = active_log_path(f);
+  f.close();
+  std::filesystem::copy_file(active, kept.front(),
+                             std::filesystem::copy_options::overwrite_existing);
+  f.open(small_segments_no_retention_floor());
+  CHECK(files_with_extension(f.log_dir(), ".recycle").empty());
+  // The next roll makes a new file; what follows is read back as written.
+  const offset first_new = f.log->log_end_offset();
+  const byte_buffer appended = append_until_rolled(f, 1, 100);
+  CHECK(f.read_all(first_new) == appended);
+}
+
 TEST_CASE("a clean open refuses an earlier segment's batches left past a segment's end") {
   // What a recycled file keeps when cutting it to its batches failed at close: batches with
   // offsets below the segment's base, right where the next batch would be.
