@@ -314,10 +314,13 @@ void partition::wake_waiters() {
   }
 }
 
-result<std::optional<offset>> partition::offset_for(std::int64_t spec) const {
-  if (spec == -2) return std::optional<offset>{log_->log_start_offset()};
-  if (spec == -1) return std::optional<offset>{log_->visible_end()};
-  return log_->offset_for_timestamp(spec);
+result<partition::listed_offset> partition::offset_for(std::int64_t spec) const {
+  const offset end = log_->visible_end();
+  if (spec == -2) return listed_offset{log_->log_start_offset(), end};
+  if (spec == -1) return listed_offset{end, end};
+  auto found = log_->offset_for_timestamp(spec);
+  if (!found) return found.error();
+  return listed_offset{*found, end};
 }
 
 partition_status partition::status() const {

@@ -88,7 +88,14 @@ class partition {
 
   // spec -2: log start, -1: high watermark, else first offset with timestamp >= spec. nullopt
   // when no record is that late.
-  [[nodiscard]] result<std::optional<offset>> offset_for(std::int64_t spec) const;
+  // What ListOffsets answers: the offset `spec` names (-2 the log start, -1 the end, else the
+  // first record at or after that timestamp; nullopt: none is that late) and the log end as of
+  // the same lookup.
+  struct listed_offset {
+    std::optional<offset> found;
+    offset log_end;
+  };
+  [[nodiscard]] result<listed_offset> offset_for(std::int64_t spec) const;
 
   [[nodiscard]] partition_status status() const;
   [[nodiscard]] result<void> reconfigure(const log_config& config) {

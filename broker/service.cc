@@ -91,8 +91,8 @@ void service::watch(std::string topic, std::int32_t partition, std::shared_ptr<d
 }
 
 void service::list_offset(executor reply, std::string topic, std::int32_t partition,
-                          std::int64_t spec, handler<std::optional<offset>> done) {
-  on_partition<std::optional<offset>>(
+                          std::int64_t spec, handler<partition::listed_offset> done) {
+  on_partition<partition::listed_offset>(
       std::move(reply), std::move(topic), partition, std::move(done),
       [spec](sluice::partition& p, auto respond) { respond(p.offset_for(spec)); });
 }

@@ -48,7 +48,7 @@ class service {
   void watch(std::string topic, std::int32_t partition, std::shared_ptr<data_waiter> w,
              offset from);
   void list_offset(executor reply, std::string topic, std::int32_t partition, std::int64_t spec,
-                   handler<std::optional<offset>> done);
+                   handler<partition::listed_offset> done);
   void describe_partition(executor reply, std::string topic, std::int32_t partition,
                           handler<partition_status> done);
 

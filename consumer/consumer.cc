@@ -73,7 +73,8 @@ result<std::map<topic_partition, std::int64_t>> consumer::impl::list_offsets(
   if (tps.empty()) return out;
   auto frame = round_trip(list_offsets_request(tps, spec));
   if (!frame) return frame.error();
-  auto answers = read_list_offsets(*frame, tps);
+  // A timestamp no record reaches yet stands for the end as the same lookup saw it.
+  auto answers = read_list_offsets(*frame, tps, spec >= 0);
   if (!answers) return answers.error();
   for (const auto& tp : tps) {
     const auto& a = answers->at(tp);
@@ -219,6 +220,8 @@ result<void> consumer::seek_to_timestamp(const std::vector<topic_partition>& tps
   }
   auto offsets = impl_->list_offsets(targets, timestamp_ms);
   if (!offsets) return offsets.error();
+  // Left at -1 only by a broker that does not say where its log ended at the lookup: the end
+  // asked for now may be past records appended since, with timestamps at or after the seek's.
   std::vector<topic_partition> none_that_late;
   for (const auto& [tp, offset] : *offsets) {
     if (offset < 0) none_that_late.push_back(tp);

@@ -40,7 +40,8 @@ request_builder list_offsets_request(const std::vector<topic_partition>& tps, st
 }
 
 result<std::map<topic_partition, result<std::int64_t>>> read_list_offsets(
-    const response_frame& frame, const std::vector<topic_partition>& asked) {
+    const response_frame& frame, const std::vector<topic_partition>& asked,
+    bool end_when_none_that_late) {
   const auto* body = frame.body<wire::ListOffsetsResponse>();
   if (body == nullptr) {
     return make_error(client_errc::protocol_violation, "ListOffsets response without a body");
@@ -53,6 +54,8 @@ result<std::map<topic_partition, result<std::int64_t>>> read_list_offsets(
         topic_partition tp{t->name()->str(), p->partition()};
         if (p->error() != wire::ErrorCode::none) {
           out.insert_or_assign(tp, broker_error(p->error(), p->error_message(), name_of(tp)));
+        } else if (p->offset() < 0 && end_when_none_that_late) {
+          out.insert_or_assign(tp, p->log_end_offset());
         } else {
           out.insert_or_assign(tp, p->offset());
         }

@@ -20,11 +20,13 @@ inline constexpr std::int64_t latest_spec = -1;
 // spec: earliest_spec, latest_spec, or a timestamp (ms); the same for every partition.
 [[nodiscard]] request_builder list_offsets_request(const std::vector<topic_partition>& tps,
                                                    std::int64_t spec);
-// Per asked partition: its offset (-1 when no record is as late as a timestamp spec) or the
-// broker's error naming the partition. Fails as a whole (protocol_violation) when an asked
-// partition is missing from the answer.
+// Per asked partition: its offset (-1 when no record is as late as a timestamp spec; with
+// `end_when_none_that_late`, the log end the broker saw in the same lookup instead, if it says)
+// or the broker's error naming the partition. Fails as a whole (protocol_violation) when an
+// asked partition is missing from the answer.
 [[nodiscard]] result<std::map<topic_partition, result<std::int64_t>>> read_list_offsets(
-    const response_frame& frame, const std::vector<topic_partition>& asked);
+    const response_frame& frame, const std::vector<topic_partition>& asked,
+    bool end_when_none_that_late = false);
 
 [[nodiscard]] request_builder metadata_request(const std::vector<std::string>& topics);
 // Partition count per asked topic. Fails with the broker's error for a topic (unknown_topic),

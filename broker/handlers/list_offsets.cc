@@ -49,11 +49,12 @@ void handle_list_offsets(request_context ctx) {
       }
       shared_ctx->svc.list_offset(shared_ctx->executor, out->topics[ti]->name, p->partition(),
                                   p->timestamp(),
-                                  [&slot, join, out](result<std::optional<offset>> r) {
+                                  [&slot, join, out](result<partition::listed_offset> r) {
                                     if (!r) {
                                       set_error(slot, r.error());
-                                    } else if (*r) {
-                                      slot.offset = (*r)->value;
+                                    } else {
+                                      if (r->found) slot.offset = r->found->value;
+                                      slot.log_end_offset = r->log_end.value;
                                     }
                                     join->arrive();
                                   });

@@ -575,10 +575,14 @@ TEST_CASE("offsets by spec: earliest, latest and by timestamp") {
   partition_fixture f;
   f.open();
   REQUIRE(f.produce(idempotent_batch(0, 3)));
-  CHECK(*f.p->offset_for(-2) == std::optional<offset>{offset{0}});
-  CHECK(*f.p->offset_for(-1) == std::optional<offset>{offset{3}});
-  CHECK(*f.p->offset_for(1'700'000'000'001) == std::optional<offset>{offset{1}});
-  CHECK_FALSE(f.p->offset_for(1'800'000'000'000)->has_value());
+  CHECK(f.p->offset_for(-2)->found == std::optional<offset>{offset{0}});
+  CHECK(f.p->offset_for(-1)->found == std::optional<offset>{offset{3}});
+  CHECK(f.p->offset_for(1'700'000'000'001)->found == std::optional<offset>{offset{1}});
+  CHECK_FALSE(f.p->offset_for(1'800'000'000'000)->found.has_value());
+  for (const std::int64_t spec :
+       {std::int64_t{-2}, std::int64_t{-1}, std::int64_t{1'800'000'000'000}}) {
+    CHECK(f.p->offset_for(spec)->log_end == offset{3});  // as of the same lookup
+  }
 }
 
 TEST_CASE("an oversized batch is refused before it counts, so the next one cannot skip it") {

@@ -97,6 +97,26 @@ TEST_CASE("list offsets asks per topic and reads per partition offsets and error
   CHECK(missing.error().code == client_errc::protocol_violation);
 }
 
+TEST_CASE("a timestamp no record reaches stands for the log end the same lookup saw") {
+  flatbuffers::FlatBufferBuilder fbb;
+  const std::vector<Offset<wire::ListOffsetsPartitionResult>> partitions{
+      // No record that late; the log ended at 17.
+      wire::CreateListOffsetsPartitionResultDirect(fbb, 0, wire::ErrorCode::none, nullptr, -1, -1,
+                                                   17),
+      // From a broker that does not say where its log ended.
+      wire::CreateListOffsetsPartitionResultDirect(fbb, 1, wire::ErrorCode::none, nullptr, -1)};
+  const std::vector<Offset<wire::ListOffsetsTopicResult>> topics{
+      wire::CreateListOffsetsTopicResultDirect(fbb, "a", &partitions)};
+  auto frame = test::make_response(fbb, wire::CreateListOffsetsResponseDirect(fbb, &topics));
+  auto as_end = read_list_offsets(frame, {{"a", 0}, {"a", 1}}, true);
+  REQUIRE(as_end);
+  CHECK(as_end->at({"a", 0}).value() == 17);
+  CHECK(as_end->at({"a", 1}).value() == -1);  // the caller asks for the end separately
+  auto as_is = read_list_offsets(frame, {{"a", 0}});
+  REQUIRE(as_is);
+  CHECK(as_is->at({"a", 0}).value() == -1);
+}
+
 TEST_CASE("partition counts come from metadata; a topic left out is unknown") {
   flatbuffers::FlatBufferBuilder fbb;
   const std::vector<Offset<wire::PartitionMetadata>> partitions{

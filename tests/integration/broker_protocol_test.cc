@@ -183,6 +183,36 @@ TEST_CASE("ListOffsets refuses a timestamp below -2 with invalid_request naming 
   check_still_serving(broker);
 }
 
+TEST_CASE("ListOffsets answers with the log end as of the lookup, for a timestamp none reaches") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("times", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  record_batch_builder builder;  // offsets 0-29, timestamps from 1000
+  for (int i = 0; i < 30; ++i) builder.add(1000 + i, std::nullopt, as_bytes("v"));
+  REQUIRE(c.send(produce_request("times", builder.build()), 2));
+  REQUIRE(c.read_response().has_value());
+  for (const std::int64_t spec : {std::int64_t{-2}, std::int64_t{-1}, std::int64_t{1010},
+                                  std::numeric_limits<std::int64_t>::max()}) {
+    CAPTURE(spec);
+    request_builder b;
+    auto& fbb = b.fbb();
+    auto part = wire::CreateListOffsetsPartition(fbb, 0, spec);
+    auto t =
+        wire::CreateListOffsetsTopic(fbb, fbb.CreateString("times"), fbb.CreateVector(&part, 1));
+    b.set_body(wire::CreateListOffsetsRequest(fbb, fbb.CreateVector(&t, 1)));
+    REQUIRE(c.send(std::move(b), 3));
+    auto r = c.read_response();
+    REQUIRE(r.has_value());
+    const auto* p = r->body<wire::ListOffsetsResponse>()->topics()->Get(0)->partitions()->Get(0);
+    CHECK(p->error() == wire::ErrorCode::none);
+    CHECK(p->log_end_offset() == 30);
+    const std::int64_t expected = spec == -2 ? 0 : spec == -1 ? 30 : spec == 1010 ? 10 : -1;
+    CHECK(p->offset() == expected);
+  }
+}
+
 TEST_CASE("pipelined requests on one connection are all answered, matched by id") {
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data"});
