@@ -94,9 +94,10 @@ struct consumer_config {
 // A record as fetched. Key, value and headers are views into the fetched bytes (or, for a
 // compressed batch, its decompressed records), which `bytes` keeps alive: the views stay valid
 // as long as the record (or a copy of it) lives, with no copy per record. The records of one
-// fetch answer share its bytes, so a record kept long keeps that answer's memory (up to
-// max_partition_fetch_bytes); copy key and value out (std::string(*r.value)) to keep them
-// apart. nullopt: a null key, value (tombstone) or header value.
+// fetch answer share its bytes, every partition's in it, so a record kept long keeps that whole
+// answer's memory (up to fetch_max_bytes, or one first batch per partition if more), which
+// max_buffered_bytes no longer counts once polled; copy key and value out
+// (std::string(*r.value)) to keep them apart. nullopt: a null key, value (tombstone) or header value.
 struct consumer_record {
   std::string topic{};
   std::int32_t partition = 0;
