@@ -97,7 +97,8 @@ struct consumer_config {
 // fetch answer share its bytes, every partition's in it, so a record kept long keeps that whole
 // answer's memory (up to fetch_max_bytes, or one first batch per partition if more), which
 // max_buffered_bytes no longer counts once polled; copy key and value out
-// (std::string(*r.value)) to keep them apart. nullopt: a null key, value (tombstone) or header value.
+// (std::string(*r.value)) to keep them apart. nullopt: a null key, value (tombstone) or header
+// value.
 struct consumer_record {
   std::string topic{};
   std::int32_t partition = 0;
