@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <system_error>
 
 #include "admin/cli/client_options.h"
 #include "admin/cli/command_context.h"
@@ -20,6 +21,8 @@
 #include "admin/cli/log_command.h"
 #include "admin/cli/perf_commands.h"
 #include "admin/cli/produce_command.h"
+#include "admin/cli/standard_streams.h"
+#include "admin/cli/stop_signal.h"
 #include "admin/cli/topic_commands.h"
 #include "protocol/api_versions.h"
 
@@ -72,23 +75,20 @@ void build(CLI::App& app, command_context& ctx) {
   add_log_command(app, ctx);
 }
 
-// Output a command printed but stdout did not take (a full disk, a closed descriptor) fails the
-// command: a script writing `> out.json` must not get an empty file and success. A reader that
-// went away (`| head`) is a normal end.
-exit_code check_stdout(exit_code code) {
-  int err = 0;
-  if (std::fflush(stdout) != 0) {
-    err = errno;
-  } else if (std::ferror(stdout) != 0) {
-    err = EIO;
-  }
-  if (err == 0 || err == EPIPE || code != exit_code::ok) return code;
-  return report_failure("write to stdout", sluice::make_errno_error(err, "stdout"));
+// Whether the command that ran needs brokers: those that connect register --brokers on
+// themselves (add_brokers_option); `sluice log` does not, so a bad $SLUICE_BROKERS is no
+// business of it.
+bool connects(const CLI::App& app) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+  return at != &app && at->get_option_no_throw("--brokers") != nullptr;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  ensure_standard_fds_open();     // before anything opens a descriptor
+  install_broken_pipe_handler();  // `| head`: EPIPE for every command, not a silent death
   CLI::App app{"sluice: topics, producing, consuming, benchmarks and log inspection for Sluice"};
   command_context ctx;
   build(app, ctx);
@@ -100,14 +100,24 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "sluice: {} (see `{} --help`)\n", usage_message(app, e), command_path(app));
     return to_int(exit_code::usage);
   }
-  if (auto bad = resolve_brokers(ctx)) {
-    fmt::print(stderr, "sluice: {}\n", *bad);
-    return to_int(exit_code::usage);
+  if (connects(app)) {
+    if (auto bad = resolve_brokers(ctx)) {
+      fmt::print(stderr, "sluice: {}\n", *bad);
+      return to_int(exit_code::usage);
+    }
   }
   try {
     return to_int(check_stdout(ctx.run()));
+  } catch (const std::system_error& e) {  // fmt::print throws when a write fails
+    if (std::ferror(stdout) != 0) {       // output stdout did not take, as check_stdout judges it
+      note_stdout_error(e.code().value());
+      return to_int(check_stdout(exit_code::ok));
+    }
+    if (e.code() == std::errc::broken_pipe) return to_int(exit_code::ok);  // stderr's reader left
+    std::fprintf(stderr, "sluice: %s\n", e.what());  // not fmt::print: stderr may be what failed
+    return to_int(exit_code::failed);
   } catch (const std::exception& e) {  // misuse or a start-up failure inside a client library
-    fmt::print(stderr, "sluice: {}\n", e.what());
+    std::fprintf(stderr, "sluice: %s\n", e.what());
     return to_int(exit_code::failed);
   }
 }

@@ -6,6 +6,7 @@
 
 #include "admin/cli/client_options.h"
 #include "admin/cli/histogram_plot.h"
+#include "admin/cli/standard_streams.h"
 #include "admin/cli/stop_signal.h"
 
 namespace sluice::cli {
@@ -33,7 +34,7 @@ exit_code finish_perf(const perf_options& o, const perf_figures& f, const latenc
                       const std::optional<error>& first_error) {
   fmt::print(human_out(o), "{}", format_summary(f));
   if (o.json) fmt::print("{}\n", format_figures_json(f));
-  std::fflush(stdout);
+  flush_output(stdout);  // keeps errno for check_stdout; fflush alone would lose it
   exit_code code = exit_code::ok;
   if (!o.plot.empty()) {
     const auto title =

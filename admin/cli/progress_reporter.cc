@@ -1,6 +1,6 @@
 #include "admin/cli/progress_reporter.h"
 
-#include <fmt/format.h>
+#include "admin/cli/standard_streams.h"
 
 namespace sluice::cli {
 
@@ -28,8 +28,9 @@ void progress_reporter::loop(const std::stop_token& stop) {
     const auto now = std::chrono::steady_clock::now();
     const std::chrono::duration<double> window = now - last;
     last = now;
-    fmt::print(out_, "{}\n", format_progress_line(verb_, stats_.take_window(), window.count()));
-    std::fflush(out_);
+    // Not fmt::print, which throws when the write fails. On stdout a reader that went away
+    // (`| head`) stops the run: write_and_flush requests it.
+    write_and_flush(out_, format_progress_line(verb_, stats_.take_window(), window.count()) + "\n");
   }
 }
 

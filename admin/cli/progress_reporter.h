@@ -15,7 +15,8 @@
 
 namespace sluice::cli {
 
-// Prints format_progress_line(verb, window) every interval until stopped (or destroyed).
+// Prints format_progress_line(verb, window) every interval until stopped (or destroyed). A write
+// that fails is skipped; on stdout it is noted, and EPIPE requests a stop (standard_streams.h).
 class progress_reporter {
  public:
   progress_reporter(perf_stats& stats, std::string verb, std::FILE* out,

@@ -8,6 +8,7 @@ namespace {
 
 std::atomic<int> stop_signals{0};
 static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
+std::atomic<bool> stop_asked{false};  // request_stop(): not a signal
 
 void on_stop_signal(int /*signal*/) {
   stop_signals.fetch_add(1, std::memory_order_relaxed);
@@ -25,14 +26,22 @@ void set_handler(int signal, void (*handler)(int)) {
 
 }  // namespace
 
-void install_stop_signals() {
-  set_handler(SIGINT, on_stop_signal);
-  set_handler(SIGTERM, on_stop_signal);
+void install_broken_pipe_handler() {
   set_handler(SIGPIPE, on_broken_pipe);
 }
 
+void install_stop_signals() {
+  set_handler(SIGINT, on_stop_signal);
+  set_handler(SIGTERM, on_stop_signal);
+  install_broken_pipe_handler();
+}
+
+void request_stop() {
+  stop_asked.store(true, std::memory_order_relaxed);
+}
+
 bool stop_requested() {
-  return stop_signals_received() > 0;
+  return stop_signals_received() > 0 || stop_asked.load(std::memory_order_relaxed);
 }
 
 int stop_signals_received() {

@@ -14,11 +14,19 @@
 
 namespace sluice::cli {
 
-// Installs the handlers (idempotent). SIGPIPE gets an empty handler, so a closed stdout
-// (`| head`) is an EPIPE write error the command handles rather than a silent death; being
-// caught rather than ignored, it is back to the default in a program we exec.
+// SIGPIPE gets an empty handler, so a closed stdout (`| head`) is an EPIPE write error the
+// command handles rather than a silent death; being caught rather than ignored, it is back to
+// the default in a program we exec (sluice-log). main() installs it for every command.
+void install_broken_pipe_handler();
+
+// Installs the handlers of SIGINT, SIGTERM and SIGPIPE (idempotent).
 void install_stop_signals();
 
+// Asks the command to stop as a signal would (the reader of stdout went away, say), without
+// counting as a signal for stop_signals_received().
+void request_stop();
+
+// True after a SIGINT, a SIGTERM or request_stop().
 [[nodiscard]] bool stop_requested();
 // How many SIGINTs and SIGTERMs arrived: a command that waits after the first (for
 // acknowledgements, say) gives up at the next one.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <optional>
@@ -16,8 +17,8 @@ namespace sluice::cli {
 
 namespace {
 
-// Parsed to microseconds, so that "12:30:00.123456Z" (date +%FT%T.%6NZ) is read, then cut to
-// the milliseconds records carry.
+// Parsed to microseconds (finer digits are dropped first, normalize_fraction), then cut to the
+// milliseconds records carry.
 using us_time = date::sys_time<std::chrono::microseconds>;
 
 std::optional<std::int64_t> parse_epoch_ms(std::string_view text) {
@@ -26,6 +27,26 @@ std::optional<std::int64_t> parse_epoch_ms(std::string_view text) {
   const auto [ptr, ec] = std::from_chars(text.data(), end, ms);
   if (ec != std::errc() || ptr != end || ms < 0) return std::nullopt;
   return ms;
+}
+
+// Fractional seconds as parse_with reads them: a comma as the decimal separator
+// (`date -Ins`: "03:24:04,123456789+00:00") becomes a point, and digits past microseconds
+// (nanoseconds and finer) are dropped: cutting digits off a fraction is flooring, as below.
+std::string normalize_fraction(std::string_view text) {
+  std::string s(text);
+  const auto t = s.find('T');
+  if (t == std::string::npos) return s;
+  auto digit_at = [&](std::size_t i) {
+    return i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0;
+  };
+  const auto sep = s.find_first_of(".,", t);
+  if (sep == std::string::npos || !digit_at(sep - 1) || !digit_at(sep + 1)) return s;
+  s[sep] = '.';
+  auto end = sep + 1;
+  while (digit_at(end)) ++end;
+  constexpr std::size_t kept_digits = 6;  // us_time's precision
+  if (end - (sep + 1) > kept_digits) s.erase(sep + 1 + kept_digits, end - (sep + 1 + kept_digits));
+  return s;
 }
 
 // One format, which must consume the whole text.
@@ -46,7 +67,7 @@ result<std::int64_t> parse_timestamp_ms(std::string_view text) {
   // %T reads fractional seconds into the millisecond time point; %Ez reads "+02:00".
   static constexpr std::array formats{"%FT%T%Ez", "%FT%T%z", "%FT%TZ", "%FT%T",
                                       "%FT%R%Ez", "%FT%RZ",  "%FT%R",  "%F"};
-  const std::string s(text);
+  const std::string s = normalize_fraction(text);
   for (const char* format : formats) {
     auto ms = parse_with(s, format);
     if (!ms) continue;

@@ -27,6 +27,11 @@ result<broker_address> parse_one(std::string_view entry) {
       port_text = rest.substr(1);
     }
   } else {
+    // "::1" or "fe80::1:9190": where the host ends and a port starts cannot be told.
+    if (entry.find(':') != entry.rfind(':')) {
+      return bad(fmt::format("an IPv6 address needs brackets, with any port after them: [{}]:{}",
+                             entry, default_native_port));
+    }
     const auto colon = entry.rfind(':');
     a.host = std::string(entry.substr(0, colon));
     if (colon != std::string_view::npos) port_text = entry.substr(colon + 1);

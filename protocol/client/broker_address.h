@@ -26,8 +26,9 @@ struct broker_address {
 // environment variable, else 127.0.0.1:9190. Fails as parse_broker_list does.
 [[nodiscard]] result<std::vector<broker_address>> bootstrap_brokers(std::string_view configured);
 
-// Parses a comma-separated list; IPv6 hosts in brackets ("[::1]:9190"). Fails with
-// client_errc::invalid_argument naming the bad entry.
+// Parses a comma-separated list; IPv6 hosts in brackets ("[::1]:9190", "[::1]"). Fails with
+// client_errc::invalid_argument naming the bad entry; an unbracketed IPv6 address ("::1") is
+// refused saying to bracket it.
 [[nodiscard]] result<std::vector<broker_address>> parse_broker_list(std::string_view text);
 
 }  // namespace sluice

@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <vector>
+
 #include "admin/admin.h"
 #include "admin/admin_channel.h"
+#include "protocol/client/broker_address.h"
 #include "protocol/client/client_errc.h"
 #include "tests/admin/response_util.h"
 
@@ -38,6 +41,22 @@ TEST_CASE("without configured brokers the environment variable, then the default
   auto configured = bootstrap_brokers("a:1,b:2");
   REQUIRE(configured);
   CHECK(configured->size() == 2);
+}
+
+TEST_CASE("IPv6 broker addresses go in brackets; a bare one is refused saying so") {
+  auto bracketed = parse_broker_list("[::1]:9191,[fe80::1],host:7");
+  REQUIRE(bracketed);
+  CHECK(*bracketed ==
+        std::vector<broker_address>{{"::1", 9191}, {"fe80::1", default_native_port}, {"host", 7}});
+  CHECK(bracketed->front().to_string() == "[::1]:9191");
+  for (const char* bare : {"::1", "::1:9190", "fe80::1", "127.0.0.1:1,2001:db8::2"}) {
+    CAPTURE(bare);
+    auto r = parse_broker_list(bare);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == client_errc::invalid_argument);
+    CHECK(r.error().detail.find("brackets") != std::string::npos);
+  }
+  CHECK(parse_broker_list("::1").error().detail.find("[::1]:9190") != std::string::npos);
 }
 
 TEST_CASE("calls to an unreachable broker fail with the network error, naming the address") {

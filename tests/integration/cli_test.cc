@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <filesystem>
@@ -49,8 +50,11 @@ struct cli_process {
   std::filesystem::path err_path;
 };
 
-// With `stdout_fd` >= 0, stdout is that descriptor rather than a file; with `stdin_fd` >= 0,
-// stdin is that descriptor rather than a file holding `input`.
+// Passed as start_sluice_in's `stdout_fd`: sluice starts with descriptor 1 closed (`>&-`).
+constexpr int closed_stdout = -2;
+
+// With `stdout_fd` >= 0, stdout is that descriptor rather than a file (closed_stdout: none);
+// with `stdin_fd` >= 0, stdin is that descriptor rather than a file holding `input`.
 cli_process start_sluice_in(const std::filesystem::path& dir, const std::vector<std::string>& args,
                             const std::string& input, const std::string& tag = "",
                             int stdout_fd = -1, int stdin_fd = -1) {
@@ -67,6 +71,8 @@ cli_process start_sluice_in(const std::filesystem::path& dir, const std::vector<
   }
   if (stdout_fd >= 0) {
     posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  } else if (stdout_fd == closed_stdout) {
+    posix_spawn_file_actions_addclose(&actions, 1);
   } else {
     posix_spawn_file_actions_addopen(&actions, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
@@ -142,6 +148,23 @@ class cli_fixture {
     auto p = start_sluice_in(dir_.path(), args, "", "-full", full);
     ::close(full);
     return wait_for(p);
+  }
+  // The same with stdout closed (`>&-`).
+  cli_result run_with_stdout_closed(std::vector<std::string> args) {
+    args.push_back("--brokers");
+    args.push_back(broker_.address());
+    return wait_for(start_sluice_in(dir_.path(), args, "", "-closed", closed_stdout));
+  }
+  // Started with stdout a pipe the test reads (`stdout_reader`, the test's to close).
+  cli_process start_with_stdout_pipe(std::vector<std::string> args, int& stdout_reader) {
+    args.push_back("--brokers");
+    args.push_back(broker_.address());
+    std::array<int, 2> fds{};
+    REQUIRE(::pipe2(fds.data(), O_CLOEXEC) == 0);
+    auto p = start_sluice_in(dir_.path(), args, "", "-stdout", fds[1]);
+    ::close(fds[1]);
+    stdout_reader = fds[0];
+    return p;
   }
   // Started with stdin a pipe the test writes to (`stdin_writer`, the test's to close).
   cli_process start_with_stdin_pipe(std::vector<std::string> args, int& stdin_writer) {
@@ -319,6 +342,10 @@ TEST_SUITE("cli") {
           "new-1\nnew-2\n");
     CHECK(f.run_ok({"consume", "events", "--from-time", "2000-01-01T00:00:00Z"}).out ==
           "old-1\nold-2\nold-3\nnew-1\nnew-2\n");
+    // Nanoseconds with a comma, as `date -Ins` prints them.
+    CHECK(
+        f.run_ok({"consume", "events", "--from-time", "2000-01-01T00:00:00,123456789+00:00"}).out ==
+        "old-1\nold-2\nold-3\nnew-1\nnew-2\n");
     auto past_end = f.run({"consume", "events", "--offset", "99"});
     CHECK(past_end.exit_code == 1);
     CHECK(past_end.err.find("past the end") != std::string::npos);
@@ -439,6 +466,81 @@ TEST_SUITE("cli") {
       auto r = f.run_into_full_disk(args);
       CHECK(r.exit_code == 1);
       CHECK(r.err.find("write to stdout") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("a command started with stdout closed fails saying stdout could not be written") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    // One 8-byte line: an eventfd takes such a write, and the client's first eventfd is what
+    // descriptor 1 would be if nothing held it.
+    f.run_ok({"produce", "t"}, "1234567\n");
+    auto consumed = f.run_with_stdout_closed({"consume", "t", "--from-beginning"});
+    CHECK(consumed.exit_code == 1);
+    CHECK_MESSAGE(consumed.err.find("consumed 0 records") != std::string::npos, consumed.err);
+    CHECK_MESSAGE(consumed.err.find("write to stdout") != std::string::npos, consumed.err);
+    auto listed = f.run_with_stdout_closed({"topic", "list"});
+    CHECK(listed.exit_code == 1);
+    CHECK_MESSAGE(listed.err.find("write to stdout") != std::string::npos, listed.err);
+  }
+
+  TEST_CASE("a reader that went away (`| head`) ends every command with exit 0") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t", "--partitions", "64"});
+    // Bigger than stdio's buffer, so the write happens inside the command's printing.
+    REQUIRE(f.run_ok({"topic", "describe", "t", "--json"}).out.size() > 8192);
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"topic", "list"},
+             {"topic", "describe", "t", "--json"},
+             {"topic", "describe", "t"},
+             {"perf", "produce", "--topic", "t", "--num-records", "10"}}) {
+      CAPTURE(args.front() + " " + args[1]);
+      auto r = f.run_into_closed_pipe(args);
+      CHECK(r.exit_code == 0);
+      CHECK_MESSAGE(r.err.find("write to stdout") == std::string::npos, r.err);
+    }
+  }
+
+  TEST_CASE("perf with progress on stdout stops early once its reader went away, exit 0") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    int out = -1;
+    auto p = f.start_with_stdout_pipe({"perf", "produce", "--topic", "t", "--duration", "30",
+                                       "--throughput", "200", "--report-interval-ms", "100"},
+                                      out);
+    // `| head -2`: two progress lines, then the reader is gone.
+    std::string read;
+    std::array<char, 256> buf{};
+    while (std::count(read.begin(), read.end(), '\n') < 2) {
+      const auto n = ::read(out, buf.data(), buf.size());
+      if (n <= 0) break;  // sluice exited
+      read.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    ::close(out);
+    const auto gone = std::chrono::steady_clock::now();
+    REQUIRE(std::count(read.begin(), read.end(), '\n') >= 2);
+    auto r = wait_for(p, std::chrono::seconds(60));
+    CHECK(std::chrono::steady_clock::now() - gone < std::chrono::seconds(10));
+    CHECK(r.exit_code == 0);
+    CHECK_MESSAGE(r.err.find("write to stdout") == std::string::npos, r.err);
+  }
+
+  TEST_CASE("perf produce and e2e paced by --throughput end at --duration") {
+    cli_fixture f;
+    f.run_ok({"topic", "create", "t"});
+    for (const char* mode : {"produce", "e2e"}) {
+      CAPTURE(mode);
+      const auto started = std::chrono::steady_clock::now();
+      const auto figures = json_lines(f.run_ok({"perf", mode, "--topic", "t", "--duration", "1",
+                                                "--throughput", "10", "--json"})
+                                          .out);
+      const auto took = std::chrono::steady_clock::now() - started;
+      REQUIRE(figures.size() == 1);
+      // 10 records a second for 1 s; not a first batch of 64 taking 6.4 s.
+      CHECK(figures[0]["records"].get<int>() >= 5);
+      CHECK(figures[0]["records"].get<int>() <= 11);
+      CHECK(figures[0]["seconds"].get<double>() < 3);
+      CHECK(took < std::chrono::seconds(5));
     }
   }
 
@@ -586,6 +688,7 @@ TEST_SUITE("cli") {
         {"perf", "produce", "--topic", "t", "--num-records", "5", "--throughput", "1e-300"},
         {"perf", "produce", "--topic", "t", "--num-records", "5", "--throughput", "0"},
         {"topic", "list", "--brokers", "host:notaport"},
+        {"topic", "list", "--brokers", "::1"},
         {"frobnicate"},
     };
     for (const auto& args : bad) {
@@ -675,6 +778,8 @@ TEST_SUITE("cli") {
     auto env_used = f.run_bare({"topic", "list"});
     ::setenv("SLUICE_BROKERS", "host:notaport", 1);
     auto bad_env = f.run_bare({"topic", "list"});
+    ::setenv("SLUICE_BROKERS", "::1", 1);  // IPv6 without brackets
+    auto bare_ipv6 = f.run_bare({"topic", "list"});
     ::unsetenv("SLUICE_BROKERS");
     CHECK_MESSAGE(flag_wins.exit_code == 0, flag_wins.err);
     CHECK(flag_wins.out == "events\n");
@@ -682,6 +787,8 @@ TEST_SUITE("cli") {
     CHECK(env_used.err.find("127.0.0.1:1") != std::string::npos);
     CHECK(bad_env.exit_code == 2);
     CHECK(bad_env.err.find("SLUICE_BROKERS") != std::string::npos);
+    CHECK(bare_ipv6.exit_code == 2);
+    CHECK_MESSAGE(bare_ipv6.err.find("[::1]:9190") != std::string::npos, bare_ipv6.err);
   }
 
   TEST_CASE("sluice log runs sluice-log on a partition directory") {
@@ -696,6 +803,11 @@ TEST_SUITE("cli") {
     CHECK(dumped.out.find("batch") != std::string::npos);
     auto missing = f.run_bare({"log", "verify", (f.dir() / "nope").string()});
     CHECK(missing.exit_code == 2);
+    // It needs no broker, so a malformed SLUICE_BROKERS is none of its business.
+    ::setenv("SLUICE_BROKERS", "x:y", 1);
+    auto bad_env = f.run_bare({"log", "verify", partition_dir.string()});
+    ::unsetenv("SLUICE_BROKERS");
+    CHECK_MESSAGE(bad_env.exit_code == 0, bad_env.err);
   }
 }
 

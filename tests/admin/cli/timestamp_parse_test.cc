@@ -28,6 +28,22 @@ TEST_CASE("ISO-8601 with Z, an offset, and fractional seconds") {
   CHECK(parse_timestamp_ms("2024-05-01T12:30:00.123456Z").value() == may_first_1230 + 123);
 }
 
+TEST_CASE("fractional seconds of any length and with a comma are cut to milliseconds") {
+  // Nanoseconds (date +%FT%T.%NZ) and finer.
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00.123456789Z").value() == may_first_1230 + 123);
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00.999999999999Z").value() == may_first_1230 + 999);
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00.5").value() == may_first_1230 + 500);
+  // A comma for the point, as `date -Ins` prints it.
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00,123456789+00:00").value() == may_first_1230 + 123);
+  CHECK(parse_timestamp_ms("2024-05-01T14:30:00,25+02:00").value() == may_first_1230 + 250);
+  CHECK(parse_timestamp_ms("2024-05-01T12:30:00,123Z").value() == may_first_1230 + 123);
+  for (const char* bad :
+       {"2024-05-01T12:30:00,Z", "2024-05-01T12:30:00.123456789Zjunk", "2024-05-01T12:30:00,,1Z"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_timestamp_ms(bad).has_value());
+  }
+}
+
 TEST_CASE("a time before 1970 is refused, saying so") {
   for (const char* early : {"1969-12-31", "1970-01-01T00:00:00.001+01:00"}) {
     CAPTURE(early);
