@@ -86,8 +86,6 @@ class partition {
   // Wakes every waiting fetch (new data, or the broker is shutting down).
   void wake_waiters();
 
-  // spec -2: log start, -1: high watermark, else first offset with timestamp >= spec. nullopt
-  // when no record is that late.
   // What ListOffsets answers: the offset `spec` names (-2 the log start, -1 the end, else the
   // first record at or after that timestamp; nullopt: none is that late) and the log end as of
   // the same lookup.

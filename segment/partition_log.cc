@@ -216,10 +216,11 @@ result<std::size_t> partition_log::enforce_retention(const retention_hook& befor
 
 result<void> partition_log::delete_segments_below(offset new_start,
                                                   const retention_hook& before_deleting) {
+  // Index entries below the recovery point the checkpoint names are on disk first, as for
+  // checkpoint().
+  if (auto r = active().flush_indexes(); !r) return r;
   // The new log start is durable before any file goes: a crash in between leaves segments that
   // the next open deletes, never a log start pointing at deleted data.
-  // Index entries below the recovery point it names must be on disk first, as for checkpoint().
-  if (auto r = active().flush_indexes(); !r) return r;
   const offset old_start = log_start_;
   log_start_ = std::max(log_start_, new_start);
   partition_checkpoint cp = make_checkpoint(false);

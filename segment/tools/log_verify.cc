@@ -72,10 +72,8 @@ result<check> partition_verifier::run() {
   if (!target_.single_file) {
     auto c = load_checkpoint();
     if (!c || *c) return c;
-    horizon_.emplace(target_, checkpoint_);
-  } else {
-    horizon_.emplace(recovery_horizon::none(target_));
   }
+  horizon_.emplace(target_, checkpoint_);  // a single file has none: all of it is judged
   for (std::size_t i = 0; i < target_.segments.size(); ++i) {
     auto c = verify_segment(i);
     if (!c || *c) return c;

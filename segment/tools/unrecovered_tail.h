@@ -7,7 +7,10 @@
 // same bytes the same way, so an operator looking at a crashed log is not told it is corrupt.
 
 #include <cstddef>
+#include <filesystem>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "protocol/strong_types.h"
 #include "segment/checkpoint.h"
