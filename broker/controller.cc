@@ -4,17 +4,22 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cctype>
 #include <charconv>
 #include <future>
 #include <optional>
+#include <string_view>
 #include <vector>
 
+#include "broker/producer_snapshot.h"
 #include "broker/shard.h"
 #include "segment/atomic_file.h"
 #include "segment/checkpoint.h"
 #include "segment/clock.h"
 #include "segment/errc.h"
+#include "segment/segment.h"
 
 namespace sluice {
 
@@ -304,19 +309,6 @@ result<void> remove_partition_dir(const fs::path& data_dir, const std::string& d
   return {};
 }
 
-result<void> remove_deleted_leftovers(const fs::path& data_dir) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
-    const auto name = entry.path().filename().string();
-    if (!entry.is_directory() || !name.ends_with(".deleted")) continue;
-    spdlog::info("removing {} left by an interrupted topic deletion", name);
-    fs::remove_all(entry.path(), ec);
-    if (ec) return make_errno_error(ec.value(), "remove " + entry.path().string());
-  }
-  if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
-  return {};
-}
-
 namespace {
 
 // The topic and partition a directory name "<topic>-<n>" stands for, if it is one.
@@ -332,18 +324,87 @@ std::optional<partition_id> parse_partition_dir(const std::string& name) {
   return id;
 }
 
-// Whether `dir` holds a partition log (its checkpoint or a segment), not something else an
-// operator put there under a name that looks like one.
-bool holds_partition_log(const fs::path& dir) {
-  std::error_code ec;
-  if (fs::exists(dir / checkpoint_file_name, ec)) return true;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".log") return true;
+// Whether `name` is a file a partition log or the broker writes in a partition directory: the
+// checkpoint, the producer snapshot, a segment's files (20-digit base offset), or the temp file
+// of one of them.
+bool is_partition_file(std::string_view name) {
+  if (name.ends_with(".tmp")) name.remove_suffix(4);
+  if (name == checkpoint_file_name || name == "periodic.checkpoint" ||
+      name == producer_snapshot_file_name) {
+    return true;
+  }
+  for (const std::string_view ext : {".log", ".index", ".timeindex", ".recycle", ".deleted"}) {
+    if (segment::parse_file_name(std::string(name), ext)) return true;
   }
   return false;
 }
 
+// What a directory that looks like a partition's holds: only the files a partition writes
+// (`only_partition_files`), and among them its checkpoint or a segment (`a_log`).
+struct dir_contents {
+  bool only_partition_files = true;
+  bool a_log = false;
+  std::string foreign;  // the first entry that is not a partition's file
+};
+
+dir_contents look_into(const fs::path& dir) {
+  dir_contents c;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!entry.is_regular_file(ec) || !is_partition_file(name)) {
+      c.only_partition_files = false;
+      c.foreign = name;
+      return c;
+    }
+    if (name == checkpoint_file_name || segment::parse_file_name(name, ".log")) c.a_log = true;
+  }
+  if (ec) c.only_partition_files = false;
+  return c;
+}
+
+// Whether a directory that looks like a partition's may be removed as one: only what Sluice
+// writes is in it, never an operator's files under a name that happens to look like one (they
+// are left, with a warning).
+bool removable_as_partition(const fs::path& dir, bool needs_a_log) {
+  const dir_contents c = look_into(dir);
+  if (!c.only_partition_files) {
+    spdlog::warn(
+        "leaving {}: it looks like a partition directory but holds {}, which Sluice "
+        "does not write",
+        dir.string(), c.foreign.empty() ? "what could not be listed" : c.foreign);
+    return false;
+  }
+  return c.a_log || !needs_a_log;
+}
+
+// Whether `name` is what remove_partition_dir moves a partition directory aside to.
+bool is_aside_name(const std::string& name) {
+  constexpr std::string_view suffix = ".deleted";
+  if (!name.ends_with(suffix)) return false;
+  const std::string stem = name.substr(0, name.size() - suffix.size());
+  if (parse_partition_dir(stem)) return true;
+  return stem.size() == 16 && std::all_of(stem.begin(), stem.end(), [](char ch) {
+           return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+         });
+}
+
 }  // namespace
+
+result<void> remove_deleted_leftovers(const fs::path& data_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!entry.is_directory() || !is_aside_name(name)) continue;
+    // Half removed by the deletion a crash interrupted: its checkpoint may be gone already.
+    if (!removable_as_partition(entry.path(), false)) continue;
+    spdlog::info("removing {} left by an interrupted topic deletion", name);
+    fs::remove_all(entry.path(), ec);
+    if (ec) return make_errno_error(ec.value(), "remove " + entry.path().string());
+  }
+  if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
+  return {};
+}
 
 result<void> remove_unowned_partition_dirs(const fs::path& data_dir, const topic_map& topics) {
   std::vector<std::string> unowned;
@@ -356,7 +417,7 @@ result<void> remove_unowned_partition_dirs(const fs::path& data_dir, const topic
     auto it = topics.find(id->topic);
     if (it != topics.end() && id->partition < it->second.record.partitions) continue;
     // Only an unowned directory costs a look inside: start-up does no I/O per partition here.
-    if (holds_partition_log(entry.path())) unowned.push_back(name);
+    if (removable_as_partition(entry.path(), true)) unowned.push_back(name);
   }
   if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
   for (const auto& name : unowned) {
