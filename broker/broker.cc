@@ -84,12 +84,17 @@ result<void> broker::start() {
   if (auto r = load_identity(); !r) return r;
   auto identity = load_broker_record(config_.data_dir);
   if (!identity) return identity.error();
-  if (auto r = remove_deleted_leftovers(config_.data_dir); !r) return r;
+  // What deleted topics left is only litter: a directory that will not go is named and left
+  // (a topic created under its name removes it first, or fails saying why), and every topic
+  // that exists is served.
+  if (auto r = remove_deleted_leftovers(config_.data_dir); !r) {
+    spdlog::warn("removing what deleted topics left: {}", r.error().message());
+  }
   topics_ = std::make_unique<topic_registry>(config_.data_dir, config_.log_defaults);
   if (auto r = topics_->load(); !r) return r;
   if (fs::exists(config_.data_dir / topics_file_name)) {
     if (auto r = remove_unowned_partition_dirs(config_.data_dir, *topics_->snapshot()); !r) {
-      return r;
+      spdlog::warn("removing partition directories no topic owns: {}", r.error().message());
     }
   }
   disk_ = std::make_unique<disk_space_monitor>(config_.data_dir, config_.min_free_bytes);
@@ -201,8 +206,10 @@ result<void> broker::stop() {
     listener_->stop();
     wait_for_connections_to_close();
   }
-  auto closed = close_all_partitions();
+  // Topic operations whose requests came in before the stop run to their end first, while the
+  // shards still serve their partitions.
   controller_->join();
+  auto closed = close_all_partitions();
   for (auto& s : shards_) s->join();
   if (closed) spdlog::info("sluiced stopped cleanly");
   return closed;

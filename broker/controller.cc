@@ -11,6 +11,7 @@
 #include <future>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "broker/producer_snapshot.h"
@@ -55,8 +56,18 @@ void controller::start() {
 }
 
 void controller::join() {
+  if (!thread_.joinable()) return;
+  // An operation waits for the shards between its steps, and the io_context holds no work
+  // meanwhile: releasing the work guard at once would let the thread end mid-operation, leaving
+  // a topic half deleted and its request unanswered. So the queue drains first.
+  std::promise<void> drained;
+  asio::post(ctx_, [this, &drained] {
+    when_idle_ = [&drained] { drained.set_value(); };
+    if (!busy_) std::exchange(when_idle_, {})();
+  });
+  drained.get_future().wait();
   work_.reset();
-  if (thread_.joinable()) thread_.join();
+  thread_.join();
 }
 
 result<void> controller::open_all_partitions() {
@@ -105,6 +116,7 @@ void controller::submit(operation op) {
 void controller::run_next() {
   if (queue_.empty()) {
     busy_ = false;
+    if (when_idle_) std::exchange(when_idle_, {})();
     return;
   }
   busy_ = true;
@@ -113,27 +125,45 @@ void controller::run_next() {
   op([this] { asio::post(ctx_, [this] { run_next(); }); });
 }
 
-void controller::for_each_partition(const topic_info& topic,
-                                    std::function<result<void>(shard&, std::int32_t)> f,
+void controller::for_each_partition(const topic_info& topic, partition_step step,
                                     std::function<void(result<void>)> done) {
   struct join_state {
-    std::int32_t remaining;
+    std::size_t remaining_shards;
     result<void> first;
     std::function<void(result<void>)> done;
   };
-  const auto n = topic.record.partitions;
-  auto state = std::make_shared<join_state>(join_state{n, {}, std::move(done)});
-  auto shared_f = std::make_shared<decltype(f)>(std::move(f));
-  for (std::int32_t p = 0; p < n; ++p) {
-    shard& s = *shards_[shard_of(topic.record.name, p, shards_.size())];
-    asio::post(s.context(), [this, &s, p, state, shared_f] {
-      auto r = (*shared_f)(s, p);
-      asio::post(ctx_, [state, r = std::move(r)] {
-        if (!r && state->first) state->first = r;
-        if (--state->remaining == 0) state->done(state->first);
-      });
-    });
+  std::vector<std::vector<std::int32_t>> by_shard(shards_.size());
+  for (std::int32_t p = 0; p < topic.record.partitions; ++p) {
+    by_shard[shard_of(topic.record.name, p, shards_.size())].push_back(p);
   }
+  std::erase_if(by_shard, [](const auto& ps) { return ps.empty(); });
+  auto state = std::make_shared<join_state>(join_state{by_shard.size(), {}, std::move(done)});
+  auto shared_step = std::make_shared<partition_step>(std::move(step));
+  for (auto& partitions : by_shard) {
+    shard& s = *shards_[shard_of(topic.record.name, partitions.front(), shards_.size())];
+    auto walk = std::make_shared<shard_walk>(
+        shard_walk{&s, std::move(partitions), 0, {}, shared_step, [this, state](result<void> r) {
+                     asio::post(ctx_, [state, r = std::move(r)] {
+                       if (!r && state->first) state->first = r;
+                       if (--state->remaining_shards == 0) state->done(state->first);
+                     });
+                   }});
+    asio::post(s.context(), [walk] { step_on_shard(walk); });
+  }
+}
+
+void controller::step_on_shard(const std::shared_ptr<shard_walk>& walk) {
+  if (walk->next == walk->partitions.size()) {
+    walk->finished(walk->first);
+    return;
+  }
+  const auto p = walk->partitions[walk->next++];
+  (*walk->step)(*walk->on, p, [walk](result<void> r) {
+    if (!r && walk->first) walk->first = r;
+    // Behind whatever the shard queued meanwhile: its clients wait for one partition's work at
+    // most, not for all of a large topic's.
+    asio::post(walk->on->context(), [walk] { step_on_shard(walk); });
+  });
 }
 
 void controller::create_topic(std::string name, std::int32_t partitions, config_overrides configs,
@@ -162,9 +192,9 @@ void controller::create_topic(std::string name, std::int32_t partitions, config_
                  created->record.topic_id);
     for_each_partition(
         *created,
-        [this, info = *created](shard& s, std::int32_t p) -> result<void> {
+        [this, info = *created](shard& s, std::int32_t p, step_done opened) {
           auto r = s.open_partition({info.record.name, p}, config_.data_dir, info.config);
-          return r ? result<void>{} : result<void>(r.error());
+          opened(r ? result<void>{} : result<void>(r.error()));
         },
         [this, info = *created, done, finished](result<void> r) {
           if (r) {
@@ -208,33 +238,28 @@ void controller::delete_topic(std::string name, handler<void> done) {
       if (!closed) {
         spdlog::warn("deleting topic {}: {}", info.record.name, closed.error().message());
       }
-      auto r = remove_partition_dirs(info);
-      if (r) spdlog::info("deleted topic {}", info.record.name);
-      done(std::move(r));
+      // The deletion is already persisted: a directory that will not go is the broker's to
+      // remove later (at start-up, or when a topic of this name is created), not a failure to
+      // report for a topic that no longer exists.
+      if (auto r = remove_partition_dirs(info); !r) {
+        spdlog::warn("deleted topic {}; its directories are removed at the next start-up: {}",
+                     info.record.name, r.error().message());
+      } else {
+        spdlog::info("deleted topic {}", info.record.name);
+      }
+      done({});
       finished();
     });
   });
 }
 
 void controller::close_partitions(const topic_info& topic, std::function<void(result<void>)> done) {
-  struct join_state {
-    std::int32_t remaining;
-    result<void> first;
-    std::function<void(result<void>)> done;
-  };
-  auto state =
-      std::make_shared<join_state>(join_state{topic.record.partitions, {}, std::move(done)});
-  for (std::int32_t p = 0; p < topic.record.partitions; ++p) {
-    shard& s = *shards_[shard_of(topic.record.name, p, shards_.size())];
-    asio::post(s.context(), [this, &s, id = partition_id{topic.record.name, p}, state] {
-      s.close_partition(id, [this, state](result<void> r) {
-        asio::post(ctx_, [state, r = std::move(r)] {
-          if (!r && state->first) state->first = r;
-          if (--state->remaining == 0) state->done(state->first);
-        });
-      });
-    });
-  }
+  for_each_partition(
+      topic,
+      [name = topic.record.name](shard& s, std::int32_t p, step_done closed) {
+        s.close_partition(partition_id{name, p}, std::move(closed));
+      },
+      std::move(done));
 }
 
 result<void> controller::remove_partition_dirs(const topic_info& topic) {
@@ -258,9 +283,9 @@ void controller::alter_topic_config(std::string name, config_overrides set,
     spdlog::info("altered config of topic {}", name);
     for_each_partition(
         *altered,
-        [info = *altered](shard& s, std::int32_t p) -> result<void> {
+        [info = *altered](shard& s, std::int32_t p, step_done reconfigured) {
           auto* part = s.find(info.record.name, p);
-          return part != nullptr ? part->reconfigure(info.config) : result<void>{};
+          reconfigured(part != nullptr ? part->reconfigure(info.config) : result<void>{});
         },
         [done, finished](result<void> r) {
           done(std::move(r));

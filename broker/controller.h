@@ -35,7 +35,9 @@ class controller {
   controller& operator=(const controller&) = delete;
 
   void start();
-  void join();  // after the queue has drained
+  // Runs every queued operation to its end, then stops the thread. The shards must still be
+  // running: operations post to them.
+  void join();
   [[nodiscard]] boost::asio::io_context& context() { return ctx_; }
   // Any thread may read broker_id and cluster_id (fixed after start-up); producer_id_block_end
   // is the controller thread's.
@@ -57,11 +59,25 @@ class controller {
   // Queues an operation; it starts once every earlier one has called `finished`.
   void submit(operation op);
   void run_next();
-  // Runs f(shard&, partition index) for every partition of a topic on its shard; `done` gets
-  // the first error once all have answered.
-  void for_each_partition(const topic_info& topic,
-                          std::function<result<void>(shard&, std::int32_t)> f,
+  using step_done = std::function<void(result<void>)>;
+  // Work on one partition, on its shard's thread; calls its step_done (on that thread) once
+  // finished.
+  using partition_step = std::function<void(shard&, std::int32_t, step_done)>;
+  // Runs `step` for every partition of a topic, one partition at a time per shard, each next
+  // one queued behind what the shard's clients queued meanwhile: creating or deleting a topic
+  // of thousands of partitions must not stall every other partition on the shard for seconds.
+  // `done` gets the first error once all have answered.
+  void for_each_partition(const topic_info& topic, partition_step step,
                           std::function<void(result<void>)> done);
+  struct shard_walk {
+    shard* on;
+    std::vector<std::int32_t> partitions;
+    std::size_t next;
+    result<void> first;
+    std::shared_ptr<partition_step> step;
+    std::function<void(result<void>)> finished;
+  };
+  static void step_on_shard(const std::shared_ptr<shard_walk>& walk);
   void close_partitions(const topic_info& topic, std::function<void(result<void>)> done);
   [[nodiscard]] result<void> remove_partition_dirs(const topic_info& topic);
   // Closes and removes what a create that failed part-way made, and the topic's record.
@@ -76,6 +92,7 @@ class controller {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::deque<operation> queue_;
   bool busy_ = false;
+  std::function<void()> when_idle_;  // join()'s wake-up once the queue is empty
   std::thread thread_;
 };
 

@@ -1,0 +1,159 @@
+// The controller creates and deletes topics on the shards that own their partitions. A shard's
+// clients must not wait behind all of a large topic's partitions, and stopping the controller
+// finishes what was asked before the stop.
+
+#include "broker/controller.h"
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "broker/shard.h"
+#include "tests/broker/test_dir.h"
+#include "tests/result_printer.h"
+
+namespace sluice {
+namespace {
+
+namespace asio = boost::asio;
+
+// Two running shards and a controller over a fresh data directory.
+struct controller_rig {
+  test::scratch_dir data;
+  broker_config config;
+  std::unique_ptr<topic_registry> topics;
+  std::vector<std::unique_ptr<shard>> shards;
+  std::unique_ptr<controller> ctl;
+
+  controller_rig() {
+    config.data_dir = data.path();
+    topics = std::make_unique<topic_registry>(config.data_dir, config.log_defaults);
+    for (std::size_t i = 0; i < 2; ++i) {
+      shards.push_back(std::make_unique<shard>(i, io::backend_kind::automatic, config.data_dir));
+      shards.back()->start();
+    }
+    ctl = std::make_unique<controller>(config, *topics, shards, broker_record{1, "test", 0});
+    ctl->start();
+  }
+  ~controller_rig() {
+    ctl->join();
+    for (auto& s : shards) {
+      std::promise<void> closed;
+      asio::post(s->context(), [&] { s->close_all([&](result<void>) { closed.set_value(); }); });
+      closed.get_future().wait();
+      s->join();
+    }
+  }
+  controller_rig(const controller_rig&) = delete;
+  controller_rig& operator=(const controller_rig&) = delete;
+
+  // Each shard's count of the topic's partitions it has open, taken on the shard's thread.
+  [[nodiscard]] std::vector<int> open_on_each_shard(const std::string& topic,
+                                                    std::int32_t partitions) {
+    std::vector<int> counts(shards.size(), 0);
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      std::promise<void> counted;
+      asio::post(shards[i]->context(), [&, i] {
+        for (std::int32_t p = 0; p < partitions; ++p) {
+          if (shards[i]->find(topic, p) != nullptr) ++counts[i];
+        }
+        counted.set_value();
+      });
+      counted.get_future().wait();
+    }
+    return counts;
+  }
+
+  // Right after the controller has started the operation it was last asked for (it runs
+  // operations in order on its thread), queues a probe on each shard that counts the topic's
+  // open partitions when it gets its turn.
+  [[nodiscard]] std::vector<std::future<int>> probe_shards_behind_last_operation(
+      const std::string& topic, std::int32_t partitions) {
+    std::vector<std::future<int>> seen;
+    auto probes = std::make_shared<std::vector<std::promise<int>>>(shards.size());
+    for (auto& p : *probes) seen.push_back(p.get_future());
+    asio::post(ctl->context(), [this, probes, topic, partitions] {
+      for (std::size_t i = 0; i < shards.size(); ++i) {
+        asio::post(shards[i]->context(), [this, probes, topic, partitions, i] {
+          int open = 0;
+          for (std::int32_t p = 0; p < partitions; ++p) {
+            if (shards[i]->find(topic, p) != nullptr) ++open;
+          }
+          (*probes)[i].set_value(open);
+        });
+      }
+    });
+    return seen;
+  }
+
+  [[nodiscard]] result<void> create(const std::string& name, std::int32_t partitions) {
+    std::promise<result<void>> done;
+    ctl->create_topic(name, partitions, {}, false,
+                      [&](result<void> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+};
+
+constexpr std::int32_t many = 200;
+
+}  // namespace
+
+TEST_CASE("a shard serves its other work between the partitions of a topic being created") {
+  controller_rig rig;
+  std::promise<result<void>> created;
+  rig.ctl->create_topic("big", many, {}, false,
+                        [&](result<void> r) { created.set_value(std::move(r)); });
+  auto seen = rig.probe_shards_behind_last_operation("big", many);
+  REQUIRE(created.get_future().get());
+
+  const auto total = rig.open_on_each_shard("big", many);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    INFO("shard " << i << " had " << total[i] << " of the partitions");
+    REQUIRE(total[i] > 10);
+    // Queued behind every partition's opening, the probe would have found them all open.
+    CHECK(seen[i].get() < total[i]);
+  }
+}
+
+TEST_CASE("a shard serves its other work between the partitions of a topic being deleted") {
+  controller_rig rig;
+  REQUIRE(rig.create("big", many));
+  const auto total = rig.open_on_each_shard("big", many);
+
+  std::promise<result<void>> deleted;
+  rig.ctl->delete_topic("big", [&](result<void> r) { deleted.set_value(std::move(r)); });
+  auto seen = rig.probe_shards_behind_last_operation("big", many);
+  REQUIRE(deleted.get_future().get());
+
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    INFO("shard " << i << " had " << total[i] << " of the partitions");
+    // Queued behind every partition's closing, the probe would have found none open.
+    CHECK(seen[i].get() > 0);
+  }
+  CHECK(rig.open_on_each_shard("big", many) == std::vector<int>{0, 0});
+  CHECK(rig.topics->snapshot()->empty());
+}
+
+TEST_CASE("stopping the controller finishes the operations asked for before the stop") {
+  controller_rig rig;
+  std::promise<result<void>> created;
+  rig.ctl->create_topic("t", 16, {}, false,
+                        [&](result<void> r) { created.set_value(std::move(r)); });
+  std::promise<result<void>> deleted;
+  rig.ctl->delete_topic("t", [&](result<void> r) { deleted.set_value(std::move(r)); });
+  rig.ctl->join();
+
+  auto created_answer = created.get_future();
+  auto deleted_answer = deleted.get_future();
+  REQUIRE(created_answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  REQUIRE(deleted_answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  CHECK(created_answer.get());
+  CHECK(deleted_answer.get());
+  CHECK(rig.open_on_each_shard("t", 16) == std::vector<int>{0, 0});
+}
+
+}  // namespace sluice
