@@ -17,6 +17,21 @@ namespace sluice {
 using admin_detail::admin_channel;
 using resend = admin_channel::resend;
 
+namespace {
+
+// The broker opens and syncs every new partition's files before it answers a creation, a few
+// milliseconds each on a plain disk, so a topic of thousands of partitions takes longer than
+// request_timeout: the caller must not be told it failed while it is still being made.
+constexpr std::chrono::milliseconds per_partition_opened{20};
+// A deletion closes each partition (about 3 ms each); the client does not know how many.
+constexpr std::chrono::milliseconds time_to_close_any_topic{60'000};
+
+std::chrono::milliseconds time_to_open_partitions(std::int32_t partitions) {
+  return per_partition_opened * partitions;
+}
+
+}  // namespace
+
 struct admin::impl {
   impl(std::vector<broker_address> bootstrap, client_connection::options opts)
       : channel(std::move(bootstrap), std::move(opts)) {}
@@ -48,15 +63,18 @@ admin::admin(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 admin::~admin() = default;
 
 result<void> admin::create_topic(const topic_spec& spec, bool validate_only) {
-  auto r = impl_->channel.call(
-      [&] { return admin_detail::create_topics_request(spec, validate_only); }, resend::never);
+  const auto opening = validate_only ? std::chrono::milliseconds{0}
+                                     : time_to_open_partitions(std::max(spec.partitions, 0));
+  auto r =
+      impl_->channel.call([&] { return admin_detail::create_topics_request(spec, validate_only); },
+                          resend::never, opening);
   if (!r) return r.error();
   return admin_detail::read_create_topics(*r, spec.name);
 }
 
 result<void> admin::delete_topic(const std::string& name) {
-  auto r =
-      impl_->channel.call([&] { return admin_detail::delete_topics_request(name); }, resend::never);
+  auto r = impl_->channel.call([&] { return admin_detail::delete_topics_request(name); },
+                               resend::never, time_to_close_any_topic);
   if (!r) return r.error();
   return admin_detail::read_delete_topics(*r, name);
 }

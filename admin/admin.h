@@ -95,6 +95,8 @@ class admin {
   admin(const admin&) = delete;
   admin& operator=(const admin&) = delete;
 
+  // Both wait for the broker beyond request_timeout, as long as opening the topic's partitions
+  // (20 ms each) or closing any topic's (60 s) may take.
   [[nodiscard]] result<void> create_topic(const topic_spec& spec, bool validate_only = false);
   [[nodiscard]] result<void> delete_topic(const std::string& name);
   [[nodiscard]] result<std::vector<std::string>> list_topics();

@@ -20,13 +20,15 @@ bool admin_channel::is_connection_lost(const error& e) {
   return e.code == make_error_code(client_errc::connection_lost);
 }
 
-result<response_frame> admin_channel::round_trip(request_builder req) {
+result<response_frame> admin_channel::round_trip(request_builder req,
+                                                 std::chrono::milliseconds extra_time) {
   // The promise lives on this stack frame until the handler has set it: call() waits for it.
   std::promise<result<response_frame>> done;
   auto answer = done.get_future();
-  io_.post([this, req = std::move(req), &done]() mutable {
-    pool_->send(std::move(req),
-                [&done](result<response_frame> r) { done.set_value(std::move(r)); });
+  io_.post([this, req = std::move(req), &done, extra_time]() mutable {
+    pool_->send(
+        std::move(req), [&done](result<response_frame> r) { done.set_value(std::move(r)); },
+        extra_time);
   });
   return answer.get();
 }

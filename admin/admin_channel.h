@@ -35,18 +35,23 @@ class admin_channel {
 
   // Sends the request make() builds and waits for the response. Errors: the connection's
   // (connect failures, timed_out, connection_lost, the broker's request-level error).
+  // `extra_time` is allowed on top of the request timeout (an operation whose work grows with
+  // its size).
   template <class Make>
-  [[nodiscard]] result<response_frame> call(Make make, resend policy) {
-    auto r = round_trip(make());
+  [[nodiscard]] result<response_frame> call(
+      Make make, resend policy,
+      std::chrono::milliseconds extra_time = std::chrono::milliseconds{0}) {
+    auto r = round_trip(make(), extra_time);
     if (!r && policy == resend::once_if_connection_lost && is_connection_lost(r.error())) {
-      r = round_trip(make());
+      r = round_trip(make(), extra_time);
     }
     return r;
   }
 
  private:
   [[nodiscard]] static bool is_connection_lost(const error& e);
-  [[nodiscard]] result<response_frame> round_trip(request_builder req);
+  [[nodiscard]] result<response_frame> round_trip(request_builder req,
+                                                  std::chrono::milliseconds extra_time);
 
   io_thread io_;
   std::shared_ptr<broker_pool> pool_;

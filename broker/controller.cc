@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <cctype>
 #include <charconv>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/descriptor_budget.h"
 #include "broker/producer_snapshot.h"
 #include "broker/shard.h"
 #include "segment/atomic_file.h"
@@ -126,7 +128,7 @@ void controller::run_next() {
 }
 
 void controller::for_each_partition(const topic_info& topic, partition_step step,
-                                    std::function<void(result<void>)> done) {
+                                    std::function<void(result<void>)> done, after_error then) {
   struct join_state {
     std::size_t remaining_shards;
     result<void> first;
@@ -139,27 +141,31 @@ void controller::for_each_partition(const topic_info& topic, partition_step step
   std::erase_if(by_shard, [](const auto& ps) { return ps.empty(); });
   auto state = std::make_shared<join_state>(join_state{by_shard.size(), {}, std::move(done)});
   auto shared_step = std::make_shared<partition_step>(std::move(step));
+  auto gave_up = then == after_error::stop ? std::make_shared<std::atomic<bool>>(false) : nullptr;
   for (auto& partitions : by_shard) {
     shard& s = *shards_[shard_of(topic.record.name, partitions.front(), shards_.size())];
-    auto walk = std::make_shared<shard_walk>(
-        shard_walk{&s, std::move(partitions), 0, {}, shared_step, [this, state](result<void> r) {
-                     asio::post(ctx_, [state, r = std::move(r)] {
-                       if (!r && state->first) state->first = r;
-                       if (--state->remaining_shards == 0) state->done(state->first);
-                     });
-                   }});
+    auto walk = std::make_shared<shard_walk>(shard_walk{
+        &s, std::move(partitions), 0, {}, shared_step, gave_up, [this, state](result<void> r) {
+          asio::post(ctx_, [state, r = std::move(r)] {
+            if (!r && state->first) state->first = r;
+            if (--state->remaining_shards == 0) state->done(state->first);
+          });
+        }});
     asio::post(s.context(), [walk] { step_on_shard(walk); });
   }
 }
 
 void controller::step_on_shard(const std::shared_ptr<shard_walk>& walk) {
-  if (walk->next == walk->partitions.size()) {
+  if (walk->next == walk->partitions.size() || (walk->gave_up && *walk->gave_up)) {
     walk->finished(walk->first);
     return;
   }
   const auto p = walk->partitions[walk->next++];
   (*walk->step)(*walk->on, p, [walk](result<void> r) {
-    if (!r && walk->first) walk->first = r;
+    if (!r && walk->first) {
+      walk->first = r;
+      if (walk->gave_up) *walk->gave_up = true;
+    }
     // Behind whatever the shard queued meanwhile: its clients wait for one partition's work at
     // most, not for all of a large topic's.
     asio::post(walk->on->context(), [walk] { step_on_shard(walk); });
@@ -172,6 +178,9 @@ void controller::create_topic(std::string name, std::int32_t partitions, config_
           done = std::move(done)](std::function<void()> finished) {
     const auto now = real_clock().now_ms();
     auto checked = topics_.create(name, partitions, configs, true, now);
+    if (auto use = current_descriptor_use(); checked && use) {
+      if (auto fits = check_descriptors_for(name, partitions, *use); !fits) checked = fits.error();
+    }
     if (!checked || validate_only) {
       done(checked ? result<void>{} : result<void>(checked.error()));
       return finished();
@@ -205,7 +214,8 @@ void controller::create_topic(std::string name, std::int32_t partitions, config_
             done(r);
             finished();
           });
-        });
+        },
+        after_error::stop);
   });
 }
 

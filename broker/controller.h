@@ -6,6 +6,7 @@
 //
 // Completion handlers run on the controller's thread; callers post onward.
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <deque>
@@ -66,15 +67,20 @@ class controller {
   // Runs `step` for every partition of a topic, one partition at a time per shard, each next
   // one queued behind what the shard's clients queued meanwhile: creating or deleting a topic
   // of thousands of partitions must not stall every other partition on the shard for seconds.
-  // `done` gets the first error once all have answered.
+  // `done` gets the first error once all have answered; after_error::stop leaves the partitions
+  // not yet reached alone once one step failed (an opening that ran out of descriptors or space
+  // would fail for every one after it too).
+  enum class after_error { go_on, stop };
   void for_each_partition(const topic_info& topic, partition_step step,
-                          std::function<void(result<void>)> done);
+                          std::function<void(result<void>)> done,
+                          after_error then = after_error::go_on);
   struct shard_walk {
     shard* on;
     std::vector<std::int32_t> partitions;
     std::size_t next;
     result<void> first;
     std::shared_ptr<partition_step> step;
+    std::shared_ptr<std::atomic<bool>> gave_up;  // shared by the topic's walks; null: go on
     std::function<void(result<void>)> finished;
   };
   static void step_on_shard(const std::shared_ptr<shard_walk>& walk);

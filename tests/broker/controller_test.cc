@@ -5,13 +5,17 @@
 #include "broker/controller.h"
 
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <vector>
 
+#include "broker/descriptor_budget.h"
+#include "broker/errc.h"
 #include "broker/shard.h"
 #include "tests/broker/test_dir.h"
 #include "tests/result_printer.h"
@@ -100,6 +104,23 @@ struct controller_rig {
 
 constexpr std::int32_t many = 200;
 
+// Lowers this process's open-files limit for one test, and puts it back.
+class lowered_open_files_limit {
+ public:
+  explicit lowered_open_files_limit(rlim_t to) {
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = to;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  }
+  ~lowered_open_files_limit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  lowered_open_files_limit(const lowered_open_files_limit&) = delete;
+  lowered_open_files_limit& operator=(const lowered_open_files_limit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
 }  // namespace
 
 TEST_CASE("a shard serves its other work between the partitions of a topic being created") {
@@ -136,6 +157,22 @@ TEST_CASE("a shard serves its other work between the partitions of a topic being
   }
   CHECK(rig.open_on_each_shard("big", many) == std::vector<int>{0, 0});
   CHECK(rig.topics->snapshot()->empty());
+}
+
+TEST_CASE("a topic that would use up the open-files limit is refused before anything is made") {
+  controller_rig rig;
+  auto use = current_descriptor_use();
+  REQUIRE(use.has_value());
+  // Room for about 100 partitions' descriptors, and the tenth of the limit kept free.
+  const lowered_open_files_limit limit(use->open + 330);
+
+  auto refused = rig.create("big", many);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == broker_errc::invalid_partition_count);
+  CHECK(refused.error().detail.find("open files") != std::string::npos);
+  CHECK(rig.topics->snapshot()->empty());
+  CHECK(std::filesystem::is_empty(rig.data.path()));
+  CHECK(rig.create("small", 10));
 }
 
 TEST_CASE("stopping the controller finishes the operations asked for before the stop") {
