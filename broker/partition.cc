@@ -20,6 +20,28 @@ std::chrono::milliseconds now_ms() {
       std::chrono::system_clock::now().time_since_epoch());
 }
 
+// What only a broker may write, and producer fields no producer sends. A control batch would
+// be acknowledged and then skipped by every consumer; a negative sequence or epoch would enter
+// the producer's state (Kafka refuses both with INVALID_RECORD).
+result<void> check_producer_fields(const batch_header& h) {
+  auto refuse = [](std::string why) {
+    return make_error(broker_errc::invalid_request, std::move(why));
+  };
+  if (h.is_control()) {
+    return refuse("a control batch is written by the broker, not by a producer");
+  }
+  if (h.is_transactional()) {
+    return refuse("transactional batches are not supported (no transaction coordinator)");
+  }
+  if (h.producer_id < 0) return {};
+  if (h.producer_epoch < 0 || h.base_sequence < 0) {
+    return refuse(fmt::format(
+        "idempotent batch of producer {} has epoch {} and base sequence {}; both must be >= 0",
+        h.producer_id, h.producer_epoch, h.base_sequence));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string partition_id::dir_name() const {
@@ -27,7 +49,9 @@ std::string partition_id::dir_name() const {
 }
 
 partition::partition(partition_id id, std::unique_ptr<partition_log> log)
-    : id_(std::move(id)), log_(std::move(log)) {}
+    : id_(std::move(id)), log_(std::move(log)) {
+  log_->on_cut_back([this](offset cut) { producers_.forget_all_unwritten(cut); });
+}
 
 partition::~partition() = default;
 
@@ -217,6 +241,10 @@ void partition::produce(held_bytes batch, produce_handler done) {
   // and leave a gap in its sequence.
   if (auto appendable = log_->check_batch(batch); !appendable) {
     done(appendable.error());
+    return;
+  }
+  if (auto allowed = check_producer_fields(view->header()); !allowed) {
+    done(allowed.error());
     return;
   }
   const auto ids = producer_batch_ids::of(view->header());

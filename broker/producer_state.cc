@@ -101,10 +101,17 @@ void producer_state_table::on_failed(const producer_batch_ids& ids, std::uint64_
                 [&](const in_flight_batch& b) { return b.attempt == attempt; });
 }
 
+void producer_state_table::forget_in_flight_from(producer_entry& e, offset log_end) {
+  std::erase_if(e.in_flight, [&](const in_flight_batch& b) { return b.base >= log_end; });
+}
+
 void producer_state_table::forget_unwritten(std::int64_t producer_id, offset log_end) {
   auto it = producers_.find(producer_id);
-  if (it == producers_.end()) return;
-  std::erase_if(it->second.in_flight, [&](const in_flight_batch& b) { return b.base >= log_end; });
+  if (it != producers_.end()) forget_in_flight_from(it->second, log_end);
+}
+
+void producer_state_table::forget_all_unwritten(offset log_end) {
+  for (auto& [id, entry] : producers_) forget_in_flight_from(entry, log_end);
 }
 
 void producer_state_table::restore(const batch_header& h) {
@@ -118,10 +125,7 @@ void producer_state_table::restore(const batch_header& h) {
   }
   e.restored = true;
   e.last_timestamp = std::max(e.last_timestamp, h.max_timestamp);
-  // A batch seen twice (a snapshot, then the log it was built from) is remembered once.
-  const bool known = std::any_of(e.stored.begin(), e.stored.end(),
-                                 [&](const stored_batch& s) { return s.base == h.base_offset; });
-  if (!known) remember(e, ids, h.base_offset);
+  remember(e, ids, h.base_offset);
 }
 
 void producer_state_table::restore(const remembered_producer& p) {
@@ -223,6 +227,13 @@ void producer_state_table::adopt_in_flight(const producer_state_table& live) {
 }
 
 void producer_state_table::remember(producer_entry& e, const producer_batch_ids& ids, offset base) {
+  // A batch seen twice is remembered once: a snapshot, then the log it was built from; or a
+  // whole-log rebuild that read a batch whose acknowledgement was still queued, then that
+  // acknowledgement (adopt_in_flight). Twice, it would take two of the ten places.
+  if (std::any_of(e.stored.begin(), e.stored.end(),
+                  [&](const stored_batch& s) { return s.base == base; })) {
+    return;
+  }
   e.stored.push_back({ids.first_sequence, ids.last_sequence, base});
   while (e.stored.size() > remembered_batches) e.stored.pop_front();
 }

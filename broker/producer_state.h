@@ -84,6 +84,9 @@ class producer_state_table {
   // cut them away (a write error cuts the log back at once), and their on_failed is still on
   // its way. Until it comes they must not count as the predecessors of a new batch.
   void forget_unwritten(std::int64_t producer_id, offset log_end);
+  // The same for every producer: the log was cut back to `log_end` (partition_log::on_cut_back),
+  // and another producer's batch may be appended there before those answers come.
+  void forget_all_unwritten(offset log_end);
 
   // Rebuilds state from a batch already in the log (on open); one it remembers already (same
   // base offset) changes nothing.
@@ -147,6 +150,7 @@ class producer_state_table {
   };
 
   void remember(producer_entry& e, const producer_batch_ids& ids, offset base);
+  static void forget_in_flight_from(producer_entry& e, offset log_end);
   [[nodiscard]] std::vector<remembered_producer> remembered_below(offset below,
                                                                   bool with_in_flight) const;
 

@@ -129,6 +129,13 @@ class partition_log {
   // append being cut away, above max.message.bytes). check_batch() checks the same.
   [[nodiscard]] result<void> check_appendable(std::size_t batch_size) const;
 
+  // Called at once, on the log's thread, when a failed write cuts the log back to `cut`: the
+  // appends from `cut` on fail, but their answers are posted, and an append queued meanwhile
+  // lands at `cut`. A caller tracking what is in flight (the broker's producer state) must not
+  // wait for those answers to learn that nothing from `cut` on was written.
+  using cut_back_hook = std::function<void(offset cut)>;
+  void on_cut_back(cut_back_hook hook) { on_cut_back_ = std::move(hook); }
+
   // Asio-style: co_await log.async_append(std::move(b), asio::use_awaitable) etc.
   template <class CompletionToken>
   auto async_append(held_bytes batch, CompletionToken&& token) {
@@ -385,6 +392,7 @@ class partition_log {
   };
   std::deque<sync_group> syncs_;  // oldest first
   std::uint64_t next_sync_id_ = 0;
+  cut_back_hook on_cut_back_;
   std::optional<error> rollback_error_;  // a write failed; cutting back once writes drain
   std::optional<error> offline_;         // fenced after an fsync error
   bool closing_ = false;

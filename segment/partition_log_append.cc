@@ -493,6 +493,7 @@ void partition_log::roll_back_failed_writes() {
   next_offset_ = cut;
   writeback_file_.reset();  // writes start again below where early writeback had got to
   rollback_error_.reset();
+  if (on_cut_back_) on_cut_back_(cut);
   fail_pending(err);
   if (!r) fence(r.error());
 }

@@ -12,7 +12,9 @@
 
 #include "broker/errc.h"
 #include "broker/producer_snapshot.h"
+#include "protocol/crc32c.h"
 #include "protocol/record_batch_builder.h"
+#include "protocol/record_batch_format.h"
 #include "segment/errc.h"
 #include "segment/io/backend.h"
 #include "segment/io/faulty_backend.h"
@@ -31,6 +33,17 @@ byte_buffer idempotent_batch(std::int32_t first_seq, int records, std::int64_t p
     b.add(timestamp + i, std::nullopt, as_bytes(v));
   }
   return b.build();
+}
+
+// The batch with these attribute bits set (5: control, 4: transactional) and its CRC made
+// right again, as a client could send it.
+byte_buffer with_attribute_bits(byte_buffer batch, std::uint8_t bits) {
+  batch[attributes_offset + 1] |= std::byte{bits};  // big-endian int16: the low byte
+  const auto crc = crc32c(byte_span(batch).subspan(crc_scope_start));
+  for (int i = 0; i < 4; ++i) {
+    batch[crc_offset + i] = static_cast<std::byte>(crc >> (24 - 8 * i));
+  }
+  return batch;
 }
 
 std::int64_t now_ms() {
@@ -152,6 +165,98 @@ TEST_CASE("a batch pipelined behind one whose write failed is not stored after t
   auto next = f.produce(idempotent_batch(6, 3));
   REQUIRE(next);
   CHECK(next->base_offset == offset{6});
+}
+
+// As above, with another producer's batch queued in between: appended where the log was cut,
+// it moves the log's end past the failed batch before the failure's answer comes.
+TEST_CASE("a batch pipelined behind one whose write failed stays refused when others append") {
+  partition_fixture f;
+  auto faulty = std::make_unique<io::faulty_backend>(f.ctx, std::move(f.io));
+  auto& faults = *faulty;
+  f.io = std::move(faulty);
+  f.open();
+  REQUIRE(f.produce(idempotent_batch(0, 3)));
+  faults.fail_next_write(EIO);
+  std::optional<result<produce_outcome>> failed, other, next;
+  f.p->produce(idempotent_batch(3, 3), [&](result<produce_outcome> r) { failed = std::move(r); });
+  f.run_until([&] { return f.p->status().log_end_offset == offset{3}; });
+  REQUIRE_FALSE(failed.has_value());
+  constexpr std::int64_t other_producer = 8;
+  f.p->produce(idempotent_batch(0, 3, other_producer),
+               [&](result<produce_outcome> r) { other = std::move(r); });
+  f.p->produce(idempotent_batch(6, 3), [&](result<produce_outcome> r) { next = std::move(r); });
+  f.run_until([&] { return failed && other && next; });
+  REQUIRE_FALSE(*failed);
+  REQUIRE(*other);
+  CHECK((*other)->base_offset == offset{3});
+  REQUIRE_FALSE(*next);
+  CHECK(next->error().code == broker_errc::out_of_order_sequence);
+  // The producer's retries, in order, are stored in order after the other producer's batch.
+  auto retried = f.produce(idempotent_batch(3, 3));
+  REQUIRE(retried);
+  CHECK(retried->base_offset == offset{6});
+  auto then = f.produce(idempotent_batch(6, 3));
+  REQUIRE(then);
+  CHECK(then->base_offset == offset{9});
+}
+
+TEST_CASE("batches only a broker writes, or with negative producer fields, are refused") {
+  partition_fixture f;
+  f.open();
+  constexpr std::uint8_t control = 0x20;
+  constexpr std::uint8_t transactional = 0x10;
+  auto refused_because = [&](byte_buffer batch) {
+    auto r = f.produce(std::move(batch));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == broker_errc::invalid_request);
+    return r.error().detail;
+  };
+  CHECK(refused_because(with_attribute_bits(idempotent_batch(0, 3), control)).find("control") !=
+        std::string::npos);
+  CHECK(refused_because(with_attribute_bits(idempotent_batch(0, 3), transactional))
+            .find("transactional") != std::string::npos);
+  CHECK(refused_because(idempotent_batch(-5, 3)).find("base sequence -5") != std::string::npos);
+  CHECK(f.p->status().log_end_offset == offset{0});
+  // None took a place in the producer's sequence.
+  auto first = f.produce(idempotent_batch(0, 3));
+  REQUIRE(first);
+  CHECK(first->base_offset == offset{0});
+}
+
+// A whole-log rebuild (set off by a producer the partial state does not know) reads a batch
+// whose acknowledgement is still queued; the acknowledgement then must not remember it again.
+TEST_CASE("a batch read by a rebuild while its acknowledgement is queued is remembered once") {
+  partition_fixture f;
+  f.open(small_segments());
+  const auto now = now_ms();
+  constexpr std::int64_t busy_producer = 8;
+  for (int i = 0; i < 30; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, busy_producer, now)));
+  REQUIRE(f.produce(idempotent_batch(0, 4, 7, now)));
+  f.crash();
+  f.open(small_segments());  // many segments: the state is rebuilt from the last two only
+  std::optional<result<produce_outcome>> stored, unknown;
+  f.p->produce(idempotent_batch(4, 4, 7, now), [&](result<produce_outcome> r) { stored = r; });
+  const auto end = f.p->status().log_end_offset;
+  f.run_until([&] { return f.p->status().high_watermark == end || stored.has_value(); });
+  REQUIRE_FALSE(stored.has_value());  // visible, its acknowledgement queued
+  constexpr std::int64_t unknown_producer = 99;
+  f.p->produce(idempotent_batch(0, 1, unknown_producer, now),
+               [&](result<produce_outcome> r) { unknown = r; });
+  f.run_until([&] { return stored && unknown; });
+  REQUIRE(*stored);
+  f.close();
+
+  auto snap = read_producer_snapshot(f.dir.path() / "t-0");
+  REQUIRE(snap);
+  REQUIRE(snap->has_value());
+  bool found = false;
+  for (const auto& p : (*snap)->table.remembered()) {
+    if (p.producer_id != 7) continue;
+    found = true;
+    REQUIRE(p.batches.size() == 2);
+    CHECK(p.batches[0].base != p.batches[1].base);
+  }
+  CHECK(found);
 }
 
 TEST_CASE("a retry sent while the original is in flight gets the original's outcome") {
