@@ -176,6 +176,8 @@ void partition::retain_producer_state(offset new_log_start) {
                    r.error().message());
       return;
     }
+    // Not by the records' timestamps alone: a producer storing old records now is not idle.
+    retained.take_dates_from(producers_);
     retained.expire_older_than(producer_expiry());
   }
   retained_producers_ = std::move(retained);

@@ -206,14 +206,18 @@ std::optional<offset> producer_state_table::older_than_remembered(
   return e.stored.front().base;
 }
 
-void producer_state_table::adopt_in_flight(const producer_state_table& live) {
+void producer_state_table::take_dates_from(const producer_state_table& live) {
   for (const auto& [id, l] : live.producers_) {
     auto found = producers_.find(id);
-    // The live table's dates are the broker's clock at each store; rebuilt from the log, they
-    // would be the records' own timestamps, which a producer re-ingesting history sets old.
     if (found != producers_.end() && found->second.epoch == l.epoch) {
       found->second.last_timestamp = std::max(found->second.last_timestamp, l.last_timestamp);
     }
+  }
+}
+
+void producer_state_table::adopt_in_flight(const producer_state_table& live) {
+  take_dates_from(live);
+  for (const auto& [id, l] : live.producers_) {
     if (l.in_flight.empty()) continue;
     producer_entry& e = producers_[id];
     if (l.epoch > e.epoch) {

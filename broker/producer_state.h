@@ -132,6 +132,10 @@ class producer_state_table {
   // rebuilt from the whole log: what is stored is in the log, what is in flight is not yet),
   // and the dates live knew producers by, where later than the rebuilt ones.
   void adopt_in_flight(const producer_state_table& live);
+  // Dates each producer this table shares with `live` (same epoch) by the later of the two.
+  // live's dates are the broker's clock at each store; rebuilt from the log, they would be the
+  // records' own timestamps, which a producer re-ingesting history sets old.
+  void take_dates_from(const producer_state_table& live);
 
   [[nodiscard]] std::size_t producer_count() const { return producers_.size(); }
 

@@ -259,6 +259,37 @@ TEST_CASE("a batch read by a rebuild while its acknowledgement is queued is reme
   CHECK(found);
 }
 
+// Retention saves the state of the producers whose batches it deletes; with a partial state
+// (many segments since a crash) it dates them from the log. A producer re-ingesting records days
+// old is not idle: its retry after a clean restart must still be known.
+TEST_CASE("retention with a partial state keeps a producer storing old records now") {
+  partition_fixture f;
+  auto config = small_segments();
+  f.open(config);
+  const auto now = now_ms();
+  const std::int64_t days_ago = now - std::int64_t{3} * 24 * 3600 * 1000;
+  constexpr std::int64_t busy_producer = 8;
+  constexpr std::int64_t reingesting = 7;
+  for (int i = 0; i < 30; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, busy_producer, now)));
+  REQUIRE(f.produce(idempotent_batch(0, 4, reingesting, days_ago)));
+  f.crash();
+  f.open(config);  // both producers are known from the last segments: the state stays partial
+  auto lost_ack = f.produce(idempotent_batch(4, 4, reingesting, days_ago));
+  REQUIRE(lost_ack);
+  for (int i = 30; i < 60; ++i) REQUIRE(f.produce(idempotent_batch(i * 4, 4, busy_producer, now)));
+  config.retention_bytes = 2048;
+  REQUIRE(f.p->reconfigure(config));
+  REQUIRE(f.p->enforce_retention());
+  REQUIRE(f.p->status().log_start_offset > lost_ack->base_offset);
+  f.close();
+
+  f.open(config);
+  auto retry = f.produce(idempotent_batch(4, 4, reingesting, days_ago));
+  REQUIRE(retry);
+  CHECK(retry->duplicate);
+  CHECK(retry->base_offset == lost_ack->base_offset);
+}
+
 TEST_CASE("a retry sent while the original is in flight gets the original's outcome") {
   partition_fixture f;
   f.open();
