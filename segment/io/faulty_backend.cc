@@ -138,7 +138,10 @@ result<void> faulty_backend::truncate(int fd, std::uint64_t size, std::string_vi
 
 result<void> faulty_backend::datasync(int fd, std::string_view what) {
   ++syncs_;
-  if (auto err = take_sync_fault(what)) return injected_sync_error(*err, what);
+  // `what` names the call already ("fdatasync <file>"), as sync_ops::datasync reports it.
+  if (auto err = take_sync_fault(what)) {
+    return make_errno_error(*err, fmt::format("{} (injected fault)", what));
+  }
   return inner_->datasync(fd, what);
 }
 
