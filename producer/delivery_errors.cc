@@ -1,5 +1,8 @@
 #include "producer/delivery_errors.h"
 
+#include <charconv>
+#include <string_view>
+
 #include "protocol/client/client_errc.h"
 #include "protocol/errc.h"
 #include "protocol/wire_errc.h"
@@ -40,6 +43,19 @@ bool proves_not_stored(const error& e) {
 
 bool is_wire_error(const error& e, wire::ErrorCode code) {
   return e.code == wire::make_error_code(code);
+}
+
+std::optional<std::size_t> refused_frame_limit(const error& e) {
+  if (e.code != client_errc::connection_lost) return std::nullopt;
+  constexpr std::string_view before = "exceeds the limit of ";
+  const std::string_view detail = e.detail;
+  const auto at = detail.find(before);
+  if (at == std::string_view::npos) return std::nullopt;
+  const auto digits = detail.substr(at + before.size());
+  std::size_t limit = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), limit);
+  if (ec != std::errc{} || end == digits.data() || limit == 0) return std::nullopt;
+  return limit;
 }
 
 }  // namespace sluice::producer_internal

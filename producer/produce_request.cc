@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <string_view>
 #include <unordered_map>
 
+#include "protocol/api_versions.h"
 #include "protocol/client/client_errc.h"
 #include "protocol/wire_errc.h"
 
@@ -57,6 +59,16 @@ request_builder build_produce_request(std::span<const batch_ptr> batches, std::i
       std::min<std::int64_t>(timeout.count(), std::numeric_limits<std::int32_t>::max()));
   req.set_body(wire::CreateProduceRequest(fbb, acks, timeout_ms, fbb.CreateVector(topics)));
   return req;
+}
+
+std::size_t produce_frame_size(std::span<const batch_ptr> batches, std::int8_t acks,
+                               std::chrono::milliseconds timeout, std::string_view client_id) {
+  auto req = build_produce_request(batches, acks, timeout);
+  // A request id takes 8 bytes whatever its value (ids start at 1, so it is never left out as a
+  // default): this frame is exactly as large as the one the connection will send.
+  req.finish(std::numeric_limits<std::uint64_t>::max(),
+             client_version(wire::RequestBody::ProduceRequest), client_id);
+  return req.frame_size();
 }
 
 std::vector<result<produce_ack>> match_produce_response(const response_frame& frame,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "producer/producer_batch.h"
@@ -18,6 +19,12 @@ namespace sluice::producer_internal {
 [[nodiscard]] request_builder build_produce_request(std::span<const batch_ptr> batches,
                                                     std::int8_t acks,
                                                     std::chrono::milliseconds timeout);
+
+// The bytes of the frame a connection sends for build_produce_request(batches, acks, timeout)
+// under client_id: what a broker's request size limit (--max-request-bytes) applies to.
+[[nodiscard]] std::size_t produce_frame_size(std::span<const batch_ptr> batches, std::int8_t acks,
+                                             std::chrono::milliseconds timeout,
+                                             std::string_view client_id);
 
 struct produce_ack {
   std::int64_t base_offset = -1;

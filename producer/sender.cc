@@ -155,21 +155,32 @@ void sender::on_producer_id(result<response_frame> r) {
 // ---- sending ----------------------------------------------------------------------------------
 
 void sender::send_batches(clock::time_point now) {
-  const auto max_bytes = config_.max_request_size;
   while (requests_in_flight_ < config_.max_in_flight) {
-    auto batches = due_retries(now);
-    std::size_t bytes = 0;
-    for (const auto& b : batches) bytes += b->bytes()->size();
-    if (bytes < max_bytes) {
-      auto fresh = drain_new(now, max_bytes - bytes);
-      batches.insert(batches.end(), fresh.begin(), fresh.end());
-    }
+    auto batches = next_request(now);
     if (batches.empty()) return;
     send_request(std::move(batches));
   }
 }
 
-sender::batch_list sender::due_retries(clock::time_point now) {
+sender::batch_list sender::next_request(clock::time_point now) {
+  const auto max_bytes = request_payload_limit();
+  auto batches = due_retries(now, max_bytes);
+  std::size_t bytes = 0;
+  for (const auto& b : batches) bytes += b->bytes()->size();
+  if (bytes < max_bytes) {
+    auto fresh = drain_new(now, max_bytes - bytes);
+    batches.insert(batches.end(), fresh.begin(), fresh.end());
+  }
+  keep_within_request_limit(batches, now);
+  return batches;
+}
+
+std::size_t sender::request_payload_limit() const {
+  if (!broker_request_limit_) return config_.max_request_size;
+  return std::min(config_.max_request_size, *broker_request_limit_);
+}
+
+sender::batch_list sender::due_retries(clock::time_point now, std::size_t max_bytes) {
   batch_list out;
   if (awaiting_total_ == 0) return out;
   std::size_t bytes = 0;
@@ -181,7 +192,7 @@ sender::batch_list sender::due_retries(clock::time_point now) {
           head->unsettled) {
         continue;
       }
-      if (!out.empty() && bytes + head->bytes()->size() > config_.max_request_size) return out;
+      if (!out.empty() && bytes + head->bytes()->size() > max_bytes) return out;
       bytes += head->bytes()->size();
       out.push_back(head);
     }
@@ -233,6 +244,7 @@ void sender::send_request(batch_list batches) {
 void sender::on_answer(const batch_list& batches, result<response_frame> r) {
   --requests_in_flight_;
   if (!r) {
+    learn_request_limit(r.error());
     for (const auto& b : batches) on_failure(b, r.error());
   } else {
     auto outcomes = match_produce_response(*r, batches);
@@ -280,6 +292,7 @@ void sender::on_failure(const batch_ptr& b, const error& e) {
     return retry_later(s, b, now);
   }
   if (is_retriable(e)) {
+    if (!fits_request_limit(b)) return refuse_too_large_for_broker(s, b, now);
     if (now - b->created() >= config_.delivery_timeout) return finish(b, expired_error(*b));
     return retry_later(s, b, now + config_.retry_backoff);
   }
@@ -295,6 +308,76 @@ void sender::on_failure(const batch_ptr& b, const error& e) {
   }
   if (b->stamp() && !b->may_be_stored) take_back_sequences(s, b);
   finish(b, e);
+}
+
+// ---- the broker's request size limit ----------------------------------------------------------
+
+void sender::learn_request_limit(const error& e) {
+  if (auto limit = refused_frame_limit(e)) broker_request_limit_ = *limit;
+}
+
+bool sender::fits_request_limit(std::span<const batch_ptr> batches) const {
+  if (!broker_request_limit_) return true;
+  const auto frame = produce_frame_size(batches, static_cast<std::int8_t>(config_.acks),
+                                        config_.request_timeout, config_.client_id);
+  return frame <= *broker_request_limit_;
+}
+
+bool sender::fits_request_limit(const batch_ptr& b) const {
+  return fits_request_limit(std::span<const batch_ptr>(&b, 1));
+}
+
+// The payload limit already keeps most requests within the broker's limit; the flatbuffers
+// message around the batches can still take one past it.
+void sender::keep_within_request_limit(batch_list& batches, clock::time_point now) {
+  if (!broker_request_limit_) return;
+  batch_list fitting;
+  for (const auto& b : batches) {
+    if (fits_request_limit(b)) {
+      fitting.push_back(b);
+    } else {
+      refuse_too_large_for_broker(state_of(b->tp()), b, now);
+    }
+  }
+  // Parts of a split wait to be settled, which run() did before this split.
+  if (fitting.size() < batches.size()) settle_splits();
+  while (fitting.size() > 1 && !fits_request_limit(fitting)) {
+    retry_later(state_of(fitting.back()->tp()), fitting.back(), now);  // the next request's
+    fitting.pop_back();
+  }
+  batches = std::move(fitting);
+}
+
+// Sending b again would only cost the connection, and every request on it, each time. Every
+// request that carried b was larger still, so the broker (its limit being a start-up option)
+// read none of them: its records go in smaller batches that reuse its sequences, or, a single
+// record, it fails and its sequences go to the next batch. (Whether an attempt was refused
+// cannot be told from the error it failed with: when the broker closes the connection while
+// the request is still being written, the write fails first, with no word of the refusal.)
+void sender::refuse_too_large_for_broker(partition_state& s, const batch_ptr& b,
+                                         clock::time_point now) {
+  const auto e = too_large_for_broker_error(b);
+  b->last_error = e;
+  last_error_ = e;
+  b->may_be_stored = false;
+  if (b->record_count() > 1 && now - b->created() < config_.delivery_timeout) {
+    return split(s, b, e, now);
+  }
+  if (b->stamp()) take_back_sequences(s, b);
+  finish(b, e);
+}
+
+error sender::too_large_for_broker_error(const batch_ptr& b) const {
+  const auto frame =
+      produce_frame_size(std::span<const batch_ptr>(&b, 1), static_cast<std::int8_t>(config_.acks),
+                         config_.request_timeout, config_.client_id);
+  return make_error(
+      wire::ErrorCode::message_too_large,
+      fmt::format("record batch of {} bytes ({} record{}) for {}-{} exceeds the broker's limit of "
+                  "{} bytes per request (its --max-request-bytes; a request carrying it takes {} "
+                  "bytes)",
+                  b->bytes()->size(), b->record_count(), b->record_count() == 1 ? "" : "s",
+                  b->tp().topic, b->tp().partition, *broker_request_limit_, frame));
 }
 
 // ---- batches too large for the broker, and sequences taken back -------------------------------

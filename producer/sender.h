@@ -48,6 +48,19 @@
 //    refused. Only a record too large on its own fails with message_too_large. Without
 //    idempotence the parts do not wait for the later batches (and may land after one of
 //    them, as any retry may).
+//  - A request above the broker's request size limit (its --max-request-bytes) is refused
+//    unread, and the broker closes the connection: every request in flight on it fails with
+//    connection_lost, the limit named in the detail (refused_frame_limit), or, when the close
+//    cuts short the write of the large request, with the write's network error. Such failures
+//    are retried as any lost connection until one names the limit; from then on (for the
+//    producer's life) the sender keeps every request within it. A batch that does not fit a
+//    request of its own can never be sent (retried, it would cost the connection and every
+//    request on it each time, until delivery_timeout). The broker read none of its attempts,
+//    each larger than the limit, so as a batch refused as message_too_large it is split if it
+//    holds two or more records, and else fails at once with message_too_large naming its size
+//    and the limit (its sequences taken back as for any batch refused for good). This takes the
+//    limit, a start-up option of the broker, to have been the same for every attempt. Batches
+//    that fit alone but not together go in separate requests, as retries of unknown fate.
 //  - delivery_timeout: a batch not done that long after its creation fails with timed_out,
 //    naming the last error; a batch in flight then fails when that attempt ends. Its fate may
 //    be unknown (a timed-out attempt may have been stored); the next batch's answer settles
@@ -63,6 +76,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -116,7 +130,10 @@ class sender {
   void expire(clock::time_point now);
   void reset_partitions(clock::time_point now);
   void send_batches(clock::time_point now);
-  batch_list due_retries(clock::time_point now);
+  // The batches of the next Produce request: retries due, then new batches, within the limits.
+  batch_list next_request(clock::time_point now);
+  [[nodiscard]] std::size_t request_payload_limit() const;
+  batch_list due_retries(clock::time_point now, std::size_t max_bytes);
   batch_list drain_new(clock::time_point now, std::size_t max_bytes);
   void send_request(batch_list batches);
   void request_producer_id();
@@ -124,6 +141,15 @@ class sender {
   void on_answer(const batch_list& batches, result<response_frame> r);
   void on_written(const batch_list& batches, const result<void>& r);
   void on_failure(const batch_ptr& b, const error& e);
+  // ---- the broker's request size limit (sender.h) ----
+  void learn_request_limit(const error& e);
+  [[nodiscard]] bool fits_request_limit(std::span<const batch_ptr> batches) const;
+  [[nodiscard]] bool fits_request_limit(const batch_ptr& b) const;
+  // Refuses the batches that cannot fit a request; puts off those that fit alone but would take
+  // the request past the limit.
+  void keep_within_request_limit(batch_list& batches, clock::time_point now);
+  void refuse_too_large_for_broker(partition_state& s, const batch_ptr& b, clock::time_point now);
+  [[nodiscard]] error too_large_for_broker_error(const batch_ptr& b) const;
   void retry_later(partition_state& s, const batch_ptr& b, clock::time_point at);
   void split(partition_state& s, const batch_ptr& b, const error& e, clock::time_point now);
   void settle_splits();
@@ -166,6 +192,8 @@ class sender {
   clock::time_point producer_id_retry_at_{};
   std::optional<error> fatal_;       // InitProducerId refused for good: every batch fails
   std::optional<error> last_error_;  // the latest failure, for the detail of expired batches
+  // The broker's largest request frame, once a refusal named it.
+  std::optional<std::size_t> broker_request_limit_;
   bool closed_ = false;
 };
 

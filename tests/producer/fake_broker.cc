@@ -86,8 +86,11 @@ asio::awaitable<void> fake_broker::serve(tcp::socket s) {
     std::array<std::byte, frame_format::prefix_size> prefix{};
     auto [ec, n] = co_await asio::async_read(*socket, asio::buffer(prefix), use_tuple);
     if (ec) break;
-    auto p = parse_frame_prefix(prefix, frame_format::default_max_request_bytes);
-    if (!p) break;
+    auto p = parse_frame_prefix(prefix, max_request_bytes_);
+    if (!p) {
+      co_await refuse_frame(*socket, prefix, p.error());
+      break;
+    }
     byte_buffer body(p->body_size());
     auto [bec, bn] = co_await asio::async_read(*socket, asio::buffer(body), use_tuple);
     if (bec) break;
@@ -103,6 +106,23 @@ asio::awaitable<void> fake_broker::serve(tcp::socket s) {
   }
   boost::system::error_code ignored;
   socket->close(ignored);
+}
+
+asio::awaitable<void> fake_broker::refuse_frame(tcp::socket& socket,
+                                                std::span<const std::byte> prefix,
+                                                const error& why) {
+  ++frames_refused_;
+  const auto frame_length = load_be<std::uint32_t>(prefix.data());
+  if (frame_length > frame_format::message_length_size) {
+    byte_buffer body(frame_length - frame_format::message_length_size);
+    co_await asio::async_read(socket, asio::buffer(body), use_tuple);
+  }
+  if (unanswered_refusals_ > 0) {
+    --unanswered_refusals_;
+    co_return;
+  }
+  auto refusal = error_frame(0, static_cast<wire::ErrorCode>(why.code.value()), why.detail);
+  co_await asio::async_write(socket, asio::buffer(refusal), use_tuple);
 }
 
 fake_broker::reply fake_broker::handle(const wire::Request& req, byte_span payload) {
@@ -324,6 +344,17 @@ std::vector<fake_broker::stored_record> fake_broker::records(const std::string& 
 
 void fake_broker::set_max_batch_bytes(std::size_t max_bytes) {
   io_.call([&] { max_batch_bytes_ = max_bytes; });
+}
+
+void fake_broker::set_max_request_bytes(std::uint32_t max_bytes, int unanswered) {
+  io_.call([&] {
+    max_request_bytes_ = max_bytes;
+    unanswered_refusals_ = unanswered;
+  });
+}
+
+int fake_broker::frames_refused() {
+  return io_.call([&] { return frames_refused_; });
 }
 
 void fake_broker::set_too_large_leaves_gap(bool on) {

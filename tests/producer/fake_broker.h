@@ -16,13 +16,16 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "protocol/batch_header.h"
 #include "protocol/bytes.h"
 #include "protocol/client/io_thread.h"
+#include "protocol/frame_format.h"
 #include "protocol/idempotent_window.h"
+#include "protocol/result.h"
 #include "protocol/sluice_generated.h"
 
 namespace sluice::test {
@@ -70,6 +73,14 @@ class fake_broker {
   // Batches above max_bytes are refused with message_too_large and sluiced's message, after the
   // idempotence check (a retry of a stored batch is still a duplicate), as max.message.bytes.
   void set_max_batch_bytes(std::size_t max_bytes);
+  // Frames above max_bytes are refused as sluiced refuses them (--max-request-bytes): with an
+  // answer of request id 0 (message_too_large, sluiced's message), and the connection closes.
+  // Unlike sluiced, the fake reads the refused frame's body first: a client still writing it
+  // when the connection is reset fails on the write before it reads the answer, and whether it
+  // does is the scheduler's choice. The first `unanswered` refusals close the connection
+  // without an answer, as the client then sees it.
+  void set_max_request_bytes(std::uint32_t max_bytes, int unanswered = 0);
+  [[nodiscard]] int frames_refused();
   // sluiced counts a batch in flight until its refusal completes, so a batch pipelined right
   // behind one refused as too large can be taken as its successor, leaving a gap. While set,
   // the fake does the same: a batch refused as too large moves the expected sequence past it.
@@ -111,6 +122,8 @@ class fake_broker {
 
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> refuse_frame(boost::asio::ip::tcp::socket& socket,
+                                            std::span<const std::byte> prefix, const error& why);
   reply handle(const wire::Request& req, byte_span payload);
   reply produce(const wire::Request& req, byte_span payload);
   produce_result append(const std::string& topic, std::int32_t partition, byte_span batch);
@@ -129,6 +142,9 @@ class fake_broker {
   bool strict_unknown_producers_ = false;
   wire::ErrorCode init_producer_id_error_ = wire::ErrorCode::none;
   std::optional<std::size_t> max_batch_bytes_;
+  std::uint32_t max_request_bytes_ = frame_format::default_max_request_bytes;
+  int frames_refused_ = 0;
+  int unanswered_refusals_ = 0;
   bool too_large_leaves_gap_ = false;
   std::map<wire::ErrorCode, int> refusals_;
   std::int64_t next_producer_id_ = 1000;

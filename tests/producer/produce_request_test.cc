@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "protocol/api_versions.h"
 #include "protocol/client/client_errc.h"
 #include "protocol/frame.h"
 #include "protocol/wire_errc.h"
@@ -48,6 +49,17 @@ flatbuffers::Offset<wire::ProducePartitionResult> ok(flatbuffers::FlatBufferBuil
                                                      bool duplicate = false) {
   return wire::CreateProducePartitionResult(fbb, partition, wire::ErrorCode::none, 0, base, 0,
                                             duplicate);
+}
+
+TEST_CASE("produce_frame_size is the size of the frame the connection sends") {
+  std::vector<batch_ptr> batches{sealed_batch("a", 0, "x"), sealed_batch("b", 2, "yy")};
+  for (const std::uint64_t request_id : {std::uint64_t{1}, std::uint64_t{1} << 40}) {
+    CAPTURE(request_id);
+    auto req = build_produce_request(batches, 1, std::chrono::milliseconds(30'000));
+    req.finish(request_id, client_version(wire::RequestBody::ProduceRequest), "a-client");
+    CHECK(produce_frame_size(batches, 1, std::chrono::milliseconds(30'000), "a-client") ==
+          req.frame_size());
+  }
 }
 
 TEST_CASE("a produce request groups batches by topic and carries their bytes as payload") {

@@ -420,6 +420,111 @@ TEST_CASE("the parts of a split batch fail with timed_out after the batch's deli
   CHECK(b.records("t", 0).empty());
 }
 
+// ---- requests above the broker's request size limit (--max-request-bytes) --------------------
+
+// sluiced refuses such a frame unread and closes the connection; the producer hears of it as
+// connection_lost with the limit in the detail, or, when the close cuts its write short, as a
+// network error saying nothing of it (the fake's unanswered refusals). Retrying would cost the
+// connection each time, until delivery_timeout.
+constexpr std::uint32_t broker_request_limit = 16 << 10;
+
+producer_config config_for_request_limit(const fake_broker& b, bool idempotence) {
+  auto c = config_for(b);
+  c.idempotence = idempotence;
+  c.codec = compression::none;  // the records keep their size
+  c.request_timeout = 5s;
+  c.delivery_timeout = 20s;  // a retry loop would show as a late timed_out
+  return c;
+}
+
+TEST_CASE("a record too large for the broker's request limit fails at once, naming the limit") {
+  for (const bool idempotence : {true, false}) {
+    for (const int unanswered : {0, 1}) {
+      CAPTURE(idempotence);
+      CAPTURE(unanswered);
+      fake_broker b;
+      b.create_topic("t", 1);
+      b.set_max_request_bytes(broker_request_limit, unanswered);
+      auto p = producer::create(config_for_request_limit(b, idempotence)).value();
+      const auto start = std::chrono::steady_clock::now();
+      const auto md = p->send(record("t", std::string(20 << 10, 'x'))).get();  // < max_request_size
+      CHECK(std::chrono::steady_clock::now() - start < 10s);
+      REQUIRE_FALSE(md.has_value());
+      INFO(md.error().message());
+      CHECK(md.error().code == wire::ErrorCode::message_too_large);
+      CHECK(md.error().detail.find("exceeds the broker's limit of 16384 bytes") !=
+            std::string::npos);
+      CHECK(md.error().detail.find("--max-request-bytes") != std::string::npos);
+      CHECK(md.error().detail.find("(1 record)") != std::string::npos);
+      // Its sequence numbers were taken back: the next record is stored, with no reset.
+      auto next = p->send(record("t", "next")).get();
+      REQUIRE(next.has_value());
+      CHECK(next->offset == 0);
+      CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
+      CHECK(b.producer_ids_given() == (idempotence ? 1 : 0));
+      CHECK(b.frames_refused() == 1 + unanswered);  // not sent once the limit was known
+    }
+  }
+}
+
+TEST_CASE("a batch above the broker's request limit is split; only a record too large fails") {
+  for (const bool idempotence : {true, false}) {
+    CAPTURE(idempotence);
+    fake_broker b;
+    b.create_topic("t", 1);
+    b.set_max_request_bytes(broker_request_limit, 1);
+    auto c = config_for_request_limit(b, idempotence);
+    c.batch_size = 1 << 20;
+    c.linger = 10s;  // one batch of about 80 KB: flush() sends it
+    auto p = producer::create(c).value();
+    outcomes o;
+    constexpr std::size_t pad = 200;
+    send_numbered(*p, o, "t", 0, 150, 0, pad);
+    REQUIRE(p->send(record("t", std::string(20 << 10, 'x'), 0), o.track(150)).has_value());
+    send_numbered(*p, o, "t", 151, 149, 0, pad);
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(p->flush(30s).has_value());
+    CHECK(std::chrono::steady_clock::now() - start < 10s);
+    const auto got = o.got();
+    CHECK(failed_with(got, wire::ErrorCode::message_too_large) == std::set<int>{150});
+    INFO(got.at(150).error().message());
+    CHECK(got.at(150).error().detail.find("limit of 16384 bytes") != std::string::npos);
+    check_partition(b, "t", 0, got, {150}, pad);
+    CHECK(b.frames_refused() == 2);  // once the limit was known, no request went above it
+    CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
+    CHECK(p->statistics().records_failed == 1);
+  }
+}
+
+TEST_CASE("batches that fit the broker's request limit alone but not together go separately") {
+  for (const bool idempotence : {true, false}) {
+    CAPTURE(idempotence);
+    fake_broker b;
+    b.create_topic("t", 4);
+    b.set_max_request_bytes(broker_request_limit);
+    auto c = config_for_request_limit(b, idempotence);
+    c.batch_size = 8 << 10;
+    c.linger = 10s;  // four batches of about 6 KB, sent together by flush()
+    auto p = producer::create(c).value();
+    outcomes o;
+    constexpr std::size_t pad = 200;
+    for (std::int32_t partition = 0; partition < 4; ++partition) {
+      send_numbered(*p, o, "t", partition * 30, 30, partition, pad);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(p->flush(30s).has_value());
+    CHECK(std::chrono::steady_clock::now() - start < 10s);
+    const auto got = o.got();
+    CHECK(failed_with(got, wire::ErrorCode::message_too_large).empty());
+    for (std::int32_t partition = 0; partition < 4; ++partition) {
+      std::map<int, result<record_metadata>> of_partition;
+      for (int i = partition * 30; i < partition * 30 + 30; ++i) of_partition.emplace(i, got.at(i));
+      check_partition(b, "t", partition, of_partition, {}, pad);
+    }
+    CHECK(b.frames_refused() == 1);
+  }
+}
+
 TEST_CASE("a broker without the producer's sequences makes the partition start over") {
   fake_broker b;
   b.create_topic("t", 1);
