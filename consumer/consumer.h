@@ -25,10 +25,17 @@
 // Errors: poll() returns each error once, after the records fetched before it. A partition that
 // fails for good (offset out of range with `none`, a CRC mismatch or undecodable batch, an
 // unknown topic or partition, a storage error on the broker) stops: nothing more is fetched for
-// it until seek*() is called for it; the other partitions go on. A dropped connection or a
-// broker restart is retried (backoff up to 1 s) from the positions the consumer has, without
-// losing or repeating records; poll() reports the outage once it has lasted request_timeout
-// (and again every request_timeout), and the consumer keeps retrying until close().
+// it until seek*() is called for it; the other partitions go on. A dropped connection, a
+// request that timed out (its connection is closed and made again) or a broker restart is
+// retried (backoff up to 1 s) from the positions the consumer has, without losing or repeating
+// records; poll() reports the outage once it has lasted request_timeout (and again every
+// request_timeout), and the consumer keeps retrying until close(). A partition the broker
+// answers with a retriable error (not_leader, broker_shutting_down, request_timed_out,
+// not_enough_space: a leader moving, a broker stopping) is fetched again every 100 ms, quietly
+// for request_timeout, which a leader election or a restart usually takes less than; then
+// poll() reports it, with the partition and the broker's error in the detail, and again every
+// request_timeout while it lasts. Such a partition is not stopped: its records come as soon as
+// the broker serves it again (a seek drops a report not yet polled).
 //
 // Memory: max_buffered_bytes counts the decoded records waiting for poll() (the record objects
 // and the bytes their views point into), plus the fetched bytes of an answer being decoded; one

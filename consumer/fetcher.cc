@@ -21,9 +21,10 @@ std::string name_of(const topic_partition& tp) {
   return fmt::format("{}-{}", tp.topic, tp.partition);
 }
 
-// A failure of the network rather than of the request: retried quietly for a while.
+// A failure of the network rather than of the request: retried quietly for a while. A request
+// that timed out is one: its connection was closed, as a lost one, and the retry connects again.
 bool is_network_failure(const error& e) {
-  if (e.code == client_errc::connection_lost) return true;
+  if (e.code == client_errc::connection_lost || e.code == client_errc::timed_out) return true;
   return e.code.category() != client_category() && e.code.category() != wire::wire_category();
 }
 
@@ -36,7 +37,11 @@ std::chrono::milliseconds backoff_after(unsigned failures) {
 
 fetcher::fetcher(const boost::asio::any_io_executor& ex, consumer_config config,
                  std::vector<broker_address> bootstrap, std::shared_ptr<fetch_buffer> buffer)
-    : ex_(ex), config_(std::move(config)), buffer_(std::move(buffer)), retry_timer_(ex) {
+    : ex_(ex),
+      config_(std::move(config)),
+      buffer_(std::move(buffer)),
+      retry_timer_(ex),
+      outage_timer_(ex) {
   client_connection::options opts;
   opts.client_id = config_.client_id;
   opts.request_timeout = config_.request_timeout;
@@ -102,6 +107,7 @@ void fetcher::seek(const topic_partition& tp, std::int64_t offset) {
 void fetcher::close() {
   closed_ = true;
   retry_timer_.cancel();
+  outage_timer_.cancel();
   pool_->close();
   states_.clear();
 }
@@ -220,6 +226,7 @@ void fetcher::on_fetched_partition(partition_state& st, const sent_request& aske
                                    std::vector<decode_job>& jobs) {
   if (p.high_watermark >= 0) buffer_->set_high_watermark(st.view, p.high_watermark);
   if (p.error != wire::ErrorCode::none) return on_partition_error(st, asked.from, p);
+  st.retriable_errors.end();
   if (p.records.empty()) return;
   st.served_at = ++partitions_served_;
   const std::int64_t next = next_fetch_offset(p.records, asked.from);
@@ -284,11 +291,24 @@ void fetcher::on_partition_error(partition_state& st, std::int64_t at, const fet
     e.detail += fmt::format(" ({}auto_offset_reset is none: seek to continue)", figures);
     return fail(st, at, std::move(e));
   }
-  if (wire::is_retriable(p.error)) {
-    st.retry_at = clock::now() + partition_retry_backoff;
-    return;
-  }
+  if (wire::is_retriable(p.error)) return retry_partition(st, e);
   fail(st, at, std::move(e));
+}
+
+// The partition stays fetchable; only the caller is told, through a failure chunk of the
+// partition that does not stop it (a seek drops it with the partition's other chunks).
+void fetcher::retry_partition(partition_state& st, const error& e) {
+  const auto now = clock::now();
+  st.retry_at = now + partition_retry_backoff;
+  if (!st.retriable_errors.note(now, config_.request_timeout)) return;
+  st.retriable_errors.reported(now);
+  const auto lasted =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - *st.retriable_errors.since);
+  fetched_chunk chunk;
+  chunk.partition = st.view;
+  chunk.failure = error{e.code, fmt::format("{} (failing for {} ms; the consumer keeps retrying)",
+                                            e.detail, lasted.count())};
+  buffer_->push(std::move(chunk));
 }
 
 void fetcher::send_resets(clock::time_point now) {
@@ -324,7 +344,8 @@ void fetcher::on_reset_answer(const sent_requests& sent, const std::vector<topic
     const auto& o = offsets->at(tp);
     if (!o && o.error().code.category() == wire::wire_category() &&
         wire::is_retriable(static_cast<wire::ErrorCode>(o.error().code.value()))) {
-      st->retry_at = clock::now() + partition_retry_backoff;
+      retry_partition(*st, error{o.error().code, fmt::format("resetting the position of {}: {}",
+                                                             name_of(tp), o.error().detail)});
     } else if (!o || *o < 0) {
       fail(*st, -1,
            o ? make_error(client_errc::protocol_violation,
@@ -332,6 +353,7 @@ void fetcher::on_reset_answer(const sent_requests& sent, const std::vector<topic
              : error{o.error().code, fmt::format("resetting the position of {}: {}", name_of(tp),
                                                  o.error().detail)});
     } else {
+      st->retriable_errors.end();
       st->fetch_position = *o;
       buffer_->reset(st->view, *o);
     }
@@ -382,13 +404,27 @@ void fetcher::refetch_from(partition_state& st, const sent_request& asked, std::
 }
 
 void fetcher::report(const error& e) {
-  const auto now = clock::now();
-  if (!failing_since_) failing_since_ = now;
-  if (is_network_failure(e)) {
-    if (now - *failing_since_ < config_.request_timeout) return;
-    if (last_report_ && now - *last_report_ < config_.request_timeout) return;
-  }
-  last_report_ = now;
+  const bool lasted = request_failures_.note(clock::now(), config_.request_timeout);
+  if (is_network_failure(e) && !lasted) return report_when_due(e);
+  push_report(e);
+}
+
+void fetcher::report_when_due(const error& e) {
+  unreported_failure_ = e;
+  outage_timer_.expires_at(request_failures_.next_report_at(config_.request_timeout));
+  outage_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->on_outage_timer();
+  });
+}
+
+void fetcher::on_outage_timer() {
+  if (closed_ || !unreported_failure_) return;  // recovered, or reported with a later failure
+  push_report(*unreported_failure_);
+}
+
+void fetcher::push_report(const error& e) {
+  request_failures_.reported(clock::now());
+  unreported_failure_.reset();
   fetched_chunk chunk;
   chunk.failure = error{e.code, fmt::format("{} (the consumer keeps retrying)", e.detail)};
   buffer_->push(std::move(chunk));
@@ -396,8 +432,8 @@ void fetcher::report(const error& e) {
 
 void fetcher::note_success() {
   consecutive_failures_ = 0;
-  failing_since_.reset();
-  last_report_.reset();
+  request_failures_.end();
+  unreported_failure_.reset();
 }
 
 void fetcher::fail(partition_state& st, std::int64_t at, error e, fetched_chunk chunk,

@@ -15,10 +15,13 @@
 //
 // Failures: a partition that fails for good (CRC mismatch, undecodable batch, unknown topic,
 // storage error, out of range with auto_offset_reset=none) gets a failure chunk after its
-// records and stops until seek(). Retriable broker errors and lost connections are retried with
-// backoff (50 ms doubling to 1 s); a connection failure that lasts longer than request_timeout
-// is reported to poll() (and again every request_timeout while it lasts), other request
-// failures at once. Retrying never stops while the consumer is open.
+// records and stops until seek(). Lost connections and timed-out requests (the connection is
+// closed and made again) are retried with backoff (50 ms doubling to 1 s); a network failure
+// that lasts longer than request_timeout is reported to poll() (and again every request_timeout
+// while it lasts), other request failures at once. A partition the broker answers with a
+// retriable error (not_leader, broker_shutting_down, ...) is retried every 100 ms; once that
+// has lasted request_timeout it is reported likewise, in a failure chunk of the partition that
+// does not stop it. Retrying never stops while the consumer is open.
 //
 // Threading: every method runs on the io thread (the facade posts or calls there).
 // Lifetime: shared_ptr; pending requests and the retry timer hold a reference. close() ends it.
@@ -92,6 +95,8 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
                             std::vector<decode_job>& jobs);
   void decode(const decode_job& job);
   void on_partition_error(partition_state& st, std::int64_t at, const fetched_partition& p);
+  // Retries the partition after a short backoff; reports e when the errors have lasted.
+  void retry_partition(partition_state& st, const error& e);
   void on_reset_answer(const sent_requests& sent, const std::vector<topic_partition>& asked,
                        result<response_frame> r);
   void on_request_failure(const sent_requests& sent, const error& e);
@@ -104,6 +109,11 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
   void fail(partition_state& st, std::int64_t at, error e, fetched_chunk chunk = {},
             std::size_t reserved = 0);
   void report(const error& e);
+  // Reports the network failure not yet reported once the outage has lasted, also when no
+  // failure comes meanwhile (a reconnect to a broker that stopped waits for connect_timeout).
+  void report_when_due(const error& e);
+  void on_outage_timer();
+  void push_report(const error& e);
   void note_success();
   void arm_retry_timer(clock::time_point at);
 
@@ -117,8 +127,9 @@ class fetcher : public std::enable_shared_from_this<fetcher> {
   boost::asio::steady_timer retry_timer_;
   std::optional<clock::time_point> retry_timer_at_;
   unsigned consecutive_failures_ = 0;
-  std::optional<clock::time_point> failing_since_;
-  std::optional<clock::time_point> last_report_;
+  failure_streak request_failures_;          // of whole requests, until one succeeds
+  std::optional<error> unreported_failure_;  // the latest network failure, not reported yet
+  boost::asio::steady_timer outage_timer_;
   bool closed_ = false;
 };
 

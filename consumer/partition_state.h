@@ -26,6 +26,31 @@
 
 namespace sluice::consumer_detail {
 
+// Failures that go on: retried quietly at first, as most end within moments (a reconnect, a
+// restarting broker), then reported once they have lasted `quiet`, and again every `quiet`
+// while they last.
+struct failure_streak {
+  using clock = std::chrono::steady_clock;
+
+  std::optional<clock::time_point> since;
+  std::optional<clock::time_point> last_reported;
+
+  // Notes a failure at `now`; whether it is time to report the streak.
+  [[nodiscard]] bool note(clock::time_point now, clock::duration quiet) {
+    if (!since) since = now;
+    return now >= next_report_at(quiet);
+  }
+  // REQUIRES: a failure was noted since the streak began.
+  [[nodiscard]] clock::time_point next_report_at(clock::duration quiet) const {
+    return last_reported.value_or(*since) + quiet;
+  }
+  void reported(clock::time_point now) { last_reported = now; }
+  void end() {
+    since.reset();
+    last_reported.reset();
+  }
+};
+
 struct partition_state {
   using clock = std::chrono::steady_clock;
 
@@ -42,6 +67,8 @@ struct partition_state {
   // what no longer fits under fetch_max_bytes (with one fixed order, partitions late in it got
   // nothing while earlier ones had a backlog).
   std::uint64_t served_at = 0;
+  // The broker's retriable errors for this partition alone (not_leader, ...) in a row.
+  failure_streak retriable_errors;
 
   // max_in_flight: consumer_config::max_fetches_in_flight.
   [[nodiscard]] bool can_fetch(clock::time_point now, int max_in_flight) const {
