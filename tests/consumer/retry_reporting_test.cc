@@ -17,6 +17,7 @@
 #include "protocol/client/client_errc.h"
 #include "protocol/wire_errc.h"
 #include "tests/consumer/consumer_test_util.h"
+#include "tests/consumer/scripted_answers.h"
 #include "tests/protocol/fake_broker.h"
 
 namespace sluice {
@@ -26,29 +27,10 @@ using namespace std::chrono_literals;
 using boost::asio::ip::tcp;
 using clock = std::chrono::steady_clock;
 
+using test::answer_list_offsets;
+using test::answer_metadata;
+
 constexpr int records_per_answer = 5;
-
-void answer_metadata(tcp::socket& s, std::uint64_t id, std::uint16_t port) {
-  flatbuffers::FlatBufferBuilder fbb;
-  auto broker = wire::CreateBrokerInfo(fbb, 0, fbb.CreateString("127.0.0.1"), port);
-  auto partition = wire::CreatePartitionMetadata(fbb, 0, 0);
-  auto topic = wire::CreateTopicMetadata(fbb, fbb.CreateString("t"), wire::ErrorCode::none, 0, 0,
-                                         fbb.CreateVector(&partition, 1));
-  test::write_message(s, fbb, id,
-                      wire::CreateMetadataResponse(fbb, 0, 0, fbb.CreateVector(&broker, 1),
-                                                   fbb.CreateVector(&topic, 1)),
-                      0);
-}
-
-// Every partition starts at 0 (the test's seek replaces the reset anyway).
-void answer_list_offsets(tcp::socket& s, std::uint64_t id) {
-  flatbuffers::FlatBufferBuilder fbb;
-  auto partition = wire::CreateListOffsetsPartitionResult(fbb, 0, wire::ErrorCode::none, 0, 0);
-  auto topic = wire::CreateListOffsetsTopicResult(fbb, fbb.CreateString("t"),
-                                                  fbb.CreateVector(&partition, 1));
-  test::write_message(s, fbb, id, wire::CreateListOffsetsResponse(fbb, fbb.CreateVector(&topic, 1)),
-                      0);
-}
 
 std::int64_t fetch_offset_of(const test::received_request& req) {
   return req.request()

@@ -14,6 +14,7 @@
 #include "consumer/consumer.h"
 #include "protocol/client/client_errc.h"
 #include "tests/consumer/consumer_test_util.h"
+#include "tests/consumer/scripted_answers.h"
 #include "tests/protocol/fake_broker.h"
 
 namespace sluice {
@@ -21,30 +22,10 @@ namespace {
 
 using boost::asio::ip::tcp;
 
+using test::answer_list_offsets;
+using test::answer_metadata;
+
 constexpr int records_per_answer = 5;
-
-void answer_metadata(tcp::socket& s, std::uint64_t id, std::uint16_t port) {
-  flatbuffers::FlatBufferBuilder fbb;
-  auto broker = wire::CreateBrokerInfo(fbb, 0, fbb.CreateString("127.0.0.1"), port);
-  auto partition = wire::CreatePartitionMetadata(fbb, 0, 0);
-  auto topic = wire::CreateTopicMetadata(fbb, fbb.CreateString("t"), wire::ErrorCode::none, 0, 0,
-                                         fbb.CreateVector(&partition, 1));
-  test::write_message(s, fbb, id,
-                      wire::CreateMetadataResponse(fbb, 0, 0, fbb.CreateVector(&broker, 1),
-                                                   fbb.CreateVector(&topic, 1)),
-                      0);
-}
-
-// The consumer resets a new partition's position (to the end, by default) before the test's
-// seek to 0 replaces it: every partition starts at 0 here.
-void answer_list_offsets(tcp::socket& s, std::uint64_t id) {
-  flatbuffers::FlatBufferBuilder fbb;
-  auto partition = wire::CreateListOffsetsPartitionResult(fbb, 0, wire::ErrorCode::none, 0, 0);
-  auto topic = wire::CreateListOffsetsTopicResult(fbb, fbb.CreateString("t"),
-                                                  fbb.CreateVector(&partition, 1));
-  test::write_message(s, fbb, id, wire::CreateListOffsetsResponse(fbb, fbb.CreateVector(&topic, 1)),
-                      0);
-}
 
 // Five records from the fetch offset; the answer's message says the partition continues after
 // them, except for a fetch from offset 0, where it says two records earlier.
