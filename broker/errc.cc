@@ -37,6 +37,8 @@ class broker_category_impl final : public boost::system::error_category {
         return "invalid request";
       case broker_errc::request_timed_out:
         return "request timed out";
+      case broker_errc::partition_opening:
+        return "partition not open yet";
     }
     return "unknown broker error " + std::to_string(ev);
   }

@@ -21,6 +21,7 @@ enum class broker_errc {
   not_enough_space,   // free space below the floor
   invalid_request,    // e.g. acks other than 0, 1, -1
   request_timed_out,  // a produce was not acknowledged within its timeout
+  partition_opening,  // the topic is being created and this partition is not open yet
 };
 
 [[nodiscard]] const boost::system::error_category& broker_category() noexcept;

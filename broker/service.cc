@@ -28,6 +28,13 @@ error service::missing_partition(std::string_view topic, std::int32_t index) con
   if (it == snapshot->end()) {
     return make_error(broker_errc::unknown_topic, fmt::format("topic '{}' does not exist", topic));
   }
+  if (index >= 0 && index < it->second.record.partitions) {
+    // Registered, and its shard has not opened it yet: the topic's creation opens its
+    // partitions one at a time per shard (controller::for_each_partition), or undoes itself.
+    return make_error(
+        broker_errc::partition_opening,
+        fmt::format("partition {}-{} is not open yet: its topic is being created", topic, index));
+  }
   return make_error(broker_errc::unknown_partition,
                     fmt::format("topic '{}' has partitions 0..{}, not {}", topic,
                                 it->second.record.partitions - 1, index));

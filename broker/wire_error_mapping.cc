@@ -38,6 +38,9 @@ ErrorCode from_broker(broker_errc e) {
       return ErrorCode::invalid_request;
     case broker_errc::request_timed_out:
       return ErrorCode::request_timed_out;
+    // Kafka's LEADER_NOT_AVAILABLE: clients retry, as for a leader moving.
+    case broker_errc::partition_opening:
+      return ErrorCode::not_leader;
   }
   return ErrorCode::unknown_server_error;
 }

@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <optional>
+#include <thread>
 
+#include "producer/producer.h"
 #include "protocol/client/broker_address.h"
 #include "protocol/client/client_connection.h"
 #include "protocol/client/io_thread.h"
@@ -190,6 +193,43 @@ TEST_CASE("admin: a create beyond the broker's open-files limit is refused, nami
   CHECK_FALSE(std::filesystem::exists(data_dir / "big-0"));
   // What fits is still created.
   REQUIRE_OK(a->create_topic({.name = "fits", .partitions = 2}));
+}
+
+// A new topic is listed before all its partitions are open (each shard opens them one at a
+// time): a record sent to one not open yet waits for it, and is not refused for good.
+TEST_CASE("admin: a record sent to a topic still being created is stored once it opens") {
+  temp_dir dir{"sluice-admin-test"};
+  broker_process broker({.data_dir = dir.path() / "data"});
+  auto creator = admin::create({.brokers = broker.address()}).value();
+  constexpr std::int32_t partitions = 2000;
+  std::optional<result<void>> created;  // written by the creating thread, read after its join
+  std::thread creating(
+      [&] { created = creator->create_topic({.name = "growing", .partitions = partitions}); });
+  auto watcher = admin::create({.brokers = broker.address()}).value();
+  for (;;) {
+    auto names = watcher->list_topics();
+    REQUIRE_OK(names);
+    if (std::find(names->begin(), names->end(), "growing") != names->end()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  producer_config c;
+  c.brokers = broker.address();
+  // An idempotent producer would wait for its producer id, which the controller hands out only
+  // after the creation.
+  c.idempotence = false;
+  auto p = producer::create(c).value();
+  producer_record r;
+  r.topic = "growing";
+  r.partition = partitions - 1;
+  r.value = "first";
+  auto stored = p->send(std::move(r));
+  creating.join();
+  REQUIRE(created.has_value());
+  REQUIRE_OK(*created);
+  auto outcome = stored.get();
+  REQUIRE_OK(outcome);
+  CHECK(outcome->partition == partitions - 1);
+  CHECK(outcome->offset == 0);
 }
 
 TEST_CASE("admin: a create that fails part-way leaves no topic behind") {
