@@ -273,11 +273,13 @@ void controller::close_partitions(const topic_info& topic, std::function<void(re
 }
 
 result<void> controller::remove_partition_dirs(const topic_info& topic) {
+  // Past a directory that will not go: the others need not wait for a restart.
+  result<void> first;
   for (std::int32_t p = 0; p < topic.record.partitions; ++p) {
     auto r = remove_partition_dir(config_.data_dir, partition_id{topic.record.name, p}.dir_name());
-    if (!r) return r;
+    if (!r && first) first = r;
   }
-  return {};
+  return first;
 }
 
 void controller::alter_topic_config(std::string name, config_overrides set,
@@ -427,6 +429,7 @@ bool is_aside_name(const std::string& name) {
 }  // namespace
 
 result<void> remove_deleted_leftovers(const fs::path& data_dir) {
+  result<void> first;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
     const auto name = entry.path().filename().string();
@@ -434,14 +437,19 @@ result<void> remove_deleted_leftovers(const fs::path& data_dir) {
     // Half removed by the deletion a crash interrupted: its checkpoint may be gone already.
     if (!removable_as_partition(entry.path(), false)) continue;
     spdlog::info("removing {} left by an interrupted topic deletion", name);
-    fs::remove_all(entry.path(), ec);
-    if (ec) return make_errno_error(ec.value(), "remove " + entry.path().string());
+    std::error_code removing;
+    fs::remove_all(entry.path(), removing);
+    // Past one that will not go: the others are tried too.
+    if (removing && first) {
+      first = make_errno_error(removing.value(), "remove " + entry.path().string());
+    }
   }
   if (ec) return make_errno_error(ec.value(), "list " + data_dir.string());
-  return {};
+  return first;
 }
 
 result<void> remove_unowned_partition_dirs(const fs::path& data_dir, const topic_map& topics) {
+  result<void> first;  // past one that will not go, the others are tried too
   std::vector<std::string> unowned;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
@@ -458,9 +466,9 @@ result<void> remove_unowned_partition_dirs(const fs::path& data_dir, const topic
   for (const auto& name : unowned) {
     spdlog::warn("removing {}: no topic owns it (left by a topic deletion a crash interrupted)",
                  name);
-    if (auto r = remove_partition_dir(data_dir, name); !r) return r;
+    if (auto r = remove_partition_dir(data_dir, name); !r && first) first = r;
   }
-  return {};
+  return first;
 }
 
 }  // namespace sluice

@@ -99,6 +99,7 @@ void fetcher::seek(const topic_partition& tp, std::int64_t offset) {
   st.forget_requests();
   st.stopped = false;
   st.retry_at = {};
+  st.retriable_errors.end();  // a run of errors before the seek is not this position's
   st.fetch_position = offset;
   buffer_->seek(st.view, offset);
   maybe_fetch();
@@ -440,6 +441,7 @@ void fetcher::fail(partition_state& st, std::int64_t at, error e, fetched_chunk 
                    std::size_t reserved) {
   st.stopped = true;
   st.forget_requests();
+  st.retriable_errors.end();
   st.generation = next_generation_++;
   st.fetch_position = at >= 0 ? std::optional<std::int64_t>(at) : std::nullopt;
   chunk.partition = st.view;
