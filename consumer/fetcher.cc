@@ -424,10 +424,11 @@ void fetcher::on_outage_timer() {
 }
 
 void fetcher::push_report(const error& e) {
-  request_failures_.reported(clock::now());
-  unreported_failure_.reset();
+  // e may be unreported_failure_ itself (on_outage_timer): read before it is reset.
   fetched_chunk chunk;
   chunk.failure = error{e.code, fmt::format("{} (the consumer keeps retrying)", e.detail)};
+  request_failures_.reported(clock::now());
+  unreported_failure_.reset();
   buffer_->push(std::move(chunk));
 }
 
