@@ -22,7 +22,8 @@ std::chrono::milliseconds now_ms() {
 
 // What only a broker may write, and producer fields no producer sends. A control batch would
 // be acknowledged and then skipped by every consumer; a negative sequence or epoch would enter
-// the producer's state (Kafka refuses both with INVALID_RECORD).
+// the producer's state (Kafka refuses both with INVALID_RECORD; the native protocol answers
+// invalid_request).
 result<void> check_producer_fields(const batch_header& h) {
   auto refuse = [](std::string why) {
     return make_error(broker_errc::invalid_request, std::move(why));

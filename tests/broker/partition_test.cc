@@ -65,6 +65,13 @@ struct partition_fixture {
   std::unique_ptr<io::backend> io = io::make_backend(ctx);
   std::unique_ptr<partition> p;
 
+  // Before open(): the partition's I/O goes through a backend that fails what it is told to.
+  io::faulty_backend& inject_faults() {
+    auto faulty = std::make_unique<io::faulty_backend>(ctx, std::move(io));
+    auto& faults = *faulty;
+    io = std::move(faulty);
+    return faults;
+  }
   void open(log_config config = {}) {
     auto r = partition::open({"t", 0}, dir.path() / "t-0", config, *io, ctx);
     REQUIRE(r);
@@ -142,9 +149,7 @@ TEST_CASE("a corrupt batch holds no place in its producer's sequence") {
 // batch of the same producer handled in between must not be taken for its successor.
 TEST_CASE("a batch pipelined behind one whose write failed is not stored after the gap") {
   partition_fixture f;
-  auto faulty = std::make_unique<io::faulty_backend>(f.ctx, std::move(f.io));
-  auto& faults = *faulty;
-  f.io = std::move(faulty);
+  auto& faults = f.inject_faults();
   f.open();
   REQUIRE(f.produce(idempotent_batch(0, 3)));
   faults.fail_next_write(EIO);
@@ -171,9 +176,7 @@ TEST_CASE("a batch pipelined behind one whose write failed is not stored after t
 // it moves the log's end past the failed batch before the failure's answer comes.
 TEST_CASE("a batch pipelined behind one whose write failed stays refused when others append") {
   partition_fixture f;
-  auto faulty = std::make_unique<io::faulty_backend>(f.ctx, std::move(f.io));
-  auto& faults = *faulty;
-  f.io = std::move(faulty);
+  auto& faults = f.inject_faults();
   f.open();
   REQUIRE(f.produce(idempotent_batch(0, 3)));
   faults.fail_next_write(EIO);
