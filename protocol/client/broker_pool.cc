@@ -1,6 +1,7 @@
 #include "protocol/client/broker_pool.h"
 
 #include <boost/asio/post.hpp>
+#include <utility>
 
 #include "protocol/client/client_errc.h"
 
@@ -77,6 +78,12 @@ void broker_pool::close() {
   closed_ = true;
   if (current_) current_->close();
   current_.reset();
+  // Callers waiting for a connect under way are answered now, not when it ends: it may never end
+  // (its io thread stops next), and their handlers often hold the owner of this pool.
+  for (auto& w : std::exchange(waiting_, {})) {
+    boost::asio::post(
+        ex_, [h = std::move(w)] { h(make_error(client_errc::client_closed, "client closed")); });
+  }
 }
 
 }  // namespace sluice

@@ -35,7 +35,8 @@ class broker_pool : public std::enable_shared_from_this<broker_pool> {
             std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0},
             client_connection::header_handler on_header = nullptr);
 
-  // Closes the connection; later calls fail with client_closed.
+  // Closes the connection; callers still waiting for one, and later calls, fail with
+  // client_closed.
   void close();
 
   [[nodiscard]] const client_connection::options& options() const { return opts_; }
