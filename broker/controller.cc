@@ -306,20 +306,19 @@ void controller::alter_topic_config(std::string name, config_overrides set,
   });
 }
 
+// Not queued behind the topic operations: it touches no topic, and a producer's first send
+// must not wait for a creation of thousands of partitions (which mostly waits for the shards,
+// leaving this thread free).
 void controller::init_producer_id(handler<std::int64_t> done) {
-  submit([this, done = std::move(done)](std::function<void()> finished) {
+  asio::post(ctx_, [this, done = std::move(done)] {
     if (next_producer_id_ >= identity_.producer_id_block_end) {
       broker_record next = identity_;
       next.producer_id_block_end = next_producer_id_ + producer_id_block;
-      if (auto r = save_broker_record(config_.data_dir, next); !r) {
-        done(r.error());
-        return finished();
-      }
+      if (auto r = save_broker_record(config_.data_dir, next); !r) return done(r.error());
       // Only the block end: shards read broker_id and cluster_id concurrently, unlocked.
       identity_.producer_id_block_end = next.producer_id_block_end;
     }
     done(next_producer_id_++);
-    finished();
   });
 }
 

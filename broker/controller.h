@@ -1,8 +1,9 @@
 #pragma once
 // The controller: the one place topics are created, deleted and reconfigured, and producer ids
 // handed out. It runs on its own thread so the fsyncs of metadata files never stall a shard,
-// and runs one operation at a time, so two admin requests about the same topic cannot
-// interleave. Partition work (open, close, reconfigure) is posted to the owning shards.
+// and runs one topic operation at a time, so two admin requests about the same topic cannot
+// interleave. Partition work (open, close, reconfigure) is posted to the owning shards. A
+// producer id is handed out at once, between the steps of a topic operation in progress.
 //
 // Completion handlers run on the controller's thread; callers post onward.
 

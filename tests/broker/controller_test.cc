@@ -193,4 +193,25 @@ TEST_CASE("stopping the controller finishes the operations asked for before the 
   CHECK(rig.open_on_each_shard("t", 16) == std::vector<int>{0, 0});
 }
 
+TEST_CASE("a producer id is handed out while a topic creation waits for a shard") {
+  controller_rig rig;
+  // Shard 0 is kept busy: the creation cannot finish until it is released.
+  std::promise<void> release;
+  asio::post(rig.shards[0]->context(), [gate = release.get_future().share()] { gate.wait(); });
+  std::promise<result<void>> created;
+  rig.ctl->create_topic("big", many, {}, false,
+                        [&](result<void> r) { created.set_value(std::move(r)); });
+  std::promise<result<std::int64_t>> producer_id;
+  rig.ctl->init_producer_id([&](result<std::int64_t> r) { producer_id.set_value(std::move(r)); });
+
+  auto id = producer_id.get_future();
+  const bool answered = id.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  auto creation = created.get_future();
+  CHECK(creation.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+  release.set_value();
+  REQUIRE(answered);  // not queued behind the creation
+  CHECK(id.get().has_value());
+  CHECK(creation.get());
+}
+
 }  // namespace sluice
