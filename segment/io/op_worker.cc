@@ -6,10 +6,12 @@
 
 namespace sluice::io {
 
-op_worker::op_worker(boost::asio::io_context& ctx, std::string thread_name, serve_fn serve)
+op_worker::op_worker(boost::asio::io_context& ctx, std::string thread_name, serve_fn serve,
+                     complete_fn complete)
     : ctx_(ctx),
       thread_name_(std::move(thread_name)),
       serve_(std::move(serve)),
+      complete_one_(std::move(complete)),
       thread_([this] { run(); }) {}
 
 op_worker::~op_worker() {
@@ -60,7 +62,13 @@ void op_worker::finish(batch done) {
 void op_worker::complete(batch& done) {
   outstanding_ -= done.size();
   if (outstanding_ == 0) busy_.reset();
-  for (auto& op : done) op->run_handler();
+  for (auto& op : done) {
+    if (complete_one_) {
+      complete_one_(std::move(op));
+    } else {
+      op->run_handler();
+    }
+  }
 }
 
 }  // namespace sluice::io

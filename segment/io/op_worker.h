@@ -38,9 +38,12 @@ class op_worker {
   // Serves `taken` (never empty, in submission order). Ops not passed to finish() are dropped,
   // their handlers uncalled: only right to do once stop_requested().
   using serve_fn = std::function<void(batch taken)>;
+  // Runs on the io_context thread for each finished op; by default its handler.
+  using complete_fn = std::function<void(std::unique_ptr<pending_op> op)>;
 
   // Starts the thread, named `thread_name` (at most 15 characters).
-  op_worker(boost::asio::io_context& ctx, std::string thread_name, serve_fn serve);
+  op_worker(boost::asio::io_context& ctx, std::string thread_name, serve_fn serve,
+            complete_fn complete = nullptr);
   // Waits for the batch being served to return; ops not yet taken are dropped uncalled, except
   // closes, which are made here.
   ~op_worker();
@@ -63,6 +66,7 @@ class op_worker {
   boost::asio::io_context& ctx_;
   std::string thread_name_;
   serve_fn serve_;
+  complete_fn complete_one_;
   alive_token alive_;
   std::weak_ptr<void> owner_ = alive_.watch();  // for finish(), taken on the io_context thread
   std::size_t outstanding_ = 0;                 // submitted, handler not yet run; io thread only

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -180,6 +181,37 @@ long run_drop_cache(pending_op& op) {
                                  static_cast<off_t>(op.range_bytes), POSIX_FADV_DONTNEED);
   ::close(std::exchange(op.owned_fd, -1));
   return -rc;
+}
+
+long run_syscall(pending_op& op) {
+  if (op.kind == op_kind::close) return run_close(op);
+  if (op.kind == op_kind::drop_cache) return run_drop_cache(op);
+  long res = 0;
+  if (op.kind == op_kind::write) {
+    const auto v = op.next_iovecs();
+    res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
+  } else {
+    switch (op.sync_what) {
+      case sync_kind::data:
+        res = ::fdatasync(op.fd);
+        break;
+      case sync_kind::full:
+        res = ::fsync(op.fd);
+        break;
+      case sync_kind::writeback:
+        res = ::sync_file_range(op.fd, static_cast<off_t>(op.pos),
+                                static_cast<off_t>(op.range_bytes), SYNC_FILE_RANGE_WRITE);
+        break;
+      case sync_kind::filesystem:  // served by a filesystem_syncer, never one by one
+        SLUICE_ASSERT(op.sync_what != sync_kind::filesystem);
+    }
+  }
+  return res < 0 ? -errno : res;
+}
+
+void run_to_completion(pending_op& op) {
+  while (op.record(run_syscall(op)) == op_step::again) {
+  }
 }
 
 }  // namespace sluice::io

@@ -107,4 +107,12 @@ long run_close(const pending_op& op);
 // not happen on a shard): 0 or -errno.
 long run_drop_cache(pending_op& op);
 
+// One blocking syscall for `op` on the calling thread (pwritev of what is left, fdatasync,
+// fsync, sync_file_range, close or the cache drop): its result, or -errno. Not for
+// sync_kind::filesystem, which a filesystem_syncer serves.
+long run_syscall(pending_op& op);
+
+// run_syscall until record() says done (a short write is continued).
+void run_to_completion(pending_op& op);
+
 }  // namespace sluice::io

@@ -1,10 +1,5 @@
 #include "segment/io/pwrite_backend.h"
 
-#include <fcntl.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <utility>
 
 #include "segment/io/sync_file_ops.h"
@@ -12,33 +7,6 @@
 namespace sluice::io {
 
 namespace {
-// One syscall for `op`: its result, or -errno.
-long run_syscall(pending_op& op) {
-  long res = 0;
-  if (op.kind == op_kind::close) return run_close(op);
-  if (op.kind == op_kind::drop_cache) return run_drop_cache(op);
-  if (op.kind == op_kind::write) {
-    const auto v = op.next_iovecs();
-    res = ::pwritev(op.fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(op.pos));
-  } else {
-    switch (op.sync_what) {
-      case sync_kind::data:
-        res = ::fdatasync(op.fd);
-        break;
-      case sync_kind::full:
-        res = ::fsync(op.fd);
-        break;
-      case sync_kind::writeback:
-        res = ::sync_file_range(op.fd, static_cast<off_t>(op.pos),
-                                static_cast<off_t>(op.range_bytes), SYNC_FILE_RANGE_WRITE);
-        break;
-      case sync_kind::filesystem:  // served by the syncer, never one by one (serve)
-        SLUICE_ASSERT(op.sync_what != sync_kind::filesystem);
-    }
-  }
-  return res < 0 ? -errno : res;
-}
-
 bool is_filesystem_sync(const pending_op& op) {
   return op.kind == op_kind::sync && op.sync_what == sync_kind::filesystem;
 }
@@ -116,11 +84,6 @@ void pwrite_backend::serve(op_worker::batch taken) {
   if (filesystem_syncs.empty() || worker_.stop_requested()) return;
   syncer_->serve(filesystem_syncs);
   worker_.finish(std::move(filesystem_syncs));
-}
-
-void pwrite_backend::run_to_completion(pending_op& op) {
-  while (op.record(run_syscall(op)) == op_step::again) {
-  }
 }
 
 }  // namespace sluice::io

@@ -58,8 +58,6 @@ class pwrite_backend final : public backend {
 
  private:
   void serve(op_worker::batch taken);  // worker thread
-  // Blocking syscalls until `op` is done (a short write is continued).
-  static void run_to_completion(pending_op& op);
 
   std::unique_ptr<filesystem_syncer> syncer_;  // used by the worker thread only
   op_worker worker_;  // declared last: its thread starts once everything above exists

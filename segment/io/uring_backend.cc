@@ -107,26 +107,36 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       can_start_writeback_(supports_sync_file_range(*ring_)),
       can_link_(ring_->sq.ring_entries >= 2),
       syncer_(std::move(opts.syncer)),
-      blocking_(ctx, "io-blocking",
-                [this](op_worker::batch taken) { serve_blocking(std::move(taken)); }) {}
+      blocking_(
+          ctx, "io-blocking", [this](op_worker::batch taken) { serve_blocking(std::move(taken)); },
+          [this](std::unique_ptr<pending_op> op) { finish_blocking(std::move(op)); }) {}
 
-// Closes and cache drops first (each its own syscall), then every filesystem sync waiting
-// shares one syncfs.
+// Closes, cache drops and the operations io_uring cancelled unasked first, each in turn (each
+// handler posted as soon as it is done); then every filesystem sync waiting shares one syncfs.
+// A filesystem sync is submitted only once the writes before it have finished, so none of
+// those is behind it here.
 void uring_backend::serve_blocking(op_worker::batch taken) {
   op_worker::batch filesystem_syncs;
-  op_worker::batch closed;
   for (auto& op : taken) {
-    if (op->kind == op_kind::close || op->kind == op_kind::drop_cache) {
-      op->record(op->kind == op_kind::close ? run_close(*op) : run_drop_cache(*op));
-      closed.push_back(std::move(op));
-    } else {
+    if (op->kind == op_kind::sync && op->sync_what == sync_kind::filesystem) {
       filesystem_syncs.push_back(std::move(op));
+      continue;
     }
+    // Stopping drops what is left, but not a close: its descriptor would leak.
+    if (blocking_.stop_requested() && op->kind != op_kind::close) continue;
+    run_to_completion(*op);
+    op_worker::batch done;
+    done.push_back(std::move(op));
+    blocking_.finish(std::move(done));
   }
-  blocking_.finish(std::move(closed));
   if (filesystem_syncs.empty() || blocking_.stop_requested()) return;
   syncer_->serve(filesystem_syncs);
   blocking_.finish(std::move(filesystem_syncs));
+}
+
+void uring_backend::finish_blocking(std::unique_ptr<pending_op> op) {
+  if (op->kind == op_kind::write) return complete_write(std::move(op));
+  op->run_handler();
 }
 
 uring_backend::~uring_backend() {
@@ -379,6 +389,7 @@ void uring_backend::complete(std::unique_ptr<pending_op> op, int res) {
     // what is left of that write, or on its own if the write has finished.
     return place_sync(std::move(op));
   }
+  if (res == -ECANCELED) return run_on_own_thread(std::move(op));
   if (op->record(res) == op_step::again) {
     return enqueue(std::move(op));  // the rest of a short write, at the advanced position
   }
@@ -391,6 +402,22 @@ void uring_backend::complete_write(std::unique_ptr<pending_op> op) {
   const int fd = op->fd;
   op->run_handler();
   release_parked_syncs(fd);
+}
+
+// The backend cancels nothing itself (a link's tail aside, above), so an op ending in ECANCELED
+// never ran: io-wq could not start a worker thread for it. Failing it would fail an append, and
+// a failed fdatasync fences its log until a restart; the backend's own thread, which exists
+// already, runs it instead.
+void uring_backend::run_on_own_thread(std::unique_ptr<pending_op> op) {
+  if (ops_run_after_cancel_++ % 100000 == 0) {
+    spdlog::warn(
+        "io_uring cancelled an operation it was not asked to cancel ({} {}; {} so far): io-wq "
+        "could not start a worker thread, likely a limit on threads (RLIMIT_NPROC, the "
+        "cgroup's pids.max or systemd's TasksMax). It runs on the backend's own thread, "
+        "slower",
+        op->kind == op_kind::write ? "write to" : "sync of", op->what, ops_run_after_cancel_);
+  }
+  blocking_.submit(std::move(op));
 }
 
 }  // namespace sluice::io

@@ -16,6 +16,9 @@
 // in the ring, waits in the backend until they have finished. (Skipping the write's CQE with
 // IOSQE_CQE_SKIP_SUCCESS would save the shard one wake-up per pair, but then a failed write
 // also swallows the cancelled sync's CQE; not worth the bookkeeping.)
+// Ops the kernel could not run: when io-wq cannot start a worker thread (a thread limit), the
+// ops waiting for one end in ECANCELED, unrun. The backend's own thread runs them instead
+// (pwritev, fdatasync), so a thread limit slows appends rather than failing them.
 //
 // Threading: shard-owned, no mutex. Construct, call and destroy it on the io_context's thread.
 // The io_context must outlive the backend. Handlers must not destroy the backend.
@@ -105,6 +108,9 @@ class uring_backend final : public backend {
   result<void> truncate(int fd, std::uint64_t size, std::string_view what) override;
   result<void> datasync(int fd, std::string_view what) override;
 
+  // Operations io_uring cancelled unasked (io-wq could not start a worker) and the backend's
+  // own thread ran instead, so far.
+  [[nodiscard]] std::uint64_t ops_run_after_cancel() const { return ops_run_after_cancel_; }
   // io_uring_submit calls (each one io_uring_enter) so far.
   [[nodiscard]] std::uint64_t submit_calls() const { return submit_calls_; }
   // Operations in the ring (submitted or about to be) plus those queued or waiting behind them.
@@ -133,6 +139,8 @@ class uring_backend final : public backend {
   void schedule_flush();
   void flush();
   void serve_blocking(op_worker::batch taken);  // on blocking_'s thread
+  void finish_blocking(std::unique_ptr<pending_op> op);
+  void run_on_own_thread(std::unique_ptr<pending_op> op);
   void submit();
   void arm_wait();
   void on_eventfd();
@@ -156,9 +164,11 @@ class uring_backend final : public backend {
   bool flush_posted_ = false;
   bool waiting_ = false;  // an async_wait on the eventfd is pending
   std::uint64_t submit_calls_ = 0;
+  std::uint64_t ops_run_after_cancel_ = 0;
   std::unique_ptr<filesystem_syncer> syncer_;
-  // Blocking calls io_uring has no opcode for (syncfs) or that must not run on the caller's
-  // thread (the last close of a deleted file). Declared after syncer_, which it uses.
+  // Blocking calls io_uring has no opcode for (syncfs), that must not run on the caller's
+  // thread (the last close of a deleted file), or that io_uring could not run (ECANCELED,
+  // run_on_own_thread). Declared after syncer_, which it uses.
   op_worker blocking_;
   alive_token alive_;
 };

@@ -1,6 +1,11 @@
-// io_uring specifics: batched submission, the overflow queue, destruction with ops in flight.
+// io_uring specifics: batched submission, the overflow queue, destruction with ops in flight,
+// ops the kernel cancels because io-wq cannot start a worker.
 
 #include "segment/io/uring_backend.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <vector>
@@ -189,5 +194,61 @@ TEST_CASE("destroying a uring_backend before its first submit drops the queued w
   CHECK(contents(log.fd()).empty());
 }
 
+// Child-process exit codes of writes_and_syncs_without_worker_threads.
+enum without_workers_outcome {
+  served = 0,
+  could_not_drop_privileges = 1,
+  an_op_failed = 2,
+  wrong_contents = 3,
+  nothing_cancelled = 4,  // io-wq ran everything: the case under test never came up
+};
+
+// In a forked child: sets up the ring as root, then becomes `nobody` with a process limit of 1,
+// which its own threads already exceed, so io-wq cannot start a worker thread; then writes
+// 2 MiB (buffered writes of 512 KiB go to io-wq) and syncs, each sync on its own in the ring.
+int writes_and_syncs_without_worker_threads(const std::filesystem::path& path) {
+  boost::asio::io_context ctx;
+  file log(path, O_RDWR | O_CREAT);
+  auto made = uring_backend::create(ctx);
+  if (!made) return an_op_failed;
+  auto ring = std::move(made).value();
+  const rlimit one_process{1, 1};
+  if (::setgid(65534) != 0 || ::setuid(65534) != 0 || ::setrlimit(RLIMIT_NPROC, &one_process)) {
+    return could_not_drop_privileges;
+  }
+  const auto data = pattern(2 * 1024 * 1024, 21);
+  constexpr std::size_t chunk = 512 * 1024;
+  int failures = 0;
+  for (std::size_t at = 0; at < data.size(); at += chunk) {
+    ring->async_write_at(log.fd(), at, std::span(data).subspan(at, chunk), "00.log",
+                         [&](auto r) { failures += r ? 0 : 1; });
+    ctx.run();
+    ctx.restart();
+    ring->async_datasync(log.fd(), "00.log", [&](auto r) { failures += r ? 0 : 1; });
+    ctx.run();
+    ctx.restart();
+  }
+  if (failures > 0) return an_op_failed;
+  if (contents(log.fd()) != data) return wrong_contents;
+  return ring->ops_run_after_cancel() > 0 ? served : nothing_cancelled;
+}
+
 }  // namespace
+TEST_CASE("ops io_uring cancels because io-wq cannot start a worker run on the backend's thread") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: dropping to another user's process limit needs root");
+    return;
+  }
+  temp_dir dir;
+  const auto path = dir / "00.log";
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(writes_and_syncs_without_worker_threads(path));
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  // Without the fallback every write and sync fails with ECANCELED (an_op_failed).
+  CHECK(WEXITSTATUS(status) == served);
+}
+
 }  // namespace sluice::io::test
