@@ -106,6 +106,8 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       capacity_(ring_->cq.ring_entries),
       can_start_writeback_(supports_sync_file_range(*ring_)),
       can_link_(ring_->sq.ring_entries >= 2),
+      stall_timeout_(opts.stall_timeout),
+      watchdog_(ctx),
       syncer_(std::move(opts.syncer)),
       blocking_(
           ctx, "io-blocking", [this](op_worker::batch taken) { serve_blocking(std::move(taken)); },
@@ -314,6 +316,7 @@ void uring_backend::flush() {
   }
   submit();
   arm_wait();
+  watch_for_stall();
   // The kernel may have taken only part of the SQ (or been busy); try again next turn.
   const bool room_left = !queued_.empty() && in_ring_ < capacity_;
   if (io_uring_sq_ready(ring_.get()) > 0 || room_left) schedule_flush();
@@ -325,6 +328,7 @@ void uring_backend::prepare_next() {
   std::unique_ptr<pending_op> op = std::move(queued_.front());
   queued_.pop_front();
   std::unique_ptr<pending_op> sync = std::move(op->then_sync);
+  if (in_ring_ == 0) last_progress_ = std::chrono::steady_clock::now();
   io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
   prepare(*sqe, *op);
   ++in_ring_;
@@ -370,17 +374,29 @@ void uring_backend::on_eventfd() {
   reap();
   if (!queued_.empty()) schedule_flush();
   arm_wait();
+  // An idle backend holds no timer: it would keep io_context::run() from returning.
+  if (in_ring_ == 0 && watchdog_armed_) watchdog_.cancel();
 }
 
 void uring_backend::reap() {
   io_uring_cqe* cqe = nullptr;
+  bool reaped = false;
   while (io_uring_peek_cqe(ring_.get(), &cqe) == 0) {
     std::unique_ptr<pending_op> op(static_cast<pending_op*>(io_uring_cqe_get_data(cqe)));
     const int res = cqe->res;
     io_uring_cqe_seen(ring_.get(), cqe);
     --in_ring_;
+    reaped = true;
+    if (!op) {  // the watchdog's cancel: the ops it took back come with their own CQEs
+      cancel_in_ring_ = false;
+      spdlog::warn("io_uring stall: the kernel gave back {}",
+                   res >= 0 ? fmt::format("{} operation(s)", res)
+                            : fmt::format("none ({})", std::strerror(-res)));
+      continue;
+    }
     complete(std::move(op), res);
   }
+  if (reaped) last_progress_ = std::chrono::steady_clock::now();
 }
 
 void uring_backend::complete(std::unique_ptr<pending_op> op, int res) {
@@ -404,20 +420,69 @@ void uring_backend::complete_write(std::unique_ptr<pending_op> op) {
   release_parked_syncs(fd);
 }
 
-// The backend cancels nothing itself (a link's tail aside, above), so an op ending in ECANCELED
-// never ran: io-wq could not start a worker thread for it. Failing it would fail an append, and
-// a failed fdatasync fences its log until a restart; the backend's own thread, which exists
-// already, runs it instead.
+// Apart from a link's tail (above) and the stall watchdog's cancel, the backend cancels nothing,
+// so an op ending in ECANCELED never ran: io-wq could not start a worker thread for it. Failing it
+// would fail an append, and a failed fdatasync fences its log until a restart; the backend's own
+// thread, which exists already, runs it instead.
 void uring_backend::run_on_own_thread(std::unique_ptr<pending_op> op) {
-  if (ops_run_after_cancel_++ % 100000 == 0) {
+  ++ops_run_after_cancel_;
+  // Ops the stall watchdog's cancel took back were reported by it. (Their CQEs may come after
+  // the cancel's own, hence a time window rather than cancel_in_ring_.)
+  const bool taken_back =
+      stalls_detected_ > 0 && std::chrono::steady_clock::now() - last_stall_ < stall_timeout_;
+  if (!taken_back && unasked_cancels_++ % 100000 == 0) {
     spdlog::warn(
         "io_uring cancelled an operation it was not asked to cancel ({} {}; {} so far): io-wq "
         "could not start a worker thread, likely a limit on threads (RLIMIT_NPROC, the "
         "cgroup's pids.max or systemd's TasksMax). It runs on the backend's own thread, "
         "slower",
-        op->kind == op_kind::write ? "write to" : "sync of", op->what, ops_run_after_cancel_);
+        op->kind == op_kind::write ? "write to" : "sync of", op->what, unasked_cancels_);
   }
   blocking_.submit(std::move(op));
+}
+
+void uring_backend::watch_for_stall() {
+  if (watchdog_armed_ || in_ring_ == 0) return;
+  watchdog_armed_ = true;
+  watchdog_.expires_at(last_progress_ + stall_timeout_);
+  watchdog_.async_wait([this, owner = alive_.watch()](const boost::system::error_code&) {
+    if (owner.expired()) return;  // the backend is gone (wait cancelled)
+    watchdog_armed_ = false;
+    on_watchdog();
+  });
+}
+
+void uring_backend::on_watchdog() {
+  if (in_ring_ == 0) return;
+  const auto quiet = std::chrono::steady_clock::now() - last_progress_;
+  if (quiet >= stall_timeout_ && !cancel_in_ring_) {
+    ++stalls_detected_;
+    last_stall_ = std::chrono::steady_clock::now();
+    spdlog::warn(
+        "io_uring stall: {} operation(s) in the ring and none completed for {} ms; taking back "
+        "those the kernel has not started, to run them on the backend's own thread",
+        in_ring_, std::chrono::duration_cast<std::chrono::milliseconds>(quiet).count());
+    cancel_stalled_ops();
+    last_progress_ = std::chrono::steady_clock::now();  // the next report after as long again
+  }
+  watch_for_stall();
+}
+
+// One ASYNC_CANCEL for every op in the ring; it completes with how many it cancelled. The ops
+// cancelled end in ECANCELED and go to run_on_own_thread (complete()).
+void uring_backend::cancel_stalled_ops() {
+  io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
+  if (sqe == nullptr) {  // SQ full: hand it to the kernel first
+    submit();
+    sqe = io_uring_get_sqe(ring_.get());
+    if (sqe == nullptr) return;  // the next watchdog round tries again
+  }
+  io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+  io_uring_sqe_set_data(sqe, nullptr);
+  ++in_ring_;
+  cancel_in_ring_ = true;
+  submit();
+  arm_wait();
 }
 
 }  // namespace sluice::io

@@ -19,6 +19,11 @@
 // Ops the kernel could not run: when io-wq cannot start a worker thread (a thread limit), the
 // ops waiting for one end in ECANCELED, unrun. The backend's own thread runs them instead
 // (pwritev, fdatasync), so a thread limit slows appends rather than failing them.
+// A stall watchdog: ops in the ring with no completion for stall_timeout are reported, and an
+// IORING_OP_ASYNC_CANCEL takes back those the kernel has not started (queued in io-wq, or
+// waiting for a poll), which then run on the backend's own thread as above. Ops already
+// running are left to finish. (Seen once in this project's tests under heavy load: every SQE
+// consumed, no CQE for 35 minutes, no io-wq worker alive.)
 //
 // Threading: shard-owned, no mutex. Construct, call and destroy it on the io_context's thread.
 // The io_context must outlive the backend. Handlers must not destroy the backend.
@@ -27,6 +32,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -61,12 +68,17 @@ class uring_backend final : public backend {
   // stay in the ring, where the kernel copies them while the shard goes on.
   static constexpr std::size_t default_inline_write_max_bytes = 16 * 1024;
 
+  // How long ops may sit in the ring without any completing before the watchdog steps in.
+  // Far beyond any healthy fdatasync, which still leaves the disk time to answer.
+  static constexpr std::chrono::milliseconds default_stall_timeout{10000};
+
   struct options {
     unsigned entries = default_entries;
     std::size_t inline_write_max_bytes = 0;
     // With a syncer, async_sync_filesystem for its filesystem's files is one syncfs on a thread
     // of the backend (io_uring has no syncfs); without, an fdatasync.
     std::unique_ptr<filesystem_syncer> syncer;
+    std::chrono::milliseconds stall_timeout = default_stall_timeout;
   };
 
   // Sets up a ring of `entries` submission slots, checks that the kernel supports the WRITE and
@@ -111,6 +123,8 @@ class uring_backend final : public backend {
   // Operations io_uring cancelled unasked (io-wq could not start a worker) and the backend's
   // own thread ran instead, so far.
   [[nodiscard]] std::uint64_t ops_run_after_cancel() const { return ops_run_after_cancel_; }
+  // Times the watchdog found ops in the ring with none completing for stall_timeout.
+  [[nodiscard]] std::uint64_t stalls_detected() const { return stalls_detected_; }
   // io_uring_submit calls (each one io_uring_enter) so far.
   [[nodiscard]] std::uint64_t submit_calls() const { return submit_calls_; }
   // Operations in the ring (submitted or about to be) plus those queued or waiting behind them.
@@ -146,6 +160,9 @@ class uring_backend final : public backend {
   void on_eventfd();
   void reap();
   void complete(std::unique_ptr<pending_op> op, int res);
+  void watch_for_stall();  // arms the watchdog while ops are in the ring
+  void on_watchdog();
+  void cancel_stalled_ops();
   void complete_write(std::unique_ptr<pending_op> op);
   void wait_for_ring();
 
@@ -165,6 +182,14 @@ class uring_backend final : public backend {
   bool waiting_ = false;  // an async_wait on the eventfd is pending
   std::uint64_t submit_calls_ = 0;
   std::uint64_t ops_run_after_cancel_ = 0;
+  std::uint64_t unasked_cancels_ = 0;  // of those, the ones the watchdog did not ask for
+  std::chrono::milliseconds stall_timeout_;
+  boost::asio::steady_timer watchdog_;
+  bool watchdog_armed_ = false;
+  std::chrono::steady_clock::time_point last_progress_;  // a CQE, or the ring's first op
+  bool cancel_in_ring_ = false;  // the watchdog's ASYNC_CANCEL (user_data null) is in the ring
+  std::uint64_t stalls_detected_ = 0;
+  std::chrono::steady_clock::time_point last_stall_;
   std::unique_ptr<filesystem_syncer> syncer_;
   // Blocking calls io_uring has no opcode for (syncfs), that must not run on the caller's
   // thread (the last close of a deleted file), or that io_uring could not run (ECANCELED,

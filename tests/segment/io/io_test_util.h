@@ -45,6 +45,7 @@ class file {
   file(const std::filesystem::path& path, int flags) : fd_(::open(path.c_str(), flags, 0644)) {
     REQUIRE(fd_ >= 0);
   }
+  explicit file(int open_fd) : fd_(open_fd) { REQUIRE(fd_ >= 0); }  // takes it over
   ~file() { ::close(fd_); }
   file(const file&) = delete;
   file& operator=(const file&) = delete;

@@ -1,8 +1,9 @@
 // io_uring specifics: batched submission, the overflow queue, destruction with ops in flight,
-// ops the kernel cancels because io-wq cannot start a worker.
+// ops the kernel cancels because io-wq cannot start a worker, the stall watchdog.
 
 #include "segment/io/uring_backend.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -249,6 +250,46 @@ TEST_CASE("ops io_uring cancels because io-wq cannot start a worker run on the b
   REQUIRE(WIFEXITED(status));
   // Without the fallback every write and sync fails with ECANCELED (an_op_failed).
   CHECK(WEXITSTATUS(status) == served);
+}
+
+// A write into a full pipe is the one op a test can make io_uring hold without completing it
+// (the kernel waits for room with a poll); it stands in for ops stuck in io-wq. Taken back, it
+// runs on the backend's own thread, where pwritev refuses a pipe at once (ESPIPE): the point
+// is that its handler runs, not that a pipe can be written at a position.
+TEST_CASE("ops the kernel holds with no completion for stall_timeout are taken back") {
+  boost::asio::io_context ctx;
+  int ends[2] = {-1, -1};
+  REQUIRE(::pipe2(ends, O_CLOEXEC | O_NONBLOCK) == 0);
+  file reader(ends[0]);
+  file writer(ends[1]);
+  const std::vector<std::byte> filler(4096, std::byte{1});
+  while (::write(writer.fd(), filler.data(), filler.size()) > 0) {
+  }
+  REQUIRE(errno == EAGAIN);
+  // Blocking again: io_uring then waits for room instead of answering EAGAIN.
+  REQUIRE(::fcntl(writer.fd(), F_SETFL, 0) == 0);
+
+  uring_backend::options opts;
+  opts.stall_timeout = std::chrono::milliseconds(200);
+  auto made = uring_backend::create(ctx, std::move(opts));
+  REQUIRE(made.has_value());
+  auto ring = std::move(made).value();
+  std::optional<result<std::size_t>> outcome;
+  ring->async_write_at(writer.fd(), 0, filler, "pipe", [&](auto r) { outcome = std::move(r); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!outcome && std::chrono::steady_clock::now() < deadline) {
+    ctx.run_for(std::chrono::milliseconds(20));
+  }
+  // Room in the pipe lets a write the kernel still holds finish, as destroying the ring needs.
+  std::vector<std::byte> sink(65536);
+  while (::read(reader.fd(), sink.data(), sink.size()) > 0) {
+  }
+  REQUIRE(outcome.has_value());
+  CHECK(ring->stalls_detected() == 1);
+  CHECK(ring->ops_run_after_cancel() == 1);
+  REQUIRE(outcome->has_error());
+  CHECK(outcome->error().code == std::errc::invalid_seek);
+  CHECK(ring->in_flight() == 0);
 }
 
 }  // namespace sluice::io::test
