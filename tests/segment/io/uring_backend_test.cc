@@ -202,6 +202,7 @@ enum without_workers_outcome {
   an_op_failed = 2,
   wrong_contents = 3,
   nothing_cancelled = 4,  // io-wq ran everything: the case under test never came up
+  could_not_set_up = 5,
 };
 
 // In a forked child: sets up the ring as root, then becomes `nobody` with a process limit of 1,
@@ -211,7 +212,7 @@ int writes_and_syncs_without_worker_threads(const std::filesystem::path& path) {
   boost::asio::io_context ctx;
   file log(path, O_RDWR | O_CREAT);
   auto made = uring_backend::create(ctx);
-  if (!made) return an_op_failed;
+  if (!made) return could_not_set_up;
   auto ring = std::move(made).value();
   const rlimit one_process{1, 1};
   if (::setgid(65534) != 0 || ::setuid(65534) != 0 || ::setrlimit(RLIMIT_NPROC, &one_process)) {
