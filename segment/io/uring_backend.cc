@@ -39,12 +39,35 @@ result<void> check_opcodes(::io_uring& ring) {
   return {};
 }
 
+// An ASYNC_CANCEL matching any request, on a ring holding none, finds none (0 on Linux 6.18)
+// where the kernel knows IORING_ASYNC_CANCEL_ANY (Linux 5.19) and ends in EINVAL where not.
+bool supports_cancel_any(::io_uring& ring) {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  if (sqe == nullptr) return false;
+  io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+  io_uring_sqe_set_data(sqe, nullptr);
+  if (io_uring_submit(&ring) != 1) return false;
+  io_uring_cqe* cqe = nullptr;
+  int rc = 0;
+  do {
+    rc = io_uring_wait_cqe(&ring, &cqe);
+  } while (rc == -EINTR);
+  if (rc != 0) return false;
+  const bool known = cqe->res != -EINVAL;
+  io_uring_cqe_seen(&ring, cqe);
+  return known;
+}
+
 bool supports_sync_file_range(::io_uring& ring) {
   io_uring_probe* probe = io_uring_get_probe_ring(&ring);
   if (probe == nullptr) return false;
   const bool ok = io_uring_opcode_supported(probe, IORING_OP_SYNC_FILE_RANGE) != 0;
   io_uring_free_probe(probe);
   return ok;
+}
+
+__kernel_timespec to_kernel_timespec(std::chrono::milliseconds d) {
+  return {.tv_sec = d.count() / 1000, .tv_nsec = (d.count() % 1000) * 1000000};
 }
 
 void prepare_sync(io_uring_sqe& sqe, const pending_op& op) {
@@ -88,6 +111,7 @@ result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_con
   ring_ptr ring(raw.release());
   if (auto ok = check_opcodes(*ring); !ok) return ok.error();
   raise_worker_limit(*ring, max_bounded_workers);
+  const bool can_cancel_any = supports_cancel_any(*ring);  // before the eventfd: no wake-up
   const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) return make_errno_error(errno, "eventfd for io_uring completions");
   if (const int rc = io_uring_register_eventfd(ring.get(), efd); rc < 0) {
@@ -95,10 +119,11 @@ result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_con
     return make_errno_error(-rc, "io_uring_register_eventfd");
   }
   return std::unique_ptr<uring_backend>(
-      new uring_backend(ctx, std::move(ring), efd, std::move(opts)));
+      new uring_backend(ctx, std::move(ring), efd, std::move(opts), can_cancel_any));
 }
 
-uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd, options opts)
+uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd, options opts,
+                             bool can_cancel_any)
     : ctx_(ctx),
       ring_(std::move(ring)),
       inline_write_max_bytes_(opts.inline_write_max_bytes),
@@ -106,6 +131,7 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       capacity_(ring_->cq.ring_entries),
       can_start_writeback_(supports_sync_file_range(*ring_)),
       can_link_(ring_->sq.ring_entries >= 2),
+      can_cancel_any_(can_cancel_any),
       stall_timeout_(opts.stall_timeout),
       watchdog_(ctx),
       syncer_(std::move(opts.syncer)),
@@ -137,6 +163,7 @@ void uring_backend::serve_blocking(op_worker::batch taken) {
 }
 
 void uring_backend::finish_blocking(std::unique_ptr<pending_op> op) {
+  if (runs_on_own_thread_after_cancel(*op)) --on_own_thread_;
   if (op->kind == op_kind::write) return complete_write(std::move(op));
   op->run_handler();
 }
@@ -146,13 +173,28 @@ uring_backend::~uring_backend() {
 }
 
 // Ops in the SQ ring that the kernel has not consumed yet are submitted too, so every op in the
-// ring ends with a CQE and can be freed.
+// ring ends with a CQE and can be freed. Should none complete for stall_timeout, the ring is
+// stalled (see the watchdog): what the kernel has not started is cancelled once, so that
+// shutting down does not hang on it.
 void uring_backend::wait_for_ring() {
+  bool cancelled = cancel_in_ring_;
   while (in_ring_ > 0) {
     io_uring_submit(ring_.get());  // errors: the wait below still reaps what was consumed
     io_uring_cqe* cqe = nullptr;
-    const int rc = io_uring_wait_cqe(ring_.get(), &cqe);
+    auto timeout = to_kernel_timespec(stall_timeout_);
+    const int rc = io_uring_wait_cqe_timeout(ring_.get(), &cqe, &timeout);
     if (rc == -EINTR) continue;
+    if (rc == -ETIME) {
+      if (!cancelled && can_cancel_any_) {
+        spdlog::warn(
+            "io_uring stall at shutdown: {} operation(s) in the ring, none completed for "
+            "{} ms; cancelling those the kernel has not started",
+            in_ring_, stall_timeout_.count());
+        cancelled = true;
+        prepare_cancel_all();
+      }
+      continue;
+    }
     SLUICE_ASSERT(rc == 0);
     delete static_cast<pending_op*>(io_uring_cqe_get_data(cqe));
     io_uring_cqe_seen(ring_.get(), cqe);
@@ -216,7 +258,8 @@ void uring_backend::async_start_writeback(int fd, std::uint64_t from, std::uint6
 }
 
 std::size_t uring_backend::in_flight() const {
-  std::size_t n = in_ring_ + queued_.size() + parked_syncs_.size();
+  std::size_t n =
+      in_ring_ - (cancel_in_ring_ ? 1 : 0) + queued_.size() + parked_syncs_.size() + on_own_thread_;
   for (const auto& op : queued_) n += op->then_sync ? 1 : 0;
   return n;
 }
@@ -401,11 +444,13 @@ void uring_backend::reap() {
 
 void uring_backend::complete(std::unique_ptr<pending_op> op, int res) {
   if (std::exchange(op->linked, false) && res == -ECANCELED) {
-    // The write ahead of it was short or failed, so the sync never ran: place it again behind
-    // what is left of that write, or on its own if the write has finished.
-    return place_sync(std::move(op));
+    // The sync never ran: the write ahead of it was short or failed, or io-wq could not run the
+    // sync. Behind what is left of a short write it waits its turn again; once that write has
+    // finished, it runs on the backend's own thread, since the ring may be what failed it.
+    if (unfinished_writes_before(*op) > 0) return place_sync(std::move(op));
+    return run_on_own_thread(std::move(op), cancel_cause::link_or_kernel);
   }
-  if (res == -ECANCELED) return run_on_own_thread(std::move(op));
+  if (res == -ECANCELED) return run_on_own_thread(std::move(op), cancel_cause::kernel);
   if (op->record(res) == op_step::again) {
     return enqueue(std::move(op));  // the rest of a short write, at the advanced position
   }
@@ -420,17 +465,18 @@ void uring_backend::complete_write(std::unique_ptr<pending_op> op) {
   release_parked_syncs(fd);
 }
 
-// Apart from a link's tail (above) and the stall watchdog's cancel, the backend cancels nothing,
-// so an op ending in ECANCELED never ran: io-wq could not start a worker thread for it. Failing it
-// would fail an append, and a failed fdatasync fences its log until a restart; the backend's own
-// thread, which exists already, runs it instead.
-void uring_backend::run_on_own_thread(std::unique_ptr<pending_op> op) {
+// Apart from the stall watchdog's cancel, the backend cancels nothing but a link's tail (by
+// breaking the link), so an op ending in ECANCELED never ran: io-wq could not start a worker
+// thread for it. Failing it would fail an append, and a failed fdatasync fences its log until a
+// restart; the backend's own thread, which exists already, runs it instead.
+void uring_backend::run_on_own_thread(std::unique_ptr<pending_op> op, cancel_cause cause) {
   ++ops_run_after_cancel_;
+  ++on_own_thread_;
   // Ops the stall watchdog's cancel took back were reported by it. (Their CQEs may come after
   // the cancel's own, hence a time window rather than cancel_in_ring_.)
   const bool taken_back =
       stalls_detected_ > 0 && std::chrono::steady_clock::now() - last_stall_ < stall_timeout_;
-  if (!taken_back && unasked_cancels_++ % 100000 == 0) {
+  if (cause == cancel_cause::kernel && !taken_back && unasked_cancels_++ % 100000 == 0) {
     spdlog::warn(
         "io_uring cancelled an operation it was not asked to cancel ({} {}; {} so far): io-wq "
         "could not start a worker thread, likely a limit on threads (RLIMIT_NPROC, the "
@@ -439,6 +485,11 @@ void uring_backend::run_on_own_thread(std::unique_ptr<pending_op> op) {
         op->kind == op_kind::write ? "write to" : "sync of", op->what, unasked_cancels_);
   }
   blocking_.submit(std::move(op));
+}
+
+bool uring_backend::runs_on_own_thread_after_cancel(const pending_op& op) {
+  return op.kind == op_kind::write ||
+         (op.kind == op_kind::sync && op.sync_what != sync_kind::filesystem);
 }
 
 void uring_backend::watch_for_stall() {
@@ -454,23 +505,43 @@ void uring_backend::watch_for_stall() {
 
 void uring_backend::on_watchdog() {
   if (in_ring_ == 0) return;
-  const auto quiet = std::chrono::steady_clock::now() - last_progress_;
-  if (quiet >= stall_timeout_ && !cancel_in_ring_) {
-    ++stalls_detected_;
-    last_stall_ = std::chrono::steady_clock::now();
-    spdlog::warn(
-        "io_uring stall: {} operation(s) in the ring and none completed for {} ms; taking back "
-        "those the kernel has not started, to run them on the backend's own thread",
-        in_ring_, std::chrono::duration_cast<std::chrono::milliseconds>(quiet).count());
-    cancel_stalled_ops();
-    last_progress_ = std::chrono::steady_clock::now();  // the next report after as long again
+  const auto now = std::chrono::steady_clock::now();
+  const auto quiet = now - last_progress_;
+  if (quiet >= stall_timeout_) {
+    // Measured again from here: the next report (or cancel) comes after as long again, also
+    // while a cancel sent earlier has not come back.
+    last_progress_ = now;
+    if (!cancel_in_ring_) report_stall(quiet);
   }
   watch_for_stall();
 }
 
-// One ASYNC_CANCEL for every op in the ring; it completes with how many it cancelled. The ops
-// cancelled end in ECANCELED and go to run_on_own_thread (complete()).
-void uring_backend::cancel_stalled_ops() {
+void uring_backend::report_stall(std::chrono::steady_clock::duration quiet) {
+  ++stalls_detected_;
+  last_stall_ = std::chrono::steady_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(quiet).count();
+  if (!can_cancel_any_) {
+    spdlog::warn(
+        "io_uring stall: {} operation(s) in the ring and none completed for {} ms; this kernel "
+        "cannot take them back (IORING_ASYNC_CANCEL_ANY needs Linux 5.19)",
+        in_ring_, ms);
+    return;
+  }
+  spdlog::warn(
+      "io_uring stall: {} operation(s) in the ring and none completed for {} ms; taking back "
+      "those the kernel has not started, to run them on the backend's own thread",
+      in_ring_, ms);
+  prepare_cancel_all();
+  submit();
+  // A submit the kernel refused for now (EAGAIN/EBUSY) leaves the cancel in the SQ.
+  if (io_uring_sq_ready(ring_.get()) > 0) schedule_flush();
+  arm_wait();
+}
+
+// One ASYNC_CANCEL for every op in the ring, in the SQ; it completes with how many it cancelled,
+// and the ops cancelled end in ECANCELED (complete()). It may take the ring one past capacity_:
+// the kernel keeps an overflowing CQE (IORING_FEAT_NODROP) until it is reaped.
+void uring_backend::prepare_cancel_all() {
   io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
   if (sqe == nullptr) {  // SQ full: hand it to the kernel first
     submit();
@@ -481,8 +552,6 @@ void uring_backend::cancel_stalled_ops() {
   io_uring_sqe_set_data(sqe, nullptr);
   ++in_ring_;
   cancel_in_ring_ = true;
-  submit();
-  arm_wait();
 }
 
 }  // namespace sluice::io

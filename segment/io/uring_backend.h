@@ -96,7 +96,8 @@ class uring_backend final : public backend {
   uring_backend& operator=(const uring_backend&) = delete;
 
   // Blocks until the kernel has completed every operation it holds, so no buffer passed to
-  // async_write_at is read after this returns. Operations still queued are never started.
+  // async_write_at is read after this returns. Operations still queued are never started, nor
+  // those the kernel has not started once none has completed for stall_timeout.
   // No handler runs after destruction begins: pending handlers are destroyed uncalled.
   ~uring_backend() override;
 
@@ -136,7 +137,8 @@ class uring_backend final : public backend {
   };
   using ring_ptr = std::unique_ptr<::io_uring, ring_closer>;
 
-  uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd, options opts);
+  uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd, options opts,
+                bool can_cancel_any);
 
   // Makes the write now if it is small and nothing is ahead of it in the ring for its file;
   // false if it must go to the ring.
@@ -154,7 +156,10 @@ class uring_backend final : public backend {
   void flush();
   void serve_blocking(op_worker::batch taken);  // on blocking_'s thread
   void finish_blocking(std::unique_ptr<pending_op> op);
-  void run_on_own_thread(std::unique_ptr<pending_op> op);
+  // Why an op ended in ECANCELED: io-wq could not run it, or (a link's tail) maybe that.
+  enum class cancel_cause { kernel, link_or_kernel };
+  void run_on_own_thread(std::unique_ptr<pending_op> op, cancel_cause cause);
+  [[nodiscard]] static bool runs_on_own_thread_after_cancel(const pending_op& op);
   void submit();
   void arm_wait();
   void on_eventfd();
@@ -162,7 +167,8 @@ class uring_backend final : public backend {
   void complete(std::unique_ptr<pending_op> op, int res);
   void watch_for_stall();  // arms the watchdog while ops are in the ring
   void on_watchdog();
-  void cancel_stalled_ops();
+  void report_stall(std::chrono::steady_clock::duration quiet);
+  void prepare_cancel_all();
   void complete_write(std::unique_ptr<pending_op> op);
   void wait_for_ring();
 
@@ -173,6 +179,7 @@ class uring_backend final : public backend {
   unsigned capacity_;         // most ops in the ring at once: the completion queue's size
   bool can_start_writeback_;  // the kernel has IORING_OP_SYNC_FILE_RANGE
   bool can_link_;             // the SQ holds a write and its sync at once
+  bool can_cancel_any_;       // the kernel has IORING_ASYNC_CANCEL_ANY (the watchdog's cancel)
   std::size_t in_ring_ = 0;
   std::deque<std::unique_ptr<pending_op>> queued_;  // started, not yet in the ring
   std::uint64_t next_seq_ = 0;
@@ -183,6 +190,7 @@ class uring_backend final : public backend {
   std::uint64_t submit_calls_ = 0;
   std::uint64_t ops_run_after_cancel_ = 0;
   std::uint64_t unasked_cancels_ = 0;  // of those, the ones the watchdog did not ask for
+  std::size_t on_own_thread_ = 0;      // ops run_on_own_thread handed over, not yet finished
   std::chrono::milliseconds stall_timeout_;
   boost::asio::steady_timer watchdog_;
   bool watchdog_armed_ = false;

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/segment/io/io_test_util.h"
@@ -257,40 +260,86 @@ TEST_CASE("ops io_uring cancels because io-wq cannot start a worker run on the b
 // (the kernel waits for room with a poll); it stands in for ops stuck in io-wq. Taken back, it
 // runs on the backend's own thread, where pwritev refuses a pipe at once (ESPIPE): the point
 // is that its handler runs, not that a pipe can be written at a position.
-TEST_CASE("ops the kernel holds with no completion for stall_timeout are taken back") {
-  boost::asio::io_context ctx;
-  int ends[2] = {-1, -1};
-  REQUIRE(::pipe2(ends, O_CLOEXEC | O_NONBLOCK) == 0);
-  file reader(ends[0]);
-  file writer(ends[1]);
-  const std::vector<std::byte> filler(4096, std::byte{1});
-  while (::write(writer.fd(), filler.data(), filler.size()) > 0) {
+// A pipe whose buffer is full, its write end blocking (io_uring then waits for room instead of
+// answering EAGAIN), its read end not.
+struct full_pipe {
+  static std::pair<int, int> make() {
+    int ends[2] = {-1, -1};
+    REQUIRE(::pipe2(ends, O_CLOEXEC | O_NONBLOCK) == 0);
+    return {ends[0], ends[1]};
   }
-  REQUIRE(errno == EAGAIN);
-  // Blocking again: io_uring then waits for room instead of answering EAGAIN.
-  REQUIRE(::fcntl(writer.fd(), F_SETFL, 0) == 0);
+  std::pair<int, int> ends = make();
+  file reader{ends.first};
+  file writer{ends.second};
+  std::vector<std::byte> chunk = std::vector<std::byte>(4096, std::byte{1});
 
+  full_pipe() {
+    while (::write(writer.fd(), chunk.data(), chunk.size()) > 0) {
+    }
+    REQUIRE(errno == EAGAIN);
+    REQUIRE(::fcntl(writer.fd(), F_SETFL, 0) == 0);
+  }
+  // Makes room, so that a write the kernel still holds can finish.
+  void drain() {
+    std::vector<std::byte> sink(65536);
+    while (::read(reader.fd(), sink.data(), sink.size()) > 0) {
+    }
+  }
+};
+
+std::unique_ptr<uring_backend> ring_with_stall_timeout(boost::asio::io_context& ctx,
+                                                       std::chrono::milliseconds timeout) {
   uring_backend::options opts;
-  opts.stall_timeout = std::chrono::milliseconds(200);
+  opts.stall_timeout = timeout;
   auto made = uring_backend::create(ctx, std::move(opts));
   REQUIRE(made.has_value());
-  auto ring = std::move(made).value();
+  return std::move(made).value();
+}
+
+TEST_CASE("ops the kernel holds with no completion for stall_timeout are taken back") {
+  boost::asio::io_context ctx;
+  full_pipe pipe;
+  auto ring = ring_with_stall_timeout(ctx, std::chrono::milliseconds(200));
   std::optional<result<std::size_t>> outcome;
-  ring->async_write_at(writer.fd(), 0, filler, "pipe", [&](auto r) { outcome = std::move(r); });
+  ring->async_write_at(pipe.writer.fd(), 0, pipe.chunk, "pipe",
+                       [&](auto r) { outcome = std::move(r); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!outcome && std::chrono::steady_clock::now() < deadline) {
     ctx.run_for(std::chrono::milliseconds(20));
   }
-  // Room in the pipe lets a write the kernel still holds finish, as destroying the ring needs.
-  std::vector<std::byte> sink(65536);
-  while (::read(reader.fd(), sink.data(), sink.size()) > 0) {
-  }
+  pipe.drain();  // destroying the ring waits for what the kernel holds
   REQUIRE(outcome.has_value());
   CHECK(ring->stalls_detected() == 1);
   CHECK(ring->ops_run_after_cancel() == 1);
   REQUIRE(outcome->has_error());
   CHECK(outcome->error().code == std::errc::invalid_seek);
   CHECK(ring->in_flight() == 0);
+}
+
+TEST_CASE("destroying a uring_backend whose ring is stalled cancels what the kernel holds") {
+  boost::asio::io_context ctx;
+  full_pipe pipe;
+  auto ring = ring_with_stall_timeout(ctx, std::chrono::milliseconds(200));
+  bool ran = false;
+  ring->async_write_at(pipe.writer.fd(), 0, pipe.chunk, "pipe", [&](auto) { ran = true; });
+  ctx.poll_one();  // the flush: the write is in the kernel, waiting for room
+  REQUIRE(ring->submit_calls() == 1);
+  std::atomic<bool> destroyed = false;
+  std::thread destroyer([&] {
+    ring.reset();
+    destroyed = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!destroyed && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const bool in_time = destroyed;
+  pipe.drain();  // without the cancel, this is what lets the destructor return
+  destroyer.join();
+  CHECK(in_time);
+  ctx.restart();
+  ctx.run();
+  CHECK_FALSE(ran);
 }
 
 }  // namespace sluice::io::test
