@@ -41,18 +41,22 @@ result<void> check_opcodes(::io_uring& ring) {
 
 // An ASYNC_CANCEL matching any request, on a ring holding none, finds none (0 on Linux 6.18)
 // where the kernel knows IORING_ASYNC_CANCEL_ANY (Linux 5.19) and ends in EINVAL where not.
-bool supports_cancel_any(::io_uring& ring) {
+// A probe that cannot go through fails the ring: its CQE, reaped later, would pass for the
+// watchdog's cancel.
+result<bool> supports_cancel_any(::io_uring& ring) {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-  if (sqe == nullptr) return false;
+  SLUICE_ASSERT(sqe != nullptr);  // a new ring's SQ is empty
   io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
   io_uring_sqe_set_data(sqe, nullptr);
-  if (io_uring_submit(&ring) != 1) return false;
+  if (const int rc = io_uring_submit(&ring); rc != 1) {
+    return make_errno_error(rc < 0 ? -rc : EIO, "io_uring_submit of a cancel probe");
+  }
   io_uring_cqe* cqe = nullptr;
   int rc = 0;
   do {
     rc = io_uring_wait_cqe(&ring, &cqe);
   } while (rc == -EINTR);
-  if (rc != 0) return false;
+  if (rc != 0) return make_errno_error(-rc, "io_uring_wait_cqe of a cancel probe");
   const bool known = cqe->res != -EINVAL;
   io_uring_cqe_seen(&ring, cqe);
   return known;
@@ -111,7 +115,8 @@ result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_con
   ring_ptr ring(raw.release());
   if (auto ok = check_opcodes(*ring); !ok) return ok.error();
   raise_worker_limit(*ring, max_bounded_workers);
-  const bool can_cancel_any = supports_cancel_any(*ring);  // before the eventfd: no wake-up
+  const auto can_cancel_any = supports_cancel_any(*ring);  // before the eventfd: no wake-up
+  if (!can_cancel_any) return can_cancel_any.error();
   const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) return make_errno_error(errno, "eventfd for io_uring completions");
   if (const int rc = io_uring_register_eventfd(ring.get(), efd); rc < 0) {
@@ -119,7 +124,7 @@ result<std::unique_ptr<uring_backend>> uring_backend::create(boost::asio::io_con
     return make_errno_error(-rc, "io_uring_register_eventfd");
   }
   return std::unique_ptr<uring_backend>(
-      new uring_backend(ctx, std::move(ring), efd, std::move(opts), can_cancel_any));
+      new uring_backend(ctx, std::move(ring), efd, std::move(opts), *can_cancel_any));
 }
 
 uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int eventfd, options opts,
@@ -181,11 +186,14 @@ void uring_backend::wait_for_ring() {
   while (in_ring_ > 0) {
     io_uring_submit(ring_.get());  // errors: the wait below still reaps what was consumed
     io_uring_cqe* cqe = nullptr;
+    // Timed only where a cancel can follow: before Linux 5.11 a timed wait takes an SQE of its
+    // own, which a full SQ has not.
     auto timeout = to_kernel_timespec(stall_timeout_);
-    const int rc = io_uring_wait_cqe_timeout(ring_.get(), &cqe, &timeout);
+    const int rc = can_cancel_any_ ? io_uring_wait_cqe_timeout(ring_.get(), &cqe, &timeout)
+                                   : io_uring_wait_cqe(ring_.get(), &cqe);
     if (rc == -EINTR) continue;
     if (rc == -ETIME) {
-      if (!cancelled && can_cancel_any_) {
+      if (!cancelled) {
         spdlog::warn(
             "io_uring stall at shutdown: {} operation(s) in the ring, none completed for "
             "{} ms; cancelling those the kernel has not started",
@@ -361,7 +369,8 @@ void uring_backend::flush() {
   arm_wait();
   watch_for_stall();
   // The kernel may have taken only part of the SQ (or been busy); try again next turn.
-  const bool room_left = !queued_.empty() && in_ring_ < capacity_;
+  const bool room_left =
+      !queued_.empty() && in_ring_ + (queued_.front()->then_sync ? 2U : 1U) <= capacity_;
   if (io_uring_sq_ready(ring_.get()) > 0 || room_left) schedule_flush();
 }
 

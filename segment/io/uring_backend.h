@@ -124,6 +124,8 @@ class uring_backend final : public backend {
   // Operations io_uring cancelled unasked (io-wq could not start a worker) and the backend's
   // own thread ran instead, so far.
   [[nodiscard]] std::uint64_t ops_run_after_cancel() const { return ops_run_after_cancel_; }
+  // Whether the watchdog can take stalled ops back (IORING_ASYNC_CANCEL_ANY), or only report.
+  [[nodiscard]] bool can_take_back() const { return can_cancel_any_; }
   // Times the watchdog found ops in the ring with none completing for stall_timeout.
   [[nodiscard]] std::uint64_t stalls_detected() const { return stalls_detected_; }
   // io_uring_submit calls (each one io_uring_enter) so far.

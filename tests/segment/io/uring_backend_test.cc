@@ -248,10 +248,20 @@ TEST_CASE("ops io_uring cancels because io-wq cannot start a worker run on the b
   const auto path = dir / "00.log";
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
-  if (child == 0) ::_exit(writes_and_syncs_without_worker_threads(path));
+  if (child == 0) {
+    try {
+      ::_exit(writes_and_syncs_without_worker_threads(path));
+    } catch (...) {  // a failed REQUIRE in the child: it must not go on with the suite
+      ::_exit(could_not_set_up);
+    }
+  }
   int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);
   REQUIRE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == could_not_drop_privileges) {
+    MESSAGE("skipped: root here cannot become another user (a user namespace?)");
+    return;
+  }
   // Without the fallback every write and sync fails with ECANCELED (an_op_failed).
   CHECK(WEXITSTATUS(status) == served);
 }
@@ -300,6 +310,10 @@ TEST_CASE("ops the kernel holds with no completion for stall_timeout are taken b
   boost::asio::io_context ctx;
   full_pipe pipe;
   auto ring = ring_with_stall_timeout(ctx, std::chrono::milliseconds(200));
+  if (!ring->can_take_back()) {
+    MESSAGE("skipped: this kernel has no IORING_ASYNC_CANCEL_ANY (Linux 5.19)");
+    return;
+  }
   std::optional<result<std::size_t>> outcome;
   ring->async_write_at(pipe.writer.fd(), 0, pipe.chunk, "pipe",
                        [&](auto r) { outcome = std::move(r); });
@@ -320,6 +334,10 @@ TEST_CASE("destroying a uring_backend whose ring is stalled cancels what the ker
   boost::asio::io_context ctx;
   full_pipe pipe;
   auto ring = ring_with_stall_timeout(ctx, std::chrono::milliseconds(200));
+  if (!ring->can_take_back()) {
+    MESSAGE("skipped: this kernel has no IORING_ASYNC_CANCEL_ANY (Linux 5.19)");
+    return;
+  }
   bool ran = false;
   ring->async_write_at(pipe.writer.fd(), 0, pipe.chunk, "pipe", [&](auto) { ran = true; });
   ctx.poll_one();  // the flush: the write is in the kernel, waiting for room
