@@ -34,7 +34,7 @@ void broker_pool::async_connection(connection_handler handler) {
 
 void broker_pool::connect_next(std::size_t attempts_left) {
   const auto& addr = bootstrap_[next_address_ % bootstrap_.size()];
-  client_connection::async_connect(
+  being_made_ = client_connection::async_connect(
       ex_, addr, opts_, [self = shared_from_this(), attempts_left](result<connection_ptr> r) {
         if (!r && attempts_left > 1 && !self->closed_) {
           ++self->next_address_;
@@ -47,6 +47,7 @@ void broker_pool::connect_next(std::size_t attempts_left) {
 
 void broker_pool::finish_connecting(const result<connection_ptr>& r) {
   connecting_ = false;
+  being_made_.reset();
   if (r && closed_) (*r)->close();
   if (r && !closed_) current_ = *r;
   auto waiters = std::move(waiting_);
@@ -84,6 +85,9 @@ void broker_pool::close() {
     boost::asio::post(
         ex_, [h = std::move(w)] { h(make_error(client_errc::client_closed, "client closed")); });
   }
+  // A connect under way would otherwise keep its socket open until its handshake times out.
+  // Closed once the waiters are taken: its handler, which may run from here, answers none.
+  if (auto c = being_made_.lock()) c->close();
 }
 
 }  // namespace sluice

@@ -50,6 +50,7 @@ class broker_pool : public std::enable_shared_from_this<broker_pool> {
   std::vector<broker_address> bootstrap_;
   client_connection::options opts_;
   connection_ptr current_;
+  std::weak_ptr<client_connection> being_made_;  // while connecting_
   std::vector<connection_handler> waiting_;
   std::size_t next_address_ = 0;
   bool connecting_ = false;

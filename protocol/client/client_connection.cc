@@ -58,14 +58,17 @@ client_connection::client_connection(const asio::any_io_executor& ex, broker_add
 
 client_connection::~client_connection() = default;
 
-void client_connection::async_connect(const asio::any_io_executor& ex, broker_address addr,
-                                      options opts, connect_handler handler) {
+std::shared_ptr<client_connection> client_connection::async_connect(const asio::any_io_executor& ex,
+                                                                    broker_address addr,
+                                                                    options opts,
+                                                                    connect_handler handler) {
   std::shared_ptr<client_connection> c(new client_connection(ex, std::move(addr), std::move(opts)));
   // The function object (holding c) lives until the coroutine ends; connect() only starts
   // running after this returns, so `c` alone would not keep the connection alive until then.
   asio::co_spawn(
       ex, [c, handler = std::move(handler)]() mutable { return c->connect(std::move(handler)); },
       asio::detached);
+  return c;
 }
 
 asio::awaitable<void> client_connection::connect(connect_handler handler) {
@@ -76,7 +79,8 @@ asio::awaitable<void> client_connection::connect(connect_handler handler) {
   auto expired = std::make_shared<bool>(false);
   asio::steady_timer deadline(ex_, opts_.connect_timeout);
   deadline.async_wait([self, resolver, expired](boost::system::error_code ec) {
-    if (ec) return;
+    // Open: the connect finished just as the deadline passed, too late to cancel this.
+    if (ec || self->open_) return;
     *expired = true;
     resolver->cancel();
     boost::system::error_code ignored;
@@ -85,11 +89,18 @@ asio::awaitable<void> client_connection::connect(connect_handler handler) {
   auto [rec, endpoints] =
       co_await resolver->async_resolve(addr_.host, std::to_string(addr_.port), use_tuple);
   boost::system::error_code ec = rec;
-  if (!ec && !*expired) {
+  if (!ec && !*expired && !closed_while_connecting_) {
     auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, use_tuple);
     ec = cec;
   }
   deadline.cancel();
+  if (closed_while_connecting_) {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    handler(make_error(client_errc::client_closed,
+                       fmt::format("connecting to {}: closed by the client", addr_.to_string())));
+    co_return;
+  }
   if (*expired) {
     handler(make_error(client_errc::timed_out,
                        fmt::format("connecting to {} took longer than {} ms", addr_.to_string(),
@@ -187,6 +198,7 @@ void client_connection::enqueue(request_builder req, written_handler on_written)
 void client_connection::write_some_frames() {
   if (write_queue_.empty() || !open_) return;
   writing_ = true;
+  write_started_ = clock::now();
   const auto n = std::min(write_queue_.size(), max_frames_per_write);
   auto buffers = std::make_shared<std::vector<asio::const_buffer>>();
   for (std::size_t i = 0; i < n; ++i) write_queue_[i].frame.append_buffers(*buffers);
@@ -313,6 +325,16 @@ asio::awaitable<void> client_connection::sweep_timeouts() {
     auto [ec] = co_await sweep_timer_.async_wait(use_tuple);
     if (ec || !open_) co_return;
     const auto now = clock::now();
+    if (writing_ && now - write_started_ > opts_.request_timeout) {
+      // The broker stopped reading (its receive window is shut): no answer will come either,
+      // and a one-way frame has no response whose deadline would have noticed.
+      fail_everything(make_error(
+          client_errc::timed_out,
+          fmt::format("writing to {} did not finish within the request timeout ({} ms); the "
+                      "broker is not reading, the connection is closed",
+                      addr_.to_string(), opts_.request_timeout.count())));
+      co_return;
+    }
     std::vector<response_handler> expired;
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
       if (it->second.deadline <= now) {
@@ -342,7 +364,13 @@ asio::awaitable<void> client_connection::sweep_timeouts() {
 }
 
 void client_connection::close() {
-  if (!open_) return;
+  if (!open_) {
+    // Still resolving or connecting: the connect ends with the socket's error and reports it.
+    closed_while_connecting_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    return;
+  }
   fail_everything(make_error(client_errc::client_closed, "connection closed by the client"));
 }
 

@@ -66,9 +66,12 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   using header_handler = std::function<void(const wire::Response&)>;
 
   // Resolves and connects to `addr`, then exchanges ApiVersions. The handler gets an open
-  // connection, or the error (Asio's for the network, timed_out, unsupported_version).
-  static void async_connect(const boost::asio::any_io_executor& ex, broker_address addr,
-                            options opts, connect_handler handler);
+  // connection, or the error (Asio's for the network, timed_out, unsupported_version,
+  // client_closed). Returns the connection being made, so that the caller can close() it
+  // meanwhile (nothing else may be done with it before the handler has it).
+  static std::shared_ptr<client_connection> async_connect(const boost::asio::any_io_executor& ex,
+                                                          broker_address addr, options opts,
+                                                          connect_handler handler);
 
   client_connection(const client_connection&) = delete;
   client_connection& operator=(const client_connection&) = delete;
@@ -85,10 +88,13 @@ class client_connection : public std::enable_shared_from_this<client_connection>
             std::chrono::milliseconds extra_timeout = std::chrono::milliseconds{0},
             header_handler on_header = nullptr);
   // Sends a request that has no response (Produce with acks=0); the handler runs once the
-  // frame is written to the socket, or with the error.
+  // frame is written to the socket, or with the error: timed_out (the connection is then
+  // closed) when a write to the socket has not finished within request_timeout, as when the
+  // broker has stopped reading.
   void send_oneway(request_builder req, written_handler handler);
 
-  // Closes the socket; pending requests fail with client_closed. Idempotent.
+  // Closes the socket; pending requests fail with client_closed. Idempotent. While connecting,
+  // ends the connect: its handler gets the error.
   void close();
 
   [[nodiscard]] bool is_open() const { return open_; }
@@ -128,7 +134,9 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer sweep_timer_;
   bool open_ = false;
+  bool closed_while_connecting_ = false;  // close() before open_: connect() reports client_closed
   bool writing_ = false;
+  clock::time_point write_started_;  // of the write in progress (writing_)
   std::uint64_t next_request_id_ = 1;
   std::unordered_map<std::uint64_t, pending> in_flight_;
   std::size_t header_waiters_ = 0;  // requests in in_flight_ with an on_header

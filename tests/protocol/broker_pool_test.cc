@@ -1,10 +1,12 @@
 // broker_pool: closing a pool answers the callers still waiting for its connect, so nothing they
-// hold (a consumer's fetcher holds the pool) outlives the client.
+// hold (a consumer's fetcher holds the pool) outlives the client, and closes the connection
+// being made.
 
 #include "protocol/client/broker_pool.h"
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -43,6 +45,17 @@ TEST_CASE("a pool closed while its handshake is unanswered fails the waiting sen
   ctx.run_for(std::chrono::milliseconds(100));  // well within the 10 s connect timeout
   REQUIRE(answer.has_value());
   CHECK(answer->code == client_errc::client_closed);
+  // The connection being made is closed too, not left open until its handshake times out.
+  silent_peer.non_blocking(true);
+  std::array<std::byte, 64> sink{};
+  boost::system::error_code ec;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (ec != boost::asio::error::eof && std::chrono::steady_clock::now() < until) {
+    ec = {};
+    silent_peer.read_some(boost::asio::buffer(sink), ec);  // the request, then EOF
+    if (ec == boost::asio::error::would_block) ctx.run_for(std::chrono::milliseconds(10));
+  }
+  CHECK(ec == boost::asio::error::eof);
 }
 
 }  // namespace sluice

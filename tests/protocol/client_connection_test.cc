@@ -1,6 +1,6 @@
 // client_connection: a connection whose loop stops before the broker answers must not outlive
 // it (its handlers hold the caller's state); a response's message reaches the header handler
-// before its payload has arrived.
+// before its payload has arrived; a one-way frame the broker does not read times out.
 
 #include "protocol/client/client_connection.h"
 
@@ -14,8 +14,10 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
+#include "protocol/client/client_errc.h"
 #include "protocol/frame.h"
 #include "tests/protocol/fake_broker.h"
 
@@ -128,6 +130,65 @@ TEST_CASE("a connection stopped mid-handshake is freed with everything its handl
   }
   // A connection kept alive by a reference cycle would still hold the handler, and its state.
   CHECK(watch.expired());
+}
+
+// Produce with acks=0 has no response whose deadline would notice a broker that stopped
+// reading: the write itself must time out, or the producer waits forever for it.
+TEST_CASE("one-way frames a broker does not read fail with timed_out after request_timeout") {
+  boost::asio::io_context ctx;
+  tcp::acceptor listener(ctx, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  std::atomic<bool> done = false;
+  std::thread broker([&] {
+    tcp::socket s = listener.accept();
+    test::accept_every_version(s, test::read_request(s).request().request_id());
+    while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // reads no more
+  });
+  const broker_address addr{"127.0.0.1", listener.local_endpoint().port()};
+  client_connection::options opts;
+  opts.request_timeout = std::chrono::milliseconds(300);
+  std::shared_ptr<client_connection> conn;
+  client_connection::async_connect(ctx.get_executor(), addr, opts, [&](auto c) {
+    REQUIRE(c.has_value());
+    conn = *c;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!conn && std::chrono::steady_clock::now() < deadline) {
+    ctx.run_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(conn != nullptr);
+
+  // Far more than the socket buffers on both sides hold.
+  auto payload = std::make_shared<const byte_buffer>(1 << 20, std::byte{7});
+  std::optional<error> failure;
+  int written = 0;
+  for (int i = 0; i < 256; ++i) {
+    request_builder req;
+    auto& fbb = req.fbb();
+    const auto range = req.add_payload(payload);
+    auto part = wire::CreateProducePartition(fbb, 0, &range);
+    auto topic = wire::CreateProduceTopic(fbb, fbb.CreateString("t"), fbb.CreateVector(&part, 1));
+    req.set_body(wire::CreateProduceRequest(fbb, 0, 30000, fbb.CreateVector(&topic, 1)));
+    conn->send_oneway(std::move(req), [&](result<void> r) {
+      if (r) {
+        ++written;
+      } else if (!failure) {
+        failure = r.error();
+      }
+    });
+  }
+  const auto started = std::chrono::steady_clock::now();
+  while (!failure && std::chrono::steady_clock::now() < deadline) {
+    ctx.run_for(std::chrono::milliseconds(10));
+  }
+  const auto waited = std::chrono::steady_clock::now() - started;
+  done = true;
+  broker.join();
+  REQUIRE(failure.has_value());
+  CAPTURE(failure->message());
+  CHECK(failure->code == client_errc::timed_out);
+  CHECK(written < 256);
+  CHECK(waited >= std::chrono::milliseconds(300));
+  CHECK_FALSE(conn->is_open());
 }
 
 TEST_CASE("set_receive_buffer sizes SO_RCVBUF, and -1 leaves the kernel's default") {
