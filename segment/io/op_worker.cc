@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "segment/io/filesystem_syncer.h"
+
 namespace sluice::io {
 
 op_worker::op_worker(boost::asio::io_context& ctx, std::string thread_name, serve_fn serve,
@@ -69,6 +71,24 @@ void op_worker::complete(batch& done) {
       op->run_handler();
     }
   }
+}
+
+void serve_one_by_one(op_worker& worker, filesystem_syncer* syncer, op_worker::batch taken) {
+  op_worker::batch filesystem_syncs;
+  for (auto& op : taken) {
+    if (worker.stop_requested() && op->kind != op_kind::close) continue;
+    if (op->kind == op_kind::sync && op->sync_what == sync_kind::filesystem) {
+      filesystem_syncs.push_back(std::move(op));
+      continue;
+    }
+    run_to_completion(*op);
+    op_worker::batch done;
+    done.push_back(std::move(op));
+    worker.finish(std::move(done));
+  }
+  if (filesystem_syncs.empty() || worker.stop_requested()) return;
+  syncer->serve(filesystem_syncs);
+  worker.finish(std::move(filesystem_syncs));
 }
 
 }  // namespace sluice::io

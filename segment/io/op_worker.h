@@ -32,6 +32,8 @@
 
 namespace sluice::io {
 
+class filesystem_syncer;
+
 class op_worker {
  public:
   using batch = std::vector<std::unique_ptr<pending_op>>;
@@ -77,5 +79,13 @@ class op_worker {
   std::atomic<bool> stopping_{false};  // set under mutex_, so the wait below cannot miss it
   std::thread thread_;                 // declared last: starts once everything above exists
 };
+
+// The serve function of both backends' workers: each op in turn (run_to_completion), its
+// handler posted as soon as it is done; the filesystem syncs among them wait for the others,
+// then one syncfs of `syncer` serves them all. A later sync covers at least what an earlier one
+// would have, so moving them back keeps every sync after the writes it must cover. Once the
+// worker is stopping, what is left is dropped, closes excepted (a descriptor would leak).
+// `syncer` may be null when no filesystem sync is ever submitted.
+void serve_one_by_one(op_worker& worker, filesystem_syncer* syncer, op_worker::batch taken);
 
 }  // namespace sluice::io

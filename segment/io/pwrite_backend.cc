@@ -6,16 +6,11 @@
 
 namespace sluice::io {
 
-namespace {
-bool is_filesystem_sync(const pending_op& op) {
-  return op.kind == op_kind::sync && op.sync_what == sync_kind::filesystem;
-}
-}  // namespace
-
 pwrite_backend::pwrite_backend(boost::asio::io_context& ctx,
                                std::unique_ptr<filesystem_syncer> syncer)
-    : syncer_(std::move(syncer)),
-      worker_(ctx, "pwrite-io", [this](op_worker::batch taken) { serve(std::move(taken)); }) {}
+    : syncer_(std::move(syncer)), worker_(ctx, "pwrite-io", [this](op_worker::batch taken) {
+        serve_one_by_one(worker_, syncer_.get(), std::move(taken));
+      }) {}
 
 pwrite_backend::~pwrite_backend() = default;
 
@@ -62,28 +57,6 @@ result<void> pwrite_backend::truncate(int fd, std::uint64_t size, std::string_vi
 
 result<void> pwrite_backend::datasync(int fd, std::string_view what) {
   return sync_ops::datasync(fd, what);
-}
-
-// Each op in turn, its handler posted as soon as it is done; the filesystem syncs among them
-// wait for the others, then one syncfs serves them all. A later sync covers at least what an
-// earlier one would have, so moving them back keeps every sync after the writes it must cover.
-void pwrite_backend::serve(op_worker::batch taken) {
-  op_worker::batch filesystem_syncs;
-  for (auto& op : taken) {
-    // Stopping drops what is left, but not a close: its descriptor would leak.
-    if (worker_.stop_requested() && op->kind != op_kind::close) continue;
-    if (is_filesystem_sync(*op)) {
-      filesystem_syncs.push_back(std::move(op));
-      continue;
-    }
-    run_to_completion(*op);
-    op_worker::batch done;
-    done.push_back(std::move(op));
-    worker_.finish(std::move(done));
-  }
-  if (filesystem_syncs.empty() || worker_.stop_requested()) return;
-  syncer_->serve(filesystem_syncs);
-  worker_.finish(std::move(filesystem_syncs));
 }
 
 }  // namespace sluice::io

@@ -57,8 +57,6 @@ class pwrite_backend final : public backend {
   result<void> datasync(int fd, std::string_view what) override;
 
  private:
-  void serve(op_worker::batch taken);  // worker thread
-
   std::unique_ptr<filesystem_syncer> syncer_;  // used by the worker thread only
   op_worker worker_;  // declared last: its thread starts once everything above exists
 };

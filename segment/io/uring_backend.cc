@@ -141,31 +141,13 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       watchdog_(ctx),
       syncer_(std::move(opts.syncer)),
       blocking_(
-          ctx, "io-blocking", [this](op_worker::batch taken) { serve_blocking(std::move(taken)); },
+          ctx, "io-blocking",
+          // A filesystem sync is submitted only once the writes before it have finished, so
+          // none of those (an op taken back from the ring, say) is behind it in a batch.
+          [this](op_worker::batch taken) {
+            serve_one_by_one(blocking_, syncer_.get(), std::move(taken));
+          },
           [this](std::unique_ptr<pending_op> op) { finish_blocking(std::move(op)); }) {}
-
-// Closes, cache drops and the operations io_uring cancelled unasked first, each in turn (each
-// handler posted as soon as it is done); then every filesystem sync waiting shares one syncfs.
-// A filesystem sync is submitted only once the writes before it have finished, so none of
-// those is behind it here.
-void uring_backend::serve_blocking(op_worker::batch taken) {
-  op_worker::batch filesystem_syncs;
-  for (auto& op : taken) {
-    if (op->kind == op_kind::sync && op->sync_what == sync_kind::filesystem) {
-      filesystem_syncs.push_back(std::move(op));
-      continue;
-    }
-    // Stopping drops what is left, but not a close: its descriptor would leak.
-    if (blocking_.stop_requested() && op->kind != op_kind::close) continue;
-    run_to_completion(*op);
-    op_worker::batch done;
-    done.push_back(std::move(op));
-    blocking_.finish(std::move(done));
-  }
-  if (filesystem_syncs.empty() || blocking_.stop_requested()) return;
-  syncer_->serve(filesystem_syncs);
-  blocking_.finish(std::move(filesystem_syncs));
-}
 
 void uring_backend::finish_blocking(std::unique_ptr<pending_op> op) {
   if (runs_on_own_thread_after_cancel(*op)) --on_own_thread_;

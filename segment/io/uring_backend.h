@@ -156,7 +156,6 @@ class uring_backend final : public backend {
   void prepare_next();
   void schedule_flush();
   void flush();
-  void serve_blocking(op_worker::batch taken);  // on blocking_'s thread
   void finish_blocking(std::unique_ptr<pending_op> op);
   // Why an op ended in ECANCELED: io-wq could not run it, or (a link's tail) maybe that.
   enum class cancel_cause { kernel, link_or_kernel };

@@ -54,6 +54,29 @@ request_builder fetch_of_partition_0() {
   return req;
 }
 
+// Runs ctx until done() or `limit` has passed; done()'s last answer.
+template <class Done>
+bool run_until(boost::asio::io_context& ctx, const Done& done,
+               std::chrono::seconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    ctx.run_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// A connection to `addr`, its handshake done.
+std::shared_ptr<client_connection> connect(boost::asio::io_context& ctx, const broker_address& addr,
+                                           client_connection::options opts = {}) {
+  std::shared_ptr<client_connection> conn;
+  client_connection::async_connect(ctx.get_executor(), addr, std::move(opts), [&](auto c) {
+    REQUIRE(c.has_value());
+    conn = *c;
+  });
+  REQUIRE(run_until(ctx, [&] { return conn != nullptr; }));
+  return conn;
+}
+
 }  // namespace
 
 TEST_CASE("a response's message reaches the header handler before its payload has arrived") {
@@ -65,19 +88,7 @@ TEST_CASE("a response's message reaches the header handler before its payload ha
     serve_one_fetch(s, release_payload);
   });
   const broker_address addr{"127.0.0.1", listener.local_endpoint().port()};
-  std::shared_ptr<client_connection> conn;
-  client_connection::async_connect(ctx.get_executor(), addr, {}, [&](auto c) {
-    REQUIRE(c.has_value());
-    conn = *c;
-  });
-  auto run_until = [&](const auto& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      ctx.run_for(std::chrono::milliseconds(10));
-    }
-    return done();
-  };
-  REQUIRE(run_until([&] { return conn != nullptr; }));
+  auto conn = connect(ctx, addr);
 
   std::int64_t next_offset = -1;
   std::optional<result<response_frame>> answer;
@@ -92,12 +103,12 @@ TEST_CASE("a response's message reaches the header handler before its payload ha
                           ->Get(0)
                           ->next_fetch_offset();
       });
-  REQUIRE(run_until([&] { return next_offset != -1; }));
+  REQUIRE(run_until(ctx, [&] { return next_offset != -1; }));
   CHECK(next_offset == 42);
   CHECK_FALSE(answer.has_value());  // the payload has not been sent yet
 
   release_payload = true;
-  REQUIRE(run_until([&] { return answer.has_value(); }));
+  REQUIRE(run_until(ctx, [&] { return answer.has_value(); }));
   REQUIRE(answer->has_value());
   CHECK((*answer)->payload().size() == 1000);
   conn->close();
@@ -146,16 +157,7 @@ TEST_CASE("one-way frames a broker does not read fail with timed_out after reque
   const broker_address addr{"127.0.0.1", listener.local_endpoint().port()};
   client_connection::options opts;
   opts.request_timeout = std::chrono::milliseconds(300);
-  std::shared_ptr<client_connection> conn;
-  client_connection::async_connect(ctx.get_executor(), addr, opts, [&](auto c) {
-    REQUIRE(c.has_value());
-    conn = *c;
-  });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!conn && std::chrono::steady_clock::now() < deadline) {
-    ctx.run_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(conn != nullptr);
+  auto conn = connect(ctx, addr, opts);
 
   // Far more than the socket buffers on both sides hold.
   auto payload = std::make_shared<const byte_buffer>(1 << 20, std::byte{7});
@@ -177,9 +179,8 @@ TEST_CASE("one-way frames a broker does not read fail with timed_out after reque
     });
   }
   const auto started = std::chrono::steady_clock::now();
-  while (!failure && std::chrono::steady_clock::now() < deadline) {
-    ctx.run_for(std::chrono::milliseconds(10));
-  }
+  run_until(
+      ctx, [&] { return failure.has_value(); }, std::chrono::seconds(20));
   const auto waited = std::chrono::steady_clock::now() - started;
   done = true;
   broker.join();
