@@ -7,10 +7,6 @@
 namespace sluice::admin_detail {
 namespace {
 
-std::string str(const flatbuffers::String* s) {
-  return s != nullptr ? s->str() : std::string();
-}
-
 const wire::ListOffsetsPartitionResult* find_partition(const wire::ListOffsetsResponse& body,
                                                        const std::string& topic,
                                                        std::int32_t partition) {
@@ -39,20 +35,21 @@ result<cluster_description> read_metadata(const response_frame& frame) {
   if (!body) return body.error();
   const auto& m = **body;
   cluster_description out;
-  out.cluster_id = str(m.cluster_id());
+  out.cluster_id = text_of(m.cluster_id());
   out.controller_id = m.controller_id();
   if (m.brokers() != nullptr) {
-    for (const auto* b : *m.brokers()) out.brokers.push_back({b->id(), str(b->host()), b->port()});
+    for (const auto* b : *m.brokers())
+      out.brokers.push_back({b->id(), text_of(b->host()), b->port()});
   }
   if (m.topics() != nullptr) {
     for (const auto* t : *m.topics()) {
-      const auto name = str(t->name());
+      const auto name = text_of(t->name());
       if (auto r = broker_result(t->error(), t->error_message(), fmt::format("topic '{}'", name));
           !r) {
         return r.error();
       }
       const auto count = t->partitions() != nullptr ? t->partitions()->size() : 0U;
-      out.topics.push_back({name, str(t->topic_id()), static_cast<std::int32_t>(count)});
+      out.topics.push_back({name, text_of(t->topic_id()), static_cast<std::int32_t>(count)});
     }
   }
   return out;

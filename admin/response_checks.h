@@ -15,6 +15,11 @@
 
 namespace sluice::admin_detail {
 
+// A string field of a response; absent reads as empty.
+[[nodiscard]] inline std::string text_of(const flatbuffers::String* s) {
+  return s != nullptr ? s->str() : std::string();
+}
+
 // The response's body as T. The connection already checked the body's type; a body that is
 // missing all the same is a protocol_violation.
 template <class T>

@@ -28,10 +28,6 @@ result<void> read_topic_result(const flatbuffers::Vector<Offset<wire::TopicResul
   return missing_result(api, topic_subject(name));
 }
 
-std::string str(const flatbuffers::String* s) {
-  return s != nullptr ? s->str() : std::string();
-}
-
 partition_description read_partition(const wire::PartitionDescription& p) {
   partition_description out;
   out.partition = p.partition();
@@ -51,11 +47,11 @@ partition_description read_partition(const wire::PartitionDescription& p) {
 
 topic_description read_description(const wire::TopicDescription& t) {
   topic_description out;
-  out.name = str(t.name());
-  out.topic_id = str(t.topic_id());
+  out.name = text_of(t.name());
+  out.topic_id = text_of(t.topic_id());
   if (t.configs() != nullptr) {
     for (const auto* c : *t.configs()) {
-      out.configs.push_back({c->name()->str(), str(c->value()), c->is_default()});
+      out.configs.push_back({c->name()->str(), text_of(c->value()), c->is_default()});
     }
   }
   if (t.partitions() != nullptr) {
@@ -114,7 +110,8 @@ result<std::vector<topic_description>> read_describe_topics(const response_frame
   std::vector<topic_description> out;
   if ((*body)->topics() == nullptr) return out;
   for (const auto* t : *(*body)->topics()) {
-    if (auto r = broker_result(t->error(), t->error_message(), topic_subject(str(t->name()))); !r) {
+    if (auto r = broker_result(t->error(), t->error_message(), topic_subject(text_of(t->name())));
+        !r) {
       return r.error();
     }
     out.push_back(read_description(*t));

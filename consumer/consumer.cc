@@ -23,10 +23,6 @@ using namespace consumer_detail;
 
 namespace {
 
-std::string name_of(const topic_partition& tp) {
-  return fmt::format("{}-{}", tp.topic, tp.partition);
-}
-
 error closed_error() {
   return make_error(client_errc::client_closed, "the consumer is closed");
 }
@@ -96,7 +92,7 @@ result<void> consumer::impl::check_assigned(const std::vector<topic_partition>& 
   for (const auto& tp : tps) {
     if (!std::binary_search(assignment.begin(), assignment.end(), tp)) {
       return make_error(client_errc::invalid_argument,
-                        fmt::format("{} is not assigned to this consumer", name_of(tp)));
+                        fmt::format("{} is not assigned to this consumer", to_string(tp)));
     }
   }
   return {};
@@ -105,8 +101,9 @@ result<void> consumer::impl::check_assigned(const std::vector<topic_partition>& 
 result<void> consumer::impl::seek_all(const std::map<topic_partition, std::int64_t>& offsets) {
   for (const auto& [tp, offset] : offsets) {
     if (offset < 0) {
-      return make_error(client_errc::protocol_violation,
-                        fmt::format("ListOffsets answered offset {} for {}", offset, name_of(tp)));
+      return make_error(
+          client_errc::protocol_violation,
+          fmt::format("ListOffsets answered offset {} for {}", offset, to_string(tp)));
     }
   }
   io.call([&] {
@@ -168,7 +165,7 @@ result<void> consumer::assign(std::vector<topic_partition> partitions) {
       if (tp.partition < 0 || tp.partition >= count) {
         return make_error(wire::ErrorCode::unknown_partition,
                           fmt::format("partition {} does not exist (topic '{}' has {})",
-                                      name_of(tp), tp.topic, count));
+                                      to_string(tp), tp.topic, count));
       }
     }
   }
@@ -196,7 +193,7 @@ result<void> consumer::seek(const topic_partition& tp, std::int64_t offset) {
   if (offset < 0) {
     return make_error(
         client_errc::invalid_argument,
-        fmt::format("seek {} to offset {}: offsets are not negative", name_of(tp), offset));
+        fmt::format("seek {} to offset {}: offsets are not negative", to_string(tp), offset));
   }
   return impl_->seek_all({{tp, offset}});
 }
@@ -245,13 +242,14 @@ result<std::int64_t> consumer::position(const topic_partition& tp) const {
   if (impl_->config.auto_offset_reset == reset::none) {
     return make_error(
         wire::ErrorCode::offset_out_of_range,
-        fmt::format("{} has no position and auto_offset_reset is none: seek first", name_of(tp)));
+        fmt::format("{} has no position and auto_offset_reset is none: seek first", to_string(tp)));
   }
   const auto spec =
       impl_->config.auto_offset_reset == reset::earliest ? earliest_spec : latest_spec;
   if (auto r = impl_->seek_to_spec({tp}, spec); !r) return r.error();
   if (auto p = impl_->buffer->position(tp)) return *p;
-  return make_error(client_errc::invalid_argument, fmt::format("{} has no position", name_of(tp)));
+  return make_error(client_errc::invalid_argument,
+                    fmt::format("{} has no position", to_string(tp)));
 }
 
 std::optional<std::int64_t> consumer::lag(const topic_partition& tp) const {

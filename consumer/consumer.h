@@ -67,6 +67,11 @@ struct topic_partition {
   auto operator<=>(const topic_partition&) const = default;
 };
 
+// "topic-partition", as Kafka prints a TopicPartition: how errors name a partition.
+inline std::string to_string(const topic_partition& tp) {
+  return tp.topic + "-" + std::to_string(tp.partition);
+}
+
 struct consumer_config {
   std::string brokers{};  // as producer_config::brokers
   std::string client_id = "sluice-consumer";

@@ -17,10 +17,6 @@ constexpr auto partition_retry_backoff = std::chrono::milliseconds(100);
 constexpr auto min_backoff = std::chrono::milliseconds(50);
 constexpr auto max_backoff = std::chrono::milliseconds(1000);
 
-std::string name_of(const topic_partition& tp) {
-  return fmt::format("{}-{}", tp.topic, tp.partition);
-}
-
 // A failure of the network rather than of the request: retried quietly for a while. A request
 // that timed out is one: its connection was closed, as a lost one, and the retry connects again.
 bool is_network_failure(const error& e) {
@@ -75,7 +71,7 @@ void fetcher::assign(const std::vector<topic_partition>& tps) {
       fail(st, -1,
            make_error(wire::ErrorCode::offset_out_of_range,
                       fmt::format("{} has no position and auto_offset_reset is none: seek first",
-                                  name_of(tp))));
+                                  to_string(tp))));
     }
   }
   maybe_fetch();
@@ -85,7 +81,7 @@ result<void> fetcher::check_assigned(const std::vector<topic_partition>& tps) co
   for (const auto& tp : tps) {
     if (!states_.contains(tp)) {
       return make_error(client_errc::invalid_argument,
-                        fmt::format("{} is not assigned to this consumer", name_of(tp)));
+                        fmt::format("{} is not assigned to this consumer", to_string(tp)));
     }
   }
   return {};
@@ -274,7 +270,7 @@ void fetcher::decode(const decode_job& job) {
 
 void fetcher::on_partition_error(partition_state& st, std::int64_t at, const fetched_partition& p) {
   const auto code = wire::make_error_code(p.error);
-  error e{code, fmt::format("fetch {} at offset {}: {}", name_of(st.view->tp), at,
+  error e{code, fmt::format("fetch {} at offset {}: {}", to_string(st.view->tp), at,
                             p.error_message.empty() ? code.message() : p.error_message)};
   if (p.error == wire::ErrorCode::offset_out_of_range) {
     if (config_.auto_offset_reset != consumer_config::offset_reset::none) {
@@ -346,12 +342,12 @@ void fetcher::on_reset_answer(const sent_requests& sent, const std::vector<topic
     if (!o && o.error().code.category() == wire::wire_category() &&
         wire::is_retriable(static_cast<wire::ErrorCode>(o.error().code.value()))) {
       retry_partition(*st, error{o.error().code, fmt::format("resetting the position of {}: {}",
-                                                             name_of(tp), o.error().detail)});
+                                                             to_string(tp), o.error().detail)});
     } else if (!o || *o < 0) {
       fail(*st, -1,
            o ? make_error(client_errc::protocol_violation,
-                          fmt::format("ListOffsets answered offset {} for {}", *o, name_of(tp)))
-             : error{o.error().code, fmt::format("resetting the position of {}: {}", name_of(tp),
+                          fmt::format("ListOffsets answered offset {} for {}", *o, to_string(tp)))
+             : error{o.error().code, fmt::format("resetting the position of {}: {}", to_string(tp),
                                                  o.error().detail)});
     } else {
       st->retriable_errors.end();
@@ -398,10 +394,11 @@ void fetcher::refetch_from(partition_state& st, const sent_request& asked, std::
   st.generation = next_generation_++;
   st.forget_requests();
   st.fetch_position = next;
-  report(make_error(client_errc::protocol_violation,
-                    fmt::format("fetch {} at offset {}: the broker said the partition continues "
-                                "at offset {}, but its records end at {}; fetching from {}",
-                                name_of(st.view->tp), asked.from, asked.claimed_next, next, next)));
+  report(
+      make_error(client_errc::protocol_violation,
+                 fmt::format("fetch {} at offset {}: the broker said the partition continues "
+                             "at offset {}, but its records end at {}; fetching from {}",
+                             to_string(st.view->tp), asked.from, asked.claimed_next, next, next)));
 }
 
 void fetcher::report(const error& e) {

@@ -10,10 +10,6 @@ namespace {
 
 using flatbuffers::Offset;
 
-std::string name_of(const topic_partition& tp) {
-  return fmt::format("{}-{}", tp.topic, tp.partition);
-}
-
 // The broker's error with its message, or a message naming `subject` when it sent none.
 error broker_error(wire::ErrorCode code, const flatbuffers::String* message,
                    std::string_view subject) {
@@ -53,7 +49,7 @@ result<std::map<topic_partition, result<std::int64_t>>> read_list_offsets(
       for (const auto* p : *t->partitions()) {
         topic_partition tp{t->name()->str(), p->partition()};
         if (p->error() != wire::ErrorCode::none) {
-          out.insert_or_assign(tp, broker_error(p->error(), p->error_message(), name_of(tp)));
+          out.insert_or_assign(tp, broker_error(p->error(), p->error_message(), to_string(tp)));
         } else if (p->offset() < 0 && end_when_none_that_late) {
           out.insert_or_assign(tp, p->log_end_offset());
         } else {
@@ -65,7 +61,7 @@ result<std::map<topic_partition, result<std::int64_t>>> read_list_offsets(
   for (const auto& tp : asked) {
     if (!out.contains(tp)) {
       return make_error(client_errc::protocol_violation,
-                        fmt::format("ListOffsets response has no result for {}", name_of(tp)));
+                        fmt::format("ListOffsets response has no result for {}", to_string(tp)));
     }
   }
   return out;

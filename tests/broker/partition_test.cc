@@ -447,6 +447,8 @@ TEST_CASE("a retry of a forgotten batch is found however many small segments lie
   CHECK(f.p->status().high_watermark == end);
 }
 
+namespace {
+
 // Retention by size, tightened step by step until the log starts past `offset`.
 void delete_below(partition_fixture& f, log_config& config, offset o) {
   config.retention_bytes = static_cast<std::int64_t>(f.p->status().size_bytes);
@@ -514,6 +516,8 @@ void check_retries_recognised(partition_fixture& f, const retention_scenario& s,
   CHECK_FALSE(next->duplicate);
   CHECK(next->base_offset == s.end);
 }
+
+}  // namespace
 
 // Found by the chaos harness (chaos-retained: 16 KiB segments, 64 KiB retained): a broker was
 // killed after storing a producer's batches and before acknowledging them, and retention

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "consumer/consumer.h"
 #include "protocol/bytes.h"
 #include "protocol/crc32c.h"
 #include "protocol/frame.h"
@@ -18,6 +19,13 @@
 #include "tests/result_printer.h"
 
 namespace sluice::test {
+
+// The offsets of records, in order.
+inline std::vector<std::int64_t> offsets_of(const std::vector<consumer_record>& records) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : records) out.push_back(r.offset);
+  return out;
+}
 
 inline byte_buffer to_buffer(std::string_view s) {
   const byte_span b = as_bytes(s);

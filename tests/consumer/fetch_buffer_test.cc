@@ -34,12 +34,6 @@ fetched_chunk records(const std::shared_ptr<partition_view>& p, std::int64_t fro
   return c;
 }
 
-std::vector<std::int64_t> offsets_of(const std::vector<consumer_record>& records) {
-  std::vector<std::int64_t> out;
-  for (const auto& r : records) out.push_back(r.offset);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("poll returns at most max_records, in order, and advances the position") {
@@ -48,11 +42,11 @@ TEST_CASE("poll returns at most max_records, in order, and advances the position
   buffer.push(records(p, 0, 6));  // more than one poll's worth: split
   auto first = buffer.poll(0ms, 4);
   REQUIRE(first);
-  CHECK(offsets_of(*first) == std::vector<std::int64_t>{0, 1, 2, 3});
+  CHECK(test::offsets_of(*first) == std::vector<std::int64_t>{0, 1, 2, 3});
   CHECK(buffer.position(tp0) == 4);
   auto second = buffer.poll(0ms, 4);
   REQUIRE(second);
-  CHECK(offsets_of(*second) == std::vector<std::int64_t>{4, 5});
+  CHECK(test::offsets_of(*second) == std::vector<std::int64_t>{4, 5});
   CHECK(buffer.position(tp0) == 6);
   CHECK(buffer.bytes() == 0);
 }
@@ -65,11 +59,11 @@ TEST_CASE("poll joins chunks that fit and leaves one that does not for the next 
   buffer.push(records(p, 3, 6));
   auto first = buffer.poll(0ms, 4);
   REQUIRE(first);
-  CHECK(offsets_of(*first) == std::vector<std::int64_t>{0, 1, 2});
+  CHECK(test::offsets_of(*first) == std::vector<std::int64_t>{0, 1, 2});
   CHECK(buffer.position(tp0) == 3);
   auto second = buffer.poll(0ms, 4);
   REQUIRE(second);
-  CHECK(offsets_of(*second) == std::vector<std::int64_t>{3, 4, 5});
+  CHECK(test::offsets_of(*second) == std::vector<std::int64_t>{3, 4, 5});
   CHECK(buffer.position(tp0) == 6);
 }
 
@@ -84,11 +78,11 @@ TEST_CASE("chunks pushed together are polled in order, a small one whole") {
   CHECK(buffer.bytes() == 5);
   auto first = buffer.poll(0ms, 2);  // the first chunk, handed over whole
   REQUIRE(first);
-  CHECK(offsets_of(*first) == std::vector<std::int64_t>{0, 1});
+  CHECK(test::offsets_of(*first) == std::vector<std::int64_t>{0, 1});
   CHECK(buffer.position(tp0) == 2);
   auto second = buffer.poll(0ms, 10);
   REQUIRE(second);
-  CHECK(offsets_of(*second) == std::vector<std::int64_t>{2, 3, 4});
+  CHECK(test::offsets_of(*second) == std::vector<std::int64_t>{2, 3, 4});
   CHECK(buffer.position(tp0) == 5);
   CHECK(buffer.bytes() == 0);
 }

@@ -11,12 +11,6 @@ namespace {
 
 const topic_partition tp{"events", 3};
 
-std::vector<std::int64_t> offsets_of(const std::vector<consumer_record>& records) {
-  std::vector<std::int64_t> out;
-  for (const auto& r : records) out.push_back(r.offset);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("records of uncompressed and zstd batches decode with topic, partition and fields") {
@@ -83,7 +77,7 @@ TEST_CASE("records below the position are skipped, inside a batch and whole batc
   const auto outcome = decode_fetched_batches(bytes, nullptr, tp, 7, true, out);
   CHECK(!outcome.failure);
   CHECK(outcome.next_offset == 15);
-  CHECK(offsets_of(out) == std::vector<std::int64_t>{7, 8, 9, 10, 11, 12, 13, 14});
+  CHECK(test::offsets_of(out) == std::vector<std::int64_t>{7, 8, 9, 10, 11, 12, 13, 14});
 }
 
 TEST_CASE("a batch wholly below the position is skipped without checking its CRC") {
@@ -93,7 +87,7 @@ TEST_CASE("a batch wholly below the position is skipped without checking its CRC
   std::vector<consumer_record> out;
   const auto outcome = decode_fetched_batches(bytes, nullptr, tp, 2, true, out);
   CHECK(!outcome.failure);
-  CHECK(offsets_of(out) == std::vector<std::int64_t>{2, 3});
+  CHECK(test::offsets_of(out) == std::vector<std::int64_t>{2, 3});
 }
 
 TEST_CASE("a CRC mismatch stops decoding at that batch and names partition and offset") {
@@ -107,7 +101,7 @@ TEST_CASE("a CRC mismatch stops decoding at that batch and names partition and o
   CHECK(outcome.failure->detail.find("events-3") != std::string::npos);
   CHECK(outcome.failure->detail.find("offset 3") != std::string::npos);
   CHECK(outcome.next_offset == 3);
-  CHECK(offsets_of(out) == std::vector<std::int64_t>{0, 1, 2});
+  CHECK(test::offsets_of(out) == std::vector<std::int64_t>{0, 1, 2});
 }
 
 TEST_CASE("with check_crcs off a batch whose stored CRC is wrong is still decoded") {
@@ -165,7 +159,7 @@ TEST_CASE("control batches are skipped but move the position past them") {
   // The control batch's CRC no longer matches, so CRC checks must not even look at it.
   const auto outcome = decode_fetched_batches(bytes, nullptr, tp, 0, true, out);
   CHECK(!outcome.failure);
-  CHECK(offsets_of(out) == std::vector<std::int64_t>{0, 1, 3});
+  CHECK(test::offsets_of(out) == std::vector<std::int64_t>{0, 1, 3});
   CHECK(outcome.next_offset == 4);
 }
 

@@ -29,33 +29,7 @@ using clock = std::chrono::steady_clock;
 
 using test::answer_list_offsets;
 using test::answer_metadata;
-
-constexpr int records_per_answer = 5;
-
-std::int64_t fetch_offset_of(const test::received_request& req) {
-  return req.request()
-      .body_as_FetchRequest()
-      ->topics()
-      ->Get(0)
-      ->partitions()
-      ->Get(0)
-      ->fetch_offset();
-}
-
-// Five records from the fetch offset.
-void answer_records(tcp::socket& s, const test::received_request& req) {
-  const std::int64_t from = fetch_offset_of(req);
-  const byte_buffer records = test::batch_at(from, records_per_answer);
-  flatbuffers::FlatBufferBuilder fbb;
-  const wire::PayloadRange range(0, static_cast<std::uint32_t>(records.size()));
-  auto partition = wire::CreateFetchPartitionResult(fbb, 0, wire::ErrorCode::none, 0, 1'000'000, 0,
-                                                    &range, from + records_per_answer);
-  auto topic =
-      wire::CreateFetchTopicResult(fbb, fbb.CreateString("t"), fbb.CreateVector(&partition, 1));
-  test::write_message(s, fbb, req.request().request_id(),
-                      wire::CreateFetchResponse(fbb, fbb.CreateVector(&topic, 1)), records.size());
-  boost::asio::write(s, boost::asio::buffer(records));
-}
+using test::answer_records;
 
 // No records: the broker's error for the partition, as a broker that does not lead it answers.
 void answer_not_leader(tcp::socket& s, const test::received_request& req) {

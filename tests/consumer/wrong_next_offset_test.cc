@@ -25,25 +25,11 @@ using boost::asio::ip::tcp;
 using test::answer_list_offsets;
 using test::answer_metadata;
 
-constexpr int records_per_answer = 5;
-
-// Five records from the fetch offset; the answer's message says the partition continues after
-// them, except for a fetch from offset 0, where it says two records earlier.
+// Five records from the fetch offset; the answer says the partition continues after them,
+// except for a fetch from offset 0, where it says two records earlier.
 void answer_fetch(tcp::socket& s, const test::received_request& req) {
-  const auto* body = req.request().body_as_FetchRequest();
-  const std::int64_t from = body->topics()->Get(0)->partitions()->Get(0)->fetch_offset();
-  const bool lie = from == 0;
-  const byte_buffer records = test::batch_at(from, records_per_answer);
-  const std::int64_t next = from + records_per_answer - (lie ? 2 : 0);
-  flatbuffers::FlatBufferBuilder fbb;
-  const wire::PayloadRange range(0, static_cast<std::uint32_t>(records.size()));
-  auto partition = wire::CreateFetchPartitionResult(fbb, 0, wire::ErrorCode::none, 0, 1'000'000, 0,
-                                                    &range, next);
-  auto topic =
-      wire::CreateFetchTopicResult(fbb, fbb.CreateString("t"), fbb.CreateVector(&partition, 1));
-  test::write_message(s, fbb, req.request().request_id(),
-                      wire::CreateFetchResponse(fbb, fbb.CreateVector(&topic, 1)), records.size());
-  boost::asio::write(s, boost::asio::buffer(records));
+  const std::int64_t from = test::fetch_offset_of(req);
+  test::answer_records(s, req, from + test::records_per_answer - (from == 0 ? 2 : 0));
 }
 
 // Serves one client connection until the client closes it.

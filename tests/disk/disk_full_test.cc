@@ -38,9 +38,9 @@ using testing::send_one;
 using testing::small_tmpfs;
 
 constexpr std::uint64_t disk_bytes = 8ULL << 20;
-constexpr std::size_t value_size = 32 * 1024;
+constexpr std::size_t record_size = 32 * 1024;
 
-producer_config producer_for(const std::string& address) {
+producer_config producer_for_full_disk(const std::string& address) {
   // not_enough_space is retriable: the producer retries until delivery_timeout, then fails the
   // record with timed_out naming the last error.
   return {.brokers = address,
@@ -62,12 +62,12 @@ bool alive(pid_t pid) {
   return stat && state != "Z";
 }
 
-struct stream {
+struct filling_stream {
   std::string topic;
   std::string tag;
   std::uint64_t sent = 0;
   acked_map acked{};
-  std::size_t size = value_size;
+  std::size_t size = record_size;
 
   result<record_metadata> send(producer& p) {
     const std::uint64_t seq = sent++;
@@ -117,9 +117,9 @@ TEST_SUITE("disk_full") {
     auto a = admin::create({.brokers = broker->address()}).value();
     REQUIRE_OK(a->create_topic({.name = "filler", .configs = {{"segment.bytes", "1048576"}}}));
     REQUIRE_OK(a->create_topic({.name = "main", .configs = {{"segment.bytes", "1048576"}}}));
-    auto p = producer::create(producer_for(broker->address())).value();
-    stream filler{"filler", "filler"};
-    stream main{"main", "main"};
+    auto p = producer::create(producer_for_full_disk(broker->address())).value();
+    filling_stream filler{"filler", "filler"};
+    filling_stream main{"main", "main"};
     for (int i = 0; i < 10; ++i) REQUIRE_OK(main.send(*p));
 
     const error e = filler.fill(*p);
@@ -161,9 +161,9 @@ TEST_SUITE("disk_full") {
     auto a = admin::create({.brokers = broker->address()}).value();
     REQUIRE_OK(a->create_topic({.name = "main", .configs = {{"segment.bytes", "1048576"}}}));
     REQUIRE_OK(a->create_topic({.name = "other"}));
-    auto p = producer::create(producer_for(broker->address())).value();
-    stream main{"main", "main"};
-    stream other{"other", "other"};
+    auto p = producer::create(producer_for_full_disk(broker->address())).value();
+    filling_stream main{"main", "main"};
+    filling_stream other{"other", "other"};
     for (int i = 0; i < 3; ++i) REQUIRE_OK(other.send(*p));
 
     const error e = main.fill(*p);
@@ -232,11 +232,11 @@ TEST_SUITE("disk_full") {
     REQUIRE_OK(a->create_topic({.name = "filler"}));
     REQUIRE_OK(a->create_topic(
         {.name = "tiny", .configs = {{"segment.bytes", "1024"}, {"index.interval.bytes", "1"}}}));
-    auto p = producer::create(producer_for(broker->address())).value();
-    stream filler{"filler", "filler"};
+    auto p = producer::create(producer_for_full_disk(broker->address())).value();
+    filling_stream filler{"filler", "filler"};
     for (int i = 0; i < 3; ++i) REQUIRE_OK(filler.send(*p));
     // Fill with ever smaller records, so that the last page goes too.
-    stream tiny{"tiny", "tiny"};
+    filling_stream tiny{"tiny", "tiny"};
     tiny.size = 16 * 1024;
     for (;;) {
       auto r = tiny.send(*p);

@@ -9,7 +9,7 @@
 #include "index/errc.h"
 #include "tests/index/test_support.h"
 
-namespace sluice {
+namespace sluice::offset_index_tests {
 namespace {
 
 using test::aborts;
@@ -365,4 +365,4 @@ TEST_CASE("a moved index keeps its entries") {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::offset_index_tests

@@ -9,7 +9,7 @@
 #include "index/index_format.h"
 #include "tests/index/test_support.h"
 
-namespace sluice {
+namespace sluice::time_index_tests {
 namespace {
 
 using test::aborts;
@@ -236,4 +236,4 @@ TEST_CASE("a file whose size is not a multiple of 12 is a corrupt time index") {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::time_index_tests

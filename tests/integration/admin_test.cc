@@ -48,7 +48,8 @@ void check_refused(const result<void>& r, wire::ErrorCode code) {
 }
 
 // Appends one batch of n records at timestamps ts0, ts0 + 1, ... through a raw connection.
-void produce(const std::string& address, const std::string& topic, int n, std::int64_t ts0) {
+void produce_records(const std::string& address, const std::string& topic, int n,
+                     std::int64_t ts0) {
   record_batch_builder b;
   for (int i = 0; i < n; ++i) b.add(ts0 + i, std::nullopt, as_bytes(fmt::format("v{}", i)));
   io_thread io;
@@ -128,13 +129,13 @@ TEST_CASE_FIXTURE(admin_fixture, "admin: a deleted topic is gone") {
 TEST_CASE_FIXTURE(admin_fixture, "admin: a topic with the longest name is deleted whole") {
   const std::string name(249, 'n');  // "<name>-0.deleted" is longer than a file name may be
   REQUIRE_OK(client->create_topic({.name = name, .partitions = 2, .configs = {}}));
-  produce(broker.address(), name, 3, 1000);
+  produce_records(broker.address(), name, 3, 1000);
   REQUIRE_OK(client->delete_topic(name));
   CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / (name + "-0")));
   // Created again, it starts empty: nothing of the deleted topic comes back.
   REQUIRE_OK(client->create_topic({.name = name, .partitions = 1, .configs = {}}));
   CHECK(client->list_offset(name, 0, latest_offset_spec).value() == 0);
-  produce(broker.address(), name, 2, 2000);
+  produce_records(broker.address(), name, 2, 2000);
   CHECK(client->list_offset(name, 0, latest_offset_spec).value() == 2);
 }
 
@@ -148,7 +149,7 @@ TEST_CASE("admin: partition directories no topic owns are removed at start-up") 
     auto a = admin::create({.brokers = broker.address()}).value();
     REQUIRE_OK(a->create_topic({.name = "kept", .partitions = 2}));
   }
-  produce(broker.address(), "kept", 5, 1'700'000'000'000);
+  produce_records(broker.address(), "kept", 5, 1'700'000'000'000);
   REQUIRE(broker.stop() == 0);
   for (const char* orphan : {"gone-0", "kept-7"}) {
     std::filesystem::copy(data_dir / "kept-0", data_dir / orphan);
@@ -331,8 +332,8 @@ TEST_CASE_FIXTURE(admin_fixture, "admin: list_offset finds earliest, latest and 
   REQUIRE_OK(empty_end);
   CHECK(*empty_end == std::optional<std::int64_t>(0));
 
-  produce(broker.address(), "o", 10, 1000);
-  produce(broker.address(), "o", 10, 2000);
+  produce_records(broker.address(), "o", 10, 1000);
+  produce_records(broker.address(), "o", 10, 2000);
   CHECK(client->list_offset("o", 0, earliest_offset_spec).value() == 0);
   CHECK(client->list_offset("o", 0, latest_offset_spec).value() == 20);
   CHECK(client->list_offset("o", 0, 1005).value() == 5);

@@ -20,8 +20,9 @@
 #include "tests/integration/test_support.h"
 #include "tests/result_printer.h"
 
-using namespace sluice;
-using namespace sluice::testing;
+namespace sluice {
+
+using namespace testing;
 using namespace std::chrono_literals;
 
 namespace {
@@ -540,3 +541,5 @@ TEST_CASE("a client that never reads its responses cannot hold up shutdown past 
   CHECK(std::chrono::steady_clock::now() - started < 15s);
   CHECK(broker.log_text().find("shutdown timeout reached") != std::string::npos);
 }
+
+}  // namespace sluice

@@ -24,6 +24,7 @@
 
 #include "protocol/api_versions.h"
 #include "tests/integration/broker_process.h"
+#include "tests/integration/test_support.h"
 
 extern char** environ;
 
@@ -194,13 +195,6 @@ class cli_fixture {
   temp_dir dir_{"sluice-cli-test"};
   broker_process broker_;
 };
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> out;

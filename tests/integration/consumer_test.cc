@@ -44,25 +44,25 @@ using testing::temp_dir;
 
 // ---- test data ---------------------------------------------------------------------------------
 
-std::string key_of(std::int64_t i) {
+std::string key_at(std::int64_t i) {
   return fmt::format("k{}", i);
 }
-std::string value_of(std::int64_t i) {
+std::string value_at(std::int64_t i) {
   return fmt::format("value-{}", i);
 }
-// Record i has timestamp ts_base + 10 * i.
-constexpr std::int64_t ts_base = 1'700'000'000'000;
+// Record i has timestamp first_timestamp + 10 * i.
+constexpr std::int64_t first_timestamp = 1'700'000'000'000;
 std::int64_t timestamp_of(std::int64_t i) {
-  return ts_base + 10 * i;
+  return first_timestamp + 10 * i;
 }
 
 // Records first..first+n-1 (by index, which is also their offset when produced in order into an
 // empty partition), each with one header "i" -> index.
-byte_buffer batch_of(std::int64_t first, int n, compression codec = compression::zstd) {
+byte_buffer batch_at(std::int64_t first, int n, compression codec = compression::zstd) {
   record_batch_builder b({.codec = codec});
   for (std::int64_t i = first; i < first + n; ++i) {
-    const auto k = key_of(i);
-    const auto v = value_of(i);
+    const auto k = key_at(i);
+    const auto v = value_at(i);
     const auto h = std::to_string(i);
     const byte_span hb = as_bytes(h);
     const std::vector<record_header> headers{{"i", byte_buffer(hb.begin(), hb.end())}};
@@ -150,8 +150,8 @@ void check_sequence(const std::vector<consumer_record>& records, std::int64_t fi
     REQUIRE_MESSAGE(r.offset == expected, "record ", i, " has offset ", r.offset);
     CHECK(r.topic == topic);
     CHECK(r.partition == partition);
-    CHECK(r.key == key_of(expected));
-    CHECK(r.value == value_of(expected));
+    CHECK(r.key == key_at(expected));
+    CHECK(r.value == value_at(expected));
     CHECK(r.timestamp == timestamp_of(expected));
     REQUIRE(r.headers.size() == 1);
     CHECK(r.headers[0].first == "i");
@@ -179,7 +179,7 @@ struct consumer_fixture {
     for (auto i = first; i < first + n; i += per_batch) {
       const auto count = static_cast<int>(std::min<std::int64_t>(per_batch, first + n - i));
       batches.push_back(
-          batch_of(i, count, (i / per_batch) % 2 == 0 ? compression::zstd : compression::none));
+          batch_at(i, count, (i / per_batch) % 2 == 0 ? compression::zstd : compression::none));
     }
     producer.produce(topic, 0, std::move(batches));
   }
@@ -478,7 +478,7 @@ TEST_CASE_FIXTURE(
   for (int p = 0; p < partitions; ++p) {
     std::vector<byte_buffer> batches;
     for (std::int64_t i = 0; i < per_partition; i += 50) {
-      batches.push_back(batch_of(i, 50, compression::none));  // about 1.8 KiB each
+      batches.push_back(batch_at(i, 50, compression::none));  // about 1.8 KiB each
     }
     producer.produce("wide", p, std::move(batches));
     all.push_back({"wide", p});
@@ -568,7 +568,7 @@ TEST_CASE_FIXTURE(consumer_fixture,
   proxy.set_target(broker.port());
   raw_producer again(broker.address());
   std::vector<byte_buffer> batches;
-  batches.push_back(batch_of(200, 50));
+  batches.push_back(batch_at(200, 50));
   again.produce("t", 0, std::move(batches));
   // Errors reported while the broker was down may still be queued; records follow them.
   std::vector<consumer_record> after;

@@ -490,11 +490,11 @@ TEST_CASE(
     auto c = consumer::create({.brokers = b.broker.address(), .max_poll_records = 300}).value();
     REQUIRE_OK(c->assign(all));
     const std::map<std::int32_t, std::int64_t> from{{0, 1234}, {1, 2001}, {2, 3999}};
-    for (const auto& [part, offset] : from) REQUIRE_OK(c->seek({"replay", part}, offset));
+    for (const auto& [part, start] : from) REQUIRE_OK(c->seek({"replay", part}, start));
     check_replay(*c, from, per_partition);
     // And again, further back, with the consumer already at the end.
     const std::map<std::int32_t, std::int64_t> again{{0, 7}, {1, 0}, {2, 2500}};
-    for (const auto& [part, offset] : again) REQUIRE_OK(c->seek({"replay", part}, offset));
+    for (const auto& [part, start] : again) REQUIRE_OK(c->seek({"replay", part}, start));
     check_replay(*c, again, per_partition);
   }
 
@@ -504,9 +504,9 @@ TEST_CASE(
     // ts_base + 15000 is record 1500 of partition 0, 1200 of partition 1, 900 of partition 2.
     REQUIRE_OK(c->seek_to_timestamp({}, ts_base + 15'000));
     const std::map<std::int32_t, std::int64_t> from{{0, 1500}, {1, 1200}, {2, 900}};
-    for (const auto& [part, offset] : from) {
-      CHECK(c->position({"replay", part}).value() == offset);
-      CHECK(b.admin_client->list_offset("replay", part, ts_base + 15'000).value() == offset);
+    for (const auto& [part, expected] : from) {
+      CHECK(c->position({"replay", part}).value() == expected);
+      CHECK(b.admin_client->list_offset("replay", part, ts_base + 15'000).value() == expected);
     }
     check_replay(*c, from, per_partition);
 

@@ -25,6 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::bin_dir;
 using testing::broker_process;
+using testing::lines_of;
 using testing::program_result;
 using testing::run_program;
 using testing::temp_dir;
@@ -41,13 +42,6 @@ struct examples_fixture {
     return r;
   }
 };
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -35,8 +35,9 @@
 #include "tests/integration/raw_client.h"
 #include "tests/integration/test_support.h"
 
-using namespace sluice;
-using namespace sluice::testing;
+namespace sluice {
+
+using namespace testing;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
@@ -90,7 +91,7 @@ request_builder api_versions_request() {
   return b;
 }
 
-request_builder create_topic_request(std::string_view name) {
+request_builder create_one_partition_topic(std::string_view name) {
   request_builder b;
   auto& fbb = b.fbb();
   auto topic = wire::CreateNewTopic(fbb, fbb.CreateString(name.data(), name.size()), 1);
@@ -98,7 +99,7 @@ request_builder create_topic_request(std::string_view name) {
   return b;
 }
 
-byte_buffer batch_of(int records, std::size_t value_size) {
+byte_buffer filler_batch(int records, std::size_t value_size) {
   const std::string value(value_size, 'v');
   record_batch_builder builder;
   for (int r = 0; r < records; ++r) builder.add(1'700'000'000'000, std::nullopt, as_bytes(value));
@@ -220,7 +221,7 @@ class well_behaved_client {
     std::uint64_t id = 1;
     while (!done_ && failure().empty()) {
       const auto started = clock_type::now();
-      const auto offset = produce(client_, topic_, batch_of(10, 100), id++);
+      const auto offset = produce(client_, topic_, filler_batch(10, 100), id++);
       if (offset < 0) return fail("produce failed or timed out");
       if (!client_.send(fetch_request(topic_, offset, 1 << 16), id)) return fail("fetch send");
       auto r = client_.read_response();
@@ -332,10 +333,11 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
   const auto port = broker.port();
   {
     raw_client admin(port);
-    REQUIRE(round_trip(admin, create_topic_request("served"), 1));
-    REQUIRE(round_trip(admin, create_topic_request("bulk"), 2));
+    REQUIRE(round_trip(admin, create_one_partition_topic("served"), 1));
+    REQUIRE(round_trip(admin, create_one_partition_topic("bulk"), 2));
     for (int i = 0; i < 8; ++i) {  // 8 batches of 500 KB for the consumers that never read
-      REQUIRE(produce(admin, "bulk", batch_of(500, 1000), 10 + static_cast<std::uint64_t>(i)) >= 0);
+      REQUIRE(produce(admin, "bulk", filler_batch(500, 1000), 10 + static_cast<std::uint64_t>(i)) >=
+              0);
     }
   }
   const auto rss_idle_kib = status_kib(broker.pid(), "VmRSS:");
@@ -494,9 +496,9 @@ TEST_CASE("a client that stops reading its responses is closed after the write t
                          .extra_args = {"--write-timeout-ms", "1000", "--default-topic-config",
                                         "flush=interval:50"}});
   raw_client admin(broker.port());
-  REQUIRE(round_trip(admin, create_topic_request("bulk"), 1));
+  REQUIRE(round_trip(admin, create_one_partition_topic("bulk"), 1));
   for (std::uint64_t id = 2; id < 10; ++id) {
-    REQUIRE(produce(admin, "bulk", batch_of(500, 1000), id) >= 0);
+    REQUIRE(produce(admin, "bulk", filler_batch(500, 1000), id) >= 0);
   }
   socket_client reader(broker.port(), 16 << 10);
   byte_buffer fetches;
@@ -521,8 +523,9 @@ TEST_CASE("clients that pipeline fetches and hang up at once leave the broker se
   broker_process broker({.data_dir = dir.path() / "data",
                          .extra_args = {"--default-topic-config", "flush=interval:50"}});
   raw_client admin(broker.port());
-  REQUIRE(round_trip(admin, create_topic_request("t"), 1));
-  for (std::uint64_t id = 2; id < 6; ++id) REQUIRE(produce(admin, "t", batch_of(10, 100), id) >= 0);
+  REQUIRE(round_trip(admin, create_one_partition_topic("t"), 1));
+  for (std::uint64_t id = 2; id < 6; ++id)
+    REQUIRE(produce(admin, "t", filler_batch(10, 100), id) >= 0);
   byte_buffer fetches;
   for (std::uint64_t id = 1; id <= 16; ++id) {
     auto f = frame_bytes(fetch_request("t", 0, 64 << 10), id);
@@ -634,9 +637,9 @@ TEST_CASE(
   broker_process broker({.data_dir = dir.path() / "data",
                          .extra_args = {"--default-topic-config", "flush=interval:50"}});
   raw_client admin(broker.port());
-  REQUIRE(round_trip(admin, create_topic_request("bulk"), 1));
+  REQUIRE(round_trip(admin, create_one_partition_topic("bulk"), 1));
   for (std::uint64_t id = 2; id < 10; ++id) {
-    REQUIRE(produce(admin, "bulk", batch_of(500, 1000), id) >= 0);
+    REQUIRE(produce(admin, "bulk", filler_batch(500, 1000), id) >= 0);
   }
   byte_buffer fetches;
   for (std::uint64_t id = 1; id <= 4; ++id) {
@@ -654,3 +657,5 @@ TEST_CASE(
   CHECK(round_trip(admin, metadata_request(), 100));
   CHECK(broker.stop() == 0);
 }
+
+}  // namespace sluice

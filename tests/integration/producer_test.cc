@@ -191,7 +191,7 @@ producer_config config_for(const std::string& address) {
   return c;
 }
 
-std::string value_of(std::size_t i) {
+std::string value_for(std::size_t i) {
   return fmt::format("value-{:06}", i);
 }
 
@@ -209,7 +209,7 @@ void check_stored_exactly_once(raw_client& admin, const std::string& topic, int 
     const auto& outcome = entry.second;
     if (!outcome) continue;
     ++acked;
-    const auto& places = where[value_of(i)];
+    const auto& places = where[value_for(i)];
     INFO("record ", i, " acknowledged at ", outcome->partition, "/", outcome->offset);
     REQUIRE(places.size() == 1);
     CHECK(places[0].first == outcome->partition);
@@ -235,7 +235,7 @@ TEST_CASE("producer: every record gets its own offset, increasing per partition 
   for (std::size_t i = 0; i < n; ++i) {
     producer_record r;
     r.topic = "events";
-    r.value = value_of(i);
+    r.value = value_for(i);
     if (i % 3 == 0) r.key = fmt::format("key-{}", i % 50);
     REQUIRE(p->send(std::move(r), d.track(i)).has_value());
   }
@@ -305,7 +305,7 @@ TEST_CASE("producer: acks=0 stores the records and reports offset -1") {
   for (std::size_t i = 0; i < n; ++i) {
     producer_record r;
     r.topic = "fire";
-    r.value = value_of(i);
+    r.value = value_for(i);
     REQUIRE(p->send(std::move(r), d.track(i)).has_value());
   }
   REQUIRE(p->flush(60s).has_value());
@@ -415,7 +415,7 @@ TEST_CASE("producer: a batch above max.message.bytes is split; only a record too
     for (std::size_t i = 0; i < n; ++i) {
       producer_record r;
       r.topic = topic;
-      r.value = i == big ? std::string(8000, 'x') : value_of(i);
+      r.value = i == big ? std::string(8000, 'x') : value_for(i);
       REQUIRE(p->send(std::move(r), d.track(i)).has_value());
     }
     REQUIRE(p->flush(60s).has_value());
@@ -441,7 +441,7 @@ TEST_CASE("producer: a batch above max.message.bytes is split; only a record too
     std::size_t k = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (i == big) continue;
-      CHECK(stored[k].value == value_of(i));
+      CHECK(stored[k].value == value_for(i));
       CHECK(stored[k].offset == static_cast<std::int64_t>(k));
       ++k;
     }
@@ -470,7 +470,7 @@ void send_range(producer& p, deliveries& d, const std::string& topic, std::size_
   for (std::size_t i = first; i < first + n; ++i) {
     producer_record r;
     r.topic = topic;
-    r.value = value_of(i);
+    r.value = value_for(i);
     REQUIRE(p.send(std::move(r), d.track(i)).has_value());
   }
 }

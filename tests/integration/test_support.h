@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 // REQUIRE for a sluice::result: prints its error when it fails.
 #define REQUIRE_OK(expr)                                                                 \
@@ -19,6 +20,14 @@
   } while (false)
 
 namespace sluice::testing {
+
+// text split at newlines.
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
 
 // True in the sanitizer builds (scripts/sanitize.sh), where the broker under test is built the
 // same way: shadow memory makes RSS figures meaningless, and the sanitizer runtime needs file

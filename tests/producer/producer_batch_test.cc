@@ -15,7 +15,7 @@ producer_record rec(std::string value) {
   return producer_record{.topic = "t", .value = std::move(value)};
 }
 
-struct outcomes {
+struct batch_outcomes {
   std::vector<result<record_metadata>> got;
   producer::callback collect() {
     return [this](result<record_metadata> r) { got.push_back(std::move(r)); };
@@ -23,7 +23,7 @@ struct outcomes {
 };
 
 TEST_CASE("a completed batch gives each record its own offset, in order, with its timestamp") {
-  outcomes o;
+  batch_outcomes o;
   producer_batch b({"t", 3}, 1, clock::now(), {});
   for (int i = 0; i < 3; ++i) {
     auto r = rec("v" + std::to_string(i));
@@ -43,7 +43,7 @@ TEST_CASE("a completed batch gives each record its own offset, in order, with it
 }
 
 TEST_CASE("a failed batch gives every record the error") {
-  outcomes o;
+  batch_outcomes o;
   producer_batch b({"t", 0}, 1, clock::now(), {});
   auto r = rec("x");
   b.add(r, 1, record_size_upper_bound(r), o.collect());
@@ -57,7 +57,7 @@ TEST_CASE("a failed batch gives every record the error") {
 }
 
 TEST_CASE("acks=0 completion reports offset -1 for every record") {
-  outcomes o;
+  batch_outcomes o;
   producer_batch b({"t", 0}, 1, clock::now(), {});
   auto r = rec("x");
   b.add(r, 1, record_size_upper_bound(r), o.collect());
@@ -127,7 +127,7 @@ std::vector<std::string> values_of(const producer_batch& b) {
 }
 
 TEST_CASE("a split moves the records, in order, into smaller parts that continue the sequence") {
-  outcomes o;
+  batch_outcomes o;
   const auto created = clock::now();
   producer_batch b({"t", 2}, 7, created, {.codec = compression::zstd});
   std::size_t memory = 0;

@@ -15,11 +15,11 @@ namespace {
 using namespace std::chrono_literals;
 using clock = topic_metadata::clock;
 
-struct fixture {
+struct metadata_fixture {
   std::atomic<int> fetches{0};
   topic_metadata md;
 
-  explicit fixture(std::chrono::milliseconds max_age = 1h)
+  explicit metadata_fixture(std::chrono::milliseconds max_age = 1h)
       : md([this](const std::string&) { ++fetches; }, max_age, 10ms) {}
 
   // Waits until a caller started a fetch, then answers it.
@@ -30,7 +30,7 @@ struct fixture {
 };
 
 TEST_CASE("the first call fetches and waits; later calls answer from the cache") {
-  fixture f;
+  metadata_fixture f;
   auto first = std::async(std::launch::async,
                           [&] { return f.md.partition_count("t", clock::now() + 10s, true); });
   f.answer_when_asked(1, 6);
@@ -40,7 +40,7 @@ TEST_CASE("the first call fetches and waits; later calls answer from the cache")
 }
 
 TEST_CASE("callers waiting for the same topic share one fetch") {
-  fixture f;
+  metadata_fixture f;
   std::vector<std::future<result<std::int32_t>>> callers;
   for (int i = 0; i < 4; ++i) {
     callers.push_back(std::async(
@@ -52,7 +52,7 @@ TEST_CASE("callers waiting for the same topic share one fetch") {
 }
 
 TEST_CASE("the broker's error reaches the waiting callers and is not cached") {
-  fixture f;
+  metadata_fixture f;
   auto first = std::async(std::launch::async,
                           [&] { return f.md.partition_count("t", clock::now() + 10s, true); });
   while (f.fetches < 1) std::this_thread::yield();
@@ -67,7 +67,7 @@ TEST_CASE("the broker's error reaches the waiting callers and is not cached") {
 }
 
 TEST_CASE("a wait past the deadline fails with timed_out naming the last retriable error") {
-  fixture f;
+  metadata_fixture f;
   auto caller = std::async(std::launch::async,
                            [&] { return f.md.partition_count("t", clock::now() + 50ms, true); });
   while (f.fetches < 1) std::this_thread::yield();
@@ -80,7 +80,7 @@ TEST_CASE("a wait past the deadline fails with timed_out naming the last retriab
 }
 
 TEST_CASE("the io thread never waits: an unknown topic fails at once, its fetch under way") {
-  fixture f;
+  metadata_fixture f;
   auto r = f.md.partition_count("t", clock::now() + 10s, false);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == client_errc::timed_out);
@@ -88,7 +88,7 @@ TEST_CASE("the io thread never waits: an unknown topic fails at once, its fetch 
 }
 
 TEST_CASE("a count older than max_age is fetched again while the old count serves") {
-  fixture f(20ms);
+  metadata_fixture f(20ms);
   f.md.set("t", 2);
   CHECK(f.md.partition_count("t", clock::now(), true).value() == 2);
   CHECK(f.fetches == 0);
@@ -108,7 +108,7 @@ TEST_CASE("a count older than max_age is fetched again while the old count serve
 }
 
 TEST_CASE("invalidate makes the next call fetch again") {
-  fixture f;
+  metadata_fixture f;
   f.md.set("t", 2);
   f.md.invalidate("t");
   auto caller = std::async(std::launch::async,
@@ -118,7 +118,7 @@ TEST_CASE("invalidate makes the next call fetch again") {
 }
 
 TEST_CASE("close wakes waiting callers with client_closed") {
-  fixture f;
+  metadata_fixture f;
   auto caller = std::async(std::launch::async,
                            [&] { return f.md.partition_count("t", clock::now() + 10s, true); });
   while (f.fetches < 1) std::this_thread::yield();

@@ -64,10 +64,6 @@ std::vector<fs::path> files_with_extension(const fs::path& dir, const std::strin
   return found;
 }
 
-std::uint64_t file_size_of(const fs::path& p) {
-  return fs::file_size(p);
-}
-
 // Which file a name is: a recycled file keeps its inode through the renames.
 ino_t inode_of(const fs::path& p) {
   struct stat st {};
@@ -113,7 +109,7 @@ TEST_CASE("retention keeps one deleted segment's file, and the next roll writes 
   // One .log kept, the others deleted with their indexes.
   auto kept = files_with_extension(f.log_dir(), ".recycle");
   REQUIRE(kept.size() == 1);
-  const std::uint64_t kept_size = file_size_of(kept.front());
+  const std::uint64_t kept_size = fs::file_size(kept.front());
   const ino_t kept_inode = inode_of(kept.front());
   CHECK(kept_size > 0);
   CHECK(files_with_extension(f.log_dir(), ".log").size() == 1);
@@ -125,7 +121,7 @@ TEST_CASE("retention keeps one deleted segment's file, and the next roll writes 
   // The active segment is the kept file, still at least as long as it was, its old bytes past
   // the new batches; reads end at the batches.
   CHECK(inode_of(active_log_path(f)) == kept_inode);
-  CHECK(file_size_of(active_log_path(f)) >= kept_size);
+  CHECK(fs::file_size(active_log_path(f)) >= kept_size);
   auto tail = f.log->read(f.log->segment_bases().back(), 1 << 20);
   REQUIRE(tail.has_value());
   CHECK(tail->size < kept_size);
@@ -134,7 +130,7 @@ TEST_CASE("retention keeps one deleted segment's file, and the next roll writes 
   const byte_buffer before_close = f.read_all(first_new);
   const auto active = active_log_path(f);
   f.close();
-  CHECK(file_size_of(active) == tail->size);
+  CHECK(fs::file_size(active) == tail->size);
   f.open(small_segments_no_retention_floor());
   CHECK(f.log->last_recovery().clean);
   CHECK_FALSE(f.log->last_recovery().cut_at.has_value());
@@ -152,7 +148,7 @@ TEST_CASE("a crash in a recycled segment keeps every acknowledged batch and cuts
   const byte_buffer expected = f.read_all(first_new);
   const offset end = f.log->log_end_offset();
   const auto active = active_log_path(f);
-  REQUIRE(file_size_of(active) > f.log->read(f.log->segment_bases().back(), 1 << 20)->size);
+  REQUIRE(fs::file_size(active) > f.log->read(f.log->segment_bases().back(), 1 << 20)->size);
   f.crash();
 
   f.open(small_segments_no_retention_floor());
@@ -161,7 +157,7 @@ TEST_CASE("a crash in a recycled segment keeps every acknowledged batch and cuts
   // The old segment's bytes are gone from the file: the next appends extend it.
   auto tail = f.log->read(f.log->segment_bases().back(), 1 << 20);
   REQUIRE(tail.has_value());
-  CHECK(file_size_of(active) == tail->size);
+  CHECK(fs::file_size(active) == tail->size);
   REQUIRE(f.append(make_batch(1, 400, 300)).has_value());
   CHECK(f.log->log_end_offset() == end + 1);
 }
@@ -270,7 +266,7 @@ TEST_CASE("a clean open refuses an earlier segment's batches left past a segment
   f.open(small_segments_no_retention_floor());
   CHECK(f.log->log_end_offset() == end);
   CHECK(f.read_all(f.log->segment_bases().back()) == expected);
-  CHECK(file_size_of(active) == expected.size());
+  CHECK(fs::file_size(active) == expected.size());
 }
 
 }  // namespace sluice::test
@@ -289,7 +285,7 @@ TEST_CASE("a log switched to flush=interval deletes the file it kept") {
   append_until_rolled(f, 1, 100);
   auto tail = f.log->read(f.log->segment_bases().back(), 1 << 20);
   REQUIRE(tail.has_value());
-  CHECK(file_size_of(active_log_path(f)) == tail->size);
+  CHECK(fs::file_size(active_log_path(f)) == tail->size);
 }
 
 }  // namespace sluice::test
@@ -573,7 +569,7 @@ TEST_CASE("old bytes cut from one segment do not hide damage found in an earlier
   };
   f.close();
   {  // damage in the first segment: its last batch's magic byte (offset 16 of the batch)
-    const std::uint64_t size = file_size_of(path_of(bases[0]));
+    const std::uint64_t size = fs::file_size(path_of(bases[0]));
     std::fstream io(path_of(bases[0]), std::ios::binary | std::ios::in | std::ios::out);
     const std::uint64_t last_batch = size - make_batch(2, 400, 0).size();
     io.seekp(static_cast<std::streamoff>(last_batch + 16));

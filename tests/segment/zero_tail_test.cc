@@ -84,10 +84,6 @@ std::shared_ptr<log_file> scratch_file(const temp_dir& dir) {
   return std::make_shared<log_file>(fd, path);
 }
 
-std::uint64_t file_size_of(const std::filesystem::path& p) {
-  return std::filesystem::file_size(p);
-}
-
 bool zeros_between(const std::filesystem::path& p, std::uint64_t from, std::uint64_t to) {
   std::ifstream in(p, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(from));
@@ -112,7 +108,7 @@ void check_clean_close_leaves_no_zeros(log_fixture& f) {
   const auto data_end = f.log->size_bytes();
   const auto log_path = active_log(f);
   f.close();
-  CHECK(file_size_of(log_path) == data_end);
+  CHECK(std::filesystem::file_size(log_path) == data_end);
   f.open();
   CHECK(f.log->last_recovery().clean);
   CHECK(f.read_all(offset{0}) == before);
@@ -190,9 +186,9 @@ TEST_CASE("a durable log keeps zeros ahead of its end and a clean close cuts the
   append_small_batches(f, 10);
   const auto data_end = f.log->size_bytes();
   const auto log_path = active_log(f);
-  CHECK(file_size_of(log_path) > data_end);
-  CHECK(file_size_of(log_path) % zero_tail::page_bytes == 0);
-  CHECK(zeros_between(log_path, data_end, file_size_of(log_path)));
+  CHECK(std::filesystem::file_size(log_path) > data_end);
+  CHECK(std::filesystem::file_size(log_path) % zero_tail::page_bytes == 0);
+  CHECK(zeros_between(log_path, data_end, std::filesystem::file_size(log_path)));
   check_clean_close_leaves_no_zeros(f);
 }
 
@@ -202,7 +198,7 @@ TEST_CASE("after a crash the zeros ahead are cut off without calling them damage
   append_small_batches(f, 10);
   const auto before = f.read_all(offset{0});
   const auto log_path = active_log(f);
-  const auto zeros = file_size_of(log_path) - f.log->size_bytes();
+  const auto zeros = std::filesystem::file_size(log_path) - f.log->size_bytes();
   REQUIRE(zeros > 0);
   f.crash();
 
@@ -277,16 +273,16 @@ TEST_CASE("a segment rolled while its zero write is in flight is cut again when 
   REQUIRE(f.append(make_batch(2, 100, 1)).has_value());  // rolls, with the zero write in flight
   REQUIRE(f.log->segment_bases().size() == 2);
   const auto rolled = f.log_dir() / (segment::file_stem(f.log->segment_bases().front()) + ".log");
-  const auto rolled_end = file_size_of(rolled);  // the roll's cut
+  const auto rolled_end = std::filesystem::file_size(rolled);  // the roll's cut
   const auto cuts = f.io->truncates();
   f.io->release_held_zero_writes();  // the zeros land past that cut...
   REQUIRE(f.run_until([&] { return f.io->truncates() == cuts + 1; }));
-  CHECK(file_size_of(rolled) == rolled_end);  // ...and are cut off again
+  CHECK(std::filesystem::file_size(rolled) == rolled_end);  // ...and are cut off again
   REQUIRE(f.append(make_batch(1, 10, 2)).has_value());
   f.crash();
   f.open(cfg);
   CHECK(f.log->visible_end() == offset{5});
-  CHECK(file_size_of(rolled) == rolled_end);
+  CHECK(std::filesystem::file_size(rolled) == rolled_end);
 }
 
 TEST_CASE("an append that waited for zeros in a segment rolled since gets no zeros after it") {
@@ -313,7 +309,8 @@ TEST_CASE("an append that waited for zeros in a segment rolled since gets no zer
   f.ctx.run_for(std::chrono::milliseconds(100));
   const auto rolled = f.log_dir() / (segment::file_stem(f.log->segment_bases().front()) + ".log");
   const auto batches = make_batch(2, 300, 0).size() + make_batch(1, 100, 1).size();
-  CHECK(file_size_of(rolled) == batches);  // the rolled segment ends where its batches do
+  CHECK(std::filesystem::file_size(rolled) ==
+        batches);  // the rolled segment ends where its batches do
   f.close();
   f.open(cfg);
   CHECK(f.log->last_recovery().batches_scanned == 0);  // a clean open: nothing re-scanned
@@ -339,7 +336,7 @@ TEST_CASE("under flush=interval nothing is written ahead") {
   cfg.flush = *flush_policy::parse("interval:10");
   f.open(cfg);
   append_small_batches(f, 10);
-  CHECK(file_size_of(active_log(f)) == f.log->size_bytes());
+  CHECK(std::filesystem::file_size(active_log(f)) == f.log->size_bytes());
 }
 
 }  // namespace sluice::test

@@ -13,7 +13,7 @@ namespace sluice::cli {
 
 namespace {
 
-latency_histogram sample() {
+latency_histogram sample_histogram() {
   latency_histogram h;
   for (int i = 0; i < 1000; ++i) h.record(std::chrono::microseconds(200 + i % 300));
   for (int i = 0; i < 10; ++i) h.record(std::chrono::milliseconds(30));
@@ -40,7 +40,7 @@ TEST_CASE("the picture's format comes from the file extension") {
 }
 
 TEST_CASE("coarse buckets are ten per decade of milliseconds and keep every sample") {
-  const auto buckets = coarse_buckets(sample());
+  const auto buckets = coarse_buckets(sample_histogram());
   std::uint64_t total = 0;
   for (const auto& b : buckets) {
     CHECK(b.log10_hi_ms - b.log10_lo_ms == doctest::Approx(0.1));
@@ -56,8 +56,8 @@ TEST_CASE("coarse buckets are ten per decade of milliseconds and keep every samp
 TEST_CASE("a PNG and an SVG are written headless") {
   const auto png = scratch("h.png");
   const auto svg = scratch("h.svg");
-  REQUIRE(plot_latency_histogram(sample(), png, "test").has_value());
-  REQUIRE(plot_latency_histogram(sample(), svg, "test").has_value());
+  REQUIRE(plot_latency_histogram(sample_histogram(), png, "test").has_value());
+  REQUIRE(plot_latency_histogram(sample_histogram(), svg, "test").has_value());
   CHECK(read_file(png).starts_with("\x89PNG"));
   CHECK(read_file(svg).find("<svg") != std::string::npos);
   std::filesystem::remove(png);
@@ -66,8 +66,8 @@ TEST_CASE("a PNG and an SVG are written headless") {
 
 TEST_CASE("plotting refuses an empty histogram, a bad extension and an unwritable file") {
   CHECK_FALSE(plot_latency_histogram(latency_histogram{}, scratch("e.png"), "t").has_value());
-  CHECK_FALSE(plot_latency_histogram(sample(), scratch("h.gif"), "t").has_value());
-  auto unwritable = plot_latency_histogram(sample(), "/nonexistent-dir/h.png", "t");
+  CHECK_FALSE(plot_latency_histogram(sample_histogram(), scratch("h.gif"), "t").has_value());
+  auto unwritable = plot_latency_histogram(sample_histogram(), "/nonexistent-dir/h.png", "t");
   REQUIRE_FALSE(unwritable.has_value());
   CHECK(unwritable.error().detail.find("/nonexistent-dir/h.png") != std::string::npos);
 }

@@ -8,7 +8,7 @@ namespace sluice::cli {
 
 namespace {
 
-consumer_record sample() {
+consumer_record sample_record() {
   return {.topic = "events",
           .partition = 2,
           .offset = 41,
@@ -21,18 +21,18 @@ consumer_record sample() {
 }  // namespace
 
 TEST_CASE("text prints the value alone by default") {
-  CHECK(format_text(sample(), {}) == "clicked");
+  CHECK(format_text(sample_record(), {}) == "clicked");
 }
 
 TEST_CASE("text with --print-key and --print-offset puts them before the value") {
   const text_format f{.print_key = true, .print_offset = true, .separator = "\t"};
-  CHECK(format_text(sample(), f) == "Partition:2\tOffset:41\tuser-1\tclicked");
+  CHECK(format_text(sample_record(), f) == "Partition:2\tOffset:41\tuser-1\tclicked");
   const text_format comma{.print_key = true, .print_offset = false, .separator = ","};
-  CHECK(format_text(sample(), comma) == "user-1,clicked");
+  CHECK(format_text(sample_record(), comma) == "user-1,clicked");
 }
 
 TEST_CASE("a null key or value prints as null in text") {
-  auto r = sample();
+  auto r = sample_record();
   r.key.reset();
   r.value.reset();
   CHECK(format_text(r, {.print_key = true, .print_offset = false, .separator = "\t"}) ==
@@ -40,7 +40,7 @@ TEST_CASE("a null key or value prints as null in text") {
 }
 
 TEST_CASE("json carries every field, headers as a list that may repeat a name") {
-  const auto j = nlohmann::json::parse(format_json(sample()));
+  const auto j = nlohmann::json::parse(format_json(sample_record()));
   CHECK(j["topic"] == "events");
   CHECK(j["partition"] == 2);
   CHECK(j["offset"] == 41);
@@ -54,7 +54,7 @@ TEST_CASE("json carries every field, headers as a list that may repeat a name") 
 }
 
 TEST_CASE("json is one line, with null for a null key and value") {
-  auto r = sample();
+  auto r = sample_record();
   r.key.reset();
   r.value.reset();
   r.headers.clear();
@@ -67,7 +67,7 @@ TEST_CASE("json is one line, with null for a null key and value") {
 }
 
 TEST_CASE("bytes that are not UTF-8 become U+FFFD instead of failing") {
-  auto r = sample();
+  auto r = sample_record();
   const std::string not_utf8(
       "a\xff"
       "b");

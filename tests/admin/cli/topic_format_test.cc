@@ -10,7 +10,7 @@ namespace sluice::cli {
 
 namespace {
 
-topic_description sample() {
+topic_description sample_topic() {
   topic_description t;
   t.name = "events";
   t.topic_id = "id-1";
@@ -47,7 +47,7 @@ TEST_CASE("a table aligns columns on the widest cell and trims line ends") {
 }
 
 TEST_CASE("describe shows configs sorted with defaults marked, then the partitions") {
-  const auto text = format_description_text(sample());
+  const auto text = format_description_text(sample_topic());
   CHECK(text.find("Topic: events  TopicId: id-1  Partitions: 2\n") == 0);
   CHECK(text.find("    retention.ms=86400000\n    segment.bytes=1073741824 (default)\n") !=
         std::string::npos);
@@ -58,12 +58,12 @@ TEST_CASE("describe shows configs sorted with defaults marked, then the partitio
 }
 
 TEST_CASE("describe names an offline partition's problem") {
-  const auto text = format_description_text(sample());
+  const auto text = format_description_text(sample_topic());
   CHECK(text.find("offline: fdatasync: EIO") != std::string::npos);
 }
 
 TEST_CASE("describe --json has every figure, exact sizes and null for no problem") {
-  const auto j = nlohmann::json::parse(format_description_json(sample()));
+  const auto j = nlohmann::json::parse(format_description_json(sample_topic()));
   CHECK(j["topic"] == "events");
   CHECK(j["configs"][0]["is_default"] == true);
   CHECK(j["partitions"][0]["high_watermark"] == 120);

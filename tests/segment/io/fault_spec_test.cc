@@ -11,10 +11,6 @@
 namespace sluice::io::test {
 namespace {
 
-bool is_errno(const error& e, int err) {
-  return e.code == boost::system::error_code(err, boost::system::system_category());
-}
-
 TEST_CASE("parse_fault_spec reads every key") {
   auto rules = parse_fault_spec(
       "write:EIO:partition=t-0:after=3:written=40;sync:ENOSPC:times=all;truncate:EROFS;"

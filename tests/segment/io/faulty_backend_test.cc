@@ -36,10 +36,6 @@ struct faulty_fixture {
   }
 };
 
-bool is_errno(const error& e, int err) {
-  return e.code == boost::system::error_code(err, boost::system::system_category());
-}
-
 TEST_CASE_TEMPLATE("fail_next_write with a prefix leaves exactly those bytes and reports ENOSPC", K,
                    SLUICE_REAL_BACKENDS) {
   faulty_fixture f(K::kind);

@@ -83,9 +83,9 @@ TEST_CASE("an interrupted syncfs is made again; after a failure every sync fails
   CHECK(syncer->calls() == 3);
 }
 
-struct fixture {
+struct syncer_fixture {
   // With the directory as sync root: filesystem syncs are syncfs calls (`call`).
-  explicit fixture(backend_kind kind, filesystem_syncer::syncfs_call call = &::syncfs) {
+  explicit syncer_fixture(backend_kind kind, filesystem_syncer::syncfs_call call = &::syncfs) {
     auto owned = filesystem_syncer::open(dir.path(), call);
     REQUIRE(owned != nullptr);
     syncer = owned.get();
@@ -105,7 +105,7 @@ struct fixture {
 
 TEST_CASE_TEMPLATE("a filesystem sync runs after the writes started before it", K,
                    SLUICE_REAL_BACKENDS) {
-  fixture f(K::kind);
+  syncer_fixture f(K::kind);
   file log(f.dir / "00.log", O_RDWR | O_CREAT);
   const auto data = pattern(256 * 1024, 3);
   int written = 0;
@@ -133,7 +133,7 @@ TEST_CASE_TEMPLATE("a filesystem sync runs after the writes started before it", 
 TEST_CASE_TEMPLATE("filesystem syncs of many files all complete, each after its own writes", K,
                    SLUICE_REAL_BACKENDS) {
   slow_syncfs_calls = 0;
-  fixture f(K::kind, &slow_first_syncfs);
+  syncer_fixture f(K::kind, &slow_first_syncfs);
   std::vector<std::unique_ptr<file>> logs;
   std::vector<int> written(200, 0);
   std::vector<int> written_when_synced(200, -1);
@@ -161,7 +161,7 @@ TEST_CASE_TEMPLATE("filesystem syncs of many files all complete, each after its 
 TEST_CASE_TEMPLATE("a failed syncfs fails every request it served and every later one", K,
                    SLUICE_REAL_BACKENDS) {
   script_syncfs({EIO, 0, 0});
-  fixture f(K::kind, &scripted_syncfs);
+  syncer_fixture f(K::kind, &scripted_syncfs);
   std::vector<std::unique_ptr<file>> logs;
   std::vector<std::optional<result<void>>> outcomes(20);
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
@@ -200,7 +200,7 @@ TEST_CASE_TEMPLATE("without a sync root a filesystem sync is an fdatasync of the
 
 TEST_CASE_TEMPLATE("a file outside the sync root's filesystem gets an fdatasync of its own", K,
                    SLUICE_REAL_BACKENDS) {
-  fixture f(K::kind);
+  syncer_fixture f(K::kind);
   int ends[2];
   REQUIRE(::pipe(ends) == 0);  // pipefs: fdatasync refuses it (EINVAL), a syncfs would not
   std::optional<result<void>> outcome;

@@ -56,6 +56,11 @@ class file {
 };
 
 // `size` bytes that differ from those of other seeds.
+// Whether e is the system error `err` (an errno value).
+inline bool is_errno(const error& e, int err) {
+  return e.code == boost::system::error_code(err, boost::system::system_category());
+}
+
 inline std::vector<std::byte> pattern(std::size_t size, std::uint32_t seed) {
   std::vector<std::byte> bytes(size);
   std::uint32_t x = seed * 2654435761u + 1;
