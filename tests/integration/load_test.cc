@@ -39,7 +39,7 @@ namespace sluice {
 
 using namespace testing;
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
+using load_clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -146,9 +146,9 @@ class socket_client {
   [[nodiscard]] bool connected() const { return connected_; }
 
   // Sends as much of `bytes` as the peer takes before `deadline`; returns how much that was.
-  std::size_t send_until(byte_span bytes, clock_type::time_point deadline) {
+  std::size_t send_until(byte_span bytes, load_clock::time_point deadline) {
     std::size_t done = 0;
-    while (done < bytes.size() && clock_type::now() < deadline) {
+    while (done < bytes.size() && load_clock::now() < deadline) {
       const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
       if (n > 0) {
         done += static_cast<std::size_t>(n);
@@ -220,7 +220,7 @@ class well_behaved_client {
   void run() {
     std::uint64_t id = 1;
     while (!done_ && failure().empty()) {
-      const auto started = clock_type::now();
+      const auto started = load_clock::now();
       const auto offset = produce(client_, topic_, filler_batch(10, 100), id++);
       if (offset < 0) return fail("produce failed or timed out");
       if (!client_.send(fetch_request(topic_, offset, 1 << 16), id)) return fail("fetch send");
@@ -229,7 +229,7 @@ class well_behaved_client {
       const auto* p = r->body<wire::FetchResponse>()->topics()->Get(0)->partitions()->Get(0);
       if (p->records() == nullptr || p->records()->length() == 0) return fail("fetch: no records");
       slowest_ = std::max(slowest_, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        clock_type::now() - started));
+                                        load_clock::now() - started));
       ++rounds_;
       std::this_thread::sleep_for(10ms);
     }
@@ -326,7 +326,7 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
     MESSAGE("skipped: the open-files hard limit is below ", idle_count + 300);
     return;
   }
-  const auto test_started = clock_type::now();
+  const auto test_started = load_clock::now();
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data", .extra_args = load_options()});
   rss_sampler rss(broker.pid());
@@ -379,7 +379,7 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
 
   // Consumers that send many fetches of ~1 MB answers and never read; request floods that
   // never read, through small socket buffers.
-  const auto stop_sending = clock_type::now() + 3s;
+  const auto stop_sending = load_clock::now() + 3s;
   std::vector<std::unique_ptr<socket_client>> unread;
   std::vector<std::thread> unread_threads;
   std::atomic<std::size_t> unread_flood_bytes{0};
@@ -399,7 +399,7 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
       byte_buffer chunk;
       const auto one = frame_bytes(metadata_request(), 1);
       while (chunk.size() < (64 << 10)) chunk.insert(chunk.end(), one.begin(), one.end());
-      while (clock_type::now() < stop_sending) {
+      while (load_clock::now() < stop_sending) {
         const auto n = c->send_until(chunk, stop_sending);
         unread_flood_bytes += n;
         if (n < chunk.size()) break;
@@ -451,7 +451,7 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
           " KiB (bound ", rss_bound_kib, " KiB)");
   MESSAGE("well-behaved client: ", good.rounds(), " rounds, slowest ", good.slowest().count(),
           " ms; unread floods got ", unread_flood_bytes.load(), " bytes in; whole test ",
-          std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - test_started)
+          std::chrono::duration_cast<std::chrono::milliseconds>(load_clock::now() - test_started)
               .count(),
           " ms");
   CHECK(broker.stop() == 0);
@@ -474,13 +474,13 @@ TEST_CASE(
   }
   std::this_thread::sleep_for(300ms);  // the broker has read both prefixes
   raw_client good(broker.port());
-  const auto asked = clock_type::now();
+  const auto asked = load_clock::now();
   REQUIRE(good.send(metadata_request(), 1));
   CHECK_FALSE(good.read_response(500ms).has_value());  // waiting, not refused, not allocated
   auto r = good.read_response(10s);                    // the stalled frames are cut off
   REQUIRE(r.has_value());
   CHECK(r->response().request_id() == 1);
-  CHECK(clock_type::now() - asked >= 800ms);
+  CHECK(load_clock::now() - asked >= 800ms);
   CHECK(first.closed_within(5s));
   CHECK(second.closed_within(5s));
   const auto log = broker.log_text();
@@ -506,10 +506,10 @@ TEST_CASE("a client that stops reading its responses is closed after the write t
     auto f = frame_bytes(fetch_request("bulk", 0, 4 << 20), id);
     fetches.insert(fetches.end(), f.begin(), f.end());
   }
-  reader.send_until(fetches, clock_type::now() + 2s);
-  const auto deadline = clock_type::now() + 10s;
+  reader.send_until(fetches, load_clock::now() + 2s);
+  const auto deadline = load_clock::now() + 10s;
   while (broker.log_text().find("not reading its responses") == std::string::npos &&
-         clock_type::now() < deadline) {
+         load_clock::now() < deadline) {
     std::this_thread::sleep_for(100ms);
   }
   CHECK(broker.log_text().find("not reading its responses") != std::string::npos);
@@ -569,9 +569,9 @@ TEST_CASE(
   }
   raw_client extra(broker.port());  // the kernel completes the handshake; the broker closes it
   CHECK(extra.closed_within(5s));
-  const auto logged_by = clock_type::now() + 5s;
+  const auto logged_by = load_clock::now() + 5s;
   while (broker.log_text().find("(--max-connections)") == std::string::npos &&
-         clock_type::now() < logged_by) {
+         load_clock::now() < logged_by) {
     std::this_thread::sleep_for(20ms);
   }
   CHECK(broker.log_text().find("(--max-connections)") != std::string::npos);
@@ -581,8 +581,8 @@ TEST_CASE(
   // attempts are paced by a deadline (under load, 50 back-to-back refusals took less time than
   // the broker took to see the close).
   bool served = false;
-  const auto deadline = clock_type::now() + 15s;
-  while (!served && clock_type::now() < deadline) {
+  const auto deadline = load_clock::now() + 15s;
+  while (!served && load_clock::now() < deadline) {
     raw_client again(broker.port());
     served = round_trip(again, metadata_request(), 3, 500ms);
     if (!served) std::this_thread::sleep_for(50ms);
@@ -650,7 +650,7 @@ TEST_CASE(
   // broker's sendfile then meets a dead socket: EPIPE, and SIGPIPE unless it is ignored.
   for (int i = 0; i < 30; ++i) {
     socket_client consumer(broker.port(), 16 << 10);
-    REQUIRE(consumer.send_until(fetches, clock_type::now() + 2s) == fetches.size());
+    REQUIRE(consumer.send_until(fetches, load_clock::now() + 2s) == fetches.size());
     std::this_thread::sleep_for(30ms);
   }
   std::this_thread::sleep_for(200ms);
