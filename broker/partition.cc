@@ -369,6 +369,11 @@ partition_status partition::status() const {
 }
 
 void partition::close(std::function<void(result<void>)> done) {
+  // No data will come from here again: waiting fetches answer now (unknown_topic after a
+  // deletion, what they have when the broker stops), not at their max_wait.
+  for (auto& weak : std::exchange(waiters_, {})) {
+    if (auto w = weak.lock()) w->gone();
+  }
   // Retries waiting on a batch in flight keep waiting: the log's close lets that append
   // finish, and its outcome is theirs (stored before a topic deletion, say, is stored).
   log_->close([this, done = std::move(done)](result<void> r) {

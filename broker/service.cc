@@ -90,10 +90,14 @@ void service::read(executor reply, std::string topic, std::int32_t partition, of
 
 void service::watch(std::string topic, std::int32_t partition, std::shared_ptr<data_waiter> w,
                     offset from) {
-  if (partition < 0) return;
+  if (partition < 0) return w->gone();
   shard& s = *shards_[shard_of(topic, partition, shards_.size())];
   asio::post(s.context(), [&s, topic = std::move(topic), partition, w = std::move(w), from] {
-    if (auto* p = s.find(topic, partition)) p->add_waiter(w, from);
+    if (auto* p = s.find(topic, partition)) {
+      p->add_waiter(w, from);
+    } else {
+      w->gone();  // deleted since the fetch read it
+    }
   });
 }
 

@@ -1,8 +1,8 @@
 // Fetch: whole batches from each requested partition, sent straight from the segment files.
 // Long poll: while fewer than min_bytes are available, the fetch waits (up to max_wait) for any
 // of its partitions to advance past what it last read of it. The first that does is read on
-// its own shard, at once, and the fetch decides again with that outcome; at max_wait every
-// partition is read again.
+// its own shard, at once, and the fetch decides again with that outcome; at max_wait, or when
+// one of its partitions goes away (its topic deleted), every partition is read again.
 
 #include <fmt/format.h>
 
@@ -107,6 +107,12 @@ class fetch_operation : public abandonable, public std::enable_shared_from_this<
             boost::asio::post(ex, [weak, generation, i, r = p.read(from, max_bytes)]() mutable {
               if (auto self = weak.lock()) self->on_woken(generation, i, std::move(r));
             });
+          },
+          [weak = weak_from_this(), ex = ctx_.executor, woken, generation] {
+            if (woken->exchange(true)) return;
+            boost::asio::post(ex, [weak, generation] {
+              if (auto self = weak.lock()) self->on_partition_gone(generation);
+            });
           });
       ctx_.svc.watch(w.topic, w.partition, waiter, wake_beyond(w));
       waiters_.push_back(std::move(waiter));
@@ -133,6 +139,13 @@ class fetch_operation : public abandonable, public std::enable_shared_from_this<
     waiters_.clear();
     wanted_[i].outcome = std::move(r);
     on_round_done();
+  }
+
+  // A partition closed (its topic deleted, the broker stopping) or was gone before its waiter
+  // got there: read everything again, which answers with its error (or, stopping, at once).
+  void on_partition_gone(std::uint64_t generation) {
+    if (responded_ || generation != wait_generation_) return;
+    read_round();
   }
 
   void respond() {

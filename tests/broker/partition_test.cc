@@ -685,14 +685,15 @@ TEST_CASE("a waiting fetch is woken by the next append, or at once if data is al
   f.open();
   int woken = 0;
   auto count = [&](const partition&) { ++woken; };
-  auto waiter = std::make_shared<data_waiter>(count);
+  auto never_gone = [] { FAIL("the partition is still there"); };
+  auto waiter = std::make_shared<data_waiter>(count, never_gone);
   f.p->add_waiter(waiter, offset{0});
   CHECK(woken == 0);
   REQUIRE(f.produce(idempotent_batch(0, 1)));
   CHECK(woken == 1);
   REQUIRE(f.produce(idempotent_batch(1, 1)));
   CHECK(woken == 1);  // once only
-  auto late = std::make_shared<data_waiter>(count);
+  auto late = std::make_shared<data_waiter>(count, never_gone);
   f.p->add_waiter(late, offset{0});  // offset 0 is readable now
   CHECK(woken == 2);
 }
@@ -702,8 +703,8 @@ TEST_CASE("a woken fetch reads what arrived from the partition it is handed") {
   f.open();
   REQUIRE(f.produce(idempotent_batch(0, 2)));
   std::optional<read_outcome> seen;
-  auto waiter =
-      std::make_shared<data_waiter>([&](const partition& p) { seen = p.read(offset{2}, 1 << 20); });
+  auto waiter = std::make_shared<data_waiter>(
+      [&](const partition& p) { seen = p.read(offset{2}, 1 << 20); }, [] { FAIL("not closed"); });
   f.p->add_waiter(waiter, offset{2});
   CHECK_FALSE(seen);
   REQUIRE(f.produce(idempotent_batch(2, 3)));
@@ -712,6 +713,23 @@ TEST_CASE("a woken fetch reads what arrived from the partition it is handed") {
   REQUIRE(seen->slice);
   CHECK(seen->slice->next_offset == offset{5});
   CHECK_FALSE(seen->slice->empty());
+}
+
+TEST_CASE("closing a partition tells a fetch waiting on it that no data will come") {
+  partition_fixture f;
+  f.open();
+  int woken = 0;
+  int gone = 0;
+  auto waiter = std::make_shared<data_waiter>([&](const partition&) { ++woken; }, [&] { ++gone; });
+  f.p->add_waiter(waiter, offset{0});
+  auto dropped = std::make_shared<data_waiter>([&](const partition&) { ++woken; }, [&] { ++gone; });
+  f.p->add_waiter(dropped, offset{0});
+  dropped.reset();  // its fetch answered already: nothing to tell
+  f.close();
+  CHECK(gone == 1);
+  CHECK(woken == 0);
+  waiter->gone();  // once only, like wake()
+  CHECK(gone == 1);
 }
 
 TEST_CASE("offsets by spec: earliest, latest and by timestamp") {

@@ -424,6 +424,34 @@ TEST_CASE("a long poll whose client has left ends with it: a deleted topic's fil
   CHECK(testing::eventually([&] { return open_files_naming(broker.pid(), "gone-0") == 0; }, 10s));
 }
 
+TEST_CASE("deleting a topic answers the long polls waiting on it at once, with unknown_topic") {
+  temp_dir dir;
+  broker_process broker({.data_dir = dir.path() / "data"});
+  raw_client c(broker.port());
+  REQUIRE(c.send(create_topic_request("doomed", 1), 1));
+  REQUIRE(c.read_response().has_value());
+  record_batch_builder builder;
+  builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string_view("a little")));
+  REQUIRE(c.send(produce_request("doomed", builder.build()), 2));
+  REQUIRE(c.read_response().has_value());
+  // Fewer bytes than min_bytes: the fetch waits up to its max_wait (60 s), holding the log open.
+  start_long_poll(c, "doomed", 3, 1 << 20);
+  auto admin_client = admin::create({.brokers = fmt::format("127.0.0.1:{}", broker.port())});
+  REQUIRE_OK(admin_client);
+  const auto deleted = std::chrono::steady_clock::now();
+  REQUIRE_OK((*admin_client)->delete_topic("doomed"));
+  auto r = c.read_response(30s);
+  REQUIRE(r.has_value());
+  CHECK(std::chrono::steady_clock::now() - deleted < 20s);  // not at max_wait
+  REQUIRE(r->response().request_id() == 3);
+  const auto* p = r->body<wire::FetchResponse>()->topics()->Get(0)->partitions()->Get(0);
+  CHECK(p->error() == wire::ErrorCode::unknown_topic);
+  CHECK(p->records() == nullptr);
+  // The answer let go of the deleted partition's files.
+  CHECK(testing::eventually([&] { return open_files_naming(broker.pid(), "doomed-0") == 0; }, 10s));
+  check_still_serving(broker);
+}
+
 TEST_CASE("a long poll short of min_bytes sleeps until more arrives, then answers with it all") {
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data"});
