@@ -139,6 +139,8 @@ uring_backend::uring_backend(boost::asio::io_context& ctx, ring_ptr ring, int ev
       can_cancel_any_(can_cancel_any),
       stall_timeout_(opts.stall_timeout),
       watchdog_(ctx),
+      base_bypass_(opts.stall_bypass),
+      bypass_period_(opts.stall_bypass),
       syncer_(std::move(opts.syncer)),
       blocking_(
           ctx, "io-blocking",
@@ -324,6 +326,7 @@ void uring_backend::enqueue(std::unique_ptr<pending_op> op) {
   if (op->kind == op_kind::sync && op->sync_what == sync_kind::filesystem) {
     return blocking_.submit(std::move(op));  // its earlier writes have finished
   }
+  if (bypassing()) return run_bypassed(std::move(op));
   queued_.push_back(std::move(op));
   schedule_flush();
 }
@@ -426,6 +429,7 @@ void uring_backend::reap() {
       spdlog::warn("io_uring stall: the kernel gave back {}",
                    res >= 0 ? fmt::format("{} operation(s)", res)
                             : fmt::format("none ({})", std::strerror(-res)));
+      if (res > 0) start_bypass(res);
       continue;
     }
     complete(std::move(op), res);
@@ -527,6 +531,45 @@ void uring_backend::report_stall(std::chrono::steady_clock::duration quiet) {
   // A submit the kernel refused for now (EAGAIN/EBUSY) leaves the cancel in the SQ.
   if (io_uring_sq_ready(ring_.get()) > 0) schedule_flush();
   arm_wait();
+}
+
+// Only when ops came back: those were waiting for io-wq, which is what failed. (Ops that were
+// all running are a slow disk, which the backend's own thread would not make faster.)
+void uring_backend::start_bypass(int count) {
+  const auto now = std::chrono::steady_clock::now();
+  // Stalled again soon after the last bypass ended: the ring is still broken.
+  const bool again = bypass_until_ != std::chrono::steady_clock::time_point{} &&
+                     now - bypass_until_ <= 2 * stall_timeout_;
+  bypass_period_ = again ? std::min(2 * bypass_period_, max_stall_bypass) : base_bypass_;
+  bypass_until_ = now + bypass_period_;
+  bypass_ended_logged_ = false;
+  spdlog::warn(
+      "io_uring stall: the ring gave back {} operation(s); new operations go to the backend's "
+      "own thread for the next {} ms before the ring is tried again",
+      count, bypass_period_.count());
+  // What has not entered the ring yet goes there too, a linked sync right behind its write.
+  auto waiting = std::exchange(queued_, {});
+  for (auto& op : waiting) {
+    auto sync = std::move(op->then_sync);
+    run_bypassed(std::move(op));
+    if (sync) run_bypassed(std::move(sync));
+  }
+}
+
+bool uring_backend::bypassing() {
+  if (bypass_ended_logged_) return false;
+  if (std::chrono::steady_clock::now() < bypass_until_) return true;
+  bypass_ended_logged_ = true;
+  spdlog::info("io_uring: trying the ring again after {} ms without it", bypass_period_.count());
+  return false;
+}
+
+// In order on the one thread, so a sync runs after the writes handed over before it; one placed
+// behind writes still in the ring waits for them (parked_syncs_) before it gets here.
+void uring_backend::run_bypassed(std::unique_ptr<pending_op> op) {
+  ++ops_bypassed_;
+  ++on_own_thread_;
+  blocking_.submit(std::move(op));
 }
 
 // One ASYNC_CANCEL for every op in the ring, in the SQ; it completes with how many it cancelled,

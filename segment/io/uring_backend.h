@@ -23,7 +23,11 @@
 // IORING_OP_ASYNC_CANCEL takes back those the kernel has not started (queued in io-wq, or
 // waiting for a poll), which then run on the backend's own thread as above. Ops already
 // running are left to finish. (Seen once in this project's tests under heavy load: every SQE
-// consumed, no CQE for 35 minutes, no io-wq worker alive.)
+// consumed, no CQE for 35 minutes, no io-wq worker alive.) A ring that gave ops back is not
+// trusted for a while (stall_bypass): new ops go straight to the backend's own thread, so a ring
+// that stays broken costs the shard one stall_timeout, not one per group commit. Then the ring
+// gets the next ops again; should it stall again right away, the next bypass lasts twice as
+// long (up to max_stall_bypass).
 //
 // Threading: shard-owned, no mutex. Construct, call and destroy it on the io_context's thread.
 // The io_context must outlive the backend. Handlers must not destroy the backend.
@@ -71,6 +75,9 @@ class uring_backend final : public backend {
   // How long ops may sit in the ring without any completing before the watchdog steps in.
   // Far beyond any healthy fdatasync, which still leaves the disk time to answer.
   static constexpr std::chrono::milliseconds default_stall_timeout{10000};
+  // How long new ops bypass a ring that gave ops back after a stall, at first, and at most.
+  static constexpr std::chrono::milliseconds default_stall_bypass{60'000};
+  static constexpr std::chrono::milliseconds max_stall_bypass{3'600'000};
 
   struct options {
     unsigned entries = default_entries;
@@ -79,6 +86,7 @@ class uring_backend final : public backend {
     // of the backend (io_uring has no syncfs); without, an fdatasync.
     std::unique_ptr<filesystem_syncer> syncer;
     std::chrono::milliseconds stall_timeout = default_stall_timeout;
+    std::chrono::milliseconds stall_bypass = default_stall_bypass;
   };
 
   // Sets up a ring of `entries` submission slots, checks that the kernel supports the WRITE and
@@ -128,6 +136,10 @@ class uring_backend final : public backend {
   [[nodiscard]] bool can_take_back() const { return can_cancel_any_; }
   // Times the watchdog found ops in the ring with none completing for stall_timeout.
   [[nodiscard]] std::uint64_t stalls_detected() const { return stalls_detected_; }
+  // Ops sent to the backend's own thread instead of the ring because it had stalled, so far.
+  [[nodiscard]] std::uint64_t ops_bypassed() const { return ops_bypassed_; }
+  // How long the current (or the last) bypass of the ring lasts.
+  [[nodiscard]] std::chrono::milliseconds stall_bypass() const { return bypass_period_; }
   // io_uring_submit calls (each one io_uring_enter) so far.
   [[nodiscard]] std::uint64_t submit_calls() const { return submit_calls_; }
   // Operations in the ring (submitted or about to be) plus those queued or waiting behind them.
@@ -170,6 +182,10 @@ class uring_backend final : public backend {
   void on_watchdog();
   void report_stall(std::chrono::steady_clock::duration quiet);
   void prepare_cancel_all();
+  // The ring gave `count` ops back after a stall: new ops skip it for a while.
+  void start_bypass(int count);
+  [[nodiscard]] bool bypassing();
+  void run_bypassed(std::unique_ptr<pending_op> op);
   void complete_write(std::unique_ptr<pending_op> op);
   void wait_for_ring();
 
@@ -199,6 +215,11 @@ class uring_backend final : public backend {
   bool cancel_in_ring_ = false;  // the watchdog's ASYNC_CANCEL (user_data null) is in the ring
   std::uint64_t stalls_detected_ = 0;
   std::chrono::steady_clock::time_point last_stall_;
+  std::chrono::milliseconds base_bypass_;
+  std::chrono::milliseconds bypass_period_;             // the last (or current) bypass's length
+  std::chrono::steady_clock::time_point bypass_until_;  // new ops skip the ring until then
+  bool bypass_ended_logged_ = true;
+  std::uint64_t ops_bypassed_ = 0;
   std::unique_ptr<filesystem_syncer> syncer_;
   // Blocking calls io_uring has no opcode for (syncfs), that must not run on the caller's
   // thread (the last close of a deleted file), or that io_uring could not run (ECANCELED,

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -330,6 +331,76 @@ TEST_CASE("ops the kernel holds with no completion for stall_timeout are taken b
   REQUIRE(outcome->has_error());
   CHECK(outcome->error().code == std::errc::invalid_seek);
   CHECK(ring->in_flight() == 0);
+}
+
+// Runs the loop until `done()` or 10 s; a loop that ran out of work is restarted (an idle
+// backend holds none, and new work may come from its thread).
+template <class Pred>
+void run_until(boost::asio::io_context& ctx, Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    if (ctx.stopped()) ctx.restart();
+    ctx.run_for(std::chrono::milliseconds(5));
+  }
+}
+
+TEST_CASE("after a stall that gave ops back, new ops skip the ring for stall_bypass, then not") {
+  boost::asio::io_context ctx;
+  full_pipe pipe;
+  uring_backend::options opts;
+  opts.stall_timeout = std::chrono::milliseconds(200);
+  opts.stall_bypass = std::chrono::milliseconds(600);
+  auto made = uring_backend::create(ctx, std::move(opts));
+  REQUIRE(made.has_value());
+  auto ring = std::move(made).value();
+  if (!ring->can_take_back()) {
+    MESSAGE("skipped: this kernel has no IORING_ASYNC_CANCEL_ANY (Linux 5.19)");
+    return;
+  }
+  temp_dir dir;
+  file log(dir / "00.log", O_RDWR | O_CREAT | O_CLOEXEC);
+  const auto data = pattern(64 * 1024, 1);
+  // Appends a block at `pos` and fdatasyncs it; true once both succeeded.
+  auto write_and_sync = [&](std::uint64_t pos) {
+    std::optional<result<std::size_t>> written;
+    std::optional<result<void>> synced;
+    ring->async_write_at(log.fd(), pos, data, "log", [&](auto r) { written = std::move(r); });
+    ring->async_datasync(log.fd(), "log", [&](auto r) { synced = std::move(r); });
+    run_until(ctx, [&] { return written && synced; });
+    return written && *written && synced && *synced;
+  };
+  auto stall_once = [&] {
+    bool ran = false;
+    ring->async_write_at(pipe.writer.fd(), 0, pipe.chunk, "pipe", [&](auto) { ran = true; });
+    run_until(ctx, [&] { return ran; });
+    ctx.restart();
+    ctx.run_for(std::chrono::milliseconds(20));  // the cancel's own completion
+    return ran;
+  };
+
+  REQUIRE(stall_once());
+  CHECK(ring->stalls_detected() == 1);
+  CHECK(ring->stall_bypass() == std::chrono::milliseconds(600));
+  const auto submits = ring->submit_calls();
+  REQUIRE(write_and_sync(0));
+  CHECK(ring->ops_bypassed() == 2);  // the write and its sync, on the backend's own thread
+  CHECK(ring->submit_calls() == submits);
+  CHECK(ring->in_flight() == 0);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(650));
+  REQUIRE(write_and_sync(data.size()));
+  CHECK(ring->ops_bypassed() == 2);  // through the ring again
+  CHECK(ring->submit_calls() > submits);
+  CHECK(contents(log.fd()).size() == 2 * data.size());
+
+  // Stalled again right after the bypass ended: the ring is still broken, the next bypass is
+  // twice as long.
+  REQUIRE(stall_once());
+  CHECK(ring->stalls_detected() == 2);
+  CHECK(ring->stall_bypass() == std::chrono::milliseconds(1200));
+  REQUIRE(write_and_sync(2 * data.size()));
+  CHECK(ring->ops_bypassed() == 4);
+  pipe.drain();
 }
 
 TEST_CASE("destroying a uring_backend whose ring is stalled cancels what the kernel holds") {
