@@ -401,25 +401,35 @@ int open_files_naming(pid_t pid, std::string_view needle) {
   return n;
 }
 
+// Creates `topic` (1 partition) with one small batch in it, and starts a long poll of it (request
+// id 3) for more bytes than that (1 MiB): the fetch waits up to its max_wait (60 s), holding what
+// it read of the log.
+void start_long_poll_short_of_min_bytes(raw_client& c, std::string_view topic) {
+  REQUIRE(c.send(create_topic_request(topic, 1), 1));
+  REQUIRE(c.read_response().has_value());
+  record_batch_builder builder;
+  builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string_view("a little")));
+  REQUIRE(c.send(produce_request(topic, builder.build()), 2));
+  REQUIRE(c.read_response().has_value());
+  start_long_poll(c, topic, 3, 1 << 20);
+}
+
+void delete_topic_through_admin(const broker_process& broker, const std::string& topic) {
+  auto admin_client = admin::create({.brokers = fmt::format("127.0.0.1:{}", broker.port())});
+  REQUIRE_OK(admin_client);
+  REQUIRE_OK((*admin_client)->delete_topic(topic));
+}
+
 TEST_CASE("a long poll whose client has left ends with it: a deleted topic's files are let go") {
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data"});
   {
     raw_client c(broker.port());
-    REQUIRE(c.send(create_topic_request("gone", 1), 1));
-    REQUIRE(c.read_response().has_value());
-    record_batch_builder builder;
-    builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string_view("a little")));
-    REQUIRE(c.send(produce_request("gone", builder.build()), 2));
-    REQUIRE(c.read_response().has_value());
-    // Fewer bytes than min_bytes: the fetch waits, holding what it read of the log.
-    start_long_poll(c, "gone", 3, 1 << 20);
+    start_long_poll_short_of_min_bytes(c, "gone");
   }  // the client goes
   REQUIRE(testing::eventually(
       [&] { return broker.log_text().find("client closed the connection") != std::string::npos; }));
-  auto admin_client = admin::create({.brokers = fmt::format("127.0.0.1:{}", broker.port())});
-  REQUIRE_OK(admin_client);
-  REQUIRE_OK((*admin_client)->delete_topic("gone"));
+  delete_topic_through_admin(broker, "gone");
   // Nothing of the deleted partition stays open (and its disk space taken) for the fetch's 60 s.
   CHECK(testing::eventually([&] { return open_files_naming(broker.pid(), "gone-0") == 0; }, 10s));
 }
@@ -428,18 +438,9 @@ TEST_CASE("deleting a topic answers the long polls waiting on it at once, with u
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data"});
   raw_client c(broker.port());
-  REQUIRE(c.send(create_topic_request("doomed", 1), 1));
-  REQUIRE(c.read_response().has_value());
-  record_batch_builder builder;
-  builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string_view("a little")));
-  REQUIRE(c.send(produce_request("doomed", builder.build()), 2));
-  REQUIRE(c.read_response().has_value());
-  // Fewer bytes than min_bytes: the fetch waits up to its max_wait (60 s), holding the log open.
-  start_long_poll(c, "doomed", 3, 1 << 20);
-  auto admin_client = admin::create({.brokers = fmt::format("127.0.0.1:{}", broker.port())});
-  REQUIRE_OK(admin_client);
+  start_long_poll_short_of_min_bytes(c, "doomed");
   const auto deleted = std::chrono::steady_clock::now();
-  REQUIRE_OK((*admin_client)->delete_topic("doomed"));
+  delete_topic_through_admin(broker, "doomed");
   auto r = c.read_response(30s);
   REQUIRE(r.has_value());
   CHECK(std::chrono::steady_clock::now() - deleted < 20s);  // not at max_wait
