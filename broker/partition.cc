@@ -370,7 +370,7 @@ partition_status partition::status() const {
 
 void partition::close(std::function<void(result<void>)> done) {
   // No data will come from here again: waiting fetches answer now (unknown_topic after a
-  // deletion, what they have when the broker stops), not at their max_wait.
+  // deletion, what they read already when the broker stops), not at their max_wait.
   for (auto& weak : std::exchange(waiters_, {})) {
     if (auto w = weak.lock()) w->gone();
   }

@@ -142,9 +142,11 @@ class fetch_operation : public abandonable, public std::enable_shared_from_this<
   }
 
   // A partition closed (its topic deleted, the broker stopping) or was gone before its waiter
-  // got there: read everything again, which answers with its error (or, stopping, at once).
+  // got there: read everything again, which answers with its error. A stopping broker answers
+  // with what was read already (read again, its closed partitions would look unopened).
   void on_partition_gone(std::uint64_t generation) {
     if (responded_ || generation != wait_generation_) return;
+    if (ctx_.stopping()) return respond();
     read_round();
   }
 

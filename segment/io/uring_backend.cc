@@ -537,16 +537,20 @@ void uring_backend::report_stall(std::chrono::steady_clock::duration quiet) {
 // all running are a slow disk, which the backend's own thread would not make faster.)
 void uring_backend::start_bypass(int count) {
   const auto now = std::chrono::steady_clock::now();
-  // Stalled again soon after the last bypass ended: the ring is still broken.
-  const bool again = bypass_until_ != std::chrono::steady_clock::time_point{} &&
-                     now - bypass_until_ <= 2 * stall_timeout_;
-  bypass_period_ = again ? std::min(2 * bypass_period_, max_stall_bypass) : base_bypass_;
-  bypass_until_ = now + bypass_period_;
-  bypass_ended_logged_ = false;
-  spdlog::warn(
-      "io_uring stall: the ring gave back {} operation(s); new operations go to the backend's "
-      "own thread for the next {} ms before the ring is tried again",
-      count, bypass_period_.count());
+  if (bypass_active_) {  // ops from before this bypass: it goes on as it was
+    spdlog::warn("io_uring stall: the ring gave back {} more operation(s) while bypassed", count);
+  } else {
+    // Stalled again within as long as the last bypass lasted, counted from when the ring got
+    // ops again: it is still broken, so it is left alone for longer.
+    const bool again = ring_retried_at_ && now - *ring_retried_at_ <= bypass_period_;
+    bypass_period_ = again ? std::min(2 * bypass_period_, max_stall_bypass) : base_bypass_;
+    bypass_until_ = now + bypass_period_;
+    bypass_active_ = true;
+    spdlog::warn(
+        "io_uring stall: the ring gave back {} operation(s); new operations go to the backend's "
+        "own thread for the next {} ms before the ring is tried again",
+        count, bypass_period_.count());
+  }
   // What has not entered the ring yet goes there too, a linked sync right behind its write.
   auto waiting = std::exchange(queued_, {});
   for (auto& op : waiting) {
@@ -557,9 +561,11 @@ void uring_backend::start_bypass(int count) {
 }
 
 bool uring_backend::bypassing() {
-  if (bypass_ended_logged_) return false;
-  if (std::chrono::steady_clock::now() < bypass_until_) return true;
-  bypass_ended_logged_ = true;
+  if (!bypass_active_) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < bypass_until_) return true;
+  bypass_active_ = false;
+  ring_retried_at_ = now;
   spdlog::info("io_uring: trying the ring again after {} ms without it", bypass_period_.count());
   return false;
 }

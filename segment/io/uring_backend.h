@@ -26,8 +26,8 @@
 // consumed, no CQE for 35 minutes, no io-wq worker alive.) A ring that gave ops back is not
 // trusted for a while (stall_bypass): new ops go straight to the backend's own thread, so a ring
 // that stays broken costs the shard one stall_timeout, not one per group commit. Then the ring
-// gets the next ops again; should it stall again right away, the next bypass lasts twice as
-// long (up to max_stall_bypass).
+// gets the next ops again; should it stall again within as long as the bypass lasted, the next
+// bypass lasts twice as long (up to max_stall_bypass).
 //
 // Threading: shard-owned, no mutex. Construct, call and destroy it on the io_context's thread.
 // The io_context must outlive the backend. Handlers must not destroy the backend.
@@ -42,6 +42,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -218,7 +219,8 @@ class uring_backend final : public backend {
   std::chrono::milliseconds base_bypass_;
   std::chrono::milliseconds bypass_period_;             // the last (or current) bypass's length
   std::chrono::steady_clock::time_point bypass_until_;  // new ops skip the ring until then
-  bool bypass_ended_logged_ = true;
+  bool bypass_active_ = false;                          // until the first op after bypass_until_
+  std::optional<std::chrono::steady_clock::time_point> ring_retried_at_;  // the last bypass's end
   std::uint64_t ops_bypassed_ = 0;
   std::unique_ptr<filesystem_syncer> syncer_;
   // Blocking calls io_uring has no opcode for (syncfs), that must not run on the caller's

@@ -403,6 +403,53 @@ TEST_CASE("after a stall that gave ops back, new ops skip the ring for stall_byp
   pipe.drain();
 }
 
+TEST_CASE("ops still queued behind a full ring when it stalls go to the backend's own thread") {
+  boost::asio::io_context ctx;
+  full_pipe pipe;
+  uring_backend::options opts;
+  opts.entries = 2;  // a ring of 4 ops at most
+  opts.stall_timeout = std::chrono::milliseconds(200);
+  auto made = uring_backend::create(ctx, std::move(opts));
+  REQUIRE(made.has_value());
+  auto ring = std::move(made).value();
+  if (!ring->can_take_back()) {
+    MESSAGE("skipped: this kernel has no IORING_ASYNC_CANCEL_ANY (Linux 5.19)");
+    return;
+  }
+  temp_dir dir;
+  file log(dir / "00.log", O_RDWR | O_CREAT | O_CLOEXEC);
+  int pipe_writes_done = 0;
+  for (int i = 0; i < 4; ++i) {  // they fill the ring and stall it
+    ring->async_write_at(pipe.writer.fd(), 0, pipe.chunk, "pipe",
+                         [&](auto) { ++pipe_writes_done; });
+  }
+  // Each write and the sync linked behind it wait in the backend's queue.
+  constexpr int pairs = 3;
+  std::vector<std::vector<std::byte>> blocks;
+  int written = 0;
+  int synced = 0;
+  for (int i = 0; i < pairs; ++i) {
+    blocks.push_back(pattern(8192, static_cast<std::uint32_t>(i + 1)));
+    ring->async_write_at(log.fd(), static_cast<std::uint64_t>(i) * 8192, blocks.back(), "log",
+                         [&](auto r) { written += r ? 1 : 0; });
+    ring->async_datasync(log.fd(), "log", [&](auto r) { synced += r ? 1 : 0; });
+  }
+  run_until(ctx, [&] { return pipe_writes_done == 4 && written == pairs && synced == pairs; });
+  CHECK(pipe_writes_done == 4);
+  CHECK(written == pairs);
+  CHECK(synced == pairs);
+  CHECK(ring->stalls_detected() == 1);
+  CHECK(ring->ops_bypassed() == 2 * pairs);
+  const auto bytes = contents(log.fd());
+  REQUIRE(bytes.size() == pairs * 8192U);
+  for (int i = 0; i < pairs; ++i) {
+    CHECK(std::equal(blocks[static_cast<std::size_t>(i)].begin(),
+                     blocks[static_cast<std::size_t>(i)].end(),
+                     bytes.begin() + static_cast<long>(i) * 8192));
+  }
+  CHECK(ring->in_flight() == 0);
+}
+
 TEST_CASE("destroying a uring_backend whose ring is stalled cancels what the kernel holds") {
   boost::asio::io_context ctx;
   full_pipe pipe;
