@@ -73,6 +73,7 @@ std::shared_ptr<client_connection> client_connection::async_connect(const asio::
 
 asio::awaitable<void> client_connection::connect(connect_handler handler) {
   auto self = shared_from_this();
+  connect_answer_ = std::make_shared<connect_handler>(std::move(handler));
   // The deadline's handler may run after this coroutine has finished: it holds only shared
   // state.
   auto resolver = std::make_shared<tcp::resolver>(ex_);
@@ -85,9 +86,15 @@ asio::awaitable<void> client_connection::connect(connect_handler handler) {
     resolver->cancel();
     boost::system::error_code ignored;
     self->socket_.close(ignored);
+    // A name being resolved is not given up by the cancel (getaddrinfo runs to its end on
+    // Asio's resolver thread, as long as the DNS servers take): the caller hears now.
+    if (self->resolving_) self->answer_connect(self->connect_timed_out());
   });
+  resolving_ = true;
   auto [rec, endpoints] =
       co_await resolver->async_resolve(addr_.host, std::to_string(addr_.port), use_tuple);
+  resolving_ = false;
+  if (!connect_answer_) co_return;  // answered while resolving (deadline, close)
   boost::system::error_code ec = rec;
   if (!ec && !*expired && !closed_while_connecting_) {
     auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, use_tuple);
@@ -97,18 +104,15 @@ asio::awaitable<void> client_connection::connect(connect_handler handler) {
   if (closed_while_connecting_) {
     boost::system::error_code ignored;
     socket_.close(ignored);
-    handler(make_error(client_errc::client_closed,
-                       fmt::format("connecting to {}: closed by the client", addr_.to_string())));
+    answer_connect(connect_closed());
     co_return;
   }
   if (*expired) {
-    handler(make_error(client_errc::timed_out,
-                       fmt::format("connecting to {} took longer than {} ms", addr_.to_string(),
-                                   opts_.connect_timeout.count())));
+    answer_connect(connect_timed_out());
     co_return;
   }
   if (ec) {
-    handler(network_error(ec, addr_, "connecting to"));
+    answer_connect(network_error(ec, addr_, "connecting to"));
     co_return;
   }
   boost::system::error_code ignored;
@@ -117,7 +121,24 @@ asio::awaitable<void> client_connection::connect(connect_handler handler) {
   open_ = true;
   asio::co_spawn(ex_, read_loop(), asio::detached);
   asio::co_spawn(ex_, sweep_timeouts(), asio::detached);
-  start_handshake(std::move(handler));
+  start_handshake(std::move(*std::exchange(connect_answer_, nullptr)));
+}
+
+void client_connection::answer_connect(result<std::shared_ptr<client_connection>> r) {
+  const auto answer = std::exchange(connect_answer_, nullptr);
+  if (answer && *answer) (*answer)(std::move(r));
+}
+
+error client_connection::connect_timed_out() const {
+  return make_error(
+      client_errc::timed_out,
+      fmt::format("connecting to {} took longer than {} ms{}", addr_.to_string(),
+                  opts_.connect_timeout.count(), resolving_ ? " (resolving its name)" : ""));
+}
+
+error client_connection::connect_closed() const {
+  return make_error(client_errc::client_closed,
+                    fmt::format("connecting to {}: closed by the client", addr_.to_string()));
 }
 
 void client_connection::start_handshake(connect_handler handler) {
@@ -369,6 +390,12 @@ void client_connection::close() {
     closed_while_connecting_ = true;
     boost::system::error_code ignored;
     socket_.close(ignored);
+    // The resolve may take long to return. Posted: the caller may be walking its connections.
+    if (resolving_) {
+      asio::post(ex_, [self = shared_from_this()] {
+        if (self->resolving_) self->answer_connect(self->connect_closed());
+      });
+    }
     return;
   }
   fail_everything(make_error(client_errc::client_closed, "connection closed by the client"));

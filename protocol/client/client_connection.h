@@ -118,6 +118,11 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   client_connection(const boost::asio::any_io_executor& ex, broker_address addr, options opts);
 
   boost::asio::awaitable<void> connect(connect_handler handler);
+  // Runs the connect's handler, the first time only (the connect's end, or the deadline or
+  // close() while the name is being resolved).
+  void answer_connect(result<std::shared_ptr<client_connection>> r);
+  [[nodiscard]] error connect_timed_out() const;
+  [[nodiscard]] error connect_closed() const;
   void start_handshake(connect_handler handler);
   void enqueue(request_builder req, written_handler on_written);
   void write_some_frames();
@@ -135,6 +140,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   boost::asio::steady_timer sweep_timer_;
   bool open_ = false;
   bool closed_while_connecting_ = false;  // close() before open_: connect() reports client_closed
+  bool resolving_ = false;                // connect() is waiting for the name's addresses
+  std::shared_ptr<connect_handler> connect_answer_;  // until answer_connect() or the handshake
   bool writing_ = false;
   clock::time_point write_started_;  // of the write in progress (writing_)
   std::uint64_t next_request_id_ = 1;

@@ -1,10 +1,20 @@
 // client_connection: a connection whose loop stops before the broker answers must not outlive
 // it (its handlers hold the caller's state); a response's message reaches the header handler
-// before its payload has arrived; a one-way frame the broker does not read times out.
+// before its payload has arrived; a one-way frame the broker does not read times out; a name
+// whose DNS server never answers ends the connect at connect_timeout.
 
 #include "protocol/client/client_connection.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,8 +23,10 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "protocol/client/client_errc.h"
@@ -141,6 +153,76 @@ TEST_CASE("a connection stopped mid-handshake is freed with everything its handl
   }
   // A connection kept alive by a reference cycle would still hold the handler, and its state.
   CHECK(watch.expired());
+}
+
+// What the child of the DNS test reports through its exit status.
+enum silent_dns_outcome : int {
+  answered_in_time = 0,
+  answered_late = 1,
+  not_timed_out = 2,
+  no_namespaces = 3,  // not root: the test cannot isolate the resolver
+  setup_failed = 4,
+};
+
+// In namespaces of its own (so nothing else is affected): loopback up, a DNS server on
+// 127.0.0.1:53 that reads queries and never answers, and a resolv.conf naming it with a 4 s
+// timeout. Connects to a name only that server could resolve, with connect_timeout 300 ms.
+// Exits (skipping destructors: Asio's resolver thread is still in getaddrinfo) with the outcome.
+[[noreturn]] void connect_through_silent_dns() {
+  if (::unshare(CLONE_NEWNS | CLONE_NEWNET) != 0) ::_exit(no_namespaces);
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(setup_failed);
+  const int dns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq lo{};
+  std::strncpy(lo.ifr_name, "lo", IFNAMSIZ - 1);
+  if (dns < 0 || ::ioctl(dns, SIOCGIFFLAGS, &lo) != 0) ::_exit(setup_failed);
+  lo.ifr_flags = static_cast<short>(lo.ifr_flags | IFF_UP);
+  if (::ioctl(dns, SIOCSIFFLAGS, &lo) != 0) ::_exit(setup_failed);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(53);
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(dns, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0) ::_exit(setup_failed);
+  char conf[] = "/tmp/sluice-resolv-XXXXXX";
+  const int conf_fd = ::mkstemp(conf);
+  constexpr std::string_view text = "nameserver 127.0.0.1\noptions timeout:4 attempts:1\n";
+  if (conf_fd < 0 ||
+      ::write(conf_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    ::_exit(setup_failed);
+  ::close(conf_fd);
+  const bool mounted = ::mount(conf, "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0;
+  ::unlink(conf);
+  if (!mounted) ::_exit(setup_failed);
+
+  boost::asio::io_context ctx;
+  client_connection::options opts;
+  opts.connect_timeout = std::chrono::milliseconds(300);
+  std::optional<result<std::shared_ptr<client_connection>>> outcome;
+  const auto started = std::chrono::steady_clock::now();
+  auto conn = client_connection::async_connect(ctx.get_executor(),
+                                               broker_address{"broker.sluice-test", 9190}, opts,
+                                               [&](auto r) { outcome = std::move(r); });
+  run_until(ctx, [&] { return outcome.has_value(); });
+  const auto took = std::chrono::steady_clock::now() - started;
+  if (!outcome) ::_exit(answered_late);
+  if (*outcome || outcome->error().code != make_error_code(client_errc::timed_out)) {
+    ::_exit(not_timed_out);
+  }
+  ::_exit(took < std::chrono::seconds(2) ? answered_in_time : answered_late);
+}
+
+TEST_CASE("a name whose DNS server never answers ends the connect at connect_timeout") {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) connect_through_silent_dns();
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == no_namespaces) {
+    MESSAGE("skipped: creating network and mount namespaces needs root");
+    return;
+  }
+  // Before the fix the connect ended only when the resolver gave up, 4 s later.
+  CHECK(WEXITSTATUS(status) == answered_in_time);
 }
 
 // Produce with acks=0 has no response whose deadline would notice a broker that stopped
