@@ -90,12 +90,23 @@ asio::awaitable<void> client_connection::connect(connect_handler handler) {
     // Asio's resolver thread, as long as the DNS servers take): the caller hears now.
     if (self->resolving_) self->answer_connect(self->connect_timed_out());
   });
-  resolving_ = true;
-  auto [rec, endpoints] =
-      co_await resolver->async_resolve(addr_.host, std::to_string(addr_.port), use_tuple);
-  resolving_ = false;
-  if (!connect_answer_) co_return;  // answered while resolving (deadline, close)
-  boost::system::error_code ec = rec;
+  boost::system::error_code ec;
+  std::vector<tcp::endpoint> endpoints;
+  boost::system::error_code not_an_address;
+  const auto literal = asio::ip::make_address(addr_.host, not_an_address);
+  if (!not_an_address) {
+    // No resolver for an address: an io_context's lookups all wait on one thread, so a name
+    // whose resolution hangs would hold it up too (a failover to the next bootstrap broker).
+    endpoints.emplace_back(literal, addr_.port);
+  } else if (!closed_while_connecting_) {
+    resolving_ = true;
+    auto [rec, found] =
+        co_await resolver->async_resolve(addr_.host, std::to_string(addr_.port), use_tuple);
+    resolving_ = false;
+    if (!connect_answer_) co_return;  // answered while resolving (deadline, close)
+    ec = rec;
+    for (const auto& entry : found) endpoints.push_back(entry.endpoint());
+  }
   if (!ec && !*expired && !closed_while_connecting_) {
     auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, use_tuple);
     ec = cec;
