@@ -294,10 +294,10 @@ struct full_pipe {
   }
 };
 
-// A ring whose watchdog steps in after 200 ms; null (the test skipped) where the kernel cannot
-// take ops back.
-std::unique_ptr<uring_backend> ring_that_takes_back(boost::asio::io_context& ctx) {
-  uring_backend::options opts;
+// A ring (`opts` otherwise) whose watchdog steps in after 200 ms; null (the test skipped) where
+// the kernel cannot take ops back.
+std::unique_ptr<uring_backend> ring_that_takes_back(boost::asio::io_context& ctx,
+                                                    uring_backend::options opts = {}) {
   opts.stall_timeout = std::chrono::milliseconds(200);
   auto made = uring_backend::create(ctx, std::move(opts));
   REQUIRE(made.has_value());
@@ -348,15 +348,9 @@ TEST_CASE("after a stall that gave ops back, new ops skip the ring for stall_byp
   boost::asio::io_context ctx;
   full_pipe pipe;
   uring_backend::options opts;
-  opts.stall_timeout = std::chrono::milliseconds(200);
   opts.stall_bypass = std::chrono::milliseconds(600);
-  auto made = uring_backend::create(ctx, std::move(opts));
-  REQUIRE(made.has_value());
-  auto ring = std::move(made).value();
-  if (!ring->can_take_back()) {
-    MESSAGE("skipped: this kernel has no IORING_ASYNC_CANCEL_ANY (Linux 5.19)");
-    return;
-  }
+  auto ring = ring_that_takes_back(ctx, std::move(opts));
+  if (!ring) return;
   temp_dir dir;
   file log(dir / "00.log", O_RDWR | O_CREAT | O_CLOEXEC);
   const auto data = pattern(64 * 1024, 1);
@@ -408,14 +402,8 @@ TEST_CASE("ops still queued behind a full ring when it stalls go to the backend'
   full_pipe pipe;
   uring_backend::options opts;
   opts.entries = 2;  // a ring of 4 ops at most
-  opts.stall_timeout = std::chrono::milliseconds(200);
-  auto made = uring_backend::create(ctx, std::move(opts));
-  REQUIRE(made.has_value());
-  auto ring = std::move(made).value();
-  if (!ring->can_take_back()) {
-    MESSAGE("skipped: this kernel has no IORING_ASYNC_CANCEL_ANY (Linux 5.19)");
-    return;
-  }
+  auto ring = ring_that_takes_back(ctx, std::move(opts));
+  if (!ring) return;
   temp_dir dir;
   file log(dir / "00.log", O_RDWR | O_CREAT | O_CLOEXEC);
   int pipe_writes_done = 0;
