@@ -414,6 +414,7 @@ TEST_CASE("ops still queued behind a full ring when it stalls go to the backend'
   // Each write and the sync linked behind it wait in the backend's queue.
   constexpr int pairs = 3;
   std::vector<std::vector<std::byte>> blocks;
+  blocks.reserve(pairs);  // the backend reads each block until its write's handler has run
   int written = 0;
   int synced = 0;
   for (int i = 0; i < pairs; ++i) {
