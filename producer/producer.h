@@ -29,10 +29,11 @@
 // in order, so only a record too large on its own fails with message_too_large (and, rarely,
 // the records of a batch refused while a later one of the same partition was stored first:
 // they cannot be stored ahead of it; see producer/sender.h). The same goes for the broker's
-// request size limit (its --max-request-bytes, when below max_request_size): the broker refuses
-// a larger request whole and closes the connection, and the producer then keeps its requests
-// within that limit, splits a batch too large for it, and fails a record too large for it at
-// once with message_too_large naming the limit (without retrying it until delivery_timeout).
+// request size limit (its --max-request-bytes, when below max_request_size), which the broker
+// tells on connecting: the producer keeps its requests within it (acks=0 too), splits a batch
+// too large for it, and fails a record too large for it at once with message_too_large naming
+// the limit. (A broker that does not tell it refuses a larger request whole and closes the
+// connection; the producer learns the limit from that refusal.)
 // Metadata: a topic's partition count is fetched on its first send() and cached; it is
 // refreshed in the background every metadata_max_age, and an unknown_topic or
 // unknown_partition answer makes the next send() fetch it again.

@@ -24,7 +24,9 @@ sender::sender(asio::any_io_executor ex, std::shared_ptr<broker_pool> pool,
       config_(config),
       counters_(counters),
       may_send_([this](const std::string& t, std::int32_t p) { return may_send(t, p); }),
-      timer_(ex_) {}
+      timer_(ex_) {
+  pool_->on_connected([this](const client_connection& c) { learn_request_limit(c); });
+}
 
 void sender::wake() {
   if (wake_posted_.exchange(true)) return;
@@ -214,29 +216,52 @@ sender::batch_list sender::drain_new(clock::time_point now, std::size_t max_byte
 }
 
 void sender::send_request(batch_list batches) {
+  std::vector<bool> may_have_been_stored;  // before this attempt, should it not go
+  may_have_been_stored.reserve(batches.size());
   for (const auto& b : batches) {
+    may_have_been_stored.push_back(b->may_be_stored);
     enter_state(state_of(b->tp()), *b, producer_batch::state::in_flight);
     b->may_be_stored = true;  // until an answer proves otherwise
     if (++b->attempts > 1) counters_.retries.fetch_add(1, std::memory_order_relaxed);
   }
-  auto req = build_produce_request(batches, static_cast<std::int8_t>(config_.acks),
-                                   config_.request_timeout);
   ++requests_in_flight_;
   auto shared = std::make_shared<const batch_list>(std::move(batches));
-  if (config_.acks != 0) {
-    pool_->send(std::move(req),
-                [this, shared](result<response_frame> r) { on_answer(*shared, std::move(r)); });
-    return;
-  }
-  auto frame = std::make_shared<request_builder>(std::move(req));
-  pool_->async_connection([this, shared, frame](result<broker_pool::connection_ptr> c) {
+  pool_->async_connection([this, shared, before = std::move(may_have_been_stored),
+                           planned_within =
+                               broker_request_limit_](result<broker_pool::connection_ptr> c) {
     if (!c) {
-      on_written(*shared, c.error());
+      if (config_.acks == 0) return on_written(*shared, c.error());
+      return on_answer(*shared, c.error());
+    }
+    // Planned before this connection told the broker's request limit, and above it.
+    if (broker_request_limit_ != planned_within && !fits_request_limit(*shared)) {
+      return unsend(*shared, before);
+    }
+    if (broker_request_limit_) {
+      for (const auto& b : *shared) b->sent_within_known_limit = true;
+    }
+    auto req = build_produce_request(*shared, static_cast<std::int8_t>(config_.acks),
+                                     config_.request_timeout);
+    if (config_.acks != 0) {
+      (*c)->send(std::move(req),
+                 [this, shared](result<response_frame> r) { on_answer(*shared, std::move(r)); });
       return;
     }
-    (*c)->send_oneway(std::move(*frame),
-                      [this, shared](result<void> w) { on_written(*shared, w); });
+    (*c)->send_oneway(std::move(req), [this, shared](result<void> w) { on_written(*shared, w); });
   });
+}
+
+void sender::unsend(const batch_list& batches, const std::vector<bool>& may_have_been_stored) {
+  --requests_in_flight_;
+  const auto now = clock::now();
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    const auto& b = batches[i];
+    if (b->done()) continue;
+    b->may_be_stored = may_have_been_stored[i];
+    if (b->attempts-- > 1) counters_.retries.fetch_sub(1, std::memory_order_relaxed);
+    retry_later(state_of(b->tp()), b, now);  // next_request() fits it to the limit
+  }
+  run();
 }
 
 // ---- answers ----------------------------------------------------------------------------------
@@ -316,6 +341,11 @@ void sender::learn_request_limit(const error& e) {
   if (auto limit = refused_frame_limit(e)) broker_request_limit_ = *limit;
 }
 
+// Replaced, not kept at the lowest: a broker restarted with another --max-request-bytes says so.
+void sender::learn_request_limit(const client_connection& c) {
+  if (auto limit = c.broker_request_limit()) broker_request_limit_ = *limit;
+}
+
 bool sender::fits_request_limit(std::span<const batch_ptr> batches) const {
   if (!broker_request_limit_) return true;
   const auto frame = produce_frame_size(batches, static_cast<std::int8_t>(config_.acks),
@@ -348,17 +378,21 @@ void sender::keep_within_request_limit(batch_list& batches, clock::time_point no
   batches = std::move(fitting);
 }
 
-// Sending b again would only cost the connection, and every request on it, each time. Every
-// request that carried b was larger still, so the broker (its limit being a start-up option)
-// read none of them: its records go in smaller batches that reuse its sequences, or, a single
-// record, it fails and its sequences go to the next batch. (Whether an attempt was refused
-// cannot be told from the error it failed with: when the broker closes the connection while
-// the request is still being written, the write fails first, with no word of the refusal.)
+// Sending b again would only cost the connection, and every request on it, each time. Unless
+// an attempt went within a limit the broker told before (one restarted since with a lower
+// limit), every request that carried b was larger still and the broker read none of them: its
+// records go in smaller batches that reuse its sequences, or, a single record, it fails and its
+// sequences go to the next batch. (Whether an attempt was refused cannot be told from the error
+// it failed with: when the broker closes the connection while the request is still being
+// written, the write fails first, with no word of the refusal.) An attempt that was read may
+// have been stored, so such a batch fails whole and keeps its sequences, as one whose fate is
+// unknown.
 void sender::refuse_too_large_for_broker(partition_state& s, const batch_ptr& b,
                                          clock::time_point now) {
   const auto e = too_large_for_broker_error(b);
   b->last_error = e;
   last_error_ = e;
+  if (b->sent_within_known_limit && b->may_be_stored) return finish(b, e);
   b->may_be_stored = false;
   if (b->record_count() > 1 && now - b->created() < config_.delivery_timeout) {
     return split(s, b, e, now);

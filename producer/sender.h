@@ -48,7 +48,10 @@
 //    refused. Only a record too large on its own fails with message_too_large. Without
 //    idempotence the parts do not wait for the later batches (and may land after one of
 //    them, as any retry may).
-//  - A request above the broker's request size limit (its --max-request-bytes) is refused
+//  - The broker's request size limit (its --max-request-bytes) comes with each connection's
+//    ApiVersions answer, before any request is planned on it; a request planned on an earlier
+//    connection's limit and above the new one is not sent (unsend) but planned again. From a
+//    broker that does not tell it: a request above the limit is refused
 //    unread, and the broker closes the connection: every request in flight on it fails with
 //    connection_lost, the limit named in the detail (refused_frame_limit), or, when the close
 //    cuts short the write of the large request, with the write's network error. Such failures
@@ -59,7 +62,9 @@
 //    each larger than the limit, so as a batch refused as message_too_large it is split if it
 //    holds two or more records, and else fails at once with message_too_large naming its size
 //    and the limit (its sequences taken back as for any batch refused for good). This takes the
-//    limit, a start-up option of the broker, to have been the same for every attempt. Batches
+//    limit, a start-up option of the broker, to have been the same for every attempt; a batch
+//    once sent within a limit the broker told (sent_within_known_limit), which may be stored,
+//    instead fails whole, keeping its sequences, as a batch of unknown fate. Batches
 //    that fit alone but not together go in separate requests, as retries of unknown fate.
 //  - delivery_timeout: a batch not done that long after its creation fails with timed_out,
 //    naming the last error; a batch in flight then fails when that attempt ends. Its fate may
@@ -136,6 +141,9 @@ class sender {
   batch_list due_retries(clock::time_point now, std::size_t max_bytes);
   batch_list drain_new(clock::time_point now, std::size_t max_bytes);
   void send_request(batch_list batches);
+  // Takes back the attempt of a request that was not sent (above the broker's request limit,
+  // learnt after it was planned): its batches go again, as before it.
+  void unsend(const batch_list& batches, const std::vector<bool>& may_have_been_stored);
   void request_producer_id();
   void on_producer_id(result<response_frame> r);
   void on_answer(const batch_list& batches, result<response_frame> r);
@@ -143,6 +151,7 @@ class sender {
   void on_failure(const batch_ptr& b, const error& e);
   // ---- the broker's request size limit (sender.h) ----
   void learn_request_limit(const error& e);
+  void learn_request_limit(const client_connection& c);  // what its ApiVersions answer said
   [[nodiscard]] bool fits_request_limit(std::span<const batch_ptr> batches) const;
   [[nodiscard]] bool fits_request_limit(const batch_ptr& b) const;
   // Refuses the batches that cannot fit a request; puts off those that fit alone but would take
@@ -192,7 +201,7 @@ class sender {
   clock::time_point producer_id_retry_at_{};
   std::optional<error> fatal_;       // InitProducerId refused for good: every batch fails
   std::optional<error> last_error_;  // the latest failure, for the detail of expired batches
-  // The broker's largest request frame, once a refusal named it.
+  // The broker's largest request frame, once a connection's handshake or a refusal named it.
   std::optional<std::size_t> broker_request_limit_;
   bool closed_ = false;
 };

@@ -1,4 +1,4 @@
-// ApiVersions: which request versions this broker speaks.
+// ApiVersions: which request versions this broker speaks, and the largest request it reads.
 
 #include "protocol/api_versions.h"
 
@@ -16,6 +16,7 @@ void handle_api_versions(request_context ctx) {
     out.apis.push_back(std::move(range));
   }
   out.broker_software_version = std::string(software_version);
+  out.max_request_bytes = ctx.max_request_bytes;
   response_builder b;
   b.finish_object(ctx.request_id(), out);
   ctx.respond(std::move(b));

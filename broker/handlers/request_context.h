@@ -47,6 +47,8 @@ struct request_context {
   // Has `op` abandoned when the connection closes (at once if it already has). The connection
   // holds it weakly: an operation that finishes first is simply forgotten.
   std::function<void(std::weak_ptr<abandonable> op)> abandon_on_close;
+  // The largest request frame this broker reads (--max-request-bytes), for ApiVersions.
+  std::uint32_t max_request_bytes = 0;
 
   [[nodiscard]] std::uint64_t request_id() const { return request->request_id(); }
 };

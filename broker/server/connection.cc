@@ -293,7 +293,8 @@ void connection::handle_frame(held_bytes body, const frame_prefix& prefix, std::
       svc_, socket_.get_executor(), std::move(body), req, all.subspan(prefix.message_length),
       [self, charge](std::optional<response_builder> r) { self->respond(charge, std::move(r)); },
       [self](std::string_view reason) { self->close(reason); }, stopping_,
-      [self](std::weak_ptr<abandonable> op) { self->abandon_on_close(std::move(op)); }});
+      [self](std::weak_ptr<abandonable> op) { self->abandon_on_close(std::move(op)); },
+      limits_.max_request_bytes});
 }
 
 void connection::respond(std::size_t request_bytes, std::optional<response_builder> r) {

@@ -49,7 +49,10 @@ void broker_pool::finish_connecting(const result<connection_ptr>& r) {
   connecting_ = false;
   being_made_.reset();
   if (r && closed_) (*r)->close();
-  if (r && !closed_) current_ = *r;
+  if (r && !closed_) {
+    current_ = *r;
+    if (on_connected_) on_connected_(*current_);
+  }
   auto waiters = std::move(waiting_);
   waiting_.clear();
   for (auto& w : waiters) {

@@ -39,6 +39,12 @@ class broker_pool : public std::enable_shared_from_this<broker_pool> {
   // client_closed.
   void close();
 
+  // Called with each connection the pool makes, once its handshake is done and before the
+  // callers waiting for it have it: how a client learns what the broker said in ApiVersions
+  // (say, its request size limit) before it plans a request.
+  using connected_observer = std::function<void(const client_connection&)>;
+  void on_connected(connected_observer observer) { on_connected_ = std::move(observer); }
+
   [[nodiscard]] const client_connection::options& options() const { return opts_; }
   [[nodiscard]] const std::vector<broker_address>& bootstrap() const { return bootstrap_; }
 
@@ -52,6 +58,7 @@ class broker_pool : public std::enable_shared_from_this<broker_pool> {
   connection_ptr current_;
   std::weak_ptr<client_connection> being_made_;  // while connecting_
   std::vector<connection_handler> waiting_;
+  connected_observer on_connected_;
   std::size_t next_address_ = 0;
   bool connecting_ = false;
   bool closed_ = false;

@@ -181,6 +181,7 @@ void client_connection::start_handshake(connect_handler handler) {
                     if (body->broker_software_version() != nullptr) {
                       broker_version_ = body->broker_software_version()->str();
                     }
+                    broker_request_limit_ = body->max_request_bytes();
                     handler(shared_from_this());
                   },
                   nullptr});

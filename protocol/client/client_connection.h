@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -100,6 +101,12 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   [[nodiscard]] bool is_open() const { return open_; }
   [[nodiscard]] const broker_address& address() const { return addr_; }
   [[nodiscard]] const std::string& broker_software_version() const { return broker_version_; }
+  // The largest request frame the broker reads (its --max-request-bytes), as its ApiVersions
+  // answer said; nullopt from a broker that does not say (one older than the field).
+  [[nodiscard]] std::optional<std::uint32_t> broker_request_limit() const {
+    if (broker_request_limit_ == 0) return std::nullopt;
+    return broker_request_limit_;
+  }
   [[nodiscard]] std::size_t requests_in_flight() const { return in_flight_.size(); }
 
  private:
@@ -151,6 +158,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   std::deque<queued_frame> write_queue_;
   std::vector<api_version_range> broker_versions_;
   std::string broker_version_;
+  std::uint32_t broker_request_limit_ = 0;  // 0: not said
 };
 
 }  // namespace sluice

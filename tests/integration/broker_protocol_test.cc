@@ -99,6 +99,23 @@ TEST_CASE("a frame above the request limit is refused with message_too_large") {
   check_still_serving(broker);
 }
 
+TEST_CASE("ApiVersions tells the request limit, so that clients keep within it") {
+  temp_dir dir;
+  broker_process broker(
+      {.data_dir = dir.path() / "data", .extra_args = {"--max-request-bytes", "65536"}});
+  raw_client c(broker.port());
+  request_builder b;
+  auto& fbb = b.fbb();
+  b.set_body(wire::CreateApiVersionsRequest(fbb, fbb.CreateString("test"), fbb.CreateString("0")));
+  REQUIRE(c.send(std::move(b), 7));
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  CHECK(r->response().error() == wire::ErrorCode::none);
+  const auto* body = r->body<wire::ApiVersionsResponse>();
+  REQUIRE(body != nullptr);
+  CHECK(body->max_request_bytes() == 65536);
+}
+
 TEST_CASE("a message length that does not fit its frame is corrupt_message") {
   temp_dir dir;
   broker_process broker({.data_dir = dir.path() / "data"});

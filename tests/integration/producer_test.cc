@@ -323,6 +323,59 @@ TEST_CASE("producer: acks=0 stores the records and reports offset -1") {
   CHECK(stored == n);
 }
 
+// An acks=0 producer reads no answers, so a request the broker refused would be lost unseen: it
+// keeps within the limit the broker told on connecting.
+TEST_CASE("producer: acks=0 keeps its requests within the broker's request limit") {
+  temp_dir dir{"sluice-producer-test"};
+  broker_process::options o;
+  o.data_dir = dir.path() / "broker";
+  o.extra_args = {"--max-request-bytes", std::to_string(256 << 10)};
+  broker_process broker(o);
+  raw_client admin(broker.address());
+  admin.create_topic("fire-large", 1);
+  auto c = config_for(broker.address());
+  c.acks = 0;
+  c.idempotence = false;
+  c.codec = compression::none;  // the records keep their size
+  c.batch_size = 1 << 20;
+  c.linger = 10s;  // one batch of about 1 MB, sent by flush()
+  auto p = producer::create(c).value();
+  deliveries d;
+  constexpr std::size_t n = 1000;
+  constexpr std::size_t big_index = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    producer_record r;
+    r.topic = "fire-large";
+    r.value = value_for(i) + std::string(1000, '.');
+    REQUIRE(p->send(std::move(r), d.track(i)).has_value());
+    if (i == n / 2) {
+      producer_record big;
+      big.topic = "fire-large";
+      big.value = std::string(300 << 10, 'x');  // under max_request_size (1 MiB), over the broker's
+      REQUIRE(p->send(std::move(big), d.track(big_index)).has_value());
+    }
+  }
+  REQUIRE(p->flush(60s).has_value());
+  auto got = d.take();
+  REQUIRE(got.size() == n + 1);
+  const auto& refused = got.at(big_index);
+  REQUIRE_FALSE(refused.has_value());
+  INFO("the large record: ", refused.error().message());
+  CHECK(refused.error().code == wire::make_error_code(wire::ErrorCode::message_too_large));
+  for (std::size_t i = 0; i < n; ++i) REQUIRE(got.at(i).has_value());
+  std::vector<stored_record> stored;
+  for (int attempt = 0; attempt < 500 && stored.size() < n; ++attempt) {
+    stored = admin.read_all("fire-large", 0);
+    if (stored.size() < n) std::this_thread::sleep_for(20ms);
+  }
+  // Every record once (in any order: parts of a split batch may land after a later batch).
+  std::multiset<std::string> values;
+  for (const auto& r : stored) values.insert(r.value);
+  std::multiset<std::string> expected;
+  for (std::size_t i = 0; i < n; ++i) expected.insert(value_for(i) + std::string(1000, '.'));
+  CHECK(values == expected);
+}
+
 TEST_CASE("producer: flush sends lingering records at once and returns after every callback") {
   broker_fixture f;
   f.admin.create_topic("slow", 1);
@@ -565,11 +618,12 @@ TEST_CASE("producer: after a broker crash and restart, every acknowledged record
   check_stored_exactly_once(after, "crash", 2, got);
 }
 
-// A frame the broker refuses (here larger than its --max-request-bytes) gets an answer with no
-// request id and closes the connection; the requests in flight on it may have been stored. They
-// must be retried as of unknown fate (and deduplicated), not failed with the refusal's code.
+// The broker tells its request limit (--max-request-bytes) on connecting, so a record too large
+// for it fails at once, never sent, and costs no other record. (A producer that learns the limit
+// only from a refusal, from a broker that does not tell it, is tested against the fake broker in
+// tests/producer.)
 TEST_CASE(
-    "producer: a request the broker refuses whole costs no other record, and stores none twice") {
+    "producer: a record above the broker's request limit fails; no other is lost or doubled") {
   temp_dir dir{"sluice-producer-test"};
   broker_process::options o;
   o.data_dir = dir.path() / "broker";
@@ -608,8 +662,7 @@ TEST_CASE(
   for (std::size_t round = 0; round < rounds; ++round) {
     const auto& refused = got.at(big_index + round);
     REQUIRE_FALSE(refused.has_value());
-    // Refused for good once the producer has learnt the broker's request limit: retried, it
-    // would cost the connection and every request on it each time, until delivery_timeout.
+    // Refused for good: sent, it would cost the connection and every request on it.
     INFO("the large record: ", refused.error().message());
     CHECK(refused.error().code == wire::make_error_code(wire::ErrorCode::message_too_large));
     CHECK(refused.error().detail.find("--max-request-bytes") != std::string::npos);

@@ -135,9 +135,10 @@ fake_broker::reply fake_broker::handle(const wire::Request& req, byte_span paylo
         apis.push_back(wire::CreateApiVersionRange(fbb, static_cast<std::uint8_t>(r.api),
                                                    r.min_version, r.max_version));
       }
+      const std::uint32_t limit = advertise_request_limit_ ? max_request_bytes_ : 0;
       return {frame_of(id, fbb,
                        wire::CreateApiVersionsResponse(fbb, fbb.CreateVector(apis),
-                                                       fbb.CreateString("fake"))),
+                                                       fbb.CreateString("fake"), limit)),
               false};
     }
     case wire::RequestBody::MetadataRequest: {
@@ -350,6 +351,17 @@ void fake_broker::set_max_request_bytes(std::uint32_t max_bytes, int unanswered)
   io_.call([&] {
     max_request_bytes_ = max_bytes;
     unanswered_refusals_ = unanswered;
+  });
+}
+
+void fake_broker::set_advertise_request_limit(bool on) {
+  io_.call([&] { advertise_request_limit_ = on; });
+}
+
+void fake_broker::close_open_connections() {
+  io_.call([&] {
+    boost::system::error_code ignored;
+    for (auto& s : sockets_) s->close(ignored);
   });
 }
 

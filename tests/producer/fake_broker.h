@@ -80,6 +80,11 @@ class fake_broker {
   // does is the scheduler's choice. The first `unanswered` refusals close the connection
   // without an answer, as the client then sees it.
   void set_max_request_bytes(std::uint32_t max_bytes, int unanswered = 0);
+  // While set, ApiVersions answers say the request limit, as sluiced does; unset (the default)
+  // they do not, as brokers before that field, so the client learns it from a refusal.
+  void set_advertise_request_limit(bool on);
+  // Closes every connection open now, as a broker that restarts.
+  void close_open_connections();
   [[nodiscard]] int frames_refused();
   // sluiced counts a batch in flight until its refusal completes, so a batch pipelined right
   // behind one refused as too large can be taken as its successor, leaving a gap. While set,
@@ -145,6 +150,7 @@ class fake_broker {
   std::uint32_t max_request_bytes_ = frame_format::default_max_request_bytes;
   int frames_refused_ = 0;
   int unanswered_refusals_ = 0;
+  bool advertise_request_limit_ = false;
   bool too_large_leaves_gap_ = false;
   std::map<wire::ErrorCode, int> refusals_;
   std::int64_t next_producer_id_ = 1000;

@@ -8,9 +8,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "protocol/client/client_errc.h"
@@ -523,6 +525,129 @@ TEST_CASE("batches that fit the broker's request limit alone but not together go
     }
     CHECK(b.frames_refused() == 1);
   }
+}
+
+// The stored values of a partition, once there are n of them (acks=0 is answered by nothing).
+std::vector<std::string> stored_values(fake_broker& b, const std::string& topic, std::size_t n) {
+  std::vector<fake_broker::stored_record> stored;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    stored = b.records(topic, 0);
+    if (stored.size() >= n) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  std::vector<std::string> values;
+  for (const auto& r : stored) values.push_back(r.value);
+  return values;
+}
+
+std::vector<std::string> numbered_values(int first, int n, std::size_t pad,
+                                         const std::set<int>& missing) {
+  std::vector<std::string> values;
+  for (int i = first; i < first + n; ++i) {
+    if (!missing.contains(i)) values.push_back(numbered(i, pad));
+  }
+  return values;
+}
+
+// With the limit known from the handshake, no request ever goes above it: acks=0 included,
+// whose producer would never hear of a refusal.
+TEST_CASE("a broker that tells its request limit is sent no request above it, acks=0 too") {
+  for (const int acks : {1, 0}) {
+    for (const bool idempotence : {true, false}) {
+      if (acks == 0 && idempotence) continue;
+      CAPTURE(acks);
+      CAPTURE(idempotence);
+      fake_broker b;
+      b.create_topic("t", 1);
+      b.set_max_request_bytes(broker_request_limit);
+      b.set_advertise_request_limit(true);
+      auto c = config_for_request_limit(b, idempotence);
+      c.acks = acks;
+      c.batch_size = 1 << 20;
+      c.linger = 10s;  // one batch of about 80 KB: flush() sends it
+      auto p = producer::create(c).value();
+      outcomes o;
+      constexpr std::size_t pad = 200;
+      send_numbered(*p, o, "t", 0, 150, 0, pad);
+      REQUIRE(p->send(record("t", std::string(20 << 10, 'x'), 0), o.track(150)).has_value());
+      send_numbered(*p, o, "t", 151, 149, 0, pad);
+      REQUIRE(p->flush(30s).has_value());
+      const auto got = o.got();
+      CHECK(failed_with(got, wire::ErrorCode::message_too_large) == std::set<int>{150});
+      INFO(got.at(150).error().message());
+      CHECK(got.at(150).error().detail.find("limit of 16384 bytes") != std::string::npos);
+      CHECK(stored_values(b, "t", 299) == numbered_values(0, 300, pad, {150}));
+      CHECK(b.frames_refused() == 0);
+      CHECK(p->statistics().records_failed == 1);
+    }
+  }
+}
+
+// A request planned on what the last connection said, and found above the limit the next
+// connection says (a broker restarted with a lower --max-request-bytes), is not sent: its
+// batches are planned again within the new limit.
+TEST_CASE("a request planned above a limit learnt on reconnecting is planned again, not sent") {
+  for (const bool idempotence : {true, false}) {
+    CAPTURE(idempotence);
+    fake_broker b;
+    b.create_topic("t", 1);
+    b.set_advertise_request_limit(true);
+    auto c = config_for_request_limit(b, idempotence);
+    c.batch_size = 1 << 20;
+    c.linger = 10s;
+    auto p = producer::create(c).value();
+    outcomes o;
+    constexpr std::size_t pad = 200;
+    send_numbered(*p, o, "t", 0, 1, 0, pad);
+    REQUIRE(p->flush(30s).has_value());  // connected, and the broker's default limit learnt
+    b.set_max_request_bytes(broker_request_limit);
+    b.close_open_connections();
+    std::this_thread::sleep_for(200ms);  // the producer sees its connection closed
+    send_numbered(*p, o, "t", 1, 299, 0, pad);
+    REQUIRE(p->flush(30s).has_value());
+    const auto got = o.got();
+    CHECK(failed_with(got, wire::ErrorCode::message_too_large).empty());
+    check_partition(b, "t", 0, got, {}, pad);
+    CHECK(b.frames_refused() == 0);
+    CHECK(b.connections_accepted() == 2);
+    CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
+  }
+}
+
+// A batch sent within the limit the broker told then may have been stored (here it was, its
+// answer lost). Told a lower limit on reconnecting, the producer can neither send it whole nor
+// split it (its parts would reuse sequences the broker may hold): it fails, keeping its
+// sequences, as a batch of unknown fate, and the next record follows it.
+TEST_CASE("a batch that may be stored is not split when a lower request limit is told later") {
+  fake_broker b;
+  b.create_topic("t", 1);
+  b.set_advertise_request_limit(true);
+  auto c = config_for_request_limit(b, true);
+  c.batch_size = 1 << 20;
+  c.linger = 10s;
+  c.request_timeout = 1s;
+  auto p = producer::create(c).value();
+  outcomes o;
+  constexpr std::size_t pad = 200;
+  b.lose_answers(1);
+  send_numbered(*p, o, "t", 0, 300, 0, pad);
+  auto flushed = std::async(std::launch::async, [&] { return p->flush(30s); });
+  for (int attempt = 0; attempt < 500 && b.records("t", 0).size() < 300; ++attempt) {
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(b.records("t", 0).size() == 300);  // stored; its answer lost
+  b.set_max_request_bytes(broker_request_limit);
+  REQUIRE(flushed.get().has_value());
+  const auto got = o.got();
+  REQUIRE(got.size() == 300);
+  CHECK(failed_with(got, wire::ErrorCode::message_too_large).size() == 300);
+  INFO(got.at(0).error().message());
+  CHECK(b.frames_refused() == 0);
+  auto next = p->send(record("t", "next")).get();
+  REQUIRE(next.has_value());
+  CHECK(next->offset == 300);  // after the stored batch, which is there once
+  CHECK(b.records("t", 0).size() == 301);
+  CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
 }
 
 TEST_CASE("a broker without the producer's sequences makes the partition start over") {
