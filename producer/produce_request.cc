@@ -71,6 +71,18 @@ std::size_t produce_frame_size(std::span<const batch_ptr> batches, std::int8_t a
   return req.frame_size();
 }
 
+// Generous per part: the frame prefix, the request's header and body tables (their vtables,
+// fields and alignment padding), and per batch its partition table, payload range, vector slot
+// and, counted for every batch though written once per topic, its topic's table and name.
+std::size_t produce_frame_size_bound(std::span<const batch_ptr> batches,
+                                     std::string_view client_id) {
+  constexpr std::size_t per_request = 256;
+  constexpr std::size_t per_batch = 96;
+  std::size_t bound = per_request + client_id.size();
+  for (const auto& b : batches) bound += b->bytes()->size() + b->tp().topic.size() + per_batch;
+  return bound;
+}
+
 std::vector<result<produce_ack>> match_produce_response(const response_frame& frame,
                                                         std::span<const batch_ptr> batches) {
   std::unordered_map<partition_ref, std::size_t, partition_ref_hash> index;

@@ -26,6 +26,12 @@ namespace sluice::producer_internal {
                                              std::chrono::milliseconds timeout,
                                              std::string_view client_id);
 
+// At least produce_frame_size(batches, acks, timeout, client_id) for any acks and timeout,
+// added up without building the request: a request whose bound is within the broker's limit
+// needs no exact size.
+[[nodiscard]] std::size_t produce_frame_size_bound(std::span<const batch_ptr> batches,
+                                                   std::string_view client_id);
+
 struct produce_ack {
   std::int64_t base_offset = -1;
   bool duplicate = false;  // the broker already had this batch: base_offset is the original

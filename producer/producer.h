@@ -33,7 +33,10 @@
 // tells on connecting: the producer keeps its requests within it (acks=0 too), splits a batch
 // too large for it, and fails a record too large for it at once with message_too_large naming
 // the limit. (A broker that does not tell it refuses a larger request whole and closes the
-// connection; the producer learns the limit from that refusal.)
+// connection; the producer learns the limit from that refusal.) A batch sent before the broker
+// restarted with a lower limit, and too large for the new one, may have been stored: its records
+// fail with message_too_large, as of unknown fate, rather than be split and risk being stored
+// twice.
 // Metadata: a topic's partition count is fetched on its first send() and cached; it is
 // refreshed in the background every metadata_max_age, and an unknown_topic or
 // unknown_partition answer makes the next send() fetch it again.

@@ -87,8 +87,8 @@ class producer_batch {
   // this one's sequences can no longer be reused, nor its records stored ahead of that batch.
   bool later_may_be_stored = false;
   bool split_part = false;  // made by split()
-  // Sent in a request within the broker's request limit as known then: that attempt was read,
-  // whatever limit the broker says later.
+  // Sent (handed to a connection) in a request within the broker's request limit as known
+  // then: that attempt may have been read and stored, whatever limit the broker tells later.
   bool sent_within_known_limit = false;
   // Its place among the batches of its partition, counted as the sender seals them (split parts
   // keep the batch's): bounds how far sending may run ahead of an unfinished batch (sender.h).

@@ -28,6 +28,10 @@ sender::sender(asio::any_io_executor ex, std::shared_ptr<broker_pool> pool,
   pool_->on_connected([this](const client_connection& c) { learn_request_limit(c); });
 }
 
+sender::~sender() {
+  pool_->on_connected(nullptr);  // the pool may outlive this sender (others hold it)
+}
+
 void sender::wake() {
   if (wake_posted_.exchange(true)) return;
   asio::post(ex_, [this] {
@@ -233,10 +237,9 @@ void sender::send_request(batch_list batches) {
       if (config_.acks == 0) return on_written(*shared, c.error());
       return on_answer(*shared, c.error());
     }
-    // Planned before this connection told the broker's request limit, and above it.
-    if (broker_request_limit_ != planned_within && !fits_request_limit(*shared)) {
-      return unsend(*shared, before);
-    }
+    // Planned before this connection told another request limit: planned again, whether it
+    // fits or not, so that no later request of the same partitions overtakes one that does not.
+    if (broker_request_limit_ != planned_within) return unsend(*shared, before);
     if (broker_request_limit_) {
       for (const auto& b : *shared) b->sent_within_known_limit = true;
     }
@@ -348,6 +351,8 @@ void sender::learn_request_limit(const client_connection& c) {
 
 bool sender::fits_request_limit(std::span<const batch_ptr> batches) const {
   if (!broker_request_limit_) return true;
+  // Building the request to measure it is the exact answer, and costly for many batches.
+  if (produce_frame_size_bound(batches, config_.client_id) <= *broker_request_limit_) return true;
   const auto frame = produce_frame_size(batches, static_cast<std::int8_t>(config_.acks),
                                         config_.request_timeout, config_.client_id);
   return frame <= *broker_request_limit_;

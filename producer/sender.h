@@ -49,22 +49,25 @@
 //    idempotence the parts do not wait for the later batches (and may land after one of
 //    them, as any retry may).
 //  - The broker's request size limit (its --max-request-bytes) comes with each connection's
-//    ApiVersions answer, before any request is planned on it; a request planned on an earlier
-//    connection's limit and above the new one is not sent (unsend) but planned again. From a
-//    broker that does not tell it: a request above the limit is refused
+//    ApiVersions answer, before any request is planned on it, and replaces what was known. A
+//    request planned under another limit (an earlier connection's) is not sent (unsend) but
+//    planned again, fitting or not, so that a later batch of its partitions, in a request that
+//    fits, cannot overtake one of its batches. From a broker that does not tell it: a request
+//    above the limit is refused
 //    unread, and the broker closes the connection: every request in flight on it fails with
 //    connection_lost, the limit named in the detail (refused_frame_limit), or, when the close
 //    cuts short the write of the large request, with the write's network error. Such failures
-//    are retried as any lost connection until one names the limit; from then on (for the
-//    producer's life) the sender keeps every request within it. A batch that does not fit a
-//    request of its own can never be sent (retried, it would cost the connection and every
+//    are retried as any lost connection until one names the limit; from then on (until a
+//    connection tells another) the sender keeps every request within it. A batch that does not fit
+//    a request of its own can never be sent (retried, it would cost the connection and every
 //    request on it each time, until delivery_timeout). The broker read none of its attempts,
 //    each larger than the limit, so as a batch refused as message_too_large it is split if it
 //    holds two or more records, and else fails at once with message_too_large naming its size
 //    and the limit (its sequences taken back as for any batch refused for good). This takes the
 //    limit, a start-up option of the broker, to have been the same for every attempt; a batch
-//    once sent within a limit the broker told (sent_within_known_limit), which may be stored,
-//    instead fails whole, keeping its sequences, as a batch of unknown fate. Batches
+//    once sent while a limit was known and within it (sent_within_known_limit), which may be
+//    stored, instead fails whole with message_too_large, keeping its sequences, as a batch of
+//    unknown fate (a broker restarted with a lower limit). Batches
 //    that fit alone but not together go in separate requests, as retries of unknown fate.
 //  - delivery_timeout: a batch not done that long after its creation fails with timed_out,
 //    naming the last error; a batch in flight then fails when that attempt ends. Its fate may
@@ -106,6 +109,7 @@ class sender {
   sender(boost::asio::any_io_executor ex, std::shared_ptr<broker_pool> pool,
          record_accumulator& accumulator, topic_metadata& metadata, const producer_config& config,
          producer_counters& counters);
+  ~sender();
   sender(const sender&) = delete;
   sender& operator=(const sender&) = delete;
 

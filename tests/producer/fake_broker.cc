@@ -106,6 +106,7 @@ asio::awaitable<void> fake_broker::serve(tcp::socket s) {
   }
   boost::system::error_code ignored;
   socket->close(ignored);
+  ++connections_ended_;
 }
 
 asio::awaitable<void> fake_broker::refuse_frame(tcp::socket& socket,
@@ -358,11 +359,17 @@ void fake_broker::set_advertise_request_limit(bool on) {
   io_.call([&] { advertise_request_limit_ = on; });
 }
 
-void fake_broker::close_open_connections() {
+void fake_broker::end_open_connections() {
   io_.call([&] {
     boost::system::error_code ignored;
-    for (auto& s : sockets_) s->close(ignored);
+    for (auto& s : sockets_) {
+      if (s->is_open()) s->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
   });
+}
+
+int fake_broker::connections_ended() {
+  return io_.call([&] { return connections_ended_; });
 }
 
 int fake_broker::frames_refused() {

@@ -83,8 +83,11 @@ class fake_broker {
   // While set, ApiVersions answers say the request limit, as sluiced does; unset (the default)
   // they do not, as brokers before that field, so the client learns it from a refusal.
   void set_advertise_request_limit(bool on);
-  // Closes every connection open now, as a broker that restarts.
-  void close_open_connections();
+  // Ends every connection open now, as a broker that restarts: the client reads the end of the
+  // stream. Each such connection counts in connections_ended() once the client has closed it too.
+  void end_open_connections();
+  // Connections closed so far (by either side).
+  [[nodiscard]] int connections_ended();
   [[nodiscard]] int frames_refused();
   // sluiced counts a batch in flight until its refusal completes, so a batch pipelined right
   // behind one refused as too large can be taken as its successor, leaving a gap. While set,
@@ -151,6 +154,7 @@ class fake_broker {
   int frames_refused_ = 0;
   int unanswered_refusals_ = 0;
   bool advertise_request_limit_ = false;
+  int connections_ended_ = 0;
   bool too_large_leaves_gap_ = false;
   std::map<wire::ErrorCode, int> refusals_;
   std::int64_t next_producer_id_ = 1000;

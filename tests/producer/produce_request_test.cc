@@ -62,6 +62,36 @@ TEST_CASE("produce_frame_size is the size of the frame the connection sends") {
   }
 }
 
+TEST_CASE("produce_frame_size_bound is never below the frame's size, and not far above it") {
+  // One topic or many, long names or short, one batch or a thousand, small values or large.
+  for (const std::size_t batches_n : {std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
+    for (const std::size_t topics_n : {std::size_t{1}, std::size_t{3}, batches_n}) {
+      for (const std::size_t name_length : {std::size_t{1}, std::size_t{249}}) {
+        for (const std::size_t value_size : {std::size_t{0}, std::size_t{5000}}) {
+          CAPTURE(batches_n);
+          CAPTURE(topics_n);
+          CAPTURE(name_length);
+          CAPTURE(value_size);
+          std::vector<batch_ptr> batches;
+          for (std::size_t i = 0; i < batches_n; ++i) {
+            auto topic = std::to_string(i % topics_n);
+            topic.resize(name_length, 't');
+            batches.push_back(sealed_batch(topic, static_cast<std::int32_t>(i / topics_n),
+                                           std::string(value_size, 'v')));
+          }
+          for (const std::string_view client : {"", "a-client-with-a-long-name-0123456789"}) {
+            const auto exact =
+                produce_frame_size(batches, -1, std::chrono::milliseconds(30'000), client);
+            const auto bound = produce_frame_size_bound(batches, client);
+            CHECK(bound >= exact);
+            CHECK(bound <= exact + 512 + batches_n * (96 + name_length));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("a produce request groups batches by topic and carries their bytes as payload") {
   std::vector<batch_ptr> batches{sealed_batch("a", 0, "x"), sealed_batch("b", 2, "yy"),
                                  sealed_batch("a", 1, "zzz")};

@@ -601,8 +601,11 @@ TEST_CASE("a request planned above a limit learnt on reconnecting is planned aga
     send_numbered(*p, o, "t", 0, 1, 0, pad);
     REQUIRE(p->flush(30s).has_value());  // connected, and the broker's default limit learnt
     b.set_max_request_bytes(broker_request_limit);
-    b.close_open_connections();
-    std::this_thread::sleep_for(200ms);  // the producer sees its connection closed
+    b.end_open_connections();
+    for (int attempt = 0; attempt < 3000 && b.connections_ended() < 1; ++attempt) {
+      std::this_thread::sleep_for(10ms);
+    }
+    REQUIRE(b.connections_ended() == 1);  // the producer has seen its connection end
     send_numbered(*p, o, "t", 1, 299, 0, pad);
     REQUIRE(p->flush(30s).has_value());
     const auto got = o.got();
