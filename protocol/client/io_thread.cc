@@ -15,6 +15,7 @@ io_thread::~io_thread() {
 }
 
 void io_thread::stop() {
+  stopped_.store(true, std::memory_order_release);
   work_.reset();
   ctx_.stop();
   if (thread_.joinable()) thread_.join();

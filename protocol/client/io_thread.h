@@ -4,6 +4,7 @@
 // any thread; they hand work to this thread with post() or call() and never touch connections
 // themselves.
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,6 +13,8 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+
+#include "protocol/result.h"
 
 namespace sluice {
 
@@ -33,9 +36,12 @@ class io_thread {
     boost::asio::post(ctx_, std::forward<F>(f));
   }
 
-  // Runs f on the io thread and waits for its return value. REQUIRES: not on the io thread.
+  // Runs f on the io thread and waits for its return value. REQUIRES: not on the io thread, and
+  // stop() not called (f would never run, and the caller would wait forever): both assert.
   template <class F>
   auto call(F&& f) -> std::invoke_result_t<F> {
+    SLUICE_ASSERT(!stopped_.load(std::memory_order_acquire));
+    SLUICE_ASSERT(!on_this_thread());
     using R = std::invoke_result_t<F>;
     std::packaged_task<R()> task(std::forward<F>(f));
     auto fut = task.get_future();
@@ -47,6 +53,7 @@ class io_thread {
   void stop();
 
  private:
+  std::atomic<bool> stopped_{false};
   boost::asio::io_context ctx_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
