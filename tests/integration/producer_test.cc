@@ -323,14 +323,19 @@ TEST_CASE("producer: acks=0 stores the records and reports offset -1") {
   CHECK(stored == n);
 }
 
+// A broker whose request limit (--max-request-bytes) is 256 KiB.
+broker_process::options limited_broker_options(const temp_dir& dir) {
+  broker_process::options o;
+  o.data_dir = dir.path() / "broker";
+  o.extra_args = {"--max-request-bytes", std::to_string(256 << 10)};
+  return o;
+}
+
 // An acks=0 producer reads no answers, so a request the broker refused would be lost unseen: it
 // keeps within the limit the broker told on connecting.
 TEST_CASE("producer: acks=0 keeps its requests within the broker's request limit") {
   temp_dir dir{"sluice-producer-test"};
-  broker_process::options o;
-  o.data_dir = dir.path() / "broker";
-  o.extra_args = {"--max-request-bytes", std::to_string(256 << 10)};
-  broker_process broker(o);
+  broker_process broker(limited_broker_options(dir));
   raw_client admin(broker.address());
   admin.create_topic("fire-large", 1);
   auto c = config_for(broker.address());
@@ -625,10 +630,7 @@ TEST_CASE("producer: after a broker crash and restart, every acknowledged record
 TEST_CASE(
     "producer: a record above the broker's request limit fails; no other is lost or doubled") {
   temp_dir dir{"sluice-producer-test"};
-  broker_process::options o;
-  o.data_dir = dir.path() / "broker";
-  o.extra_args = {"--max-request-bytes", std::to_string(256 << 10)};
-  broker_process broker(o);
+  broker_process broker(limited_broker_options(dir));
   raw_client admin(broker.address());
   admin.create_topic("refused", 1);
   auto c = config_for(broker.address());

@@ -439,6 +439,26 @@ producer_config config_for_request_limit(const fake_broker& b, bool idempotence)
   return c;
 }
 
+// Records 0-299 of `pad` bytes into partition 0 of "t", in one batch with linger 10 s, but
+// record 150 is 20 KiB: too large for broker_request_limit on its own. Flushes, then checks that
+// only record 150 failed, with message_too_large naming the limit; returns every outcome.
+constexpr std::size_t request_limit_test_pad = 200;
+
+std::map<int, result<record_metadata>> send_around_a_record_above_the_limit(producer& p) {
+  outcomes o;
+  send_numbered(p, o, "t", 0, 150, 0, request_limit_test_pad);
+  REQUIRE(p.send(record("t", std::string(20 << 10, 'x'), 0), o.track(150)).has_value());
+  send_numbered(p, o, "t", 151, 149, 0, request_limit_test_pad);
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(p.flush(30s).has_value());
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+  auto got = o.got();
+  CHECK(failed_with(got, wire::ErrorCode::message_too_large) == std::set<int>{150});
+  INFO(got.at(150).error().message());
+  CHECK(got.at(150).error().detail.find("limit of 16384 bytes") != std::string::npos);
+  return got;
+}
+
 TEST_CASE("a record too large for the broker's request limit fails at once, naming the limit") {
   for (const bool idempotence : {true, false}) {
     for (const int unanswered : {0, 1}) {
@@ -479,19 +499,8 @@ TEST_CASE("a batch above the broker's request limit is split; only a record too 
     c.batch_size = 1 << 20;
     c.linger = 10s;  // one batch of about 80 KB: flush() sends it
     auto p = producer::create(c).value();
-    outcomes o;
-    constexpr std::size_t pad = 200;
-    send_numbered(*p, o, "t", 0, 150, 0, pad);
-    REQUIRE(p->send(record("t", std::string(20 << 10, 'x'), 0), o.track(150)).has_value());
-    send_numbered(*p, o, "t", 151, 149, 0, pad);
-    const auto start = std::chrono::steady_clock::now();
-    REQUIRE(p->flush(30s).has_value());
-    CHECK(std::chrono::steady_clock::now() - start < 10s);
-    const auto got = o.got();
-    CHECK(failed_with(got, wire::ErrorCode::message_too_large) == std::set<int>{150});
-    INFO(got.at(150).error().message());
-    CHECK(got.at(150).error().detail.find("limit of 16384 bytes") != std::string::npos);
-    check_partition(b, "t", 0, got, {150}, pad);
+    const auto got = send_around_a_record_above_the_limit(*p);
+    check_partition(b, "t", 0, got, {150}, request_limit_test_pad);
     CHECK(b.frames_refused() == 2);  // once the limit was known, no request went above it
     CHECK(b.refusals(wire::ErrorCode::out_of_order_sequence) == 0);
     CHECK(p->statistics().records_failed == 1);
@@ -566,17 +575,8 @@ TEST_CASE("a broker that tells its request limit is sent no request above it, ac
       c.batch_size = 1 << 20;
       c.linger = 10s;  // one batch of about 80 KB: flush() sends it
       auto p = producer::create(c).value();
-      outcomes o;
-      constexpr std::size_t pad = 200;
-      send_numbered(*p, o, "t", 0, 150, 0, pad);
-      REQUIRE(p->send(record("t", std::string(20 << 10, 'x'), 0), o.track(150)).has_value());
-      send_numbered(*p, o, "t", 151, 149, 0, pad);
-      REQUIRE(p->flush(30s).has_value());
-      const auto got = o.got();
-      CHECK(failed_with(got, wire::ErrorCode::message_too_large) == std::set<int>{150});
-      INFO(got.at(150).error().message());
-      CHECK(got.at(150).error().detail.find("limit of 16384 bytes") != std::string::npos);
-      CHECK(stored_values(b, "t", 299) == numbered_values(0, 300, pad, {150}));
+      (void)send_around_a_record_above_the_limit(*p);
+      CHECK(stored_values(b, "t", 299) == numbered_values(0, 300, request_limit_test_pad, {150}));
       CHECK(b.frames_refused() == 0);
       CHECK(p->statistics().records_failed == 1);
     }
