@@ -376,11 +376,29 @@ void sender::keep_within_request_limit(batch_list& batches, clock::time_point no
   }
   // Parts of a split wait to be settled, which run() did before this split.
   if (fitting.size() < batches.size()) settle_splits();
-  while (fitting.size() > 1 && !fits_request_limit(fitting)) {
+  const auto keep = longest_fitting_prefix(fitting);
+  while (fitting.size() > keep) {
     retry_later(state_of(fitting.back()->tp()), fitting.back(), now);  // the next request's
     fitting.pop_back();
   }
   batches = std::move(fitting);
+}
+
+// A request's size grows with every batch added, so the prefixes that fit are the shorter ones:
+// a binary search measures log2(n) of them rather than up to n.
+std::size_t sender::longest_fitting_prefix(std::span<const batch_ptr> batches) const {
+  if (batches.size() <= 1 || fits_request_limit(batches)) return batches.size();
+  std::size_t fits = 1;                    // each batch fits alone
+  std::size_t too_large = batches.size();  // all of them do not
+  while (too_large - fits > 1) {
+    const auto mid = fits + (too_large - fits) / 2;
+    if (fits_request_limit(batches.first(mid))) {
+      fits = mid;
+    } else {
+      too_large = mid;
+    }
+  }
+  return fits;
 }
 
 // Sending b again would only cost the connection, and every request on it, each time. Unless

@@ -161,6 +161,8 @@ class sender {
   // Refuses the batches that cannot fit a request; puts off those that fit alone but would take
   // the request past the limit.
   void keep_within_request_limit(batch_list& batches, clock::time_point now);
+  // How many of `batches`, from the first, fit one request. REQUIRES: each fits alone.
+  [[nodiscard]] std::size_t longest_fitting_prefix(std::span<const batch_ptr> batches) const;
   void refuse_too_large_for_broker(partition_state& s, const batch_ptr& b, clock::time_point now);
   [[nodiscard]] error too_large_for_broker_error(const batch_ptr& b) const;
   void retry_later(partition_state& s, const batch_ptr& b, clock::time_point at);
