@@ -264,7 +264,9 @@ void sender::unsend(const batch_list& batches, const std::vector<bool>& may_have
     if (b->attempts-- > 1) counters_.retries.fetch_sub(1, std::memory_order_relaxed);
     retry_later(state_of(b->tp()), b, now);  // next_request() fits it to the limit
   }
-  run();
+  // Not run() here: other requests planned under the old limit may be waiting for the same
+  // connection, and a batch planned now must not go before theirs are taken back too.
+  wake();
 }
 
 // ---- answers ----------------------------------------------------------------------------------

@@ -203,6 +203,9 @@ fake_broker::reply fake_broker::produce(const wire::Request& req, byte_span payl
   }
   if (lose_answers_ > 0) {
     --lose_answers_;
+    if (lose_answers_ == 0 && limit_after_lost_answers_) {
+      max_request_bytes_ = *std::exchange(limit_after_lost_answers_, std::nullopt);
+    }
     return {};
   }
   if (body->acks() == 0) return {};
@@ -294,8 +297,11 @@ void fake_broker::set_stored_fault(produce_fault f) {
   io_.call([&] { stored_fault_ = std::move(f); });
 }
 
-void fake_broker::lose_answers(int n) {
-  io_.call([&] { lose_answers_ = n; });
+void fake_broker::lose_answers(int n, std::optional<std::uint32_t> then_max_request_bytes) {
+  io_.call([&] {
+    lose_answers_ = n;
+    limit_after_lost_answers_ = then_max_request_bytes;
+  });
 }
 
 void fake_broker::drop_after_store(int n) {

@@ -63,8 +63,10 @@ class fake_broker {
   [[nodiscard]] int connections_accepted();
   // The next n Produce requests are handled (batches stored) and their answers lost, while the
   // connection stays open and later requests are answered: a request held up on the broker
-  // until the client's request timeout, while the requests after it complete.
-  void lose_answers(int n);
+  // until the client's request timeout, while the requests after it complete. With
+  // then_max_request_bytes, the last of them sets the request limit to it (as a broker that
+  // restarts with another --max-request-bytes).
+  void lose_answers(int n, std::optional<std::uint32_t> then_max_request_bytes = std::nullopt);
   // Forgets every producer's sequences (as a broker whose state was lost), and from now on
   // refuses a batch of an unknown producer id unless its sequence is 0.
   void forget_producers();
@@ -154,6 +156,7 @@ class fake_broker {
   int frames_refused_ = 0;
   int unanswered_refusals_ = 0;
   bool advertise_request_limit_ = false;
+  std::optional<std::uint32_t> limit_after_lost_answers_;
   int connections_ended_ = 0;
   bool too_large_leaves_gap_ = false;
   std::map<wire::ErrorCode, int> refusals_;
