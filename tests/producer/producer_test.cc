@@ -583,6 +583,16 @@ TEST_CASE("a broker that tells its request limit is sent no request above it, ac
   }
 }
 
+// Ends the producer's one connection, as a broker restart, and waits until the producer has
+// seen it end (it closes its side only then).
+void end_the_only_connection(fake_broker& b) {
+  b.end_open_connections();
+  for (int attempt = 0; attempt < 3000 && b.connections_ended() < 1; ++attempt) {
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(b.connections_ended() == 1);
+}
+
 // A request planned on what the last connection said, and found above the limit the next
 // connection says (a broker restarted with a lower --max-request-bytes), is not sent: its
 // batches are planned again within the new limit.
@@ -601,11 +611,7 @@ TEST_CASE("a request planned above a limit learnt on reconnecting is planned aga
     send_numbered(*p, o, "t", 0, 1, 0, pad);
     REQUIRE(p->flush(30s).has_value());  // connected, and the broker's default limit learnt
     b.set_max_request_bytes(broker_request_limit);
-    b.end_open_connections();
-    for (int attempt = 0; attempt < 3000 && b.connections_ended() < 1; ++attempt) {
-      std::this_thread::sleep_for(10ms);
-    }
-    REQUIRE(b.connections_ended() == 1);  // the producer has seen its connection end
+    end_the_only_connection(b);
     send_numbered(*p, o, "t", 1, 299, 0, pad);
     REQUIRE(p->flush(30s).has_value());
     const auto got = o.got();
@@ -636,11 +642,7 @@ TEST_CASE("requests taken back when the limit changes keep their partition's ord
   send_numbered(*p, o, "t", 0, 1, 0, pad);
   REQUIRE(p->flush(30s).has_value());  // connected, and the broker's default limit learnt
   b.set_max_request_bytes(1 << 20);
-  b.end_open_connections();
-  for (int attempt = 0; attempt < 3000 && b.connections_ended() < 1; ++attempt) {
-    std::this_thread::sleep_for(10ms);
-  }
-  REQUIRE(b.connections_ended() == 1);
+  end_the_only_connection(b);
   send_numbered(*p, o, "t", 1, 299, 0, pad);
   REQUIRE(p->flush(30s).has_value());
   const auto got = o.got();
