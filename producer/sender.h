@@ -50,25 +50,24 @@
 //    them, as any retry may).
 //  - The broker's request size limit (its --max-request-bytes) comes with each connection's
 //    ApiVersions answer, before any request is planned on it, and replaces what was known. A
-//    request planned under another limit (an earlier connection's) is not sent (unsend) but
-//    planned again, fitting or not, so that a later batch of its partitions, in a request that
-//    fits, cannot overtake one of its batches. From a broker that does not tell it: a request
-//    above the limit is refused
-//    unread, and the broker closes the connection: every request in flight on it fails with
-//    connection_lost, the limit named in the detail (refused_frame_limit), or, when the close
-//    cuts short the write of the large request, with the write's network error. Such failures
-//    are retried as any lost connection until one names the limit; from then on (until a
-//    connection tells another) the sender keeps every request within it. A batch that does not fit
-//    a request of its own can never be sent (retried, it would cost the connection and every
-//    request on it each time, until delivery_timeout). The broker read none of its attempts,
-//    each larger than the limit, so as a batch refused as message_too_large it is split if it
-//    holds two or more records, and else fails at once with message_too_large naming its size
-//    and the limit (its sequences taken back as for any batch refused for good). This takes the
-//    limit, a start-up option of the broker, to have been the same for every attempt; a batch
-//    once sent while a limit was known and within it (sent_within_known_limit), which may be
-//    stored, instead fails whole with message_too_large, keeping its sequences, as a batch of
-//    unknown fate (a broker restarted with a lower limit). Batches
-//    that fit alone but not together go in separate requests, as retries of unknown fate.
+//    request planned under another limit (an earlier connection's) is not sent (unsend) but planned
+//    again, fitting or not, so that a later batch of its partitions, in a request that fits, cannot
+//    overtake one of its batches. From a broker that does not tell it: a request above the limit is
+//    refused unread, and the broker closes the connection: every request in flight on it fails with
+//    connection_lost, the limit named in the detail (refused_frame_limit), or, when the close cuts
+//    short the write of the large request, with the write's network error. Such failures are
+//    retried as any lost connection until one names the limit; from then on (until a connection
+//    tells another) the sender keeps every request within it. A batch that does not fit a request
+//    of its own can never be sent (retried, it would cost the connection and every request on it
+//    each time, until delivery_timeout). The broker read none of its attempts, each larger than the
+//    limit, so as a batch refused as message_too_large it is split if it holds two or more records,
+//    and else fails at once with message_too_large naming its size and the limit (its sequences
+//    taken back as for any batch refused for good). This takes the limit, a start-up option of the
+//    broker, to have been the same for every attempt; a batch once sent while a limit was known and
+//    within it (sent_within_known_limit), which may be stored, instead fails whole with
+//    message_too_large, keeping its sequences, as a batch of unknown fate (a broker restarted with
+//    a lower limit). Batches that fit alone but not together go in separate requests, as retries of
+//    unknown fate.
 //  - delivery_timeout: a batch not done that long after its creation fails with timed_out,
 //    naming the last error; a batch in flight then fails when that attempt ends. Its fate may
 //    be unknown (a timed-out attempt may have been stored); the next batch's answer settles
@@ -145,8 +144,8 @@ class sender {
   batch_list due_retries(clock::time_point now, std::size_t max_bytes);
   batch_list drain_new(clock::time_point now, std::size_t max_bytes);
   void send_request(batch_list batches);
-  // Takes back the attempt of a request that was not sent (above the broker's request limit,
-  // learnt after it was planned): its batches go again, as before it.
+  // Takes back the attempt of a request that was not sent (planned under another request limit
+  // than the one its connection told): its batches go again, as before it.
   void unsend(const batch_list& batches, const std::vector<bool>& may_have_been_stored);
   void request_producer_id();
   void on_producer_id(result<response_frame> r);
