@@ -58,7 +58,22 @@ void faulty_backend::async_write_at(int fd, std::uint64_t pos, write_buffers dat
     write_prefix_then_fail(fd, pos, data, what, *fault, std::move(handler));
     return;
   }
+  if (what.starts_with(zeros_write_what)) {
+    start_zero_write(fd, pos, data, what, std::move(handler));
+    return;
+  }
   inner_->async_write_at(fd, pos, data, what, std::move(handler));
+}
+
+void faulty_backend::start_zero_write(int fd, std::uint64_t pos, write_buffers data,
+                                      std::string_view what, write_handler handler) {
+  ++*zero_writes_in_flight_;
+  inner_->async_write_at(
+      fd, pos, data, what,
+      [in_flight = zero_writes_in_flight_, handler = std::move(handler)](result<std::size_t> r) {
+        --*in_flight;
+        handler(std::move(r));
+      });
 }
 
 void faulty_backend::write_prefix_then_fail(int fd, std::uint64_t pos, write_buffers data,
@@ -192,7 +207,7 @@ void faulty_backend::release_held_closes() {
 void faulty_backend::release_held_zero_writes() {
   holding_zero_writes_ = false;
   for (auto& w : std::exchange(held_zero_writes_, {})) {
-    inner_->async_write_at(w.fd, w.pos, write_buffers(w.data), w.what, std::move(w.handler));
+    start_zero_write(w.fd, w.pos, write_buffers(w.data), w.what, std::move(w.handler));
   }
 }
 

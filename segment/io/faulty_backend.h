@@ -101,11 +101,16 @@ class faulty_backend final : public backend {
   void hold_zero_writes() { holding_zero_writes_ = true; }
   void release_held_zero_writes();
   [[nodiscard]] std::size_t held_zero_writes() const { return held_zero_writes_.size(); }
+  // Zero writes handed to the inner backend (not those a fault fails) whose handlers have not
+  // run yet.
+  [[nodiscard]] std::size_t zero_writes_in_flight() const { return *zero_writes_in_flight_; }
 
   [[nodiscard]] backend& inner() { return *inner_; }
 
  private:
   void start_sync(int fd, std::string_view what, sync_handler handler, sync_kind kind);
+  void start_zero_write(int fd, std::uint64_t pos, write_buffers data, std::string_view what,
+                        write_handler handler);
   struct write_fault {
     int err;
     std::size_t prefix;  // bytes written before the failure
@@ -149,6 +154,8 @@ class faulty_backend final : public backend {
   };
   bool holding_zero_writes_ = false;
   std::vector<held_write> held_zero_writes_;
+  // Shared with the handlers it wraps, which may outlive this backend.
+  std::shared_ptr<std::size_t> zero_writes_in_flight_ = std::make_shared<std::size_t>(0);
   alive_token alive_;
 };
 
