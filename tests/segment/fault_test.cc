@@ -125,10 +125,9 @@ TEST_CASE("a failed fdatasync takes the log offline; durable data stays readable
 TEST_CASE("flush=interval acknowledges after the write and syncs on the timer") {
   log_fixture f;
   log_config cfg;
-  // Long enough that the timer cannot fire during the append on a loaded CI machine (it did at
-  // 20 ms), short enough to wait for.
   cfg.flush = *flush_policy::parse("interval:1000");
   f.open(cfg);
+  f.run_past_next_sync_tick(cfg.flush);  // no tick during the append (one came at 20 ms once)
   auto syncs = f.io->syncs();
   REQUIRE(f.append(make_batch(2, 100, 1)).has_value());
   CHECK(f.io->syncs() == syncs);
@@ -143,10 +142,12 @@ TEST_CASE("flush=interval acknowledges after the write and syncs on the timer") 
 TEST_CASE("flush=interval: a failed sync on the timer takes the log offline at the durable end") {
   log_fixture f;
   log_config cfg;
-  cfg.flush = *flush_policy::parse("interval:20");
+  cfg.flush = *flush_policy::parse("interval:500");
   f.open(cfg);
   REQUIRE(f.append(make_batch(2, 100, 1)).has_value());
   REQUIRE(f.run_until([&] { return f.log->durable_end() == offset{2}; }));
+  // A tick between this append and the fault would sync it, leaving the fault nothing to fail.
+  f.run_past_next_sync_tick(cfg.flush);
   REQUIRE(f.append(make_batch(3, 100, 2)).has_value());
   CHECK(f.log->visible_end() == offset{5});
   f.io->fail_next_sync(EIO);
@@ -252,7 +253,7 @@ namespace sluice::test {
 TEST_CASE("a failed fdatasync in close() takes the log offline and fails the close once") {
   log_fixture f;
   log_config cfg;
-  cfg.flush = *flush_policy::parse("interval:60000");
+  cfg.flush = *flush_policy::parse(interval_without_timer);  // close() syncs it all
   cfg.segment_bytes = 4096;
   f.open(cfg);
   for (int i = 0; i < 8; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());

@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "protocol/record_batch_builder.h"
 #include "segment/io/backend.h"
@@ -67,13 +68,20 @@ struct log_fixture {
   result<append_info> append(byte_buffer batch);
   // Reads everything from `from` to the visible end as raw bytes.
   byte_buffer read_all(offset from);
-  // Runs the io_context until `done` holds or 10 s have passed; whether it holds. For what
+  // Runs the io_context until just past the next tick of `policy`'s grid (flush=interval
+  // timers fire on a grid every log shares), so a test has a whole interval before the next.
+  void run_past_next_sync_tick(const flush_policy& policy) {
+    ctx.restart();
+    ctx.run_until(policy.next_sync_after(std::chrono::steady_clock::now()) +
+                  std::chrono::milliseconds(2));
+  }
+  // Runs the io_context until `done` holds or 30 s have passed; whether it holds. For what
   // happens on a timer or a sync (a syncfs waits for every dirty file of the filesystem, so
-  // it can take a while when other tests are writing).
+  // it can take a while when other tests or a build are writing).
   template <class Pred>
   bool run_until(Pred done) {
     ctx.restart();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!done() && std::chrono::steady_clock::now() < deadline) {
       ctx.run_one_for(std::chrono::milliseconds(50));
     }
@@ -89,6 +97,9 @@ struct log_fixture {
 
   [[nodiscard]] std::filesystem::path log_dir() const { return dir.path() / "topic-0"; }
 };
+
+// flush=interval whose timer never fires while a test runs: its grid's ticks are 100 years apart.
+inline constexpr std::string_view interval_without_timer = "interval:3153600000000";
 
 // Appends `count` one-record batches of `value_size` bytes and runs the loop until all are
 // acknowledged; returns the bytes appended.

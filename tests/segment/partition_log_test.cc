@@ -126,7 +126,7 @@ TEST_CASE("under flush=interval a turn's appends are written in bounded pieces")
 TEST_CASE("under flush=interval writeback of the log starts every few MiB, in whole pages") {
   log_fixture f;
   log_config cfg;
-  cfg.flush = *flush_policy::parse("interval:60000");  // the timer stays out of the way
+  cfg.flush = *flush_policy::parse(interval_without_timer);
   f.open(cfg);
   std::uint64_t written = 0;
   for (int round = 0; round < 10; ++round) {  // ~10 MiB, a stream rather than one burst
@@ -584,8 +584,8 @@ TEST_CASE("retention deletes no segment whose end is not durable yet") {
   log_fixture f;
   log_config cfg;
   cfg.segment_bytes = 4096;
-  cfg.retention_bytes = 0;                             // every closed segment is over the limit
-  cfg.flush = *flush_policy::parse("interval:60000");  // no sync while the test runs
+  cfg.retention_bytes = 0;  // every closed segment is over the limit
+  cfg.flush = *flush_policy::parse(interval_without_timer);  // no sync while the test runs
   f.open(cfg);
   for (int i = 0; i < 40; ++i) REQUIRE(f.append(make_batch(2, 400, i)).has_value());
   REQUIRE(f.log->segment_count() > 2);

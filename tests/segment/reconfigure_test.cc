@@ -88,7 +88,7 @@ TEST_CASE("switching to interval while the only appends are in a group commit") 
 
 TEST_CASE("switching flush from interval back to always acknowledges only after fdatasync") {
   log_fixture f;
-  f.open(with_flush("interval:60000"));
+  f.open(with_flush(interval_without_timer));
   std::vector<result<append_info>> out;
   start_appends(f, 20, out);
   run_until(f, [&] { return out.size() >= 5; });
