@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -287,6 +288,17 @@ std::filesystem::path partition_log::take_recyclable() {
   // can have, and writing over what it is sending would corrupt its answer. Once none has it,
   // no new one can; but what sendfile queued to a socket is still the file's pages.
   if (recyclable_->old && recyclable_->old.use_count() > 1) return {};
+  auto cached = cached_bytes(recyclable_->path);
+  if (!cached) {
+    spdlog::warn("{}; deleting it instead of writing over it", cached.error().message());
+    drop_recyclable();
+    return {};
+  }
+  if (*cached == 0) return std::exchange(recyclable_, std::nullopt)->path;
+  if (*cached > recycle_inline_release_bytes) {
+    drop_recyclable_cache_later(*cached);
+    return {};
+  }
   auto released = release_cached_pages(recyclable_->path);
   if (!released) {
     spdlog::warn("{}; deleting it instead of writing over it", released.error().message());
@@ -301,6 +313,21 @@ std::filesystem::path partition_log::take_recyclable() {
     return {};
   }
   return std::exchange(recyclable_, std::nullopt)->path;
+}
+
+void partition_log::drop_recyclable_cache_later(std::uint64_t cached) const {
+  const int fd = ::open(recyclable_->path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {  // a later roll looks again
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  spdlog::info(
+      "{}: {} has {} KiB in the page cache; dropping them off the shard before writing "
+      "over it",
+      dir_.string(), recyclable_->path.filename().string(), cached >> 10);
+  io_.drop_cache_later(fd, 0, static_cast<std::uint64_t>(st.st_size), recyclable_->path.native());
+  ::close(fd);  // the backend drops them through a descriptor of its own
 }
 
 void partition_log::drop_recyclable() {

@@ -93,6 +93,11 @@ class partition_log {
   // space retention frees must come back (a broker refuses appends below --min-free-bytes, and
   // a kept file would hold the space that lets it append again).
   static inline std::uint64_t recycle_min_free_bytes = 1ULL << 30;
+  // Before a kept file is written over, its pages leave the page cache (page_release.h): a
+  // socket may still hold some. Evicting them costs about 70 ms per cached GiB, so a file with
+  // more than this cached has them dropped by the backend, off the shard, and the roll makes a
+  // new file; a later roll takes the kept one.
+  static inline std::uint64_t recycle_inline_release_bytes = 4 << 20;
 
   using append_handler = std::function<void(result<append_info>)>;
 
@@ -322,6 +327,8 @@ class partition_log {
   std::filesystem::path take_recyclable();
   // Deletes the file kept for recycling (the log's flush policy no longer recycles).
   void drop_recyclable();
+  // Has the backend drop the kept file's `cached` bytes from the page cache.
+  void drop_recyclable_cache_later(std::uint64_t cached) const;
   // Whether this log keeps and writes over deleted segments' files now.
   [[nodiscard]] bool recycles() const {
     return recycle_segments && config_.flush.kind == flush_policy::mode::always &&

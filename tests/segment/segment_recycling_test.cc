@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -136,6 +137,65 @@ TEST_CASE("retention keeps one deleted segment's file, and the next roll writes 
   CHECK(f.log->last_recovery().clean);
   CHECK_FALSE(f.log->last_recovery().cut_at.has_value());
   CHECK(f.read_all(first_new) == before_close);
+}
+
+TEST_CASE("a kept file with much in the page cache is dropped off the shard and taken later") {
+  recycle_small_files guard;
+  const auto saved_inline = partition_log::recycle_inline_release_bytes;
+  partition_log::recycle_inline_release_bytes = 0;  // any cached page is too many
+  log_fixture f;
+  fill_and_retire(f);
+  const auto kept = files_with_extension(f.log_dir(), ".recycle");
+  REQUIRE(kept.size() == 1);
+  const ino_t kept_inode = inode_of(kept.front());
+  {
+    std::ifstream in(kept.front(), std::ios::binary);  // a reader brings its pages back
+    const std::vector<char> all((std::istreambuf_iterator<char>(in)), {});
+    REQUIRE(all.size() == fs::file_size(kept.front()));
+  }
+  REQUIRE(cached_bytes(kept.front()).value() > 0);
+
+  // This roll leaves the eviction to the backend and makes a new file...
+  const auto drops_before = f.io->drop_ranges().size();
+  append_until_rolled(f, 1, 100);
+  CHECK(fs::exists(kept.front()));
+  CHECK(inode_of(active_log_path(f)) != kept_inode);
+  const auto& drops = f.io->drop_ranges();
+  REQUIRE(drops.size() > drops_before);
+  CHECK(std::any_of(drops.begin() + static_cast<long>(drops_before), drops.end(),
+                    [&](const auto& range) {
+                      return range.first == 0 && range.second == fs::file_size(kept.front());
+                    }));
+  // ...which evicts them on a thread of its own; the next roll writes over the kept file.
+  CHECK(f.run_until([&] { return cached_bytes(kept.front()).value() == 0; }));
+  append_until_rolled(f, 1, 200);
+  CHECK_FALSE(fs::exists(kept.front()));
+  CHECK(inode_of(active_log_path(f)) == kept_inode);
+  partition_log::recycle_inline_release_bytes = saved_inline;
+}
+
+TEST_CASE(
+    "cached_bytes counts a file's pages in the page cache; release_cached_pages evicts them") {
+  log_fixture f;
+  const auto file = f.dir.path() / "cached";
+  const std::vector<char> bytes(64 * 1024 + 100, 'x');
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  const auto cached = cached_bytes(file).value();
+  CHECK(cached >= bytes.size());  // whole pages, the last one partly written
+  CHECK(cached % 4096 == 0);
+  if (files_live_in_page_cache(f.dir.path())) return;  // tmpfs: pages that never leave
+  {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    CHECK(::fdatasync(fd) == 0);  // dirty pages are not evicted
+    ::close(fd);
+  }
+  CHECK(release_cached_pages(file).value());
+  CHECK(cached_bytes(file).value() == 0);
+  CHECK_FALSE(cached_bytes(f.dir.path() / "missing").has_value());
 }
 
 TEST_CASE("a crash in a recycled segment keeps every acknowledged batch and cuts the old bytes") {
