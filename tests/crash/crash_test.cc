@@ -130,7 +130,7 @@ TEST_CASE(
       }
       auto n = uniform(rng, 1, kp.max_n);
       run_plan plan{rng(),
-                    milliseconds(1500),
+                    milliseconds(4000),  // a fallback: the appender kills itself at the point
                     true,
                     {env_entry(kill_at_env, fmt::format("{}:{}", kp.name, n)),
                      env_entry(retention_env, std::to_string(retention))}};

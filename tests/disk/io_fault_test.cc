@@ -43,8 +43,8 @@ producer_config producer_for(const std::string& address) {
           .codec = compression::none,
           .idempotence = false,
           .max_in_flight = 1,
-          .request_timeout = 2s,
-          .delivery_timeout = 3s,
+          .request_timeout = 10s,  // no answer is expected to be late: a busy disk's can be
+          .delivery_timeout = 30s,
           .retry_backoff = 50ms};
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +51,14 @@ struct cli_process {
   std::filesystem::path out_path;
   std::filesystem::path err_path;
 };
+
+// Waits (up to 30 s) until the process has written `expected` to its stdout file.
+void wait_for_output(const cli_process& p, const std::string& expected) {
+  for (int i = 0; i < 600 && read_all(p.out_path) != expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(read_all(p.out_path) == expected);
+}
 
 // Passed as start_sluice_in's `stdout_fd`: sluice starts with descriptor 1 closed (`>&-`).
 constexpr int closed_stdout = -2;
@@ -356,7 +365,8 @@ TEST_SUITE("cli") {
       run_sluice_in(f.dir(), {"produce", "events", "--brokers", f.broker().address()},
                     "late-1\nlate-2\n", "-producer");
     });
-    auto followed = f.run({"consume", "events", "--follow", "--count", "2"});
+    // From the beginning of the empty topic, so the records count however late it starts.
+    auto followed = f.run({"consume", "events", "--from-beginning", "--follow", "--count", "2"});
     late_producer.join();
     CHECK(followed.exit_code == 0);
     CHECK(followed.out == "late-1\nlate-2\n");
@@ -369,7 +379,7 @@ TEST_SUITE("cli") {
     for (int sig : {SIGINT, SIGTERM}) {
       CAPTURE(sig);
       auto p = f.start({"consume", "events", "--from-beginning", "--follow"}, "-follow");
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      wait_for_output(p, "a\nb\n");  // then it follows
       ::kill(p.pid, sig);
       auto r = wait_for(p);
       CHECK(r.exit_code == 0);
@@ -585,7 +595,13 @@ TEST_SUITE("cli") {
     REQUIRE(::write(in, first.data(), first.size()) == static_cast<ssize_t>(first.size()));
     wait_for_first_record(f);
     REQUIRE(::write(in, partial.data(), partial.size()) == static_cast<ssize_t>(partial.size()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // read; it waits for the rest
+    // Read (the pipe is empty again); then it waits for the rest of the line.
+    int unread = 1;
+    for (int i = 0; i < 600 && ::ioctl(in, FIONREAD, &unread) == 0 && unread > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE(unread == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     ::kill(p.pid, SIGINT);
     auto r = wait_for(p, std::chrono::seconds(30));
     ::close(in);

@@ -869,7 +869,7 @@ TEST_CASE(
   const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
   MESSAGE(fmt::format("send -> poll returned the record: {:.1f} ms (producer ack after {:.1f} ms)",
                       ms(latency), ms(clock_type::duration(acked_at_ns.load()))));
-  CHECK(latency < 2s);
+  CHECK(latency < 4s);  // a durable produce on a busy disk included
 }
 
 TEST_CASE(
@@ -911,7 +911,7 @@ TEST_CASE(
     REQUIRE(got.size() == 1);
     CHECK(got[0].partition == part);
     CHECK(got[0].value == value);
-    CHECK(clock_type::now() - sent_at < 2s);
+    CHECK(clock_type::now() - sent_at < 4s);  // under max_wait: no missed wake-up
   }
   // Records on all four at once: the first answer may carry one partition's, the next
   // fetches the rest, none waiting out max_wait.
@@ -926,7 +926,7 @@ TEST_CASE(
   std::set<std::int32_t> partitions;
   for (const auto& rec : got) partitions.insert(rec.partition);
   CHECK(partitions.size() == 4);
-  CHECK(clock_type::now() - sent_at < 2s);
+  CHECK(clock_type::now() - sent_at < 4s);
   c.reset();
   p.reset();
   CHECK(b.broker.stop() == 0);  // busy-polling shards stop as the others do
