@@ -436,8 +436,8 @@ TEST_CASE("a thousand connections and hostile clients at once: others served, me
   const auto hwm_kib = status_kib(broker.pid(), "VmHWM:");
   const auto log = broker.log_text();
   CHECK(good.failure() == "");
-  CHECK(good.rounds() > 5);  // about 35 in the ~3.5 s of load here
-  CHECK(good.slowest() < 3s);
+  CHECK(good.rounds() > 5);    // about 35 in the ~3.5 s of load here
+  CHECK(good.slowest() < 6s);  // on a machine busy with other tests too
   CHECK(count_of(log, "stalled in the middle of a frame") >= staller_count);
   CHECK(count_of(log, "refusing frame") >= 4);
   if (built_with_sanitizer) {
@@ -464,7 +464,7 @@ TEST_CASE(
   broker_process broker(
       {.data_dir = dir.path() / "data",
        .extra_args = {"--max-request-bytes", std::to_string(1 << 20), "--max-in-flight-bytes",
-                      std::to_string(2 << 20), "--frame-read-timeout-ms", "1500"}});
+                      std::to_string(2 << 20), "--frame-read-timeout-ms", "4000"}});
   // Two frames of the largest size started and never finished: the whole budget is theirs.
   raw_client first(broker.port());
   raw_client second(broker.port());
@@ -472,7 +472,7 @@ TEST_CASE(
     REQUIRE(c->send_bytes(encode_frame_prefix(100, (1 << 20) - 100 - 8)));
     REQUIRE(c->send_bytes(byte_buffer(1000, std::byte{0})));
   }
-  std::this_thread::sleep_for(300ms);  // the broker has read both prefixes
+  std::this_thread::sleep_for(1000ms);  // the broker has read both prefixes
   raw_client good(broker.port());
   const auto asked = load_clock::now();
   REQUIRE(good.send(metadata_request(), 1));
