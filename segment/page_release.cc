@@ -57,9 +57,28 @@ result<std::uint64_t> cached_bytes_by_mincore(int fd, std::uint64_t length,
   return static_cast<std::uint64_t>(pages) * system_page_bytes();
 }
 
+// Whether the file's pages are its own page cache mapping's, which is all cachestat looks at.
+// Not on overlayfs or FUSE passthrough, whose data pages are another file's: there cachestat
+// says 0 while a socket holds pages, and mincore (which follows the mapping) must answer.
+bool pages_are_its_own(int fd) {
+  struct statfs st {};
+  if (::fstatfs(fd, &st) != 0) return false;
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case EXT4_SUPER_MAGIC:  // also ext2 and ext3
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
 result<std::uint64_t> cached_bytes_of_open(int fd, std::uint64_t length,
                                            const std::filesystem::path& path) {
   if (length == 0) return std::uint64_t{0};
+  if (!pages_are_its_own(fd)) return cached_bytes_by_mincore(fd, length, path);
   cachestat_range range{0, 0};
   cachestat_counts counts{};
   if (::syscall(cachestat_syscall, fd, &range, &counts, 0) == 0) {

@@ -17,8 +17,10 @@
 namespace sluice {
 
 // How many bytes of `path` are in the page cache, in whole pages. cachestat(2) (Linux 6.5) skips
-// what is not cached, so a 1 GiB file with nothing cached costs microseconds; before it, mincore
-// over a read-only mapping looks up every page (about 15 ms per GiB on this project's VM).
+// what is not cached, so a 1 GiB file evicted with fadvise costs microseconds. mincore over a
+// read-only mapping looks up every page (about 15 ms per GiB on this project's VM); it answers
+// before Linux 6.5, when a syscall filter refuses cachestat, and on file systems whose files'
+// pages may be another file's (overlayfs, FUSE), where cachestat would count none.
 [[nodiscard]] result<std::uint64_t> cached_bytes(const std::filesystem::path& path);
 
 // Evicts the clean pages of `path` from the page cache (POSIX_FADV_DONTNEED) and says whether

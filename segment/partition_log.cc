@@ -263,6 +263,7 @@ result<void> partition_log::retire_first_segment() {
                    seg.log_path().filename().string(), to.filename().string());
       recyclable_ = recyclable_file{std::move(to), seg.file()};
       segments_.erase(it);
+      drop_recyclable_cache_later();  // so the roll that takes it has nothing to evict
       return {};
     } else {
       spdlog::warn("{}; deleting it instead", r.error().message());
@@ -296,7 +297,14 @@ std::filesystem::path partition_log::take_recyclable() {
   }
   if (*cached == 0) return std::exchange(recyclable_, std::nullopt)->path;
   if (*cached > recycle_inline_release_bytes) {
-    drop_recyclable_cache_later(*cached);
+    if (!recyclable_->told_cached) {
+      spdlog::info(
+          "{}: {} has {} KiB in the page cache; evicting them off the shard before "
+          "writing over it",
+          dir_.string(), recyclable_->path.filename().string(), *cached >> 10);
+      recyclable_->told_cached = true;
+    }
+    drop_recyclable_cache_later();  // again: pages a socket held then may have been let go
     return {};
   }
   auto released = release_cached_pages(recyclable_->path);
@@ -315,19 +323,15 @@ std::filesystem::path partition_log::take_recyclable() {
   return std::exchange(recyclable_, std::nullopt)->path;
 }
 
-void partition_log::drop_recyclable_cache_later(std::uint64_t cached) const {
+void partition_log::drop_recyclable_cache_later() const {
   const int fd = ::open(recyclable_->path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0) {  // a later roll looks again
     if (fd >= 0) ::close(fd);
     return;
   }
-  spdlog::info(
-      "{}: {} has {} KiB in the page cache; dropping them off the shard before writing "
-      "over it",
-      dir_.string(), recyclable_->path.filename().string(), cached >> 10);
   io_.drop_cache_later(fd, 0, static_cast<std::uint64_t>(st.st_size), recyclable_->path.native());
-  ::close(fd);  // the backend drops them through a descriptor of its own
+  ::close(fd);  // the backend evicts them through a descriptor of its own
 }
 
 void partition_log::drop_recyclable() {

@@ -327,8 +327,8 @@ class partition_log {
   std::filesystem::path take_recyclable();
   // Deletes the file kept for recycling (the log's flush policy no longer recycles).
   void drop_recyclable();
-  // Has the backend drop the kept file's `cached` bytes from the page cache.
-  void drop_recyclable_cache_later(std::uint64_t cached) const;
+  // Has the backend evict the kept file's pages from the page cache, off this thread.
+  void drop_recyclable_cache_later() const;
   // Whether this log keeps and writes over deleted segments' files now.
   [[nodiscard]] bool recycles() const {
     return recycle_segments && config_.flush.kind == flush_policy::mode::always &&
@@ -419,6 +419,7 @@ class partition_log {
   struct recyclable_file {
     std::filesystem::path path;
     std::shared_ptr<log_file> old;
+    bool told_cached = false;  // a roll logged that it had too much cached to evict inline
   };
   std::optional<recyclable_file> recyclable_;
   bool in_page_cache_only_ = false;  // the directory is on tmpfs (files_live_in_page_cache)
