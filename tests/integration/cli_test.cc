@@ -543,8 +543,9 @@ TEST_SUITE("cli") {
       // 10 records a second for 1 s; not a first batch of 64 taking 6.4 s.
       CHECK(figures[0]["records"].get<int>() >= 5);
       CHECK(figures[0]["records"].get<int>() <= 11);
-      CHECK(figures[0]["seconds"].get<double>() < 3);
-      CHECK(took < std::chrono::seconds(5));
+      // The end comes at --duration, plus the last acknowledgements and a busy machine's delays.
+      CHECK(figures[0]["seconds"].get<double>() < 5);
+      CHECK(took < std::chrono::seconds(15));
     }
   }
 

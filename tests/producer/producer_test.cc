@@ -353,7 +353,7 @@ struct pipelined_refusal {
     c = config_for(b);
     c.codec = compression::none;
     c.batch_size = 2000;
-    c.retry_backoff = 300ms;
+    c.retry_backoff = 1s;  // records 1..20 must be sent within it, on a busy machine too
   }
 
   // Record 0, then, while it waits for its retry, records 1..14 (a full batch, too large) and
